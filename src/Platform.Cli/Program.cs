@@ -1,0 +1,2 @@
+Console.Error.WriteLine("platform-cli: no commands yet");
+return 2;

@@ -1,4 +1,8 @@
+using Platform.Web;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddPortal();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapPortal();
 app.Run();

@@ -1,0 +1,3 @@
+namespace Platform.Web.Components.Shared;
+
+public sealed record BarChartItem(string Label, double Value);

@@ -1,0 +1,7 @@
+namespace Platform.Domain.Datasets;
+
+public enum DatasetKind
+{
+    Text,
+    Image,
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using Platform.Domain.Common;
+
+namespace Platform.Domain.Datasets;
+
+/// <summary>What the dataset page shows about the accepted records: counts, distribution, warnings.</summary>
+public sealed record DatasetProfile(
+    int RowCount,
+    IReadOnlyDictionary<string, int> LabelCounts,
+    DatasetStats Stats,
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>
+    /// Profiles the labels of the accepted records (in order) and rejects sets a classifier cannot
+    /// learn from. Warnings found earlier (skipped rows) come first.
+    /// </summary>
+    public static Result<DatasetProfile> Build(
+        IReadOnlyList<string> labels, DatasetStats stats, IEnumerable<string> ingestWarnings, DatasetRules rules)
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var label in labels)
+        {
+            counts[label] = counts.GetValueOrDefault(label) + 1;
+        }
+        if (counts.Count < rules.MinClasses)
+        {
+            var found = counts.Count == 0 ? "none" : string.Join(", ", counts.Keys.Select(k => $"'{k}'"));
+            return Result<DatasetProfile>.BadRequest(
+                $"A classifier needs at least {rules.MinClasses} classes; this upload has {counts.Count} ({found}).");
+        }
+        var small = counts.Where(c => c.Value < rules.MinPerClass).Select(c => $"'{c.Key}' ({c.Value})").ToList();
+        if (small.Count > 0)
+        {
+            return Result<DatasetProfile>.BadRequest(
+                $"Every class needs at least {rules.MinPerClass} examples; too few in {string.Join(", ", small)}.");
+        }
+        var warnings = ingestWarnings.ToList();
+        int largest = counts.Values.Max(), smallest = counts.Values.Min();
+        if (largest > rules.ImbalanceRatio * smallest)
+        {
+            var ratio = ((double)largest / smallest).ToString("0.#", CultureInfo.InvariantCulture);
+            warnings.Add($"Classes are imbalanced: the largest class has {ratio}x the examples of the smallest.");
+        }
+        foreach (var (label, count) in counts.Where(c => c.Value < rules.TinyClassBelow))
+        {
+            warnings.Add($"Class '{label}' has only {count} examples; fewer than {rules.TinyClassBelow} rarely train well.");
+        }
+        return Result<DatasetProfile>.Success(new DatasetProfile(labels.Count, new Dictionary<string, int>(counts), stats, warnings));
+    }
+}

@@ -1,0 +1,10 @@
+namespace Platform.Domain.Jobs;
+
+public enum JobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}

@@ -1,0 +1,85 @@
+using Platform.Domain.Common;
+
+namespace Platform.Domain.Tenants;
+
+/// <summary>An organisation: the unit that owns data, jobs and a subscription.</summary>
+public sealed class Tenant
+{
+    public const int NameMaxLength = 100;
+    public const int SlugMaxLength = 63;
+    public const int SuspensionReasonMaxLength = 500;
+
+    private Tenant()
+    {
+        Name = "";
+        Slug = "";
+    }
+
+    public Guid Id { get; private set; }
+
+    public string Name { get; private set; }
+
+    public string Slug { get; private set; }
+
+    public TenantStatus Status { get; private set; }
+
+    public string? SuspensionReason { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static Result<Tenant> Create(string name, string slug, DateTimeOffset now)
+    {
+        name = name.Trim();
+        if (name.Length == 0 || name.Length > NameMaxLength)
+        {
+            return Result<Tenant>.BadRequest($"The organisation name must be 1 to {NameMaxLength} characters.");
+        }
+        if (!TenantSlug.IsValid(slug))
+        {
+            return Result<Tenant>.BadRequest($"'{slug}' is not a valid organisation slug.");
+        }
+        return Result<Tenant>.Success(new Tenant
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = name,
+            Slug = slug,
+            Status = TenantStatus.Active,
+            CreatedAt = now,
+        });
+    }
+
+    public bool IsSuspended => Status == TenantStatus.Suspended;
+
+    public Result Suspend(string reason)
+    {
+        reason = reason.Trim();
+        if (reason.Length == 0 || reason.Length > SuspensionReasonMaxLength)
+        {
+            return Result.BadRequest($"Say why the organisation is suspended (1 to {SuspensionReasonMaxLength} characters): the tenant sees it.");
+        }
+        if (IsSuspended)
+        {
+            return Result.Conflict($"{Name} is already suspended.");
+        }
+        Status = TenantStatus.Suspended;
+        SuspensionReason = reason;
+        return Result.Success();
+    }
+
+    public Result Reactivate()
+    {
+        if (!IsSuspended)
+        {
+            return Result.Conflict($"{Name} is not suspended.");
+        }
+        Status = TenantStatus.Active;
+        SuspensionReason = null;
+        return Result.Success();
+    }
+
+    /// <summary>Uploads and launches are refused while suspended; the message says why.</summary>
+    public Result EnsureCanWrite() =>
+        IsSuspended
+            ? Result.Forbidden($"{Name} is suspended: {SuspensionReason}")
+            : Result.Success();
+}

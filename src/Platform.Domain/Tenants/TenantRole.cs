@@ -1,0 +1,7 @@
+namespace Platform.Domain.Tenants;
+
+public enum TenantRole
+{
+    Owner,
+    Member,
+}

@@ -1,0 +1,7 @@
+namespace Platform.Domain.Tenants;
+
+public enum TenantStatus
+{
+    Active,
+    Suspended,
+}

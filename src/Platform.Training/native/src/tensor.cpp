@@ -90,6 +90,10 @@ PT_EXPORT int pt_tensor_fill_(Tensor t, double value) { PT_CATCH(0, t->fill_(val
 PT_EXPORT int pt_tensor_normal_(Tensor t, double mean, double std) { PT_CATCH(0, t->normal_(mean, std); return 1;) }
 PT_EXPORT int pt_tensor_uniform_(Tensor t, double from, double to) { PT_CATCH(0, t->uniform_(from, to); return 1;) }
 PT_EXPORT int pt_tensor_copy_(Tensor dst, Tensor src) { PT_CATCH(0, dst->copy_(*src); return 1;) }
+// Swaps the storage behind a parameter (device or dtype moves) while keeping its identity, as
+// torch.nn.Module._apply does with `param.data = ...`.
+PT_EXPORT int pt_tensor_set_data(Tensor dst, Tensor src) { PT_CATCH(0, dst->set_data(*src); return 1;) }
+PT_EXPORT int pt_tensor_add_scalar_(Tensor t, double value) { PT_CATCH(0, t->add_(value); return 1;) }
 PT_EXPORT int pt_tensor_allclose(Tensor a, Tensor b, double rtol, double atol) {
   PT_CATCH(-1, return at::allclose(*a, *b, rtol, atol) ? 1 : 0;)
 }

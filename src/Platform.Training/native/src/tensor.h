@@ -34,6 +34,8 @@ PT_EXPORT int pt_tensor_fill_(Tensor t, double value);
 PT_EXPORT int pt_tensor_normal_(Tensor t, double mean, double std);
 PT_EXPORT int pt_tensor_uniform_(Tensor t, double from, double to);
 PT_EXPORT int pt_tensor_copy_(Tensor dst, Tensor src);
+PT_EXPORT int pt_tensor_set_data(Tensor dst, Tensor src);
+PT_EXPORT int pt_tensor_add_scalar_(Tensor t, double value);
 PT_EXPORT int pt_tensor_allclose(Tensor a, Tensor b, double rtol, double atol);
 
 PT_EXPORT int pt_cuda_device_count();

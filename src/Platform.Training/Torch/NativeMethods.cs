@@ -1,0 +1,61 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Platform.Training.Torch;
+
+internal static partial class NativeMethods
+{
+    internal const string Library = "platform_torch";
+    private const string FileName = "libplatform_torch.so";
+
+    // An explicit static constructor (no beforefieldinit) guarantees the resolver is registered
+    // before the first P/Invoke of this class binds the library.
+    static NativeMethods()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+    }
+
+    [LibraryImport(Library)]
+    private static partial IntPtr pt_last_error();
+
+    [LibraryImport(Library)]
+    internal static partial void pt_clear_error();
+
+    internal static string LastError()
+    {
+        var message = Marshal.PtrToStringUTF8(pt_last_error());
+        return string.IsNullOrEmpty(message) ? "native call failed without a message" : message;
+    }
+
+    internal static TorchException Error() => new(LastError());
+
+    internal static void Check(int ok)
+    {
+        if (ok == 0) throw Error();
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != Library) return IntPtr.Zero;
+        foreach (var candidate in Candidates(assembly))
+        {
+            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle)) return handle;
+        }
+        return IntPtr.Zero;
+    }
+
+    // Deployed apps carry the .so next to the assembly; tests and tools run from a checkout can
+    // fall back to the CMake build folder, found by walking up from the assembly.
+    private static IEnumerable<string> Candidates(Assembly assembly)
+    {
+        var explicitPath = Environment.GetEnvironmentVariable("PLATFORM_TORCH_NATIVE");
+        if (!string.IsNullOrEmpty(explicitPath)) yield return explicitPath;
+        var assemblyDir = Path.GetDirectoryName(assembly.Location);
+        if (!string.IsNullOrEmpty(assemblyDir)) yield return Path.Combine(assemblyDir, FileName);
+        yield return Path.Combine(AppContext.BaseDirectory, FileName);
+        for (var dir = assemblyDir; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            yield return Path.Combine(dir, "src", "Platform.Training", "native", "build", FileName);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Platform.Training.Metrics;
+
+/// <summary>One epoch of training as metrics.json records it.</summary>
+public sealed record EpochRecord(
+    [property: JsonPropertyName("epoch")] int Epoch,
+    [property: JsonPropertyName("train_loss")] double TrainLoss,
+    [property: JsonPropertyName("validation_loss")] double? ValidationLoss,
+    [property: JsonPropertyName("validation_accuracy")] double? ValidationAccuracy,
+    [property: JsonPropertyName("validation_macro_f1")] double? ValidationMacroF1,
+    [property: JsonPropertyName("seconds")] double Seconds);
+
+/// <summary>The metrics.json of a model folder.</summary>
+public sealed record MetricsReport(
+    [property: JsonPropertyName("evaluation")] ClassificationMetrics Evaluation,
+    [property: JsonPropertyName("split")] string Split,
+    [property: JsonPropertyName("history")] IReadOnlyList<EpochRecord> History);
+
+public static class MetricsFile
+{
+    public const string FileName = "metrics.json";
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public static void Write(string path, MetricsReport report)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(report, Options));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static MetricsReport Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<MetricsReport>(File.ReadAllText(path), Options)
+                ?? throw new InvalidDataException($"{path}: empty metrics file");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a metrics file ({e.Message})", e);
+        }
+    }
+}

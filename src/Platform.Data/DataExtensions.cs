@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Data.Datasets;
+using Platform.Data.Migrations;
+using Platform.Data.Tenants;
+using Platform.Domain.Common;
+
+namespace Platform.Data;
+
+public static class DataExtensions
+{
+    /// <summary>
+    /// Registers the database (ConnectionStrings:Platform, section "Data"), the migrator (run at start
+    /// per Data:Migrations), the scoped current tenant, and the query and command classes.
+    /// </summary>
+    public static IHostApplicationBuilder AddPlatformData(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<DataOptions>()
+            .BindConfiguration(DataOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+                options.ConnectionString = configuration.GetConnectionString("Platform") ?? options.ConnectionString)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));
+        services.AddDbContext<PlatformDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+
+        services.TryAddScoped<CurrentTenant>();
+        services.TryAddScoped<ICurrentTenant>(sp => sp.GetRequiredService<CurrentTenant>());
+
+        services.AddSingleton(sp => new SqlMigrator(
+            sp.GetRequiredService<NpgsqlDataSource>(), MigrationScripts.Embedded(), sp.GetRequiredService<ILogger<SqlMigrator>>()));
+        services.AddHostedService<MigrationHostedService>();
+
+        services.AddScoped<CreateTenantForNewUserCommand>();
+        services.AddScoped<ListMyTenantsQuery>();
+        services.AddScoped<GetCurrentTenantQuery>();
+        services.AddScoped<ListMembersQuery>();
+        services.AddScoped<ListInvitationsQuery>();
+        services.AddScoped<InviteMemberCommand>();
+        services.AddScoped<AcceptInvitationCommand>();
+        services.AddScoped<RemoveMemberCommand>();
+        services.AddScoped<ListTenantsQuery>();
+        services.AddScoped<SuspendTenantCommand>();
+        services.AddScoped<ReactivateTenantCommand>();
+
+        services.AddScoped<ListDatasetsQuery>();
+        services.AddScoped<GetDatasetQuery>();
+        return builder;
+    }
+}

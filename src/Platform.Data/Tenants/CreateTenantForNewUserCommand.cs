@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Domain.Common;
+using Platform.Domain.Tenants;
+
+namespace Platform.Data.Tenants;
+
+/// <summary>
+/// Sign-up (and "new organisation"): creates a tenant owned by the user. It takes the user id
+/// explicitly because the user has no current tenant yet.
+/// </summary>
+public sealed class CreateTenantForNewUserCommand(PlatformDbContext db, TimeProvider time)
+{
+    public async Task<Result<Tenant>> ExecuteAsync(Guid userId, string tenantName, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var slug = await FreeSlugAsync(TenantSlug.FromName(tenantName), cancellationToken);
+        var created = Tenant.Create(tenantName, slug, now);
+        if (!created.IsSuccess)
+        {
+            return created;
+        }
+        if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        {
+            return Result<Tenant>.NotFound("The user does not exist.");
+        }
+        db.Tenants.Add(created.Value);
+        db.TenantMemberships.Add(new TenantMembership(created.Value.Id, userId, TenantRole.Owner, now));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // Another sign-up took the same slug between the check and the insert.
+            db.ChangeTracker.Clear();
+            return Result<Tenant>.Conflict("That organisation name was just taken; try again.");
+        }
+        return created;
+    }
+
+    private async Task<string> FreeSlugAsync(string baseSlug, CancellationToken cancellationToken)
+    {
+        var taken = await db.Tenants
+            .Where(t => t.Slug == baseSlug || t.Slug.StartsWith(baseSlug + "-"))
+            .Select(t => t.Slug)
+            .ToListAsync(cancellationToken);
+        if (!taken.Contains(baseSlug))
+        {
+            return baseSlug;
+        }
+        var n = 2;
+        while (taken.Contains($"{baseSlug}-{n}"))
+        {
+            n++;
+        }
+        return $"{baseSlug}-{n}";
+    }
+}

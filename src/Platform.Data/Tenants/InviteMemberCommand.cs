@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using Platform.Domain.Common;
+using Platform.Domain.Tenants;
+
+namespace Platform.Data.Tenants;
+
+/// <summary>An owner invites someone by email; the returned token goes into the link the owner copies.</summary>
+public sealed class InviteMemberCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time, IOptions<DataOptions> options)
+{
+    public async Task<Result<CreatedInvitation>> ExecuteAsync(string email, TenantRole role, CancellationToken cancellationToken = default)
+    {
+        var allowed = await TenantGuard.RequireOwnerAsync(db, current, cancellationToken);
+        if (!allowed.IsSuccess)
+        {
+            return Result<CreatedInvitation>.From(allowed);
+        }
+        var created = Invitation.Create(current.TenantId!.Value, email, role, current.UserId!.Value, time.GetUtcNow(), options.Value.InvitationLifetime);
+        if (!created.IsSuccess)
+        {
+            return Result<CreatedInvitation>.From(created);
+        }
+        var (invitation, token) = created.Value;
+        db.Invitations.Add(invitation);
+        await db.SaveChangesAsync(cancellationToken);
+        return Result<CreatedInvitation>.Success(new CreatedInvitation(invitation.Id, token, invitation.ExpiresAt));
+    }
+}

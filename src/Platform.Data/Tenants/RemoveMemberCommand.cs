@@ -1,0 +1,31 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Domain.Common;
+using Platform.Domain.Tenants;
+
+namespace Platform.Data.Tenants;
+
+/// <summary>An owner removes a member; the last owner cannot be removed, so a tenant is never orphaned.</summary>
+public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant current)
+{
+    public async Task<Result> ExecuteAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        var allowed = await TenantGuard.RequireOwnerAsync(db, current, cancellationToken);
+        if (!allowed.IsSuccess)
+        {
+            return allowed;
+        }
+        var membership = await db.TenantMemberships.FirstOrDefaultAsync(m => m.UserId == userId, cancellationToken);
+        if (membership is null)
+        {
+            return Result.NotFound("That person is not a member of this organisation.");
+        }
+        if (membership.Role == TenantRole.Owner
+            && await db.TenantMemberships.CountAsync(m => m.Role == TenantRole.Owner, cancellationToken) == 1)
+        {
+            return Result.Conflict("The last owner cannot be removed.");
+        }
+        db.TenantMemberships.Remove(membership);
+        await db.SaveChangesAsync(cancellationToken);
+        return Result.Success();
+    }
+}

@@ -13,6 +13,9 @@ public sealed partial class Tensor
     public static Tensor FromSpan(ReadOnlySpan<int> data, ReadOnlySpan<long> shape, Device? device = null) =>
         FromBytes(MemoryMarshal.AsBytes(data), data.Length, shape, ScalarType.Int32, device);
 
+    public static Tensor FromSpan(ReadOnlySpan<double> data, ReadOnlySpan<long> shape, Device? device = null) =>
+        FromBytes(MemoryMarshal.AsBytes(data), data.Length, shape, ScalarType.Float64, device);
+
     /// <summary>bfloat16 values given as their raw 16-bit patterns (the safetensors BF16 layout).</summary>
     public static Tensor FromBFloat16Bits(ReadOnlySpan<ushort> data, ReadOnlySpan<long> shape, Device? device = null) =>
         FromBytes(MemoryMarshal.AsBytes(data), data.Length, shape, ScalarType.BFloat16, device);

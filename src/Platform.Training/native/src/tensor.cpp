@@ -93,7 +93,13 @@ PT_EXPORT int pt_tensor_copy_(Tensor dst, Tensor src) { PT_CATCH(0, dst->copy_(*
 // Swaps the storage behind a parameter (device or dtype moves) while keeping its identity, as
 // torch.nn.Module._apply does with `param.data = ...`.
 PT_EXPORT int pt_tensor_set_data(Tensor dst, Tensor src) { PT_CATCH(0, dst->set_data(*src); return 1;) }
-PT_EXPORT int pt_tensor_add_scalar_(Tensor t, double value) { PT_CATCH(0, t->add_(value); return 1;) }
+PT_EXPORT int pt_tensor_add_scalar_(Tensor t, double value) {
+  // An integral tensor (e.g. num_batches_tracked) refuses a floating scalar in an in-place add.
+  PT_CATCH(0,
+    if (at::isIntegralType(t->scalar_type(), true)) t->add_(static_cast<int64_t>(value));
+    else t->add_(value);
+    return 1;)
+}
 PT_EXPORT int pt_tensor_allclose(Tensor a, Tensor b, double rtol, double atol) {
   PT_CATCH(-1, return at::allclose(*a, *b, rtol, atol) ? 1 : 0;)
 }

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Platform.Training.Bench;
+using Platform.Training.Torch;
+using Platform.Training.Torch.Optim;
+using TorchApi = Platform.Training.Torch.Torch;
+
+// Usage: TrainingBench throughput bert|cnn [--threads N] [--steps N] [--warmup N] [--batch N]
+//        TrainingBench memory bert|cnn [--threads N] [--steps 2000] [--batch N]
+var mode = args.ElementAtOrDefault(0) ?? "throughput";
+var workloadName = args.ElementAtOrDefault(1) ?? "cnn";
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+TorchApi.NumThreads = Option("--threads", 2);
+using var workload = Workload.Create(workloadName, Option("--batch", 0));
+using var optimizer = AdamW.ForModel(workload.Model, 1e-4, 0.01);
+workload.Model.Train();
+
+void Step()
+{
+    using var scope = TorchApi.NewDisposeScope();
+    optimizer.ZeroGrad();
+    var loss = Functional.CrossEntropy(workload.Forward(), workload.Labels);
+    loss.Backward();
+    GradientClipping.ClipGradNorm(workload.Model.Parameters(), 1.0);
+    optimizer.Step();
+}
+
+Console.WriteLine($"blas: {string.Join(", ", TorchApi.LoadedBlasLibraries())}; threads: {TorchApi.NumThreads}");
+if (mode == "throughput")
+{
+    var warmup = Option("--warmup", 3);
+    var steps = Option("--steps", 10);
+    for (var i = 0; i < warmup; i++) Step();
+    var times = new List<double>();
+    for (var i = 0; i < steps; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        Step();
+        times.Add(sw.Elapsed.TotalSeconds);
+    }
+    times.Sort();
+    var median = times[times.Count / 2];
+    Console.WriteLine(FormattableString.Invariant($"csharp {workloadName} batch={workload.BatchSize} steps={steps} median_step_s={median:F4} samples_per_s={workload.BatchSize / median:F1}"));
+}
+else if (mode == "memory")
+{
+    var steps = Option("--steps", 2000);
+    for (var i = 0; i < 20; i++) Step(); // allocator pools and optimiser state settle first
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    var liveStart = TorchApi.LiveTensorCount;
+    var rssStart = Rss();
+    long liveMin = long.MaxValue, liveMax = long.MinValue;
+    for (var i = 1; i <= steps; i++)
+    {
+        Step();
+        var live = TorchApi.LiveTensorCount;
+        liveMin = Math.Min(liveMin, live);
+        liveMax = Math.Max(liveMax, live);
+        if (i % 500 == 0) Console.WriteLine(FormattableString.Invariant($"step {i}: live_tensors={live} rss_mb={Rss() / 1048576.0:F1}"));
+    }
+    var rssEnd = Rss();
+    var growth = (rssEnd - rssStart) * 100.0 / rssStart;
+    Console.WriteLine(FormattableString.Invariant(
+        $"csharp memory {workloadName} steps={steps} live_start={liveStart} live_min={liveMin} live_max={liveMax} rss_start_mb={rssStart / 1048576.0:F1} rss_end_mb={rssEnd / 1048576.0:F1} rss_growth_pct={growth:F2}"));
+}
+
+static long Rss()
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+    {
+        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+        {
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+    return 0;
+}

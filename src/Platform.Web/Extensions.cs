@@ -1,5 +1,11 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Platform.Data;
+using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
+using Platform.Web.Datasets;
+using Platform.Web.Hosting;
 
 namespace Platform.Web;
 
@@ -7,8 +13,44 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddPortal(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents();
-        builder.Services.AddScoped<PortalSession>();
+        var services = builder.Services;
+        services.AddRazorComponents();
+        services.AddHttpContextAccessor();
+
+        services.AddIdentity<ApplicationUser, ApplicationRole>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                // Length over composition rules (NIST SP 800-63B): a long passphrase is accepted as is.
+                options.Password.RequiredLength = 10;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireDigit = false;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddEntityFrameworkStores<PlatformDbContext>()
+            .AddDefaultTokenProviders();
+        services.ConfigureApplicationCookie(options =>
+        {
+            options.LoginPath = "/account/sign-in";
+            options.AccessDeniedPath = "/account/access-denied";
+            options.Cookie.Name = "platform.auth";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.SlidingExpiration = true;
+            options.ExpireTimeSpan = TimeSpan.FromHours(12);
+        });
+        PortalPolicies.Add(services.AddAuthorizationBuilder());
+        services.AddScoped<IAuthorizationHandler, TenantMemberHandler>();
+
+        // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
+        services.AddScoped<PortalSession>();
+        services.AddScoped<SignUpService>();
+
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
         return builder;
     }
 
@@ -19,10 +61,15 @@ public static class Extensions
             app.UseExceptionHandler("/error", createScopeForErrors: true);
             app.UseHsts();
         }
-        app.UseStatusCodePagesWithReExecute("/not-found");
+        app.UseStatusCodePagesWithReExecute("/status/{0}");
+        app.UseAuthentication();
+        app.UseMiddleware<TenantResolutionMiddleware>();
+        app.UseAuthorization();
         app.UseAntiforgery();
+
         app.MapStaticAssets();
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapAccountEndpoints();
         app.MapRazorComponents<App>();
         return app;
     }

@@ -1,8 +1,18 @@
+using Platform.Data;
 using Platform.Web;
+using Platform.Web.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+var flags = StartupFlags.Parse(args);
+var builder = WebApplication.CreateBuilder(flags.HostArgs);
+builder.AddPlatformData();
 builder.AddPortal();
+builder.AddStartupFlags(flags);
 
 var app = builder.Build();
+if (flags.MigrateOnly)
+{
+    return await app.MigrateOnlyAsync();
+}
 app.MapPortal();
-app.Run();
+await app.RunAsync();
+return 0;

@@ -1,3 +1,6 @@
+using Platform.Data.Tenants;
+using Platform.Domain.Tenants;
+
 namespace Platform.Web.Accounts;
 
 /// <summary>
@@ -14,13 +17,13 @@ public sealed class PortalSession
 
     public bool IsFinance { get; internal set; }
 
-    public TenantChoice? Tenant { get; internal set; }
+    public MyTenant? Tenant { get; internal set; }
 
-    public IReadOnlyList<TenantChoice> Tenants { get; internal set; } = [];
+    public IReadOnlyList<MyTenant> Tenants { get; internal set; } = [];
 
     public bool IsSignedIn => UserId is not null;
 
-    public bool IsOwner => Tenant?.IsOwner == true;
-}
+    public bool IsOwner => Tenant?.Role == TenantRole.Owner;
 
-public sealed record TenantChoice(Guid Id, string Name, bool IsOwner, bool IsSuspended, string? SuspensionReason);
+    public bool IsSuspended => Tenant?.Status == TenantStatus.Suspended;
+}

@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Data;
+using Platform.Data.Identity;
+using Platform.Data.Tenants;
+using Platform.Domain.Tenants;
+using Platform.Testing;
+
+namespace Platform.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The portal on the in-memory test server, against its own freshly migrated PostgreSQL database
+/// and artifact directory. One per test class (IClassFixture); tests create their own users and
+/// tenants, so they do not depend on each other.
+/// </summary>
+public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    /// <summary>Small, so the oversized-upload test needs only a little more than this.</summary>
+    public const long UploadLimitBytes = 256 * 1024;
+
+    public const string Password = "correct-horse-battery";
+
+    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-web-tests-" + Guid.NewGuid().ToString("N"));
+    private PostgresDatabase? _database;
+
+    public PostgresDatabase Database => _database ?? throw new InvalidOperationException("Not initialised.");
+
+    public AdjustableTimeProvider Time { get; } = new();
+
+    public string StorageRoot => _storageRoot;
+
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Platform", Database.ConnectionString);
+        builder.UseSetting("Data:Migrations", "None");
+        builder.UseSetting("Storage:Root", _storageRoot);
+        builder.UseSetting("Uploads:MaxRequestBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+        });
+    }
+
+    public PortalClient CreatePortalClient() =>
+        new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+
+    /// <summary>A user with a password (so the sign-in form works) and optional platform roles.</summary>
+    public async Task<ApplicationUser> CreateUserAsync(string? email = null, params string[] roles)
+    {
+        email ??= $"user-{Guid.NewGuid():N}@example.com";
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = DateTimeOffset.UtcNow };
+        Check(await users.CreateAsync(user, Password));
+        if (roles.Length > 0)
+        {
+            var roleManager = scope.ServiceProvider.GetRequiredService<RoleManager<ApplicationRole>>();
+            foreach (var role in roles)
+            {
+                if (!await roleManager.RoleExistsAsync(role))
+                {
+                    Check(await roleManager.CreateAsync(new ApplicationRole(role)));
+                }
+            }
+            Check(await users.AddToRolesAsync(user, roles));
+        }
+        return user;
+    }
+
+    /// <summary>A tenant owned by <paramref name="owner"/>.</summary>
+    public async Task<Tenant> CreateTenantAsync(ApplicationUser owner, string? name = null)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var created = await scope.ServiceProvider.GetRequiredService<CreateTenantForNewUserCommand>()
+            .ExecuteAsync(owner.Id, name ?? $"Org {Guid.NewGuid():N}"[..16]);
+        return created.Value;
+    }
+
+    public async Task AddMemberAsync(Guid tenantId, ApplicationUser user, TenantRole role = TenantRole.Member)
+    {
+        await using var db = Database.CreateDbContext();
+        db.TenantMemberships.Add(new TenantMembership(tenantId, user.Id, role, DateTimeOffset.UtcNow));
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Runs a platform-level command (admin actions) outside any request.</summary>
+    public async Task<T> WithServicesAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+        if (Directory.Exists(_storageRoot))
+        {
+            Directory.Delete(_storageRoot, recursive: true);
+        }
+    }
+}

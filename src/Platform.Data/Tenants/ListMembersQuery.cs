@@ -4,9 +4,13 @@ namespace Platform.Data.Tenants;
 
 public sealed class ListMembersQuery(PlatformDbContext db)
 {
-    public async Task<IReadOnlyList<Member>> ExecuteAsync(CancellationToken cancellationToken = default) =>
-        await db.TenantMemberships
-            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new Member(u.Id, u.Email, u.DisplayName, m.Role, m.CreatedAt))
-            .OrderBy(m => m.JoinedAt)
-            .ToListAsync(cancellationToken);
+    public async Task<IReadOnlyList<Member>> ExecuteAsync(CancellationToken cancellationToken = default)
+    {
+        var query =
+            from m in db.TenantMemberships
+            join u in db.Users on m.UserId equals u.Id
+            orderby m.CreatedAt
+            select new Member(u.Id, u.Email, u.DisplayName, m.Role, m.CreatedAt);
+        return await query.ToListAsync(cancellationToken);
+    }
 }

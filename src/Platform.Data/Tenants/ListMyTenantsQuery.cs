@@ -15,10 +15,12 @@ public sealed class ListMyTenantsQuery(PlatformDbContext db, ICurrentTenant curr
         {
             return [];
         }
-        return await db.TenantMemberships.IgnoreQueryFilters()
-            .Where(m => m.UserId == userId)
-            .Join(db.Tenants, m => m.TenantId, t => t.Id, (m, t) => new MyTenant(t.Id, t.Name, t.Slug, m.Role, t.Status, t.SuspensionReason))
-            .OrderBy(t => t.Name)
-            .ToListAsync(cancellationToken);
+        var query =
+            from m in db.TenantMemberships.IgnoreQueryFilters()
+            where m.UserId == userId
+            join t in db.Tenants on m.TenantId equals t.Id
+            orderby t.Name
+            select new MyTenant(t.Id, t.Name, t.Slug, m.Role, t.Status, t.SuspensionReason);
+        return await query.ToListAsync(cancellationToken);
     }
 }

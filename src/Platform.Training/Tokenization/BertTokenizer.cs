@@ -73,23 +73,33 @@ public sealed class BertTokenizer
     /// <summary>Encodes texts into row-major [batch, sequence] arrays ready to become int64 tensors.</summary>
     public EncodedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength, PaddingStrategy padding = PaddingStrategy.MaxLength)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
         var rows = new int[texts.Count][];
-        var longest = 0;
         for (var i = 0; i < texts.Count; i++)
         {
-            var ids = TokenizeCore(texts[i]);
-            var kept = Math.Min(ids.Count, maxLength - 2);
-            rows[i] = ids.GetRange(0, kept).ToArray();
-            longest = Math.Max(longest, kept + 2);
+            rows[i] = TokenizeToIds(texts[i]);
+        }
+
+        return BuildBatch(rows, maxLength, padding);
+    }
+
+    /// <summary>Adds [CLS]/[SEP], truncates and pads already tokenized rows (see <see cref="TokenizeToIds"/>).</summary>
+    /// <remarks>Training tokenizes a dataset once and builds every batch from the ids.</remarks>
+    public EncodedBatch BuildBatch(IReadOnlyList<int[]> tokenIds, int maxLength, PaddingStrategy padding = PaddingStrategy.MaxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        var longest = 0;
+        foreach (var row in tokenIds)
+        {
+            longest = Math.Max(longest, Math.Min(row.Length, maxLength - 2) + 2);
         }
 
         var sequenceLength = padding == PaddingStrategy.MaxLength ? maxLength : longest;
-        var batch = new EncodedBatch(texts.Count, sequenceLength);
-        for (var i = 0; i < rows.Length; i++)
+        var batch = new EncodedBatch(tokenIds.Count, sequenceLength);
+        for (var i = 0; i < tokenIds.Count; i++)
         {
+            var row = tokenIds[i];
             var offset = i * sequenceLength;
-            Write(rows[i], null,
+            Write(row.AsSpan(0, Math.Min(row.Length, maxLength - 2)), null,
                 batch.InputIds.AsSpan(offset, sequenceLength),
                 batch.AttentionMask.AsSpan(offset, sequenceLength),
                 batch.TokenTypeIds.AsSpan(offset, sequenceLength));

@@ -1,0 +1,183 @@
+using Platform.Training.Models.Bert;
+using Platform.Training.Tokenization;
+using Platform.Training.Torch;
+using Platform.Training.Torch.Nn;
+
+namespace Platform.Training.Training;
+
+/// <summary>A BERT sequence classifier with its tokenizer, in Hugging Face's folder layout.</summary>
+public sealed class BertClassifier : ClassifierModel
+{
+    private static readonly string[] TokenizerFiles = ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"];
+
+    private readonly string _tokenizerSource;
+
+    private BertClassifier(BertForSequenceClassification model, BertTokenizer tokenizer, string tokenizerSource, Device device)
+        : base(device)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        _tokenizerSource = tokenizerSource;
+    }
+
+    public override ModelKind Kind => ModelKind.Bert;
+    public override IReadOnlyList<string> Labels => Model.Config.Labels;
+    public BertForSequenceClassification Model { get; }
+    public BertTokenizer Tokenizer { get; }
+    internal override Module Module => Model;
+
+    /// <summary>A trained folder: every tensor, the classifier included, must be present.</summary>
+    public static new BertClassifier Load(string directory, Device device)
+    {
+        var config = LoadConfig(directory);
+        return Create(directory, config, device, requireClassifier: true);
+    }
+
+    /// <summary>
+    /// A base checkpoint to fine-tune for <paramref name="labels"/>: the encoder must match; the classifier
+    /// is kept only when the base was trained for the same labels, otherwise it starts from the initialisation.
+    /// </summary>
+    public static BertClassifier ForFineTuning(string directory, IReadOnlyList<string> labels, Device device, Action<string>? log = null)
+    {
+        var config = LoadConfig(directory);
+        var sameLabels = config.Labels.SequenceEqual(labels, StringComparer.Ordinal);
+        if (!sameLabels)
+        {
+            log?.Invoke($"classifier initialised for {labels.Count} labels");
+            config.WithLabels(labels);
+        }
+
+        return Create(directory, config, device, requireClassifier: sameLabels);
+    }
+
+    /// <summary>A randomly initialised classifier folder (Hugging Face's initialisation) from a config and vocabulary.</summary>
+    public static void Initialise(string configPath, string vocabPath, IReadOnlyList<string> labels, string outputDirectory, ulong seed)
+    {
+        var config = BertConfig.Load(configPath).WithLabels(labels);
+        var vocabulary = WordPieceVocabulary.Load(vocabPath);
+        CheckVocabulary(config, vocabulary, vocabPath);
+        _ = new BertTokenizer(vocabulary);
+        Torch.Torch.ManualSeed(seed);
+        using var model = new BertForSequenceClassification(config);
+        Directory.CreateDirectory(outputDirectory);
+        config.Save(Path.Combine(outputDirectory, ConfigFile));
+        File.Copy(vocabPath, Path.Combine(outputDirectory, "vocab.txt"), overwrite: true);
+        TensorFiles.Save(Path.Combine(outputDirectory, WeightsFile), model.StateDict(), WeightsMetadata);
+    }
+
+    public override void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        Model.Config.Save(Path.Combine(directory, ConfigFile));
+        foreach (var file in TokenizerFiles)
+        {
+            var source = Path.Combine(_tokenizerSource, file);
+            var target = Path.Combine(directory, file);
+            if (File.Exists(source) && Path.GetFullPath(source) != Path.GetFullPath(target))
+            {
+                File.Copy(source, target, overwrite: true);
+            }
+        }
+
+        TensorFiles.Save(Path.Combine(directory, WeightsFile), Model.StateDict(), WeightsMetadata);
+    }
+
+    /// <summary>Logits [rows, labels] for token ids from <see cref="BertTokenizer.TokenizeToIds"/>.</summary>
+    public Tensor Logits(IReadOnlyList<int[]> tokenIds, int maxLength)
+    {
+        var batch = Tokenizer.BuildBatch(tokenIds, maxLength, PaddingStrategy.Longest);
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        using var ids = Tensor.FromSpan(batch.InputIds, shape, Device);
+        using var mask = Tensor.FromSpan(batch.AttentionMask, shape, Device);
+        using var types = Tensor.FromSpan(batch.TokenTypeIds, shape, Device);
+        return Model.Forward(ids, mask, types);
+    }
+
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> texts, int maxLength = 128, int batchSize = 32)
+    {
+        maxLength = EffectiveMaxLength(maxLength);
+        Model.Eval();
+        using var noGrad = Torch.Torch.NoGrad();
+        var predictions = new List<Prediction>(texts.Count);
+        for (var start = 0; start < texts.Count; start += batchSize)
+        {
+            var rows = texts.Skip(start).Take(batchSize).Select(Tokenizer.TokenizeToIds).ToList();
+            using var logits = Logits(rows, maxLength);
+            predictions.AddRange(ToPredictions(logits.ToFloatArray(), rows.Count, Labels));
+        }
+
+        return predictions;
+    }
+
+    /// <summary>Sequences never exceed the model's position embeddings; a longer request is capped there.</summary>
+    public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.Config.MaxPositionEmbeddings);
+
+    private static BertConfig LoadConfig(string directory)
+    {
+        var path = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{directory} has no {ConfigFile}", path);
+        }
+
+        try
+        {
+            return BertConfig.Load(path);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static BertClassifier Create(string directory, BertConfig config, Device device, bool requireClassifier)
+    {
+        var tokenizer = BertTokenizer.FromFolder(directory);
+        CheckVocabulary(config, tokenizer.Vocabulary, Path.Combine(directory, "vocab.txt"));
+        var model = new BertForSequenceClassification(config);
+        try
+        {
+            model.To(device);
+            var tensors = ReadWeights(directory, device);
+            try
+            {
+                var weights = CheckpointNames.Normalise(tensors, keepClassifier: requireClassifier);
+                var missing = model.StateDict().Keys
+                    .Where(name => !weights.ContainsKey(name) && (requireClassifier || !name.StartsWith("classifier.", StringComparison.Ordinal)))
+                    .ToList();
+                if (missing.Count > 0)
+                {
+                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: missing tensor '{missing[0]}' ({missing.Count} missing)");
+                }
+
+                try
+                {
+                    model.LoadStateDict(weights, strict: false);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: {e.Message}", e);
+                }
+            }
+            finally
+            {
+                DisposeAll(tensors);
+            }
+
+            return new BertClassifier(model, tokenizer, directory, device);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckVocabulary(BertConfig config, WordPieceVocabulary vocabulary, string vocabPath)
+    {
+        if (vocabulary.Count > config.VocabSize)
+        {
+            throw new InvalidDataException($"{vocabPath} has {vocabulary.Count} tokens, more than the config's vocab_size {config.VocabSize}");
+        }
+    }
+}

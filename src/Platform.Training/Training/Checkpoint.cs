@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Platform.Training.Metrics;
+using Platform.Training.Torch;
+using Platform.Training.Torch.Nn;
+using Platform.Training.Torch.Optim;
+
+namespace Platform.Training.Training;
+
+/// <summary>Everything besides tensors that an exact resume needs.</summary>
+internal sealed class TrainerState
+{
+    [JsonPropertyName("step")] public long Step { get; set; }
+    [JsonPropertyName("epoch")] public int Epoch { get; set; }
+    [JsonPropertyName("batch")] public int Batch { get; set; }
+    [JsonPropertyName("epoch_loss_sum")] public double EpochLossSum { get; set; }
+    [JsonPropertyName("epoch_samples")] public long EpochSamples { get; set; }
+    [JsonPropertyName("epoch_seconds")] public double EpochSeconds { get; set; }
+    [JsonPropertyName("best_validation_loss")] public double? BestValidationLoss { get; set; }
+    [JsonPropertyName("epochs_without_improvement")] public int EpochsWithoutImprovement { get; set; }
+    [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; set; }
+    [JsonPropertyName("history")] public List<EpochRecord> History { get; set; } = [];
+
+    // Identify the run, so a checkpoint is never resumed against other data or settings.
+    [JsonPropertyName("labels")] public List<string> Labels { get; set; } = [];
+    [JsonPropertyName("train_count")] public int TrainCount { get; set; }
+    [JsonPropertyName("total_steps")] public long TotalSteps { get; set; }
+    [JsonPropertyName("seed")] public ulong Seed { get; set; }
+    [JsonPropertyName("torch_rng_state")] public string TorchRngState { get; set; } = "";
+}
+
+/// <summary>
+/// Checkpoint folders "checkpoint-{step}" holding model.safetensors, optimizer.safetensors and
+/// trainer_state.json; the file "latest" names the newest complete one.
+/// </summary>
+internal static class Checkpoint
+{
+    private const string LatestFile = "latest";
+    private const string ModelFile = "model.safetensors";
+    private const string OptimizerFile = "optimizer.safetensors";
+    private const string StateFile = "trainer_state.json";
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static string Save(string root, Module model, AdamW optimizer, TrainerState state)
+    {
+        Directory.CreateDirectory(root);
+        var name = $"checkpoint-{state.Step:D8}";
+        var final = Path.Combine(root, name);
+        var partial = Path.Combine(root, $".{name}.partial");
+        if (Directory.Exists(partial))
+        {
+            Directory.Delete(partial, recursive: true);
+        }
+
+        Directory.CreateDirectory(partial);
+        state.TorchRngState = Convert.ToBase64String(Torch.Torch.GetRngState());
+        TensorFiles.Save(Path.Combine(partial, ModelFile), model.StateDict());
+        var optimizerState = optimizer.StateDict();
+        try
+        {
+            TensorFiles.Save(Path.Combine(partial, OptimizerFile), optimizerState);
+        }
+        finally
+        {
+            foreach (var tensor in optimizerState.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+
+        File.WriteAllText(Path.Combine(partial, StateFile), JsonSerializer.Serialize(state, JsonOptions));
+        if (Directory.Exists(final))
+        {
+            Directory.Delete(final, recursive: true);
+        }
+
+        // The folder appears complete or not at all; "latest" moves only after it exists.
+        Directory.Move(partial, final);
+        var latestTemporary = Path.Combine(root, LatestFile + ".tmp");
+        File.WriteAllText(latestTemporary, name);
+        File.Move(latestTemporary, Path.Combine(root, LatestFile), overwrite: true);
+        foreach (var old in Directory.EnumerateDirectories(root, "checkpoint-*"))
+        {
+            if (Path.GetFileName(old) != name)
+            {
+                Directory.Delete(old, recursive: true);
+            }
+        }
+
+        return final;
+    }
+
+    public static string? FindLatest(string root)
+    {
+        var latest = Path.Combine(root, LatestFile);
+        if (!File.Exists(latest))
+        {
+            return null;
+        }
+
+        var folder = Path.Combine(root, File.ReadAllText(latest).Trim());
+        return Directory.Exists(folder) ? folder : throw new InvalidDataException($"{latest} names a missing checkpoint folder");
+    }
+
+    /// <summary>Restores model, optimiser and RNG; the caller checks the state against its run.</summary>
+    public static TrainerState Load(string folder, Module model, AdamW optimizer, Device device)
+    {
+        var statePath = Path.Combine(folder, StateFile);
+        TrainerState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
+                ?? throw new InvalidDataException($"{statePath} is empty");
+        }
+        catch (Exception e) when (e is JsonException or FileNotFoundException)
+        {
+            throw new InvalidDataException($"{statePath}: not a trainer state ({e.Message})", e);
+        }
+
+        var modelTensors = TensorFiles.Load(Path.Combine(folder, ModelFile), device);
+        try
+        {
+            model.LoadStateDict(modelTensors);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"checkpoint {folder} does not fit the model: {e.Message}", e);
+        }
+        finally
+        {
+            ClassifierModel.DisposeAll(modelTensors);
+        }
+
+        var optimizerTensors = TensorFiles.Load(Path.Combine(folder, OptimizerFile), device);
+        try
+        {
+            optimizer.LoadStateDict(optimizerTensors);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or KeyNotFoundException or TorchException)
+        {
+            throw new InvalidDataException($"checkpoint {folder} does not fit the optimiser: {e.Message}", e);
+        }
+        finally
+        {
+            ClassifierModel.DisposeAll(optimizerTensors);
+        }
+
+        Torch.Torch.SetRngState(Convert.FromBase64String(state.TorchRngState));
+        return state;
+    }
+}

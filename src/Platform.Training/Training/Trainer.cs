@@ -1,0 +1,69 @@
+using Platform.Training.Data;
+using Platform.Training.Metrics;
+using Platform.Training.Torch;
+
+namespace Platform.Training.Training;
+
+/// <summary>Fine-tunes a BERT or trains a CNN classifier, with per-epoch validation, checkpoints and exact resume.</summary>
+public static class Trainer
+{
+    /// <summary>
+    /// Trains and writes the model folder and metrics.json to <see cref="TrainingRequest.OutputDirectory"/>.
+    /// Resumes when the checkpoint directory holds a checkpoint. Cancellation is honoured between steps
+    /// by throwing <see cref="OperationCanceledException"/>; the last checkpoint stays for a later resume.
+    /// </summary>
+    public static TrainingResult Train(TrainingRequest request, TrainingCallbacks? callbacks = null, CancellationToken cancellationToken = default)
+    {
+        callbacks ??= new TrainingCallbacks();
+        var options = request.Options;
+        options.Validate();
+        Torch.Torch.NumThreads = options.Threads ?? Environment.ProcessorCount;
+        var device = Device.Parse(options.Device);
+
+        using var run = TrainingRun.Prepare(request, device, callbacks.Log);
+        return run.Execute(callbacks, cancellationToken);
+    }
+
+    /// <summary>Evaluates a model folder on labelled data (all of it).</summary>
+    public static ClassificationMetrics Evaluate(ClassifierModel model, string dataPath, int batchSize = 32, int maxLength = 128, TextColumns? columns = null)
+    {
+        var labels = new LabelVocabulary(model.Labels);
+        TrainingData data = model switch
+        {
+            BertClassifier bert => TextTrainingData.Create(bert, TextDataset.LoadCsv(dataPath, columns), labels, maxLength),
+            CnnImageClassifier cnn => ImageTrainingData.Create(cnn, ImageDataset.Load(dataPath), labels, horizontalFlip: false),
+            _ => throw new ArgumentException("unknown model kind"),
+        };
+        return Evaluation.Run(model, data, Enumerable.Range(0, data.Count).ToArray(), batchSize).Metrics;
+    }
+}
+
+internal static class Evaluation
+{
+    public static (ClassificationMetrics Metrics, double Loss) Run(ClassifierModel model, TrainingData data, int[] indices, int batchSize)
+    {
+        model.Module.Eval();
+        using var noGrad = Torch.Torch.NoGrad();
+        var predicted = new int[indices.Length];
+        double lossSum = 0;
+        for (var start = 0; start < indices.Length; start += batchSize)
+        {
+            using var scope = Torch.Torch.NewDisposeScope();
+            var batch = indices[start..Math.Min(indices.Length, start + batchSize)];
+            var logits = data.Logits(batch, augment: false, augmentSeed: 0);
+            var targets = Tensor.FromSpan(batch.Select(i => (long)data.LabelIds[i]).ToArray(), [batch.Length], model.Device);
+            var loss = Functional.CrossEntropy(logits, targets);
+            lossSum += loss.Item() * batch.Length;
+            var best = logits.ArgMax(1).ToInt64Array();
+            for (var i = 0; i < batch.Length; i++)
+            {
+                predicted[start + i] = (int)best[i];
+            }
+        }
+
+        model.Module.Train();
+        var truth = indices.Select(i => data.LabelIds[i]).ToArray();
+        var metrics = ClassificationMetrics.Compute(truth, predicted, model.Labels);
+        return (metrics, indices.Length == 0 ? 0 : lossSum / indices.Length);
+    }
+}

@@ -1,0 +1,76 @@
+using Platform.Training.Data;
+using Platform.Training.Torch;
+
+namespace Platform.Training.Training;
+
+/// <summary>A labelled dataset already in the model's input form, able to produce the logits of any batch.</summary>
+internal abstract class TrainingData
+{
+    protected TrainingData(int[] labelIds) => LabelIds = labelIds;
+
+    public int[] LabelIds { get; }
+    public int Count => LabelIds.Length;
+
+    /// <param name="augmentSeed">Drives random augmentation; derived from the step so resume needs no extra state.</param>
+    public abstract Tensor Logits(int[] indices, bool augment, ulong augmentSeed);
+}
+
+internal sealed class TextTrainingData(BertClassifier model, int[][] tokenIds, int[] labelIds, int maxLength) : TrainingData(labelIds)
+{
+    public override Tensor Logits(int[] indices, bool augment, ulong augmentSeed) =>
+        model.Logits(indices.Select(i => tokenIds[i]).ToList(), maxLength);
+
+    public static TextTrainingData Create(BertClassifier model, IReadOnlyList<TextExample> examples, LabelVocabulary labels, int maxLength)
+    {
+        var ids = new int[examples.Count][];
+        Parallel.For(0, examples.Count, i => ids[i] = model.Tokenizer.TokenizeToIds(examples[i].Text));
+        return new TextTrainingData(model, ids, examples.Select(e => labels.GetId(e.Label!)).ToArray(), model.EffectiveMaxLength(maxLength));
+    }
+}
+
+/// <summary>Images decoded once up front: every epoch reuses the pixels, and a corrupt file fails before training.</summary>
+internal sealed class ImageTrainingData(CnnImageClassifier model, float[] pixels, int[] labelIds, bool horizontalFlip) : TrainingData(labelIds)
+{
+    public override Tensor Logits(int[] indices, bool augment, ulong augmentSeed)
+    {
+        var size = model.ImageSize;
+        var batch = new float[indices.Length * size];
+        var random = new SeededRandom(augmentSeed);
+        for (var r = 0; r < indices.Length; r++)
+        {
+            var target = batch.AsSpan(r * size, size);
+            pixels.AsSpan(indices[r] * size, size).CopyTo(target);
+            if (augment && horizontalFlip && random.NextInt(2) == 1)
+            {
+                FlipRows(target, model.Config.ImageWidth);
+            }
+        }
+
+        return model.Logits(batch, indices.Length);
+    }
+
+    public static ImageTrainingData Create(CnnImageClassifier model, IReadOnlyList<ImageExample> examples, LabelVocabulary labels, bool horizontalFlip)
+    {
+        var size = model.ImageSize;
+        if ((long)size * examples.Count > Array.MaxLength)
+        {
+            throw new InvalidDataException($"{examples.Count} images of {size} values do not fit in memory at once");
+        }
+
+        var pixels = new float[size * examples.Count];
+        for (var i = 0; i < examples.Count; i++)
+        {
+            model.Preprocess(examples[i].ReadBytes(), examples[i].Name, pixels.AsSpan(i * size, size));
+        }
+
+        return new ImageTrainingData(model, pixels, examples.Select(e => labels.GetId(e.Label!)).ToArray(), horizontalFlip);
+    }
+
+    private static void FlipRows(Span<float> image, int width)
+    {
+        for (var row = 0; row < image.Length / width; row++)
+        {
+            image.Slice(row * width, width).Reverse();
+        }
+    }
+}

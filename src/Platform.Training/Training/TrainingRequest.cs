@@ -1,0 +1,26 @@
+using Platform.Training.Metrics;
+
+namespace Platform.Training.Training;
+
+/// <summary>What to train: data, starting point, where the model goes, and where checkpoints live.</summary>
+/// <param name="DataPath">A CSV (text, label) for BERT; a ZIP or directory of label folders for a CNN.</param>
+/// <param name="BaseModel">A BERT model folder (Hugging Face layout), a CNN model folder, or a CNN preset name.</param>
+/// <param name="OutputDirectory">Receives the final model folder and metrics.json.</param>
+/// <param name="CheckpointDirectory">When it holds a checkpoint, training resumes from it; null keeps checkpoints under the output.</param>
+public sealed record TrainingRequest(
+    string DataPath,
+    string BaseModel,
+    string OutputDirectory,
+    TrainingOptions Options,
+    string? CheckpointDirectory = null)
+{
+    internal string Checkpoints => CheckpointDirectory ?? Path.Combine(OutputDirectory, "checkpoints");
+}
+
+public sealed record TrainingResult(
+    string ModelDirectory,
+    MetricsReport Metrics,
+    long Steps,
+    int EpochsCompleted,
+    bool StoppedEarly,
+    bool Resumed);

@@ -1,0 +1,227 @@
+using System.Text.Json;
+using Platform.Training.Metrics;
+using Platform.Training.SafeTensors;
+using Platform.Training.Tests.Common;
+using Platform.Training.Training;
+
+namespace Platform.Training.Tests.Training;
+
+// libtorch's generator and thread count are process-wide, so the trainer tests never run in parallel.
+[Collection(TrainerCollection.Name)]
+public sealed class TrainerTests
+{
+    [Fact]
+    public void Train_TinyBertOnCsv_WritesHuggingFaceFolderAndMetrics()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 60);
+        var output = dir.File("out");
+
+        var result = Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, output,
+            new TrainingOptions { Epochs = 2, BatchSize = 8, LearningRate = 1e-3, Threads = 1, ValidationFraction = 0.2 }));
+
+        Assert.Equal(2, result.EpochsCompleted);
+        Assert.Equal(2 * 6, result.Steps);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "config.json")));
+        Assert.Equal("neg", config.RootElement.GetProperty("id2label").GetProperty("0").GetString());
+        Assert.Equal(1, config.RootElement.GetProperty("label2id").GetProperty("pos").GetInt32());
+        Assert.True(File.Exists(Path.Combine(output, "vocab.txt")));
+        var weights = SafeTensorsFile.Read(Path.Combine(output, "model.safetensors"));
+        Assert.Equal([2L, 16], weights["classifier.weight"].Shape);
+        Assert.True(weights.TryGet("bert.encoder.layer.1.output.LayerNorm.weight", out _));
+        Assert.Equal("pt", weights.Metadata["format"]);
+        var metrics = MetricsFile.Read(Path.Combine(output, MetricsFile.FileName));
+        Assert.Equal(12, metrics.Evaluation.Count);
+        Assert.Equal(2, metrics.History.Count);
+        Assert.All(metrics.History, e => Assert.NotNull(e.ValidationLoss));
+    }
+
+    [Fact]
+    public void Train_BertInterruptedThenResumed_EndsWithSameWeights()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 40);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 6, LearningRate = 1e-3, Threads = 1, CheckpointEverySteps = 4 };
+
+        AssertResumeMatches(dir, dir.File("train.csv"), baseModel, options, cancelAfterStep: 10);
+    }
+
+    [Fact]
+    public void Train_CnnInterruptedThenResumed_EndsWithSameWeights()
+    {
+        using var dir = new TestDirectory();
+        TestData.WriteImageFolders(dir.File("images"), perLabel: 12);
+        var options = new TrainingOptions
+        {
+            Epochs = 2, BatchSize = 5, LearningRate = 1e-3, Threads = 1, CheckpointEverySteps = 3, HorizontalFlip = true,
+        };
+
+        AssertResumeMatches(dir, dir.File("images"), "cnn-28-grey", options, cancelAfterStep: 7);
+    }
+
+    [Fact]
+    public void Train_CnnPresetOnImageFolder_LearnsBrightFromDark()
+    {
+        using var dir = new TestDirectory();
+        TestData.WriteImageFolders(dir.File("images"), perLabel: 20);
+
+        var result = Trainer.Train(new TrainingRequest(dir.File("images"), "cnn-28-grey", dir.File("out"),
+            new TrainingOptions { Epochs = 3, BatchSize = 8, Threads = 1, ValidationFraction = 0.25 }));
+
+        Assert.Equal(1.0, result.Metrics.Evaluation.Accuracy);
+        Assert.True(File.Exists(dir.File("out/config.json")));
+        using var model = ClassifierModel.Load(dir.File("out"), Platform.Training.Torch.Device.Cpu);
+        Assert.Equal(["bright", "dark"], model.Labels);
+    }
+
+    [Fact]
+    public void Train_Progress_ReportsEveryStepWithWarmup()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 30);
+        var reports = new List<TrainingProgress>();
+        var epochs = new List<EpochRecord>();
+
+        Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+                new TrainingOptions { Epochs = 2, BatchSize = 6, LearningRate = 1e-3, Threads = 1, ValidationFraction = 0.2, WarmupFraction = 0.5 }),
+            new TrainingCallbacks { Progress = reports.Add, EpochCompleted = epochs.Add });
+
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), reports.Select(r => r.Step));
+        Assert.All(reports, r => Assert.Equal(8, r.TotalSteps));
+        // Warm-up over 4 steps: the first step runs at 0, the fifth at the full rate, then linear decay.
+        Assert.Equal(0, reports[0].LearningRate, 12);
+        Assert.Equal(1e-3, reports[4].LearningRate, 12);
+        Assert.Equal(1e-3 * 3 / 4, reports[5].LearningRate, 12);
+        Assert.All(reports, r => Assert.True(double.IsFinite(r.Loss) && r.Loss > 0));
+        Assert.Equal([1, 2], epochs.Select(e => e.Epoch));
+    }
+
+    [Fact]
+    public void Train_NoImprovement_StopsEarly()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 20);
+
+        // A zero learning rate leaves the weights, so the validation loss never improves after epoch 1.
+        var result = Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+            new TrainingOptions { Epochs = 10, BatchSize = 8, LearningRate = 0, Threads = 1, ValidationFraction = 0.2, EarlyStoppingPatience = 2 }));
+
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(3, result.EpochsCompleted);
+    }
+
+    [Fact]
+    public void Train_CancelledBetweenSteps_ThrowsAndKeepsCheckpoint()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 30);
+        using var cancellation = new CancellationTokenSource();
+        var steps = 0L;
+
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+                new TrainingOptions { Epochs = 3, BatchSize = 4, Threads = 1, CheckpointEverySteps = 2 }),
+            new TrainingCallbacks { Progress = p => { steps = p.Step; if (p.Step == 3) cancellation.Cancel(); } },
+            cancellation.Token));
+
+        Assert.Equal(3, steps);
+        Assert.Equal("checkpoint-00000002", File.ReadAllText(dir.File("out/checkpoints/latest")));
+        Assert.False(File.Exists(dir.File("out/model.safetensors")));
+    }
+
+    [Fact]
+    public void Train_CheckpointFromOtherSettings_Throws()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 30);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 4, Threads = 1, CheckpointEverySteps = 2 };
+        Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options));
+
+        var error = Assert.Throws<InvalidDataException>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options with { BatchSize = 5 })));
+
+        Assert.Contains("other data or settings", error.Message);
+    }
+
+    [Fact]
+    public void Train_TextDataWithCnnPreset_Throws()
+    {
+        using var dir = new TestDirectory();
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 10);
+
+        Assert.ThrowsAny<Exception>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), "cnn-28-grey", dir.File("out"), new TrainingOptions { Threads = 1 })));
+    }
+
+    [Fact]
+    public void Predict_TrainedBert_ReturnsSoftmaxScoresInInputOrder()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 20);
+        Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+            new TrainingOptions { Epochs = 1, BatchSize = 8, Threads = 1 }));
+        using var model = BertClassifier.Load(dir.File("out"), Platform.Training.Torch.Device.Cpu);
+
+        var predictions = model.Predict(["good great", "bad awful", "unknown words here"], maxLength: 16, batchSize: 2);
+
+        Assert.Equal(3, predictions.Count);
+        Assert.All(predictions, p =>
+        {
+            Assert.Equal(1.0, p.Scores.Values.Sum(), 6);
+            Assert.Equal(2, p.Logits.Length);
+            Assert.Equal(p.Scores.MaxBy(s => s.Value).Key, p.Label);
+        });
+    }
+
+    private static string TinyBert(TestDirectory dir)
+    {
+        TestData.WriteTinyBertConfig(dir.File("bert-config.json"));
+        TestData.WriteVocabulary(dir.File("bert-vocab.txt"));
+        var folder = dir.File("base");
+        BertClassifier.Initialise(dir.File("bert-config.json"), dir.File("bert-vocab.txt"), ["LABEL_0", "LABEL_1"], folder, seed: 7);
+        return folder;
+    }
+
+    private static void AssertResumeMatches(TestDirectory dir, string data, string baseModel, TrainingOptions options, long cancelAfterStep)
+    {
+        var straight = Trainer.Train(new TrainingRequest(data, baseModel, dir.File("straight"), options));
+
+        using var cancellation = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Train(
+            new TrainingRequest(data, baseModel, dir.File("interrupted"), options),
+            new TrainingCallbacks { Progress = p => { if (p.Step == cancelAfterStep) cancellation.Cancel(); } },
+            cancellation.Token));
+        var resumed = Trainer.Train(new TrainingRequest(data, baseModel, dir.File("interrupted"), options));
+
+        Assert.True(resumed.Resumed);
+        Assert.Equal(straight.Steps, resumed.Steps);
+        var expected = SafeTensorsFile.Read(Path.Combine(dir.File("straight"), "model.safetensors"));
+        var actual = SafeTensorsFile.Read(Path.Combine(dir.File("interrupted"), "model.safetensors"));
+        Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
+        foreach (var tensor in expected.Tensors.Where(t => t.DType == SafeTensorsDType.F32))
+        {
+            var a = tensor.ToFloat32();
+            var b = actual[tensor.Name].ToFloat32();
+            var worst = a.Zip(b, (x, y) => Math.Abs(x - y)).DefaultIfEmpty(0).Max();
+            Assert.True(worst <= 1e-6, $"{tensor.Name} differs by {worst}");
+        }
+
+        Assert.Equal(straight.Metrics.History.Select(h => h.TrainLoss), resumed.Metrics.History.Select(h => h.TrainLoss));
+        // The baseline must actually train, or equal weights would prove nothing.
+        Assert.NotEqual(straight.Metrics.History[0].TrainLoss, straight.Metrics.History[1].TrainLoss);
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainerCollection
+{
+    public const string Name = "trainer";
+}

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Data.Artifacts;
 using Platform.Data.Datasets;
 using Platform.Data.Migrations;
 using Platform.Data.Tenants;
@@ -17,7 +18,7 @@ public static class DataExtensions
 {
     /// <summary>
     /// Registers the database (ConnectionStrings:Platform, section "Data"), the migrator (run at start
-    /// per Data:Migrations), the scoped current tenant, and the query and command classes.
+    /// per Data:Migrations), the artifact store (Storage:Root), the scoped current tenant, and the query and command classes.
     /// </summary>
     public static IHostApplicationBuilder AddPlatformData(this IHostApplicationBuilder builder)
     {
@@ -28,6 +29,12 @@ public static class DataExtensions
                 options.ConnectionString = configuration.GetConnectionString("Platform") ?? options.ConnectionString)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<IArtifactStore, LocalArtifactStore>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));

@@ -1,0 +1,22 @@
+namespace Platform.Data.Artifacts;
+
+/// <summary>
+/// Content-addressed file storage, partitioned by tenant: a file's key is the lower-case hex SHA-256
+/// of its bytes, so writing the same content twice stores it once. Local directories today; an
+/// S3-compatible store can implement the same contract.
+/// </summary>
+public interface IArtifactStore
+{
+    /// <summary>Stores the stream's bytes and returns their hash; the file appears whole or not at all.</summary>
+    Task<StoredArtifact> PutAsync(Guid tenantId, Stream content, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a stored file for reading; throws <see cref="FileNotFoundException"/> when absent.</summary>
+    Task<Stream> OpenReadAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);
+
+    Task<bool> ExistsAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a stored file; returns false when there was none.</summary>
+    Task<bool> DeleteAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);
+}
+
+public sealed record StoredArtifact(string Hash, long Length);

@@ -1,0 +1,121 @@
+using System.Net;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Tenants;
+
+/// <summary>Own fixture: one test moves this portal's clock forward.</summary>
+public sealed class InvitationTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task Accept_FreshInvitation_JoinsTenantAndShowsItsDashboard()
+    {
+        var (ownerClient, _) = await OwnerAsync("Inviting Org");
+        var invitee = await portal.CreateUserAsync();
+        await portal.CreateTenantAsync(invitee, "Invitee Own Org");
+        var link = await InviteAsync(ownerClient, invitee.Email!);
+        using var inviteeClient = portal.CreatePortalClient();
+        await inviteeClient.SignInAsync(invitee.Email!);
+
+        var invitation = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
+        var accepted = await inviteeClient.SubmitAsync(invitation, "form");
+        var dashboard = await inviteeClient.FollowAsync(accepted);
+
+        Assert.Equal("Inviting Org", dashboard.Text("h1"));
+        var members = await ownerClient.GetAsync("/members");
+        Assert.Contains(invitee.Email!, members.Text("#member-table"));
+    }
+
+    [Fact]
+    public async Task Accept_UsedTwice_ShowsAlreadyUsed()
+    {
+        var (ownerClient, _) = await OwnerAsync("Once Only Org");
+        var invitee = await portal.CreateUserAsync();
+        var link = await InviteAsync(ownerClient, invitee.Email!);
+        using var inviteeClient = portal.CreatePortalClient();
+        await inviteeClient.SignInAsync(invitee.Email!);
+        var path = new Uri(link).PathAndQuery;
+        await inviteeClient.SubmitAsync(await inviteeClient.GetAsync(path), "form");
+
+        var again = await inviteeClient.SubmitAsync(await inviteeClient.GetAsync(path), "form");
+
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        Assert.Equal("This invitation has already been used.", again.Text("#invitation-error"));
+    }
+
+    [Fact]
+    public async Task Accept_AfterExpiry_ShowsExpiredAndDoesNotJoin()
+    {
+        var (ownerClient, _) = await OwnerAsync("Expiring Org");
+        var invitee = await portal.CreateUserAsync();
+        await portal.CreateTenantAsync(invitee, "Still Alone");
+        var link = await InviteAsync(ownerClient, invitee.Email!);
+        using var inviteeClient = portal.CreatePortalClient();
+        await inviteeClient.SignInAsync(invitee.Email!);
+        var invitation = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
+
+        // Data:InvitationLifetime is 7 days by default; the sign-in cookie lives 12 hours, so the
+        // client is signed in again after the clock jump.
+        portal.Time.Advance(TimeSpan.FromDays(8));
+        await inviteeClient.SignInAsync(invitee.Email!);
+        invitation = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
+        var refused = await inviteeClient.SubmitAsync(invitation, "form");
+
+        Assert.Equal(HttpStatusCode.OK, refused.Status);
+        Assert.Equal("This invitation has expired: ask for a new one.", refused.Text("#invitation-error"));
+        Assert.Equal("Still Alone", (await inviteeClient.GetAsync("/")).Text("h1"));
+    }
+
+    [Fact]
+    public async Task Invite_ByMember_FormIsNotOffered()
+    {
+        var owner = await portal.CreateUserAsync();
+        var tenant = await portal.CreateTenantAsync(owner);
+        var member = await portal.CreateUserAsync();
+        await portal.AddMemberAsync(tenant.Id, member);
+        using var client = portal.CreatePortalClient();
+        await client.SignInAsync(member.Email!);
+
+        var page = await client.GetAsync("/members");
+
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.False(page.Has("#invite-email"));
+        Assert.Empty(page.Document.QuerySelectorAll("#member-table form"));
+    }
+
+    [Fact]
+    public async Task Remove_ByOwner_MemberLosesAccess()
+    {
+        var (ownerClient, _) = await OwnerAsync("Pruning Org");
+        var tenantId = await portal.Database.ScalarAsync<Guid>("SELECT id FROM tenants WHERE name = 'Pruning Org'");
+        var member = await portal.CreateUserAsync();
+        await portal.AddMemberAsync(tenantId, member);
+        var members = await ownerClient.GetAsync("/members");
+
+        var removed = await ownerClient.SubmitAsync(members, $"#member-table form:has(input[value='{member.Id}'])");
+
+        Assert.Equal(HttpStatusCode.OK, removed.Status);
+        Assert.Equal("The member was removed.", removed.Text("#members-message"));
+        Assert.DoesNotContain(member.Email!, removed.Text("#member-table"));
+        using var memberClient = portal.CreatePortalClient();
+        await memberClient.SignInAsync(member.Email!);
+        var landing = await memberClient.GetAsync("/");
+        Assert.Equal("/account/no-organisation", new Uri(landing.Location!).AbsolutePath);
+    }
+
+    private async Task<(PortalClient Client, string TenantName)> OwnerAsync(string tenantName)
+    {
+        var owner = await portal.CreateUserAsync();
+        await portal.CreateTenantAsync(owner, tenantName);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(owner.Email!);
+        return (client, tenantName);
+    }
+
+    private static async Task<string> InviteAsync(PortalClient owner, string email)
+    {
+        var members = await owner.GetAsync("/members");
+        var created = await owner.SubmitAsync(members, "form:has(#invite-email)", new Dictionary<string, string> { ["Invite.Email"] = email });
+        Assert.Equal(HttpStatusCode.OK, created.Status);
+        return created.Document.QuerySelector("#invitation-link")!.GetAttribute("value")!;
+    }
+}

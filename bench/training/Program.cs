@@ -37,15 +37,21 @@ if (mode == "throughput")
     var steps = Option("--steps", 10);
     for (var i = 0; i < warmup; i++) Step();
     var times = new List<double>();
+    var process = Process.GetCurrentProcess();
+    var cpuStart = process.TotalProcessorTime;
     for (var i = 0; i < steps; i++)
     {
         var sw = Stopwatch.StartNew();
         Step();
         times.Add(sw.Elapsed.TotalSeconds);
     }
+    process.Refresh();
+    // CPU seconds per step are reported too: on a shared machine wall time swings with other load.
+    var cpuPerStep = (process.TotalProcessorTime - cpuStart).TotalSeconds / steps;
     times.Sort();
     var median = times[times.Count / 2];
-    Console.WriteLine(FormattableString.Invariant($"csharp {workloadName} batch={workload.BatchSize} steps={steps} median_step_s={median:F4} samples_per_s={workload.BatchSize / median:F1}"));
+    Console.WriteLine(FormattableString.Invariant(
+        $"csharp {workloadName} batch={workload.BatchSize} steps={steps} median_step_s={median:F4} samples_per_s={workload.BatchSize / median:F1} min_step_s={times[0]:F4} cpu_s_per_step={cpuPerStep:F4}"));
 }
 else if (mode == "memory")
 {

@@ -60,13 +60,16 @@ def main():
     for _ in range(a.warmup):
         step()
     times = []
+    cpu_start = time.process_time()
     for _ in range(a.steps):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
+    cpu_per_step = (time.process_time() - cpu_start) / a.steps
     times.sort()
     median = times[len(times) // 2]
-    print(f"pytorch {a.workload} batch={batch} steps={a.steps} median_step_s={median:.4f} samples_per_s={batch / median:.1f}")
+    print(f"pytorch {a.workload} batch={batch} steps={a.steps} median_step_s={median:.4f} samples_per_s={batch / median:.1f} min_step_s={times[0]:.4f}"
+          f" cpu_s_per_step={cpu_per_step:.4f}")
 
 
 if __name__ == "__main__":

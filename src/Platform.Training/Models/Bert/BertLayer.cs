@@ -6,7 +6,6 @@ namespace Platform.Training.Models.Bert;
 /// <summary>
 /// One encoder layer with Hugging Face's module nesting (attention.self, attention.output,
 /// intermediate, output) flattened into one class; the registered names keep the nesting.
-/// Temporaries are disposed eagerly: autograd keeps its own references, so peak memory matches PyTorch.
 /// </summary>
 internal sealed class BertLayer : Module
 {
@@ -49,28 +48,42 @@ internal sealed class BertLayer : Module
     {
         var batch = hidden.Size(0);
         var seq = hidden.Size(1);
-        using var q = Heads(query.Forward(hidden), batch, seq);
-        using var k = Heads(key.Forward(hidden), batch, seq);
-        using var v = Heads(value.Forward(hidden), batch, seq);
-        using var kt = k.Transpose(-1, -2);
-        using var raw = q.MatMul(kt);
-        using var scaled = raw * (1.0 / Math.Sqrt(headSize));
-        using var masked = scaled + extendedMask;
-        using var probs = masked.Softmax(-1);
-        using var dropped = attentionDropout.Forward(probs);
-        using var context = dropped.MatMul(v);
-        using var merged = context.Permute(0, 2, 1, 3);
-        using var flat = merged.Reshape(batch, seq, heads * headSize);
-        using var projected = attentionDense.Forward(flat);
-        using var projectedDropped = hiddenDropout.Forward(projected);
-        using var residual1 = projectedDropped + hidden;
-        using var attended = attentionNorm.Forward(residual1);
-        using var inner = intermediate.Forward(attended);
-        using var activated = inner.Gelu();
-        using var outer = outputDense.Forward(activated);
-        using var outerDropped = hiddenDropout.Forward(outer);
-        using var residual2 = outerDropped + attended;
-        return outputNorm.Forward(residual2);
+        Tensor scores;
+        using (var q = Heads(query.Forward(hidden), batch, seq))
+        using (var k = Heads(key.Forward(hidden), batch, seq))
+        using (var kt = k.Transpose(-1, -2))
+        {
+            scores = q.MatMul(kt);
+        }
+        var scale = 1.0 / Math.Sqrt(headSize);
+        var probs = Then(Then(Then(scores, s => s * scale), s => s + extendedMask), s => s.Softmax(-1));
+        probs = Then(probs, attentionDropout.Forward);
+        Tensor context;
+        using (var v = Heads(value.Forward(hidden), batch, seq))
+        {
+            context = Then(probs, p => p.MatMul(v));
+        }
+        var merged = Then(Then(context, c => c.Permute(0, 2, 1, 3)), c => c.Reshape(batch, seq, heads * headSize));
+        var projected = Then(Then(merged, attentionDense.Forward), hiddenDropout.Forward);
+        var attended = Then(Then(projected, p => p + hidden), attentionNorm.Forward);
+        using (attended)
+        {
+            var inner = Then(Then(intermediate.Forward(attended), i => i.Gelu()), outputDense.Forward);
+            var outer = Then(Then(inner, hiddenDropout.Forward), o => o + attended);
+            return Then(outer, outputNorm.Forward);
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="op"/> and frees <paramref name="input"/> at once, so intermediates live
+    /// no longer than in PyTorch (autograd keeps its own references to what backward needs).
+    /// </summary>
+    private static Tensor Then(Tensor input, Func<Tensor, Tensor> op)
+    {
+        using (input)
+        {
+            return op(input);
+        }
     }
 
     private Tensor Heads(Tensor projected, long batch, long seq)

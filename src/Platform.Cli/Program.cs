@@ -1,2 +1,12 @@
-Console.Error.WriteLine("platform-cli: no commands yet");
-return 2;
+using System.CommandLine;
+using Platform.Cli;
+
+var root = new RootCommand("Train, evaluate and use BERT and CNN classifiers from model folders.")
+{
+    InitBertCommand.Create(),
+    TrainCommand.Create(),
+    PredictCommand.Create(),
+    EvalCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

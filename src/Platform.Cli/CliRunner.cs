@@ -1,0 +1,39 @@
+using Platform.Training.Torch;
+
+namespace Platform.Cli;
+
+/// <summary>Runs a command body, turning expected failures into one line on stderr and a non-zero exit.</summary>
+internal static class CliRunner
+{
+    public const int Failed = 1;
+    public const int Cancelled = 130;
+
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("platform-cli: cancelled");
+            return Cancelled;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException
+            or UnauthorizedAccessException or KeyNotFoundException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"platform-cli: error: {OneLine(e.Message)}");
+            return Failed;
+        }
+    }
+
+    /// <summary>Applies --device and --threads; libtorch defaults to one thread on some builds.</summary>
+    public static Device Setup(string device, int? threads)
+    {
+        Platform.Training.Torch.Torch.NumThreads = threads ?? Environment.ProcessorCount;
+        return Device.Parse(device);
+    }
+
+    private static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

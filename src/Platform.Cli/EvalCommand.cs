@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Platform.Training.Data;
+using Platform.Training.Metrics;
+using Platform.Training.Training;
+
+namespace Platform.Cli;
+
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "trained model folder", Required = true };
+        var data = new Option<string>("--data") { Description = "labelled CSV (BERT) or ZIP/folder of label folders (CNN)", Required = true };
+        var output = new Option<string?>("--output") { Description = "metrics file (default <model>/eval_metrics.json)" };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
+        var maxLength = new Option<int>("--max-len") { DefaultValueFactory = _ => 128 };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int?>("--threads");
+        var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text" };
+        var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
+        var command = new Command("eval", "Evaluate a model folder on labelled data.")
+        {
+            model, data, output, batchSize, maxLength, device, threads, textColumn, labelColumn,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
+            var modelPath = parse.GetValue(model)!;
+            var dataPath = parse.GetValue(data)!;
+            using var classifier = ClassifierModel.Load(modelPath, selected);
+            if (classifier.Kind == ModelKind.Bert && !(File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidDataException($"a BERT model is evaluated on a CSV file; {dataPath} is not one");
+            }
+
+            var metrics = Trainer.Evaluate(classifier, dataPath, parse.GetValue(batchSize), parse.GetValue(maxLength),
+                new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!));
+            var path = parse.GetValue(output) ?? Path.Combine(modelPath, "eval_metrics.json");
+            MetricsFile.Write(path, new MetricsReport(metrics, Path.GetFileName(dataPath.TrimEnd('/')), []));
+            Print(metrics);
+            Console.WriteLine($"metrics written to {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Print(ClassificationMetrics metrics)
+    {
+        Console.WriteLine($"accuracy {metrics.Accuracy:F4}  macro-F1 {metrics.MacroF1:F4}  ({metrics.Count} examples)");
+        var width = Math.Max(5, metrics.Labels.Max(l => l.Length));
+        Console.WriteLine($"{"label".PadRight(width)}  precision  recall  f1      support");
+        foreach (var c in metrics.PerClass)
+        {
+            Console.WriteLine($"{c.Label.PadRight(width)}  {c.Precision,9:F4}  {c.Recall,6:F4}  {c.F1,6:F4}  {c.Support,7}");
+        }
+    }
+}

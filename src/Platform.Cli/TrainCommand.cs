@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Platform.Training.Data;
+using Platform.Training.Training;
+
+namespace Platform.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "CSV (text,label) for BERT; ZIP or folder of label folders for a CNN", Required = true };
+        var baseModel = new Option<string>("--base") { Description = "BERT model folder, CNN model folder, or CNN preset (cnn-28-grey, cnn-32-rgb, resnet-small)", Required = true };
+        var output = new Option<string>("--out") { Description = "folder for the trained model and metrics.json", Required = true };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
+        var learningRate = new Option<double?>("--lr") { Description = "default 5e-5 (BERT) or 1e-3 (CNN)" };
+        var maxLength = new Option<int>("--max-len") { Description = "max tokens per text (BERT)", DefaultValueFactory = _ => 128 };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var validation = new Option<double>("--validation-split") { DefaultValueFactory = _ => 0.1 };
+        var patience = new Option<int>("--patience") { Description = "early stopping patience in epochs (0: off)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints (0: none)" };
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "resume from / write checkpoints here (default <out>/checkpoints)" };
+        var flip = new Option<bool>("--flip") { Description = "random horizontal flips of training images" };
+        var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text" };
+        var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
+        var command = new Command("train", "Fine-tune a BERT or train a CNN classifier.")
+        {
+            data, baseModel, output, epochs, batchSize, learningRate, maxLength, seed, device, threads,
+            validation, patience, checkpointEvery, checkpointDir, flip, textColumn, labelColumn,
+        };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliRunner.Run(() =>
+        {
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetValue(learningRate),
+                MaxSequenceLength = parse.GetValue(maxLength),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!,
+                Threads = parse.GetValue(threads),
+                ValidationFraction = parse.GetValue(validation),
+                EarlyStoppingPatience = parse.GetValue(patience),
+                CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                HorizontalFlip = parse.GetValue(flip),
+                TextColumns = new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!),
+            };
+            var dataPath = parse.GetValue(data)!;
+            if (!File.Exists(dataPath) && !Directory.Exists(dataPath))
+            {
+                throw new FileNotFoundException($"data not found: {dataPath}", dataPath);
+            }
+
+            var bar = new ProgressBar();
+            var request = new TrainingRequest(dataPath, parse.GetValue(baseModel)!, parse.GetValue(output)!, options, parse.GetValue(checkpointDir));
+            var result = Trainer.Train(request, new TrainingCallbacks
+            {
+                Progress = bar.Report,
+                EpochCompleted = bar.Epoch,
+                Log = ProgressBar.Log,
+            }, cancellationToken);
+            var metrics = result.Metrics.Evaluation;
+            Console.WriteLine($"trained {result.Steps} steps, {result.EpochsCompleted} epochs{(result.StoppedEarly ? " (stopped early)" : "")}");
+            Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count} examples");
+            Console.WriteLine($"model written to {result.ModelDirectory}");
+            return 0;
+        })));
+        return command;
+    }
+}

@@ -37,7 +37,7 @@ COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     Storage__Root=/data/artifacts
-RUN mkdir -p /data/artifacts && chown app:app /data/artifacts
+RUN mkdir -p /data/artifacts /data/keys && chown app:app /data/artifacts /data/keys
 USER app
 EXPOSE 8080
 ENTRYPOINT ["dotnet", "Platform.Web.dll"]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Platform.Data;
 using Platform.Data.Identity;
@@ -16,6 +17,14 @@ public static class Extensions
         var services = builder.Services;
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
+
+        // Several web instances behind a load balancer must read each other's cookies and
+        // antiforgery tokens: they share one key ring directory when DataProtection:KeysPath is set.
+        var dataProtection = services.AddDataProtection().SetApplicationName("Platform");
+        if (builder.Configuration["DataProtection:KeysPath"] is { Length: > 0 } keysPath)
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+        }
 
         services.AddIdentity<ApplicationUser, ApplicationRole>(options =>
             {

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Platform.Jobs.Queue;
+using Platform.Jobs.Workers;
+
+namespace Platform.Jobs;
+
+public static class JobsExtensions
+{
+    /// <summary>The queue itself: what the portal and API need to submit, list and cancel jobs.</summary>
+    public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<JobQueue>();
+        return builder;
+    }
+
+    /// <summary>
+    /// A worker in this process (section "Worker"): claims jobs into its slots and runs the registered
+    /// <see cref="IJobHandler"/>s. Shutdown waits for running jobs to checkpoint and be released.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobWorker(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobQueue();
+        builder.Services.AddOptions<WorkerOptions>()
+            .BindConfiguration("Worker")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
+        builder.Services.AddSingleton<JobWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        return builder;
+    }
+}

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Platform.Jobs.Queue;
+using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
 
 namespace Platform.Jobs;
@@ -26,7 +28,18 @@ public static class JobsExtensions
             .BindConfiguration("Worker")
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<TrainingJobOptions>()
+            .BindConfiguration("Training")
+            .Configure<IConfiguration>((o, configuration) =>
+            {
+                // By default job folders sit beside the uploaded datasets, in the artifact store.
+                if (string.IsNullOrEmpty(o.WorkDirectory) && configuration["Storage:Root"] is { Length: > 0 } root)
+                    o.WorkDirectory = Path.Combine(root, "jobs");
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
         builder.Services.AddSingleton<JobWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

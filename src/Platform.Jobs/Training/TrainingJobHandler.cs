@@ -1,0 +1,111 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Jobs.Workers;
+using Platform.Training.Training;
+
+namespace Platform.Jobs.Training;
+
+/// <summary>
+/// Runs a fine-tuning job with the trainer of Platform.Training. Checkpoints go to the job's folder,
+/// so an attempt after a lost lease (or a graceful release) resumes where the last one saved.
+/// The trainer runs on its own thread; its callbacks only post to a channel that a pump drains to
+/// the database, so a slow database never stalls a training step.
+/// </summary>
+internal sealed class TrainingJobHandler(IOptions<TrainingJobOptions> options, ILogger<TrainingJobHandler> logger) : IJobHandler
+{
+    public const string JobKind = "train";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public string Kind => JobKind;
+
+    public async Task<string?> RunAsync(JobContext context)
+    {
+        var payload = JsonSerializer.Deserialize<TrainingJobPayload>(context.Job.PayloadJson, Json)
+            ?? throw new InvalidOperationException("The job has no training settings.");
+        var settings = options.Value;
+        var folder = TrainingJobOptions.JobDirectory(settings.WorkDirectory, context.Job.TenantId, context.Job.JobId);
+        var trainingOptions = payload.Options.CheckpointEverySteps > 0
+            ? payload.Options
+            : payload.Options with { CheckpointEverySteps = settings.CheckpointEverySteps };
+        var request = new TrainingRequest(payload.DataPath, payload.BaseModel, Path.Combine(folder, "model"),
+            trainingOptions, Path.Combine(folder, "checkpoints"));
+
+        var reports = Channel.CreateUnbounded<Report>(new UnboundedChannelOptions { SingleReader = true });
+        var pump = PumpAsync(context, reports.Reader);
+        var lastProgress = DateTime.MinValue;
+        var callbacks = new TrainingCallbacks
+        {
+            Progress = p =>
+            {
+                // Every step would flood the database; the final step of an epoch always goes through.
+                var now = DateTime.UtcNow;
+                if (now - lastProgress < settings.ReportEvery && p.Step != p.TotalSteps)
+                    return;
+                lastProgress = now;
+                reports.Writer.TryWrite(new Report(JsonSerializer.Serialize(new
+                {
+                    step = p.Step,
+                    totalSteps = p.TotalSteps,
+                    epoch = p.Epoch,
+                    epochs = p.Epochs,
+                    loss = p.Loss,
+                    learningRate = p.LearningRate,
+                    samplesPerSecond = p.SamplesPerSecond,
+                    etaSeconds = p.EstimatedRemaining.TotalSeconds,
+                }, Json), "step", null, null));
+            },
+            EpochCompleted = e => reports.Writer.TryWrite(new Report(null, "epoch",
+                $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" +
+                (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
+                JsonSerializer.Serialize(e))),
+            CheckpointSaved = path => reports.Writer.TryWrite(new Report(null, "checkpoint", "Checkpoint saved", null)),
+            Log = message => reports.Writer.TryWrite(new Report(null, "log", message, null)),
+        };
+
+        try
+        {
+            var result = await Task.Factory.StartNew(
+                () => Trainer.Train(request, callbacks, context.Cancellation),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var evaluation = result.Metrics.Evaluation;
+            reports.Writer.TryWrite(new Report(null, "metrics",
+                $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split",
+                null));
+            return JsonSerializer.Serialize(new
+            {
+                modelDirectory = result.ModelDirectory,
+                accuracy = evaluation.Accuracy,
+                macroF1 = evaluation.MacroF1,
+                steps = result.Steps,
+                epochs = result.EpochsCompleted,
+                stoppedEarly = result.StoppedEarly,
+                resumed = result.Resumed,
+            }, Json);
+        }
+        finally
+        {
+            reports.Writer.TryComplete();
+            await pump;
+        }
+    }
+
+    private async Task PumpAsync(JobContext context, ChannelReader<Report> reader)
+    {
+        await foreach (var report in reader.ReadAllAsync())
+        {
+            try
+            {
+                await context.ReportAsync(report.ProgressJson, report.EventType, report.Message, report.DataJson);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // Progress is best effort: training goes on while the database is unreachable.
+                logger.LogWarning("Progress of job {JobId} not recorded ({Message})", context.Job.JobId, ex.Message);
+            }
+        }
+    }
+
+    private sealed record Report(string? ProgressJson, string? EventType, string? Message, string? DataJson);
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using Platform.Jobs.Queue;
+using Platform.Jobs.Training;
+using Platform.Training.Tests.Common;
+using Platform.Training.Training;
+
+namespace Platform.Jobs.Tests;
+
+/// <summary>Real worker processes (platform-worker) training a real CNN against real PostgreSQL.</summary>
+public sealed class WorkerProcessTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+    private QueueDatabase _db = null!;
+    private string _root = null!;
+    private readonly List<Process> _processes = [];
+
+    public async Task InitializeAsync()
+    {
+        _db = await QueueDatabase.CreateAsync();
+        _root = Directory.CreateTempSubdirectory("platform-worker-test-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes.Where(p => !p.HasExited))
+            process.Kill(entireProcessTree: true);
+        await _db.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Worker_KilledMidTraining_AnotherWorkerResumesFromCheckpointAndUsageIsExact()
+    {
+        var data = Path.Combine(_root, "data");
+        TestData.WriteImageFolders(data, perLabel: 48);
+        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
+        {
+            Epochs = 4,
+            BatchSize = 8,
+            Threads = 1,
+            CheckpointEverySteps = 3,
+            Seed = 7,
+        });
+        var id = await _db.Queue.EnqueueAsync(new JobSubmission(_db.TenantA, TrainingJobHandler.JobKind, "cnn",
+            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web)), MaxAttempts: 3));
+
+        var first = StartWorker("first");
+        await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()::timestamp");
+
+        StartWorker("second");
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
+
+        var job = await _db.JobAsync(id);
+        Assert.Equal(2, job.Attempt);
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM job_events WHERE type = 'log' AND message LIKE 'resumed from%'"));
+        var model = Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "model");
+        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(model, "metrics.json")));
+
+        // Metering: one closed segment per attempt; the dead worker's ends at its last renewal
+        // (before the kill, at most one renewal period earlier) and the next starts after it.
+        var segments = await SegmentsAsync(id);
+        Assert.Equal([(1, 1), (2, 1)], segments.Select(s => (s.Attempt, s.Segment)));
+        Assert.All(segments, s => Assert.True(s.Closed));
+        Assert.True(segments[0].End <= killedAt.AddMilliseconds(100), "the dead worker is not billed past its death");
+        Assert.True(segments[0].End >= killedAt.AddSeconds(-5), "the dead worker is billed up to its last renewal");
+        Assert.True(segments[1].Start >= segments[0].End, "no second is counted twice");
+    }
+
+    [Fact]
+    public async Task Worker_Sigterm_ReleasesJobAtOnceAndAnotherWorkerResumesIt()
+    {
+        var data = Path.Combine(_root, "data");
+        TestData.WriteImageFolders(data, perLabel: 48);
+        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
+        {
+            Epochs = 4, BatchSize = 8, Threads = 1, CheckpointEverySteps = 3, Seed = 7,
+        });
+        var id = await _db.Queue.EnqueueAsync(new JobSubmission(_db.TenantA, TrainingJobHandler.JobKind, "cnn",
+            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))));
+
+        var first = StartWorker("first");
+        await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 1);
+        Signal(first, "TERM");
+        await first.WaitForExitAsync().WaitAsync(Patience);
+
+        // Released, not expired: the job is queued again with the same attempt, before any lease ran out.
+        var released = await _db.JobAsync(id);
+        Assert.Equal(("Queued", 1), (released.State, released.Attempt));
+
+        StartWorker("second");
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
+        Assert.Equal([(1, 1), (1, 2)], (await SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
+    }
+
+    private Process StartWorker(string name)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "platform-worker.dll");
+        var info = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ConnectionStrings__Platform"] = _db.Database.ConnectionString,
+                ["Data__Migrations"] = "Check",
+                ["Storage__Root"] = Path.Combine(_root, "store"),
+                ["Training__WorkDirectory"] = Path.Combine(_root, "work"),
+                ["Worker__Name"] = name,
+                // A short lease keeps the test quick; the mechanism is the same as with the default.
+                ["Worker__Lease"] = "00:00:04",
+                ["Worker__RenewEvery"] = "00:00:00.500",
+                ["Worker__RecoverEvery"] = "00:00:00.500",
+                ["DOTNET_ENVIRONMENT"] = "Production",
+            },
+        };
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+        return process;
+    }
+
+    private static void Signal(Process process, string signal) =>
+        Process.Start("kill", ["-" + signal, process.Id.ToString()])!.WaitForExit();
+
+    private async Task<long> CountAsync(string sql) => await _db.Database.ScalarAsync<long>(sql);
+
+    private async Task WaitForAsync(Func<Task<long>> read, Func<long, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!done(await read()))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"not reached within {Patience}; job events: {await EventsAsync()}");
+            if (_processes.Count > 0 && _processes[^1].HasExited)
+                throw new InvalidOperationException($"worker exited with {_processes[^1].ExitCode}; job events: {await EventsAsync()}");
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<string> EventsAsync()
+    {
+        await using var command = _db.Database.DataSource.CreateCommand("SELECT string_agg(type || ': ' || message, ' | ' ORDER BY id) FROM job_events");
+        return (await command.ExecuteScalarAsync())?.ToString() ?? "";
+    }
+
+    private async Task<List<(int Attempt, int Segment, DateTime Start, DateTime End, bool Closed)>> SegmentsAsync(Guid job)
+    {
+        await using var command = _db.Database.DataSource.CreateCommand(
+            "SELECT attempt, segment, started_at::timestamp, ended_at::timestamp, closed FROM usage_segments WHERE job_id = $1 ORDER BY attempt, segment");
+        command.Parameters.Add(new NpgsqlParameter { Value = job });
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(int, int, DateTime, DateTime, bool)>();
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetInt32(0), reader.GetInt32(1), reader.GetDateTime(2), reader.GetDateTime(3), reader.GetBoolean(4)));
+        return rows;
+    }
+}

@@ -35,6 +35,10 @@ public static class DataExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton<IArtifactStore, LocalArtifactStore>();
+        services.AddOptions<DatasetOptions>()
+            .BindConfiguration(DatasetOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));
@@ -61,6 +65,10 @@ public static class DataExtensions
 
         services.AddScoped<ListDatasetsQuery>();
         services.AddScoped<GetDatasetQuery>();
+        services.AddScoped<CreateDatasetCommand>();
+        services.AddScoped<DeleteDatasetCommand>();
+        services.AddScoped<OpenDatasetFileQuery>();
+        services.AddSingleton<ReadCsvColumnsQuery>();
         return builder;
     }
 }

@@ -17,18 +17,26 @@ internal static class TenantGuard
         return role == TenantRole.Owner ? Result.Success() : Result.Forbidden("Only an owner of the organisation can do this.");
     }
 
-    /// <summary>Uploads and launches: the user must belong to the tenant and the tenant must not be suspended.</summary>
-    public static async Task<Result> RequireWritableAsync(PlatformDbContext db, ICurrentTenant current, CancellationToken cancellationToken)
+    public static async Task<Result> RequireMemberAsync(PlatformDbContext db, ICurrentTenant current, CancellationToken cancellationToken)
     {
-        if (current.TenantId is not { } tenantId || current.UserId is not { } userId)
+        if (current.TenantId is null || current.UserId is not { } userId)
         {
             return Result.Forbidden("Select an organisation first.");
         }
-        if (!await db.TenantMemberships.AnyAsync(m => m.UserId == userId, cancellationToken))
+        return await db.TenantMemberships.AnyAsync(m => m.UserId == userId, cancellationToken)
+            ? Result.Success()
+            : Result.Forbidden("You are not a member of this organisation.");
+    }
+
+    /// <summary>Uploads and launches: the user must belong to the tenant and the tenant must not be suspended.</summary>
+    public static async Task<Result> RequireWritableAsync(PlatformDbContext db, ICurrentTenant current, CancellationToken cancellationToken)
+    {
+        var member = await RequireMemberAsync(db, current, cancellationToken);
+        if (!member.IsSuccess)
         {
-            return Result.Forbidden("You are not a member of this organisation.");
+            return member;
         }
-        var tenant = await db.Tenants.AsNoTracking().FirstAsync(t => t.Id == tenantId, cancellationToken);
+        var tenant = await db.Tenants.AsNoTracking().FirstAsync(t => t.Id == current.TenantId, cancellationToken);
         return tenant.EnsureCanWrite();
     }
 }

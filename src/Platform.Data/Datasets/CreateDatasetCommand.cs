@@ -1,0 +1,153 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Data.Artifacts;
+using Platform.Data.Datasets.Ingestion;
+using Platform.Data.Tenants;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+
+namespace Platform.Data.Datasets;
+
+/// <summary>
+/// Turns an upload into the next version of a dataset: spool (size-limited), validate, profile,
+/// split, store, then write the row. Any failure, the user's or ours, leaves no row and no new file.
+/// </summary>
+public sealed class CreateDatasetCommand(
+    PlatformDbContext db,
+    ICurrentTenant current,
+    IArtifactStore store,
+    IOptions<DatasetOptions> datasetOptions,
+    IOptions<StorageOptions> storageOptions,
+    TimeProvider time,
+    ILogger<CreateDatasetCommand> logger)
+{
+    private const int VersionAttempts = 5;
+
+    private DatasetOptions Options => datasetOptions.Value;
+
+    private string ScratchDirectory => Path.Combine(Path.GetFullPath(storageOptions.Value.Root!), "uploads");
+
+    public async Task<Result<Dataset>> ExecuteAsync(CreateDatasetRequest request, CancellationToken cancellationToken = default)
+    {
+        var allowed = await TenantGuard.RequireWritableAsync(db, current, cancellationToken);
+        if (!allowed.IsSuccess)
+        {
+            return Result<Dataset>.From(allowed);
+        }
+        if (Dataset.ValidateName(request.Name) is { } nameError)
+        {
+            return Result<Dataset>.BadRequest(nameError);
+        }
+        var spooled = await UploadSpool.CreateAsync(request.Content, ScratchDirectory, Options.MaxUploadBytes, cancellationToken);
+        if (!spooled.IsSuccess)
+        {
+            return Result<Dataset>.From(spooled);
+        }
+        await using var spool = spooled.Value;
+        var batch = new ArtifactBatch(store, current.TenantId!.Value);
+        try
+        {
+            var contentHash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(spool.File, cancellationToken));
+            spool.File.Position = 0;
+            var draft = request.Kind == DatasetKind.Text
+                ? await IngestTextAsync(request, spool, contentHash, batch, cancellationToken)
+                : await IngestImagesAsync(request, spool, contentHash, batch, cancellationToken);
+            if (!draft.IsSuccess)
+            {
+                await DiscardAsync(batch);
+                return Result<Dataset>.From(draft);
+            }
+            return Result<Dataset>.Success(await InsertAsync(draft.Value, batch, cancellationToken));
+        }
+        catch (IngestionException ex)
+        {
+            await DiscardAsync(batch);
+            return Result<Dataset>.BadRequest(ex.Message);
+        }
+        catch
+        {
+            await DiscardAsync(batch);
+            throw;
+        }
+    }
+
+    private async Task<Result<DatasetDraft>> IngestTextAsync(
+        CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(ScratchDirectory);
+        await using var normalized = new FileStream(Path.Combine(ScratchDirectory, Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        var text = new TextIngester(Options).Ingest(spool.File, request.TextColumn, request.LabelColumn, normalized);
+        var profile = DatasetProfile.Build(text.Labels, text.Stats, text.Warnings, Options.Rules);
+        if (!profile.IsSuccess)
+        {
+            return Result<DatasetDraft>.From(profile);
+        }
+        // Nothing is stored until the upload has proved usable.
+        var dataHash = await batch.PutAsync(normalized, cancellationToken);
+        return await DraftAsync(request, contentHash, spool.File.Length, dataHash, text.TextColumn, text.LabelColumn, text.Labels, profile.Value, text.Samples, batch, cancellationToken);
+    }
+
+    private async Task<Result<DatasetDraft>> IngestImagesAsync(
+        CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        var images = await new ImageIngester(Options).IngestAsync(spool.File, batch, cancellationToken);
+        var profile = DatasetProfile.Build(images.Labels, images.Stats, images.Warnings, Options.Rules);
+        if (!profile.IsSuccess)
+        {
+            return Result<DatasetDraft>.From(profile);
+        }
+        return await DraftAsync(request, contentHash, spool.File.Length, images.ManifestHash, null, null, images.Labels, profile.Value, images.Samples, batch, cancellationToken);
+    }
+
+    private async Task<Result<DatasetDraft>> DraftAsync(
+        CreateDatasetRequest request, string contentHash, long size, string dataHash, string? textColumn, string? labelColumn,
+        IReadOnlyList<string> labels, DatasetProfile profile, IReadOnlyList<DatasetSample> samples, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        var split = DatasetSplit.Stratified(labels, Options.ValidationFraction, Options.SplitSeed);
+        using var splitFile = SplitFile.Write(split);
+        var splitHash = await batch.PutAsync(splitFile, cancellationToken);
+        return Result<DatasetDraft>.Success(new DatasetDraft(
+            request.Name.Trim(), request.Kind, contentHash, dataHash, splitHash, size, textColumn, labelColumn, profile, split, samples));
+    }
+
+    private async Task<Dataset> InsertAsync(DatasetDraft draft, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var latest = await db.Datasets.Where(d => d.Name == draft.Name).MaxAsync(d => (int?)d.Version, cancellationToken) ?? 0;
+            var dataset = Dataset.Create(draft, batch.TenantId, latest + 1, current.UserId!.Value, time.GetUtcNow());
+            db.Datasets.Add(dataset);
+            foreach (var hash in batch.All)
+            {
+                db.DatasetFiles.Add(new DatasetFile { TenantId = batch.TenantId, DatasetId = dataset.Id, Hash = hash });
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                logger.LogInformation("Dataset {Name} v{Version} created for tenant {TenantId} ({Rows} rows)", dataset.Name, dataset.Version, batch.TenantId, dataset.RowCount);
+                return dataset;
+            }
+            catch (DbUpdateException ex) when (ex.IsUniqueViolation() && attempt < VersionAttempts)
+            {
+                // Another upload under the same name took this version number; take the next one.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task DiscardAsync(ArtifactBatch batch)
+    {
+        db.ChangeTracker.Clear();
+        try
+        {
+            await DatasetArtifacts.DeleteUnreferencedAsync(db, store, batch.TenantId, batch.Added, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The original failure matters more; stray files are harmless and logged for a sweep.
+            logger.LogError(ex, "Could not remove {Count} files of a failed upload for tenant {TenantId}", batch.Added.Count, batch.TenantId);
+        }
+    }
+}

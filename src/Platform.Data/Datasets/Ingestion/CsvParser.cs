@@ -1,0 +1,200 @@
+using System.Text;
+
+namespace Platform.Data.Datasets.Ingestion;
+
+/// <summary>
+/// RFC 4180 reader working on bytes: the structural characters (comma, quote, CR, LF) are ASCII and
+/// never occur inside a UTF-8 multi-byte sequence, so fields are cut first and decoded strictly
+/// afterwards, which lets an encoding error name its line. A UTF-8 BOM is skipped; UTF-16 is refused.
+/// </summary>
+internal sealed class CsvParser(Stream stream)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly MemoryStream _field = new();
+    private readonly List<string> _fields = [];
+    private int _length;
+    private int _position;
+    private int _line = 1;
+    private bool _started;
+
+    /// <summary>The line the next record starts on.</summary>
+    public int Line => _line;
+
+    /// <summary>Reads the next record, or null at the end of the file.</summary>
+    public CsvRecord? Read()
+    {
+        if (!_started)
+        {
+            SkipByteOrderMark();
+            _started = true;
+        }
+        if (Peek() < 0)
+        {
+            return null;
+        }
+        var recordLine = _line;
+        _fields.Clear();
+        while (true)
+        {
+            var fieldLine = _line;
+            _field.SetLength(0);
+            var terminator = Peek() == '"' ? ReadQuoted(fieldLine) : ReadUnquoted();
+            _fields.Add(Decode(fieldLine));
+            if (terminator == ',')
+            {
+                Next();
+                continue;
+            }
+            EndLine();
+            return new CsvRecord(recordLine, [.. _fields]);
+        }
+    }
+
+    private int ReadQuoted(int fieldLine)
+    {
+        Next();
+        while (true)
+        {
+            var c = Next();
+            switch (c)
+            {
+                case < 0:
+                    throw new IngestionException($"Line {fieldLine}: a quoted field starts here but its closing quote is missing.");
+                case '"' when Peek() == '"':
+                    Next();
+                    _field.WriteByte((byte)'"');
+                    break;
+                case '"':
+                    var after = Peek();
+                    if (after is ',' or '\r' or '\n' or < 0)
+                    {
+                        return after;
+                    }
+                    throw new IngestionException(
+                        $"Line {_line}: unexpected text after a closing quote. A quote inside a quoted field must be doubled (\"\").");
+                case 0:
+                    throw NulByte();
+                default:
+                    if (c == '\n')
+                    {
+                        _line++;
+                    }
+                    _field.WriteByte((byte)c);
+                    break;
+            }
+        }
+    }
+
+    private int ReadUnquoted()
+    {
+        while (true)
+        {
+            var c = Peek();
+            switch (c)
+            {
+                case ',' or '\r' or '\n' or < 0:
+                    return c;
+                case '"':
+                    throw new IngestionException(
+                        $"Line {_line}: a quote inside an unquoted field. Put the whole field in quotes and double the quote (\"\").");
+                case 0:
+                    throw NulByte();
+                default:
+                    Next();
+                    _field.WriteByte((byte)c);
+                    break;
+            }
+        }
+    }
+
+    private string Decode(int fieldLine)
+    {
+        var bytes = _field.GetBuffer();
+        var count = (int)_field.Length;
+        try
+        {
+            return StrictUtf8.GetString(bytes, 0, count);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            var line = fieldLine + bytes.AsSpan(0, Math.Clamp(ex.Index, 0, count)).Count((byte)'\n');
+            throw new IngestionException($"Line {line}: the text is not valid UTF-8. Save the file as UTF-8 (\"CSV UTF-8\" in Excel) and upload it again.");
+        }
+    }
+
+    private IngestionException NulByte() =>
+        new($"Line {_line} contains a NUL byte: this is not UTF-8 text (a UTF-16 or binary file?). Save the file as UTF-8 CSV.");
+
+    private void EndLine()
+    {
+        var c = Peek();
+        if (c == '\r')
+        {
+            Next();
+            if (Peek() == '\n')
+            {
+                Next();
+            }
+            _line++;
+        }
+        else if (c == '\n')
+        {
+            Next();
+            _line++;
+        }
+    }
+
+    private void SkipByteOrderMark()
+    {
+        Fill(3);
+        var head = _buffer.AsSpan(0, _length);
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            _position = 3;
+        }
+        else if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            throw new IngestionException("The file is UTF-16 encoded. Save it as UTF-8 (\"CSV UTF-8\" in Excel) and upload it again.");
+        }
+    }
+
+    private void Fill(int atLeast)
+    {
+        while (_length < atLeast)
+        {
+            var read = stream.Read(_buffer, _length, _buffer.Length - _length);
+            if (read == 0)
+            {
+                return;
+            }
+            _length += read;
+        }
+    }
+
+    private int Peek()
+    {
+        if (_position >= _length)
+        {
+            _position = 0;
+            _length = 0;
+            Fill(1);
+            if (_length == 0)
+            {
+                return -1;
+            }
+        }
+        return _buffer[_position];
+    }
+
+    private int Next()
+    {
+        var c = Peek();
+        if (c >= 0)
+        {
+            _position++;
+        }
+        return c;
+    }
+}

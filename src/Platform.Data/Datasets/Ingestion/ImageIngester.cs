@@ -1,0 +1,208 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Platform.Domain.Datasets;
+
+namespace Platform.Data.Datasets.Ingestion;
+
+/// <summary>
+/// Reads a ZIP of label/image files. Everything the central directory can tell is checked before a
+/// single byte is decompressed: entry count, declared sizes and compression ratios (zip bombs),
+/// absolute and climbing paths (zip slip), symbolic links, the folder layout and the label counts.
+/// Only then is each image decompressed, bounded by its declared size, identified by its magic
+/// bytes, measured from its header and stored.
+/// </summary>
+internal sealed class ImageIngester(DatasetOptions options)
+{
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
+    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web);
+
+    public async Task<ImageIngestion> IngestAsync(Stream zip, ArtifactBatch artifacts, CancellationToken cancellationToken)
+    {
+        ZipArchive archive;
+        try
+        {
+            archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException)
+        {
+            throw new IngestionException("The file is not a valid ZIP archive.");
+        }
+        using (archive)
+        {
+            var (images, ignored) = Inspect(archive);
+            // Fail on too few classes before decompressing anything.
+            var early = DatasetProfile.Build([.. images.Select(i => i.Label)], DatasetStats.Empty, [], options.Rules);
+            if (!early.IsSuccess)
+            {
+                throw new IngestionException(early.Error!);
+            }
+            return await ExtractAsync(images, ignored, artifacts, cancellationToken);
+        }
+    }
+
+    private sealed record PlannedImage(ZipArchiveEntry Entry, string Label, string Name);
+
+    private (List<PlannedImage> Images, int Ignored) Inspect(ZipArchive archive)
+    {
+        var entries = archive.Entries;
+        if (entries.Count > options.MaxZipEntries)
+        {
+            throw new IngestionException($"The archive has {entries.Count:N0} entries; at most {options.MaxZipEntries:N0} are allowed.");
+        }
+        var files = new List<(ZipArchiveEntry Entry, string[] Segments)>();
+        long totalLength = 0, totalCompressed = 0;
+        var ignored = 0;
+        foreach (var entry in entries)
+        {
+            var segments = ZipEntryName.Split(entry.FullName);
+            if (ZipEntryName.IsSymbolicLink(entry.ExternalAttributes))
+            {
+                throw new IngestionException($"The archive contains a symbolic link ('{entry.FullName}'); only regular image files are allowed.");
+            }
+            if (entry.FullName.EndsWith('/') || entry.FullName.EndsWith('\\'))
+            {
+                continue;
+            }
+            if (ZipEntryName.IsSystemFile(segments))
+            {
+                ignored++;
+                continue;
+            }
+            if (entry.Length > options.MaxImageBytes)
+            {
+                throw new IngestionException($"'{entry.FullName}' is {entry.Length:N0} bytes uncompressed; one image may be at most {options.MaxImageBytes:N0} bytes.");
+            }
+            if (entry.Length > 0 && (entry.CompressedLength == 0 || (double)entry.Length / entry.CompressedLength > options.MaxCompressionRatio))
+            {
+                throw new IngestionException($"'{entry.FullName}' expands more than {options.MaxCompressionRatio:0}x when decompressed: the archive looks like a zip bomb.");
+            }
+            totalLength += entry.Length;
+            totalCompressed += entry.CompressedLength;
+            if (totalLength > options.MaxZipUncompressedBytes)
+            {
+                throw new IngestionException($"The archive holds more than {options.MaxZipUncompressedBytes:N0} bytes uncompressed, the most one dataset may hold.");
+            }
+            files.Add((entry, segments));
+        }
+        if (totalCompressed > 0 && (double)totalLength / totalCompressed > options.MaxCompressionRatio)
+        {
+            throw new IngestionException($"The archive expands more than {options.MaxCompressionRatio:0}x when decompressed: it looks like a zip bomb.");
+        }
+        if (files.Count == 0)
+        {
+            throw new IngestionException("The archive contains no images. Put each image in a folder named after its label (cat/1.png, dog/2.jpg).");
+        }
+        return (Layout(files), ignored);
+    }
+
+    /// <summary>label/image files, optionally all inside one top-level folder (what zipping a folder gives).</summary>
+    private static List<PlannedImage> Layout(List<(ZipArchiveEntry Entry, string[] Segments)> files)
+    {
+        var root = files[0].Segments[0];
+        var wrapped = files.All(f => f.Segments.Length == 3 && f.Segments[0] == root);
+        var images = new List<PlannedImage>();
+        foreach (var (entry, segments) in files)
+        {
+            var relative = wrapped ? segments[1..] : segments;
+            if (relative.Length != 2)
+            {
+                throw new IngestionException(
+                    $"'{entry.FullName}' is not in a label folder. Put each image in a folder named after its label (cat/1.png, dog/2.jpg), with no deeper folders.");
+            }
+            if (!ImageExtensions.Contains(Path.GetExtension(relative[1]).ToLowerInvariant()))
+            {
+                throw new IngestionException($"'{entry.FullName}' is not a PNG or JPEG file; only .png, .jpg and .jpeg images are accepted.");
+            }
+            images.Add(new PlannedImage(entry, relative[0].Trim(), string.Join('/', relative)));
+        }
+        // Record order is fixed by name, not by archive order, so re-zipping the same folder gives the same dataset.
+        return [.. images.OrderBy(i => i.Name, StringComparer.Ordinal)];
+    }
+
+    private async Task<ImageIngestion> ExtractAsync(List<PlannedImage> planned, int ignored, ArtifactBatch artifacts, CancellationToken cancellationToken)
+    {
+        var manifest = new MemoryStream();
+        var labels = new List<string>();
+        var widths = new List<int>();
+        var heights = new List<int>();
+        var samples = new Dictionary<string, List<DatasetSample>>(StringComparer.Ordinal);
+        var seen = new HashSet<string>();
+        var duplicates = 0;
+        var imageHashes = new List<string>();
+        foreach (var image in planned)
+        {
+            var bytes = await ReadBoundedAsync(image.Entry, cancellationToken);
+            var info = ImageProbe.Read(bytes) ?? throw new IngestionException(
+                $"'{image.Entry.FullName}' is not a PNG or JPEG image (its content does not start like one, whatever its name says).");
+            if (info.Width > options.MaxImageSide || info.Height > options.MaxImageSide)
+            {
+                throw new IngestionException(
+                    $"'{image.Entry.FullName}' is {info.Width}x{info.Height} pixels; images may be at most {options.MaxImageSide}x{options.MaxImageSide}.");
+            }
+            var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            if (!seen.Add(hash))
+            {
+                duplicates++;
+                continue;
+            }
+            await artifacts.PutAsync(new MemoryStream(bytes, writable: false), cancellationToken);
+            imageHashes.Add(hash);
+            if (!samples.TryGetValue(image.Label, out var list))
+            {
+                samples[image.Label] = list = [];
+            }
+            if (list.Count < options.SampleCount)
+            {
+                list.Add(new DatasetSample(labels.Count, image.Label, image.Name, hash));
+            }
+            var entry = new ImageManifestEntry(hash, image.Label, image.Name, info.Format == ImageFormat.Png ? "png" : "jpeg", info.Width, info.Height);
+            await JsonSerializer.SerializeAsync(manifest, entry, ManifestJson, cancellationToken);
+            manifest.WriteByte((byte)'\n');
+            labels.Add(image.Label);
+            widths.Add(info.Width);
+            heights.Add(info.Height);
+        }
+        var manifestHash = await artifacts.PutAsync(manifest, cancellationToken);
+        var warnings = new List<string>();
+        if (duplicates > 0)
+        {
+            warnings.Add($"{duplicates} duplicate image{(duplicates == 1 ? "" : "s")} skipped (identical content).");
+        }
+        if (ignored > 0)
+        {
+            warnings.Add($"{ignored} system file{(ignored == 1 ? "" : "s")} ignored (__MACOSX, .DS_Store, Thumbs.db).");
+        }
+        var stats = DatasetStats.Of(widths) with { MinHeight = heights.Min(), MaxHeight = heights.Max() };
+        return new ImageIngestion(manifestHash, imageHashes, labels, stats, warnings, SampleSelection.RoundRobin(samples.Values, options.SampleCount));
+    }
+
+    /// <summary>
+    /// Decompresses one entry but never past the size the central directory declared: an archive
+    /// that lies about its sizes is rejected instead of filling memory.
+    /// </summary>
+    private static async Task<byte[]> ReadBoundedAsync(ZipArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        var declared = (int)entry.Length;
+        var buffer = new byte[declared + 1];
+        try
+        {
+            await using var stream = await entry.OpenAsync(cancellationToken);
+            var total = 0;
+            int read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
+            {
+                total += read;
+            }
+            if (total != declared)
+            {
+                throw new IngestionException($"'{entry.FullName}' does not match the size the archive declares for it: the archive is corrupt or crafted.");
+            }
+        }
+        catch (InvalidDataException)
+        {
+            throw new IngestionException($"'{entry.FullName}' cannot be decompressed: the archive is corrupt or uses an unsupported compression method.");
+        }
+        return buffer[..declared];
+    }
+}

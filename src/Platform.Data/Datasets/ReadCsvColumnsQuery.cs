@@ -1,0 +1,20 @@
+using Platform.Data.Datasets.Ingestion;
+using Platform.Domain.Common;
+
+namespace Platform.Data.Datasets;
+
+/// <summary>The header's column names of a CSV, for the form where the user maps text and label columns.</summary>
+public sealed class ReadCsvColumnsQuery
+{
+    public Result<IReadOnlyList<string>> Execute(Stream csv)
+    {
+        try
+        {
+            return Result<IReadOnlyList<string>>.Success(TextIngester.ReadColumns(csv));
+        }
+        catch (IngestionException ex)
+        {
+            return Result<IReadOnlyList<string>>.BadRequest(ex.Message);
+        }
+    }
+}

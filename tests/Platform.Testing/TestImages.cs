@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Platform.Testing;
+
+/// <summary>Image bytes for upload tests, built here rather than checked in.</summary>
+public static class TestImages
+{
+    /// <summary>A complete, decodable RGB PNG filled with one colour (vary <paramref name="seed"/> for distinct files).</summary>
+    public static byte[] Png(int width, int height, byte seed = 0)
+    {
+        using var output = new MemoryStream();
+        output.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8; // bit depth
+        header[9] = 2; // colour type: RGB
+        WriteChunk(output, "IHDR", header);
+        using (var raw = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(raw, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                var row = new byte[1 + width * 3];
+                for (var x = 0; x < width; x++)
+                {
+                    row[1 + x * 3] = seed;
+                    row[2 + x * 3] = (byte)(seed * 7);
+                    row[3 + x * 3] = (byte)(seed * 13);
+                }
+                for (var y = 0; y < height; y++)
+                {
+                    zlib.Write(row);
+                }
+            }
+            WriteChunk(output, "IDAT", raw.ToArray());
+        }
+        WriteChunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// The markers of a baseline JPEG up to its frame header (SOI, APP0, SOF0, EOI): enough for
+    /// format and size detection, not a decodable picture.
+    /// </summary>
+    public static byte[] JpegHeader(int width, int height, byte seed = 0)
+    {
+        byte[] app0 = [0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, seed];
+        var sof = new byte[] { 0xFF, 0xC0, 0x00, 0x11, 0x08, 0, 0, 0, 0, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01 };
+        BinaryPrimitives.WriteUInt16BigEndian(sof.AsSpan(5), (ushort)height);
+        BinaryPrimitives.WriteUInt16BigEndian(sof.AsSpan(7), (ushort)width);
+        return [0xFF, 0xD8, .. app0, .. sof, 0xFF, 0xD9];
+    }
+
+    private static void WriteChunk(Stream output, string type, byte[] data)
+    {
+        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        output.Write(length);
+        output.Write(typeBytes);
+        output.Write(data);
+        Span<byte> crc = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. typeBytes, .. data]));
+        output.Write(crc);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+        return ~crc;
+    }
+}

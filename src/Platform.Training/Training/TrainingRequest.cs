@@ -6,7 +6,10 @@ namespace Platform.Training.Training;
 /// <param name="DataPath">A CSV (text, label) for BERT; a ZIP or directory of label folders for a CNN.</param>
 /// <param name="BaseModel">A BERT model folder (Hugging Face layout), a CNN model folder, or a CNN preset name.</param>
 /// <param name="OutputDirectory">Receives the final model folder and metrics.json.</param>
-/// <param name="CheckpointDirectory">When it holds a checkpoint, training resumes from it; null keeps checkpoints under the output.</param>
+/// <param name="CheckpointDirectory">
+/// When it holds a checkpoint, training resumes from it. Null keeps checkpoints in OutputDirectory/checkpoints,
+/// deleted once training succeeds; an explicit directory is left to its owner.
+/// </param>
 public sealed record TrainingRequest(
     string DataPath,
     string BaseModel,

@@ -203,6 +203,12 @@ internal sealed class TrainingRun : IDisposable
         var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History);
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
+        if (_request.CheckpointDirectory is null && Directory.Exists(_request.Checkpoints))
+        {
+            // Default checkpoints live inside the model folder; once the model is written they would only bloat downloads.
+            Directory.Delete(_request.Checkpoints, recursive: true);
+        }
+
         return new TrainingResult(_request.OutputDirectory, report, state.Step, state.History.Count, state.StoppedEarly, resumed);
     }
 

@@ -146,12 +146,12 @@ public sealed class CliTests
         var baseModel = InitBert(dir);
         TestData.WriteImageFolders(dir.File("images"), perLabel: 4);
         var cnn = CliProcess.Run(dir.Path, "train", "--data", "images", "--base", "cnn-28-grey", "--out", "cnn",
-            "--epochs", "1", "--batch-size", "2", "--checkpoint-every", "1", "--threads", "1");
+            "--epochs", "1", "--batch-size", "2", "--checkpoint-every", "1", "--checkpoint-dir", "ckpt", "--threads", "1");
         Assert.True(cnn.ExitCode == 0, cnn.Error);
         TestData.WriteSentimentCsv(dir.File("train.csv"), 20);
 
         var result = CliProcess.Run(dir.Path, "train", "--data", "train.csv", "--base", baseModel, "--out", "bert",
-            "--checkpoint-dir", "cnn/checkpoints", "--threads", "1");
+            "--checkpoint-dir", "ckpt", "--threads", "1");
 
         AssertOneLineError(result, "does not fit the model");
     }

@@ -161,4 +161,5 @@ def main():
         json.dump({"unicode": unicodedata.unidata_version, "vocab": vocab, "cases": cases}, f, ensure_ascii=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -142,10 +142,10 @@ public sealed class TrainerTests
         var baseModel = TinyBert(dir);
         TestData.WriteSentimentCsv(dir.File("train.csv"), 30);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 4, Threads = 1, CheckpointEverySteps = 2 };
-        Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options));
+        Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options, dir.File("checkpoints")));
 
         var error = Assert.Throws<InvalidDataException>(() => Trainer.Train(
-            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options with { BatchSize = 5 })));
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out2"), options with { BatchSize = 5 }, dir.File("checkpoints"))));
 
         Assert.Contains("other data or settings", error.Message);
     }
@@ -202,6 +202,7 @@ public sealed class TrainerTests
         var resumed = Trainer.Train(new TrainingRequest(data, baseModel, dir.File("interrupted"), options));
 
         Assert.True(resumed.Resumed);
+        Assert.False(Directory.Exists(Path.Combine(dir.File("interrupted"), "checkpoints")));
         Assert.Equal(straight.Steps, resumed.Steps);
         var expected = SafeTensorsFile.Read(Path.Combine(dir.File("straight"), "model.safetensors"));
         var actual = SafeTensorsFile.Read(Path.Combine(dir.File("interrupted"), "model.safetensors"));

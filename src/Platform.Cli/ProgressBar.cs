@@ -3,7 +3,7 @@ using Platform.Training.Training;
 
 namespace Platform.Cli;
 
-/// <summary>Training progress on stderr: a redrawn bar on a terminal, one line per epoch when redirected.</summary>
+/// <summary>Training progress on stderr: a redrawn bar on a terminal, plain lines when redirected.</summary>
 internal sealed class ProgressBar
 {
     private const int Width = 30;
@@ -14,6 +14,15 @@ internal sealed class ProgressBar
     {
         if (!_interactive)
         {
+            // Logs and job output get a line per tenth of the run instead of a redrawn bar.
+            var tenth = Math.Max(1, progress.TotalSteps / 10);
+            if (progress.Step % tenth == 0)
+            {
+                Console.Error.WriteLine(
+                    $"step {progress.Step}/{progress.TotalSteps} epoch {progress.Epoch}/{progress.Epochs} loss {progress.Loss:F4} " +
+                    $"lr {progress.LearningRate:0.0e+00} {progress.SamplesPerSecond:F1} samples/s ETA {progress.EstimatedRemaining:hh\\:mm\\:ss}");
+            }
+
             return;
         }
 

@@ -24,6 +24,7 @@ public sealed class CliTests
 
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("epoch 2: train loss", train.Error);
+        Assert.Contains("step 10/10 epoch 2/2", train.Error);
         Assert.True(File.Exists(dir.File("model/metrics.json")));
         Assert.True(predict.ExitCode == 0, predict.Error);
         var lines = File.ReadAllLines(dir.File("out/pred.jsonl"));

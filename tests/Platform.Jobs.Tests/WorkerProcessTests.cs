@@ -14,7 +14,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
     private QueueDatabase _db = null!;
     private string _root = null!;
-    private readonly List<Process> _processes = [];
+    private WorkerProcesses Workers { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -24,8 +24,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes.Where(p => !p.HasExited))
-            process.Kill(entireProcessTree: true);
+        Workers.Dispose();
         await _db.DisposeAsync();
         Directory.Delete(_root, recursive: true);
     }
@@ -98,35 +97,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         Assert.Equal([(1, 1), (1, 2)], (await SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
     }
 
-    private Process StartWorker(string name)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "platform-worker.dll");
-        var info = new ProcessStartInfo("dotnet", [dll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["ConnectionStrings__Platform"] = _db.Database.ConnectionString,
-                ["Data__Migrations"] = "Check",
-                ["Storage__Root"] = Path.Combine(_root, "store"),
-                ["Training__WorkDirectory"] = Path.Combine(_root, "work"),
-                ["Worker__Name"] = name,
-                // A short lease keeps the test quick; the mechanism is the same as with the default.
-                ["Worker__Lease"] = "00:00:04",
-                ["Worker__RenewEvery"] = "00:00:00.500",
-                ["Worker__RecoverEvery"] = "00:00:00.500",
-                ["DOTNET_ENVIRONMENT"] = "Production",
-            },
-        };
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        return process;
-    }
+    private Process StartWorker(string name) => Workers.Start(_db.Database.ConnectionString, _root, name);
 
     private static void Signal(Process process, string signal) =>
         Process.Start("kill", ["-" + signal, process.Id.ToString()])!.WaitForExit();
@@ -140,8 +111,8 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"not reached within {Patience}; job events: {await EventsAsync()}");
-            if (_processes.Count > 0 && _processes[^1].HasExited)
-                throw new InvalidOperationException($"worker exited with {_processes[^1].ExitCode}; job events: {await EventsAsync()}");
+            if (Workers.Last is { HasExited: true } last)
+                throw new InvalidOperationException($"worker exited with {last.ExitCode}; job events: {await EventsAsync()}");
             await Task.Delay(100);
         }
     }

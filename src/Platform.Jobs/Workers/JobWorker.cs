@@ -99,7 +99,7 @@ public sealed class JobWorker(
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
             var result = await handler.RunAsync(new JobContext(job, linked.Token, queue));
             await StopKeepingAsync(keeper, keeping);
-            if (!await queue.CompleteAsync(job, JobOutcome.Succeeded, result, CancellationToken.None))
+            if (!await PersistAsync(() => queue.CompleteAsync(job, JobOutcome.Succeeded, result, CancellationToken.None)))
                 logger.LogWarning("Job {JobId} finished after its lease was lost; the result was discarded", job.JobId);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
@@ -108,16 +108,39 @@ public sealed class JobWorker(
             if (running.LeaseLost)
                 logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
             else if (running.CancelRequested)
-                await queue.CompleteAsync(job, JobOutcome.Cancelled, null, CancellationToken.None);
+                await PersistAsync(() => queue.CompleteAsync(job, JobOutcome.Cancelled, null, CancellationToken.None));
             else
-                await queue.ReleaseAsync(job, CancellationToken.None);
+                await PersistAsync(() => queue.ReleaseAsync(job, CancellationToken.None));
         }
         catch (Exception ex)
         {
             await StopKeepingAsync(keeper, keeping);
             logger.LogError(ex, "Job {JobId} attempt {Attempt} failed", job.JobId, job.Attempt);
             if (!running.LeaseLost)
-                await queue.FailAttemptAsync(job, ex.Message, CancellationToken.None);
+                await PersistAsync(() => queue.FailAttemptAsync(job, ex.Message, CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Retries a job's final write while the database is unreachable (a restart, a failover), for up to
+    /// one lease: past that the job has been recovered elsewhere and the write would be fenced anyway.
+    /// </summary>
+    private async Task<T> PersistAsync<T>(Func<Task<T>> write)
+    {
+        var deadline = DateTime.UtcNow + _options.Lease;
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && DateTime.UtcNow < deadline)
+            {
+                logger.LogWarning("Recording a job's outcome failed ({Message}); retrying in {Delay}", ex.Message, delay);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
+            }
         }
     }
 

@@ -58,7 +58,6 @@ public static class Extensions
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
 
-        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
         return builder;
     }
@@ -79,6 +78,7 @@ public static class Extensions
         app.MapStaticAssets();
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapDatasetEndpoints();
         app.MapRazorComponents<App>();
         return app;
     }

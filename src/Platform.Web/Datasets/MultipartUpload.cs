@@ -43,14 +43,18 @@ internal sealed class MultipartUpload
     {
         while (await Reader.ReadNextSectionAsync(cancellationToken) is { } section)
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                || !disposition.IsFormDisposition())
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
             {
                 continue;
             }
             if (disposition.IsFileDisposition())
             {
                 return section.AsFileSection();
+            }
+            // IsFormDisposition means a plain field: form-data without a file name.
+            if (!disposition.IsFormDisposition())
+            {
+                continue;
             }
             if (_fields.Count >= MaxFields)
             {

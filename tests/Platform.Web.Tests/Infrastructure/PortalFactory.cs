@@ -40,7 +40,7 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("ConnectionStrings:Platform", Database.ConnectionString);
         builder.UseSetting("Data:Migrations", "None");
         builder.UseSetting("Storage:Root", _storageRoot);
-        builder.UseSetting("Uploads:MaxRequestBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

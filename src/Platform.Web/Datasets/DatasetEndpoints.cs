@@ -1,0 +1,173 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Platform.Data.Datasets;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+using Platform.Web.Accounts;
+using Platform.Web.Components;
+using Platform.Web.Components.Shared;
+using Platform.Web.Components.Layout;
+using Platform.Web.Components.Pages.Datasets;
+
+namespace Platform.Web.Datasets;
+
+internal static class DatasetEndpoints
+{
+    /// <summary>Room for the multipart framing and the small form fields around the file.</summary>
+    private const long FormOverheadBytes = 64 * 1024;
+
+
+    public static void MapDatasetEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Antiforgery is checked by hand once the token field has been read: the framework's check
+        // would read the whole form, file included, before the handler runs.
+        app.MapPost("/datasets/upload", UploadAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember)
+            .DisableAntiforgery();
+
+        app.MapPost("/datasets/{id:guid}/delete", DeleteAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember)
+            .WithMetadata(new RequireAntiforgeryTokenAttribute());
+
+        app.MapGet("/datasets/{id:guid}/images/{hash}", ImageAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember);
+    }
+
+    private static async Task<IResult> UploadAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        IOptions<AntiforgeryOptions> antiforgeryOptions,
+        IOptions<DatasetOptions> options,
+        PortalSession session,
+        CreateDatasetCommand createDataset,
+        CancellationToken cancellationToken)
+    {
+        var maxFile = options.Value.MaxUploadBytes;
+        var maxRequest = maxFile + FormOverheadBytes;
+        // Kestrel then cuts the connection past the limit instead of reading an endless body.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        {
+            sizeLimit.MaxRequestBodySize = maxRequest;
+        }
+        if (context.Request.ContentLength > maxRequest)
+        {
+            return Page(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit.", null);
+        }
+        var upload = MultipartUpload.Open(context.Request);
+        if (upload is null)
+        {
+            return Page(StatusCodes.Status400BadRequest, "Send the file with the upload form (multipart/form-data).", null);
+        }
+        try
+        {
+            var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
+            if (!await IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value, upload))
+            {
+                return Page(StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", upload);
+            }
+            if (session.IsSuspended)
+            {
+                return Page(StatusCodes.Status403Forbidden, $"{session.Tenant!.Name} is suspended, so uploads are disabled: {session.Tenant.SuspensionReason}", upload);
+            }
+            if (file is null || string.IsNullOrEmpty(file.FileName))
+            {
+                return Page(StatusCodes.Status400BadRequest, "Choose a file to upload.", upload);
+            }
+            if (KindOf(file.FileName) is not { } kind)
+            {
+                return Page(StatusCodes.Status400BadRequest, $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
+            }
+            var created = await createDataset.ExecuteAsync(
+                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn"))),
+                cancellationToken);
+            return created.IsSuccess
+                ? Results.Redirect($"/datasets/{created.Value.Id}")
+                : Page(StatusFor(created), created.Error!, upload);
+        }
+        catch (InvalidDataException ex)
+        {
+            // Malformed multipart framing or an over-long field.
+            return Page(StatusCodes.Status400BadRequest, ex.Message, upload);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Page(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit.", upload);
+        }
+    }
+
+    private static async Task<bool> IsAntiforgeryValidAsync(HttpContext context, IAntiforgery antiforgery, AntiforgeryOptions options, MultipartUpload upload)
+    {
+        var token = upload.Field(options.FormFieldName);
+        if (token.Length == 0 || options.HeaderName is null)
+        {
+            return false;
+        }
+        // The token store reads the header before the form, so the form (and the file in it) stays unread.
+        context.Request.Headers[options.HeaderName] = token;
+        return await antiforgery.IsRequestValidAsync(context);
+    }
+
+    private static async Task<IResult> DeleteAsync(Guid id, DeleteDatasetCommand deleteDataset, CancellationToken cancellationToken)
+    {
+        var deleted = await deleteDataset.ExecuteAsync(id, cancellationToken);
+        return deleted.Status switch
+        {
+            ResultStatus.Success => Results.Redirect("/datasets"),
+            ResultStatus.NotFound => Results.NotFound(),
+            _ => Results.Problem(deleted.Error, statusCode: StatusFor(deleted)),
+        };
+    }
+
+    private static async Task<IResult> ImageAsync(Guid id, string hash, OpenDatasetFileQuery openFile, CancellationToken cancellationToken)
+    {
+        var opened = await openFile.ExecuteAsync(id, hash, cancellationToken);
+        if (!opened.IsSuccess)
+        {
+            return Results.NotFound();
+        }
+        // The content type comes from the bytes, never from the uploader: only PNG and JPEG pass ingestion.
+        var stream = opened.Value;
+        var head = new byte[4];
+        var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        stream.Position = 0;
+        var contentType = read >= 4 && head[0] == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G' ? "image/png" : "image/jpeg";
+        // Artifacts are content-addressed: the bytes behind a hash never change.
+        return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{hash}\""), enableRangeProcessing: false);
+    }
+
+    private static DatasetKind? KindOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    {
+        ".csv" or ".txt" or ".tsv" => DatasetKind.Text,
+        ".zip" => DatasetKind.Image,
+        _ => null,
+    };
+
+    private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static int StatusFor(Result result) => result.Status switch
+    {
+        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
+        ResultStatus.NotFound => StatusCodes.Status404NotFound,
+        ResultStatus.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    /// <summary>The upload page again, with the reason the file was refused and the fields as sent.</summary>
+    private static RazorComponentResult Page(int statusCode, string error, MultipartUpload? upload) =>
+        new(typeof(StandaloneDocument), new Dictionary<string, object?>
+        {
+            [nameof(StandaloneDocument.Layout)] = typeof(WorkspaceLayout),
+            [nameof(StandaloneDocument.Page)] = typeof(DatasetUpload),
+            [nameof(StandaloneDocument.PageParameters)] = new Dictionary<string, object>
+            {
+                [nameof(DatasetUpload.Error)] = error,
+                [nameof(DatasetUpload.Name)] = upload?.Field("name") ?? "",
+                [nameof(DatasetUpload.TextColumn)] = upload?.Field("textColumn") is { Length: > 0 } text ? text : "text",
+                [nameof(DatasetUpload.LabelColumn)] = upload?.Field("labelColumn") is { Length: > 0 } label ? label : "label",
+            },
+        })
+        { StatusCode = statusCode };
+}

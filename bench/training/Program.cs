@@ -56,11 +56,14 @@ if (mode == "throughput")
 else if (mode == "memory")
 {
     var steps = Option("--steps", 2000);
-    for (var i = 0; i < 20; i++) Step(); // allocator pools and optimiser state settle first
+    // Optimiser state, the malloc arenas and the JIT's tiered re-compilation settle during warm-up.
+    var warmup = Option("--warmup", 20);
+    for (var i = 0; i < warmup; i++) Step();
     GC.Collect();
     GC.WaitForPendingFinalizers();
     var liveStart = TorchApi.LiveTensorCount;
     var rssStart = Rss();
+    var managedStart = GC.GetTotalMemory(forceFullCollection: true);
     long liveMin = long.MaxValue, liveMax = long.MinValue;
     for (var i = 1; i <= steps; i++)
     {
@@ -71,9 +74,10 @@ else if (mode == "memory")
         if (i % 500 == 0) Console.WriteLine(FormattableString.Invariant($"step {i}: live_tensors={live} rss_mb={Rss() / 1048576.0:F1}"));
     }
     var rssEnd = Rss();
+    var managedEnd = GC.GetTotalMemory(forceFullCollection: true);
     var growth = (rssEnd - rssStart) * 100.0 / rssStart;
     Console.WriteLine(FormattableString.Invariant(
-        $"csharp memory {workloadName} steps={steps} live_start={liveStart} live_min={liveMin} live_max={liveMax} rss_start_mb={rssStart / 1048576.0:F1} rss_end_mb={rssEnd / 1048576.0:F1} rss_growth_pct={growth:F2}"));
+        $"csharp memory {workloadName} warmup={warmup} steps={steps} live_start={liveStart} live_min={liveMin} live_max={liveMax} rss_start_mb={rssStart / 1048576.0:F1} rss_end_mb={rssEnd / 1048576.0:F1} rss_growth_pct={growth:F2} managed_heap_start_mb={managedStart / 1048576.0:F1} managed_heap_end_mb={managedEnd / 1048576.0:F1}"));
 }
 
 static long Rss()

@@ -13,20 +13,25 @@ internal sealed record Workload(Module Model, Func<Tensor> Forward, Tensor Label
         Torch.Torch.ManualSeed(0);
         return name switch
         {
-            "bert" => Bert(batchOverride > 0 ? batchOverride : 32),
+            "bert" => Bert(batchOverride > 0 ? batchOverride : 32, new BertConfig
+            {
+                VocabSize = 30522, HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024,
+                MaxPositionEmbeddings = 512,
+            }, 128),
+            // Same code paths at a size that makes 2,000 steps affordable on a 2-core machine (memory run).
+            "bert-tiny" => Bert(batchOverride > 0 ? batchOverride : 8, new BertConfig
+            {
+                VocabSize = 2000, HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 128,
+                MaxPositionEmbeddings = 128,
+            }, 64),
             "cnn" => Cnn(batchOverride > 0 ? batchOverride : 128),
-            _ => throw new ArgumentException($"unknown workload '{name}' (bert | cnn)"),
+            _ => throw new ArgumentException($"unknown workload '{name}' (bert | bert-tiny | cnn)"),
         };
     }
 
-    private static Workload Bert(int batch)
+    private static Workload Bert(int batch, BertConfig config, int seq)
     {
-        const int seq = 128;
-        var config = new BertConfig
-        {
-            VocabSize = 30522, HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024,
-            MaxPositionEmbeddings = 512,
-        }.WithLabels(["a", "b", "c", "d"]);
+        config.WithLabels(["a", "b", "c", "d"]);
         var model = new BertForSequenceClassification(config);
         var ids = Tensor.RandInt(1, config.VocabSize, [batch, seq]).DetachFromDisposeScope();
         var mask = Tensor.Ones([batch, seq], ScalarType.Int64).DetachFromDisposeScope();

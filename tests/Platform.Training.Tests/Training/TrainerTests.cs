@@ -101,6 +101,24 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Train_WholeRun_FreesEveryTensor()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 24);
+        var before = Platform.Training.Torch.Torch.LiveTensorCount;
+
+        Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+            new TrainingOptions { Epochs = 2, BatchSize = 5, Threads = 1, ValidationFraction = 0.2, CheckpointEverySteps = 3 }));
+        using (var model = ClassifierModel.Load(dir.File("out"), Platform.Training.Torch.Device.Cpu))
+        {
+            ((BertClassifier)model).Predict(["good", "bad"]);
+        }
+
+        Assert.Equal(before, Platform.Training.Torch.Torch.LiveTensorCount);
+    }
+
+    [Fact]
     public void Train_NoImprovement_StopsEarly()
     {
         using var dir = new TestDirectory();

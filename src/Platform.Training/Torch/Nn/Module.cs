@@ -117,6 +117,23 @@ public abstract class Module : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Converts floating-point parameters and buffers to <paramref name="dtype"/> (e.g. bfloat16 for
+    /// GPU inference); integer buffers such as num_batches_tracked keep their type.
+    /// </summary>
+    public Module To(ScalarType dtype)
+    {
+        using var noGrad = Torch.NoGrad();
+        foreach (var tensor in StateDict().Values)
+        {
+            var current = tensor.DType;
+            if (current == dtype || current is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16)) continue;
+            using var converted = tensor.To(dtype);
+            tensor.SetData(converted);
+        }
+        return this;
+    }
+
     public void ZeroGrad()
     {
         foreach (var p in Parameters()) p.ZeroGrad();

@@ -45,6 +45,16 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public void DisposedTensor_Used_ThrowsObjectDisposedException()
+    {
+        var t = Tensor.Zeros([2]);
+        t.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => t.Shape);
+        using var other = Tensor.Zeros([2]);
+        Assert.Throws<ObjectDisposedException>(() => other + t);
+    }
+
+    [Fact]
     public void Errors_OnTwoThreads_KeepTheirOwnMessages()
     {
         string? first = null, second = null;

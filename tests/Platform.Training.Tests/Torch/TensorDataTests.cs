@@ -43,6 +43,14 @@ public sealed class TensorDataTests
     }
 
     [Fact]
+    public void FromSpan_Empty_RoundTrips()
+    {
+        using var t = Tensor.FromSpan(ReadOnlySpan<float>.Empty, [0, 4]);
+        Assert.Equal([0L, 4L], t.Shape);
+        Assert.Empty(t.ToFloatArray());
+    }
+
+    [Fact]
     public void FromSpan_ShapeMismatch_ThrowsArgumentException()
     {
         Assert.Throws<ArgumentException>(() => Tensor.FromSpan([1f, 2f, 3f], [2, 2]));

@@ -28,7 +28,7 @@ internal sealed class TextTrainingData(BertClassifier model, int[][] tokenIds, i
     }
 }
 
-/// <summary>Images decoded once up front: every epoch reuses the pixels, and a corrupt file fails before training.</summary>
+/// <summary>Images decoded once up front, in parallel: every epoch reuses the pixels, and a corrupt file fails before training.</summary>
 internal sealed class ImageTrainingData(CnnImageClassifier model, float[] pixels, int[] labelIds, bool horizontalFlip) : TrainingData(labelIds)
 {
     public override Tensor Logits(int[] indices, bool augment, ulong augmentSeed)
@@ -58,9 +58,23 @@ internal sealed class ImageTrainingData(CnnImageClassifier model, float[] pixels
         }
 
         var pixels = new float[size * examples.Count];
-        for (var i = 0; i < examples.Count; i++)
+        var errors = new Exception?[examples.Count];
+        Parallel.For(0, examples.Count, i =>
         {
-            model.Preprocess(examples[i].ReadBytes(), examples[i].Name, pixels.AsSpan(i * size, size));
+            try
+            {
+                model.Preprocess(examples[i].ReadBytes(), examples[i].Name, pixels.AsSpan(i * size, size));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                errors[i] = e;
+            }
+        });
+
+        // The first bad file in dataset order, whatever thread met it first.
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
         return new ImageTrainingData(model, pixels, examples.Select(e => labels.GetId(e.Label!)).ToArray(), horizontalFlip);

@@ -27,11 +27,28 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void Decode_Jpeg_GivesColourWithinCompressionError()
+    {
+        // An 8x8 JPEG of RGB (200, 100, 50), quality 100, written once with stb_image_write.
+        var jpeg = Convert.FromBase64String(SolidJpeg);
+        Assert.Equal((8, 8, 3), ImageDecoder.Info(jpeg));
+        using var t = ImageDecoder.Decode(jpeg, 3, 8, 8);
+        var values = t.ToFloatArray();
+        float[] expected = [200 / 255f, 100 / 255f, 50 / 255f];
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.All(values.Skip(c * 64).Take(64), v => Assert.Equal(expected[c], v, 3 / 255.0));
+        }
+    }
+
+    [Fact]
     public void Decode_CorruptBytes_ThrowsTorchException()
     {
         var error = Assert.Throws<TorchException>(() => ImageDecoder.Decode("not an image"u8, 3, 8, 8));
         Assert.Contains("cannot decode image", error.Message);
     }
+
+    private const string SolidJpeg = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wCEAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAf/AABEIAAgACAMBEQACEQEDEQH/xAGiAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+gEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoLEQACAQIEBAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEAAhEDEQA/AMGv8sD/AGxP/9k=";
 
     /// <summary>A minimal valid PNG (8-bit RGB, no filter) so the test needs no image library.</summary>
     private static byte[] Png(int width, int height, byte[] rgb)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Platform.Data.Datasets.Ingestion;
@@ -9,6 +10,8 @@ namespace Platform.Data.Datasets.Ingestion;
 /// </summary>
 internal sealed class CsvParser(Stream stream)
 {
+    private static readonly SearchValues<byte> QuotedStops = SearchValues.Create("\"\n\0"u8);
+    private static readonly SearchValues<byte> UnquotedStops = SearchValues.Create(",\"\r\n\0"u8);
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly byte[] _buffer = new byte[64 * 1024];
@@ -57,6 +60,7 @@ internal sealed class CsvParser(Stream stream)
         Next();
         while (true)
         {
+            CopyUntil(QuotedStops);
             var c = Next();
             switch (c)
             {
@@ -77,10 +81,8 @@ internal sealed class CsvParser(Stream stream)
                 case 0:
                     throw NulByte();
                 default:
-                    if (c == '\n')
-                    {
-                        _line++;
-                    }
+                    // Only a line feed stops the copy besides quotes and NUL.
+                    _line++;
                     _field.WriteByte((byte)c);
                     break;
             }
@@ -89,22 +91,30 @@ internal sealed class CsvParser(Stream stream)
 
     private int ReadUnquoted()
     {
-        while (true)
+        CopyUntil(UnquotedStops);
+        var c = Peek();
+        return c switch
         {
-            var c = Peek();
-            switch (c)
+            '"' => throw new IngestionException(
+                $"Line {_line}: a quote inside an unquoted field. Put the whole field in quotes and double the quote (\"\")."),
+            0 => throw NulByte(),
+            _ => c,
+        };
+    }
+
+    /// <summary>Copies bytes into the field up to (not including) the next stop byte or the end of input.</summary>
+    private void CopyUntil(SearchValues<byte> stops)
+    {
+        while (Peek() >= 0)
+        {
+            var available = _buffer.AsSpan(_position, _length - _position);
+            var stop = available.IndexOfAny(stops);
+            var run = stop < 0 ? available : available[..stop];
+            _field.Write(run);
+            _position += run.Length;
+            if (stop >= 0)
             {
-                case ',' or '\r' or '\n' or < 0:
-                    return c;
-                case '"':
-                    throw new IngestionException(
-                        $"Line {_line}: a quote inside an unquoted field. Put the whole field in quotes and double the quote (\"\").");
-                case 0:
-                    throw NulByte();
-                default:
-                    Next();
-                    _field.WriteByte((byte)c);
-                    break;
+                return;
             }
         }
     }

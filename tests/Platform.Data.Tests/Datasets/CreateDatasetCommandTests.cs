@@ -81,6 +81,18 @@ public class CreateDatasetCommandTests(DataServices services) : IClassFixture<Da
     }
 
     [Fact]
+    public async Task ExecuteAsync_ConcurrentUploadsOfSameName_GetDistinctVersions()
+    {
+        var (_, owner) = await Seed.TenantAsync(services.Database);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => Task.Run(() =>
+            CreateAsync(owner, new CreateDatasetRequest("Reviews", DatasetKind.Text, Csv(BalancedCsv(5 + i)))))));
+
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.Error));
+        Assert.Equal([1, 2, 3], results.Select(r => r.Value.Version).Order());
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ValidZip_StoresImagesManifestAndSamples()
     {
         var (tenant, owner) = await Seed.TenantAsync(services.Database);

@@ -2,6 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Platform.Domain.Usage;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Launch;
+using Platform.Jobs.Metering;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
@@ -14,6 +18,9 @@ public static class JobsExtensions
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<JobQueue>();
+        builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
+        builder.Services.TryAddSingleton<BaseModelCatalog>();
+        builder.Services.TryAddScoped<LaunchJobCommand>();
         return builder;
     }
 
@@ -38,6 +45,7 @@ public static class JobsExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.TryAddSingleton<DatasetMaterializer>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
         builder.Services.AddSingleton<JobWorker>();

@@ -13,7 +13,10 @@ namespace Platform.Jobs.Training;
 /// The trainer runs on its own thread; its callbacks only post to a channel that a pump drains to
 /// the database, so a slow database never stalls a training step.
 /// </summary>
-internal sealed class TrainingJobHandler(IOptions<TrainingJobOptions> options, ILogger<TrainingJobHandler> logger) : IJobHandler
+internal sealed class TrainingJobHandler(
+    IOptions<TrainingJobOptions> options,
+    DatasetMaterializer materializer,
+    ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -29,7 +32,10 @@ internal sealed class TrainingJobHandler(IOptions<TrainingJobOptions> options, I
         var trainingOptions = payload.Options.CheckpointEverySteps > 0
             ? payload.Options
             : payload.Options with { CheckpointEverySteps = settings.CheckpointEverySteps };
-        var request = new TrainingRequest(payload.DataPath, payload.BaseModel, Path.Combine(folder, "model"),
+        var dataPath = payload.Dataset is { } dataset
+            ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
+            : payload.DataPath ?? throw new InvalidOperationException("The job names no data.");
+        var request = new TrainingRequest(dataPath, payload.BaseModel, Path.Combine(folder, "model"),
             trainingOptions, Path.Combine(folder, "checkpoints"));
 
         var reports = Channel.CreateUnbounded<Report>(new UnboundedChannelOptions { SingleReader = true });

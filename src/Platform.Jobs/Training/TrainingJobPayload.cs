@@ -3,7 +3,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Training;
 
 /// <summary>
-/// The payload of a "train" job: where the data and the base model are, and the hyper-parameters.
-/// Paths are on storage every worker sees (the artifact store's root).
+/// The payload of a "train" job: the data (a tenant's dataset, or a path on storage every worker
+/// sees), the base model (a BERT folder or a CNN preset) and the hyper-parameters.
 /// </summary>
-public sealed record TrainingJobPayload(string DataPath, string BaseModel, TrainingOptions Options);
+public sealed record TrainingJobPayload(string? DataPath, string BaseModel, TrainingOptions Options, DatasetReference? Dataset = null);

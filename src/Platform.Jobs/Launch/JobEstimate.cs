@@ -1,0 +1,23 @@
+namespace Platform.Jobs.Launch;
+
+/// <summary>
+/// A pre-launch estimate of device time. Training cost is about 6 FLOPs per parameter per token (or
+/// per pixel-weighted parameter for a CNN) for each sample seen; divided by a sustained device
+/// throughput. The throughputs are deliberately conservative (a mid-range GPU at 30% utilisation,
+/// two CPU cores), so the estimate errs high: a quota check should not be surprised.
+/// </summary>
+public sealed record JobEstimate(long Steps, double Hours, string DeviceKind)
+{
+    public const double GpuFlopsPerSecond = 15e12;
+    public const double CpuFlopsPerSecond = 40e9;
+
+    public static JobEstimate For(long parameters, long trainingSamples, int epochs, int batchSize, int tokensPerSample,
+        string deviceKind)
+    {
+        var steps = (long)Math.Ceiling(trainingSamples / (double)Math.Max(1, batchSize)) * epochs;
+        var flops = 6.0 * parameters * tokensPerSample * trainingSamples * epochs;
+        var seconds = flops / (deviceKind == "cuda" ? GpuFlopsPerSecond : CpuFlopsPerSecond);
+        // Validation passes and checkpoints add about a fifth.
+        return new JobEstimate(steps, seconds * 1.2 / 3600.0, deviceKind);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Platform.Jobs.Launch;
+
+/// <summary>What the launch form (or the API) submits; null advanced fields take the preset's value.</summary>
+public sealed record LaunchJobRequest(
+    Guid DatasetId,
+    string BaseModel,
+    string Preset = "balanced",
+    string? Name = null,
+    int? Epochs = null,
+    int? BatchSize = null,
+    double? LearningRate = null,
+    int? MaxSequenceLength = null,
+    ulong Seed = 42);

@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Data;
+using Platform.Data.Datasets;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+using Platform.Domain.Tenants;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Launch;
+using Platform.Jobs.Training;
+using Platform.Testing;
+
+namespace Platform.Jobs.Tests;
+
+/// <summary>Launch through the real container (AddPlatformData + AddJobQueue) on a fresh database.</summary>
+public sealed class LaunchJobCommandTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("platform-launch-test-").FullName;
+    private readonly WorkerProcesses _workers = new();
+    private PostgresDatabase _database = null!;
+    private IHost _host = null!;
+
+    // Laid out as WorkerProcesses expects: the artifact store under {root}/store.
+    private string _storage => Path.Combine(_root, "store");
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Platform"] = _database.ConnectionString,
+            ["Storage:Root"] = _storage,
+            ["Data:Migrations"] = "Check",
+        });
+        builder.AddPlatformData();
+        builder.AddJobQueue();
+        _host = builder.Build();
+        await _host.StartAsync();
+        await _host.Services.GetRequiredService<BaseModelCatalog>().EnsureCnnPresetsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        _workers.Dispose();
+        await _database.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task<T> AsAsync<T>(TestTenant tenant, Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(tenant.TenantId, tenant.UserId);
+        return await action(scope.ServiceProvider);
+    }
+
+    private Task<Result<Guid>> LaunchAsync(TestTenant tenant, LaunchJobRequest request) =>
+        AsAsync(tenant, sp => sp.GetRequiredService<LaunchJobCommand>().ExecuteAsync(request));
+
+    private async Task<Guid> TextDatasetAsync(TestTenant tenant)
+    {
+        var csv = new StringBuilder("text,label\n");
+        for (var i = 0; i < 10; i++)
+            csv.Append($"good film {i},pos\nbad film {i},neg\n");
+        var result = await AsAsync(tenant, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+            new CreateDatasetRequest("Reviews", DatasetKind.Text, new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString())))));
+        Assert.True(result.IsSuccess, result.Error);
+        return result.Value.Id;
+    }
+
+    [Fact]
+    public async Task Execute_TextDatasetWithCnnPreset_IsRefusedWithAReason()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await TextDatasetAsync(owner);
+
+        var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey"));
+
+        Assert.Equal(ResultStatus.BadRequest, result.Status);
+        Assert.Contains("BERT", result.Error);
+    }
+
+    [Fact]
+    public async Task Execute_AnotherTenantsDataset_IsNotFound()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var (_, stranger) = await Seed.TenantAsync(_database);
+        var dataset = await TextDatasetAsync(owner);
+
+        var result = await LaunchAsync(stranger, new LaunchJobRequest(dataset, "cnn-28-grey"));
+
+        Assert.Equal(ResultStatus.NotFound, result.Status);
+        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
+    public async Task Execute_SuspendedTenant_IsForbiddenWithTheReason()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var dataset = await TextDatasetAsync(owner);
+        await _database.ScalarAsync<int>(
+            $"WITH u AS (UPDATE tenants SET status = 'Suspended', suspension_reason = 'Unpaid invoice' WHERE id = '{tenant.Id}' RETURNING 1) SELECT count(*)::int FROM u");
+
+        var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey"));
+
+        Assert.Equal(ResultStatus.Forbidden, result.Status);
+        Assert.Contains("Unpaid invoice", result.Error);
+    }
+
+    [Fact]
+    public async Task Execute_ConcurrentLaunchesAtTheCap_OnlyTheCapIsAccepted()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        await _database.ScalarAsync<int>(
+            $"WITH u AS (INSERT INTO tenant_job_limits (tenant_id, max_active) VALUES ('{tenant.Id}', 3) RETURNING 1) SELECT count(*)::int FROM u");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            Task.Run(() => LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast")))));
+
+        Assert.Equal(3, results.Count(r => r.IsSuccess));
+        Assert.All(results.Where(r => !r.IsSuccess), r => Assert.Equal(ResultStatus.Conflict, r.Status));
+        Assert.Equal(3L, await _database.ScalarAsync<long>("SELECT count(*) FROM job_queue"));
+    }
+
+    [Fact]
+    public async Task Execute_ImageDatasetWithPreset_QueuesJobThatNamesTheDataset()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+
+        var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "best", Epochs: 2));
+
+        Assert.True(result.IsSuccess, result.Error);
+        var payload = JsonSerializer.Deserialize<TrainingJobPayload>(
+            await _database.ScalarAsync<string>($"SELECT payload::text FROM jobs WHERE id = '{result.Value}'"),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.Equal(dataset, payload.Dataset!.Id);
+        Assert.Equal("Image", payload.Dataset.Kind);
+        Assert.Equal("cnn-28-grey", payload.BaseModel);
+        Assert.Equal(2, payload.Options.Epochs);
+        Assert.Equal(3, payload.Options.EarlyStoppingPatience);
+    }
+
+    [Fact]
+    public async Task Execute_LaunchedImageJob_WorkerTrainsOnTheDatasetAndSucceeds()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        var launched = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast", Epochs: 1, BatchSize: 4));
+        Assert.True(launched.IsSuccess, launched.Error);
+
+        _workers.Start(_database.ConnectionString, _root, "launch-worker");
+
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        string state;
+        while ((state = await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{launched.Value}'")) is "Queued" or "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish in time");
+            Assert.False(_workers.Last!.HasExited, "the worker exited");
+            await Task.Delay(200);
+        }
+        Assert.Equal("Succeeded", state);
+        var result = JsonDocument.Parse(await _database.ScalarAsync<string>($"SELECT result::text FROM jobs WHERE id = '{launched.Value}'"));
+        Assert.True(File.Exists(Path.Combine(result.RootElement.GetProperty("modelDirectory").GetString()!, "metrics.json")));
+    }
+
+    /// <summary>An image dataset made by the real ingestion from a ZIP of label folders.</summary>
+    private async Task<Guid> ImageLikeDatasetAsync(TestTenant tenant)
+    {
+        var folder = Directory.CreateTempSubdirectory("platform-launch-images-").FullName;
+        try
+        {
+            Platform.Training.Tests.Common.TestData.WriteImageFolders(folder, perLabel: 6);
+            var zip = Path.Combine(_root, "images.zip");
+            System.IO.Compression.ZipFile.CreateFromDirectory(folder, zip);
+            await using var content = File.OpenRead(zip);
+            var result = await AsAsync(tenant, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+                new CreateDatasetRequest("Shapes", DatasetKind.Image, content)));
+            Assert.True(result.IsSuccess, result.Error);
+            return result.Value.Id;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -57,10 +57,15 @@ public sealed class SqlMigrator
         }
         finally
         {
-            // Unlock on the same session; if the connection broke, closing it released the lock anyway.
-            if (connection.State == System.Data.ConnectionState.Open)
+            // Unlock on the same session. If the connection broke, closing it released the lock
+            // anyway, and the original failure is the one worth reporting.
+            try
             {
                 await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
+            }
+            catch (NpgsqlException ex)
+            {
+                _logger.LogWarning(ex, "Could not release the migration lock; closing the connection releases it");
             }
         }
     }

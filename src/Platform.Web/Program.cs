@@ -4,6 +4,9 @@ using Platform.Web.Hosting;
 
 var flags = StartupFlags.Parse(args);
 var builder = WebApplication.CreateBuilder(flags.HostArgs);
+// `./platform up` serves the build output (not a publish) in Production: this maps Bootstrap and the
+// scoped CSS bundle from the build's manifest. A published app has no such manifest and is unaffected.
+builder.WebHost.UseStaticWebAssets();
 builder.AddPlatformData();
 builder.AddPortal();
 builder.AddStartupFlags(flags);

@@ -43,6 +43,8 @@ public sealed class SignUpAndUploadTests : IAsyncLifetime
         try
         {
             await page.GotoAsync("/account/sign-up");
+            // Bootstrap (from npm) and the portal's stylesheet are served: the primary button wears the brand colour.
+            await Assertions.Expect(page.Locator("button[type=submit]")).ToHaveCSSAsync("background-color", "rgb(79, 70, 229)");
             await page.FillAsync("#organisation", "Browser Test Startup");
             await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
             await page.FillAsync("#password", "a long enough passphrase");

@@ -48,8 +48,8 @@ internal sealed class WebAppProcess : IAsyncDisposable
         start.ArgumentList.Add(appDll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        // Development resolves static web assets (Bootstrap, scoped CSS) from the source tree, as `dotnet run` does.
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        // Production, as `./platform up` runs it: error pages, HSTS and static assets as users get them.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ConnectionStrings__Platform"] = connectionString;
         start.Environment["Storage__Root"] = storageRoot;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";

@@ -6,6 +6,7 @@ using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
 using Platform.Jobs.Metering;
+using Platform.Jobs.Portal;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
@@ -21,6 +22,17 @@ public static class JobsExtensions
         builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
+        builder.Services.TryAddScoped<JobQueries>();
+        builder.Services.TryAddScoped<CancelJobCommand>();
+        return builder;
+    }
+
+    /// <summary>What the portal adds on top of the queue: live event signals for server-sent events.</summary>
+    public static IHostApplicationBuilder AddJobPortal(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobQueue();
+        builder.Services.TryAddSingleton<JobEventSignals>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());
         return builder;
     }
 

@@ -1,0 +1,78 @@
+using Npgsql;
+using NpgsqlTypes;
+using Platform.Domain.Common;
+
+namespace Platform.Jobs.Portal;
+
+/// <summary>
+/// The current tenant's jobs and their events. Every statement filters by the tenant from
+/// <see cref="ICurrentTenant"/>; without one nothing is returned.
+/// </summary>
+public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant current)
+{
+    private const string Columns = """
+        id, name, kind, state, attempt, max_attempts, progress::text, result::text, error,
+        cancel_requested_at IS NOT NULL, created_at, started_at, finished_at, payload::text
+        """;
+
+    public async Task<IReadOnlyList<JobView>> ListAsync(string? state = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM jobs
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)
+            ORDER BY created_at DESC LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)state ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, 1000) });
+        var jobs = new List<JobView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            jobs.Add(Read(reader));
+        return jobs;
+    }
+
+    public async Task<JobView?> GetAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return null;
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM jobs WHERE tenant_id = $1 AND id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>Events after <paramref name="afterId"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<JobEventView>> EventsAsync(Guid jobId, long afterId = 0, int limit = 500,
+        CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, at, type, message, data::text FROM job_events
+            WHERE tenant_id = $1 AND job_id = $2 AND id > $3 ORDER BY id LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = afterId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, 5000) });
+        var events = new List<JobEventView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new JobEventView(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2),
+                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return events;
+    }
+
+    private static JobView Read(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
+        r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
+        r.GetBoolean(9), r.GetFieldValue<DateTimeOffset>(10),
+        r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
+        r.GetString(13));
+}

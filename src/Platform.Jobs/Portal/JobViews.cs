@@ -1,0 +1,24 @@
+namespace Platform.Jobs.Portal;
+
+/// <summary>A job as lists and pages show it. Progress and Result are the worker's JSON, as stored.</summary>
+public sealed record JobView(
+    Guid Id,
+    string Name,
+    string Kind,
+    string State,
+    int Attempt,
+    int MaxAttempts,
+    string? ProgressJson,
+    string? ResultJson,
+    string? Error,
+    bool CancelRequested,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string PayloadJson)
+{
+    public bool IsActive => State is "Queued" or "Running";
+}
+
+/// <summary>One line of a job's event log; Id orders them and lets a stream resume after the last seen.</summary>
+public sealed record JobEventView(long Id, DateTimeOffset At, string Type, string Message, string? DataJson);

@@ -8,7 +8,8 @@ namespace Platform.Training.Training;
 /// <summary>A BERT sequence classifier with its tokenizer, in Hugging Face's folder layout.</summary>
 public sealed class BertClassifier : ClassifierModel
 {
-    private static readonly string[] TokenizerFiles = ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"];
+    private const string TokenizerConfigFile = "tokenizer_config.json";
+    private static readonly string[] TokenizerFiles = ["vocab.txt", TokenizerConfigFile, "special_tokens_map.json"];
 
     private readonly string _tokenizerSource;
 
@@ -62,6 +63,7 @@ public sealed class BertClassifier : ClassifierModel
         Directory.CreateDirectory(outputDirectory);
         config.Save(Path.Combine(outputDirectory, ConfigFile));
         File.Copy(vocabPath, Path.Combine(outputDirectory, "vocab.txt"), overwrite: true);
+        WriteTokenizerConfig(outputDirectory, new BertTokenizerOptions(), config.MaxPositionEmbeddings);
         TensorFiles.Save(Path.Combine(outputDirectory, WeightsFile), model.StateDict(), WeightsMetadata);
     }
 
@@ -77,6 +79,11 @@ public sealed class BertClassifier : ClassifierModel
             {
                 File.Copy(source, target, overwrite: true);
             }
+        }
+
+        if (!File.Exists(Path.Combine(directory, TokenizerConfigFile)))
+        {
+            WriteTokenizerConfig(directory, Tokenizer.Options, Model.Config.MaxPositionEmbeddings);
         }
 
         TensorFiles.Save(Path.Combine(directory, WeightsFile), Model.StateDict(), WeightsMetadata);
@@ -111,6 +118,26 @@ public sealed class BertClassifier : ClassifierModel
 
     /// <summary>Sequences never exceed the model's position embeddings; a longer request is capped there.</summary>
     public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.Config.MaxPositionEmbeddings);
+
+    // Makes the folder self-describing: Hugging Face and BertTokenizer.FromFolder read the casing from it.
+    private static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, int maxLength)
+    {
+        var config = new Dictionary<string, object?>
+        {
+            ["tokenizer_class"] = "BertTokenizer",
+            ["do_lower_case"] = options.LowerCase,
+            ["strip_accents"] = options.StripAccents,
+            ["tokenize_chinese_chars"] = options.TokenizeChineseChars,
+            ["model_max_length"] = maxLength,
+            ["unk_token"] = options.UnknownToken,
+            ["cls_token"] = options.ClassifierToken,
+            ["sep_token"] = options.SeparatorToken,
+            ["pad_token"] = options.PaddingToken,
+            ["mask_token"] = options.MaskToken,
+        };
+        File.WriteAllText(Path.Combine(directory, TokenizerConfigFile),
+            System.Text.Json.JsonSerializer.Serialize(config, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
 
     private static BertConfig LoadConfig(string directory)
     {

@@ -27,6 +27,8 @@ public sealed class TrainerTests
         Assert.Equal("neg", config.RootElement.GetProperty("id2label").GetProperty("0").GetString());
         Assert.Equal(1, config.RootElement.GetProperty("label2id").GetProperty("pos").GetInt32());
         Assert.True(File.Exists(Path.Combine(output, "vocab.txt")));
+        using var tokenizerConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "tokenizer_config.json")));
+        Assert.True(tokenizerConfig.RootElement.GetProperty("do_lower_case").GetBoolean());
         var weights = SafeTensorsFile.Read(Path.Combine(output, "model.safetensors"));
         Assert.Equal([2L, 16], weights["classifier.weight"].Shape);
         Assert.True(weights.TryGet("bert.encoder.layer.1.output.LayerNorm.weight", out _));

@@ -59,6 +59,9 @@ public sealed class SignUpAndUploadTests : IAsyncLifetime
                 MimeType = "text/csv",
                 Buffer = Encoding.UTF8.GetBytes(TicketsCsv()),
             });
+            // htmx swaps the free-text column fields for selects listing the CSV's header.
+            await Assertions.Expect(page.Locator("select#labelColumn")).ToHaveValueAsync("label");
+            await Assertions.Expect(page.Locator("select#textColumn")).ToHaveValueAsync("text");
             await page.ClickAsync("#upload-form button[type=submit]");
 
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("support-tickets v1");

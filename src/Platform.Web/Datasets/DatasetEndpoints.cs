@@ -28,6 +28,11 @@ internal static class DatasetEndpoints
             .RequireAuthorization(PortalPolicies.TenantMember)
             .DisableAntiforgery();
 
+        // htmx asks for the header of the CSV just chosen in the upload form; see wwwroot/js/portal.js.
+        app.MapPost("/datasets/columns", ColumnsAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember)
+            .DisableAntiforgery();
+
         app.MapPost("/datasets/{id:guid}/delete", DeleteAsync)
             .RequireAuthorization(PortalPolicies.TenantMember)
             .WithMetadata(new RequireAntiforgeryTokenAttribute());
@@ -97,6 +102,57 @@ internal static class DatasetEndpoints
             return Page(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit.", upload);
         }
     }
+
+    private static async Task<IResult> ColumnsAsync(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        IOptions<AntiforgeryOptions> antiforgeryOptions,
+        ReadCsvColumnsQuery readColumns,
+        CancellationToken cancellationToken)
+    {
+        var upload = MultipartUpload.Open(context.Request);
+        if (upload is null)
+        {
+            return Results.BadRequest();
+        }
+        Microsoft.AspNetCore.WebUtilities.FileMultipartSection? file;
+        try
+        {
+            file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
+        }
+        catch (InvalidDataException)
+        {
+            return Results.BadRequest();
+        }
+        if (!await IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value, upload))
+        {
+            return Results.BadRequest();
+        }
+        if (file is null || KindOf(file.FileName) != DatasetKind.Text)
+        {
+            return Columns(null, file is null ? null : "An image ZIP takes its labels from the folder names.", isError: false);
+        }
+        var columns = readColumns.Execute(file.Section.Body);
+        if (!columns.IsSuccess)
+        {
+            return Columns(null, columns.Error, isError: true);
+        }
+        var names = columns.Value;
+        // Preselect the conventional names, else the first column as text and the last as label.
+        var text = names.FirstOrDefault(c => c.Equals("text", StringComparison.OrdinalIgnoreCase)) ?? names[0];
+        var label = names.FirstOrDefault(c => c.Equals("label", StringComparison.OrdinalIgnoreCase)) ?? names[^1];
+        return Columns(names, null, isError: false, text, label);
+    }
+
+    private static RazorComponentResult Columns(IReadOnlyList<string>? columns, string? note, bool isError, string text = "text", string label = "label") =>
+        new(typeof(CsvColumnFields), new Dictionary<string, object?>
+        {
+            [nameof(CsvColumnFields.Columns)] = columns,
+            [nameof(CsvColumnFields.Note)] = note,
+            [nameof(CsvColumnFields.IsError)] = isError,
+            [nameof(CsvColumnFields.TextColumn)] = text,
+            [nameof(CsvColumnFields.LabelColumn)] = label,
+        });
 
     private static async Task<bool> IsAntiforgeryValidAsync(HttpContext context, IAntiforgery antiforgery, AntiforgeryOptions options, MultipartUpload upload)
     {

@@ -183,6 +183,36 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
         Assert.DoesNotContain("private", page.Text("main"));
     }
 
+    [Fact]
+    public async Task Columns_CsvHeader_ReturnsSelectsWithConventionalPreselection()
+    {
+        var (client, tenantId) = await OwnerAsync();
+        var form = await client.GetAsync("/datasets/new");
+
+        var fragment = await client.PostAsync("/datasets/columns",
+            UploadContent(form, "reviews.csv", TestFiles.Csv("id,Review text,label,stars\n1,great,pos,5\n"), "reviews"));
+
+        Assert.Equal(HttpStatusCode.OK, fragment.Status);
+        var options = fragment.Document.QuerySelectorAll("select#textColumn option").Select(o => o.TextContent);
+        Assert.Equal(["id", "Review text", "label", "stars"], options);
+        Assert.Equal("id", fragment.Document.QuerySelector("select#textColumn option[selected]")?.TextContent);
+        Assert.Equal("label", fragment.Document.QuerySelector("select#labelColumn option[selected]")?.TextContent);
+        await AssertNothingStoredAsync(tenantId);
+    }
+
+    [Fact]
+    public async Task Columns_HeaderWithDuplicateName_ExplainsAndKeepsFreeTextFields()
+    {
+        var (client, _) = await OwnerAsync();
+        var form = await client.GetAsync("/datasets/new");
+
+        var fragment = await client.PostAsync("/datasets/columns",
+            UploadContent(form, "dup.csv", TestFiles.Csv("text,text\na,b\n"), "dup"));
+
+        Assert.Contains("twice", fragment.Text("#column-note"));
+        Assert.True(fragment.Has("input#textColumn"));
+    }
+
     private async Task<(PortalClient Client, Guid TenantId)> OwnerAsync()
     {
         var owner = await portal.CreateUserAsync();

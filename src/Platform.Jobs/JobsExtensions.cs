@@ -6,6 +6,7 @@ using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
 using Platform.Jobs.Metering;
+using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
@@ -32,6 +33,9 @@ public static class JobsExtensions
     {
         builder.AddJobQueue();
         builder.Services.TryAddSingleton<JobEventSignals>();
+        builder.Services.AddOptions<ModelCacheOptions>().BindConfiguration("Playground").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<ModelCache>();
+        builder.Services.TryAddScoped<ModelQueries>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());
         return builder;
     }

@@ -10,6 +10,7 @@ using Platform.Domain.Datasets;
 using Platform.Domain.Tenants;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
+using Platform.Jobs.Models;
 using Platform.Jobs.Training;
 using Platform.Testing;
 
@@ -37,7 +38,7 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
             ["Data:Migrations"] = "Check",
         });
         builder.AddPlatformData();
-        builder.AddJobQueue();
+        builder.AddJobPortal();
         _host = builder.Build();
         await _host.StartAsync();
         await _host.Services.GetRequiredService<BaseModelCatalog>().EnsureCnnPresetsAsync();
@@ -168,6 +169,22 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Assert.Equal("Succeeded", state);
         var result = JsonDocument.Parse(await _database.ScalarAsync<string>($"SELECT result::text FROM jobs WHERE id = '{launched.Value}'"));
         Assert.True(File.Exists(Path.Combine(result.RootElement.GetProperty("modelDirectory").GetString()!, "metrics.json")));
+
+        // The model page's view, playground and download, for the owner only.
+        var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
+        Assert.NotNull(model);
+        Assert.Equal(["bright", "dark"], model.Metrics.Evaluation.Labels);
+        var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictImageAsync(
+            launched.Value, "probe.png", Platform.Training.Tests.Common.TestData.GreyPng(28, 28, new byte[28 * 28])));
+        Assert.Contains(prediction!.Single().Label, new[] { "bright", "dark" });
+        using var zip = new MemoryStream();
+        await ModelQueries.WriteZipAsync(model, zip);
+        zip.Position = 0;
+        using var archive = new System.IO.Compression.ZipArchive(zip);
+        Assert.Contains("model.safetensors", archive.Entries.Select(e => e.Name));
+        Assert.Contains("config.json", archive.Entries.Select(e => e.Name));
+        var (_, stranger) = await Seed.TenantAsync(_database);
+        Assert.Null(await AsAsync(stranger, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value)));
     }
 
     /// <summary>An image dataset made by the real ingestion from a ZIP of label folders.</summary>

@@ -1,0 +1,121 @@
+using Microsoft.Extensions.Options;
+using Platform.Training.Torch;
+using Platform.Training.Training;
+
+namespace Platform.Jobs.Models;
+
+/// <summary>
+/// Loaded models for the playground, bounded by count (least recently used unloaded first). A model
+/// is used by one request at a time: its native module is not shared between threads, and an evicted
+/// model is disposed only once its current prediction has finished.
+/// </summary>
+public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly LinkedList<Entry> _lru = new();
+    private readonly Dictionary<string, LinkedListNode<Entry>> _byFolder = new(StringComparer.Ordinal);
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _byFolder.Count;
+        }
+    }
+
+    public async Task<IReadOnlyList<Prediction>> PredictTextAsync(string folder, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        await UseAsync(folder, model => model is BertClassifier bert
+            ? bert.Predict(texts)
+            : throw new InvalidOperationException("This model classifies images, not text."), cancellationToken);
+
+    public async Task<IReadOnlyList<Prediction>> PredictImageAsync(string folder, string name, byte[] bytes, CancellationToken cancellationToken = default) =>
+        await UseAsync(folder, model => model is CnnImageClassifier cnn
+            ? cnn.Predict([(name, bytes)])
+            : throw new InvalidOperationException("This model classifies text, not images."), cancellationToken);
+
+    private async Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken)
+    {
+        var entry = Acquire(Path.GetFullPath(folder));
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            // Loading and inference are CPU-bound native calls: keep them off the request's thread.
+            return await Task.Run(() =>
+            {
+                entry.Model ??= ClassifierModel.Load(entry.Folder, Device.Cpu);
+                return use(entry.Model);
+            }, cancellationToken);
+        }
+        finally
+        {
+            entry.Lock.Release();
+            Release(entry);
+        }
+    }
+
+    private Entry Acquire(string folder)
+    {
+        lock (_gate)
+        {
+            if (_byFolder.TryGetValue(folder, out var node))
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+            else
+            {
+                node = _lru.AddFirst(new Entry(folder));
+                _byFolder[folder] = node;
+                while (_byFolder.Count > options.Value.Capacity)
+                {
+                    var oldest = _lru.Last!;
+                    _lru.RemoveLast();
+                    _byFolder.Remove(oldest.Value.Folder);
+                    oldest.Value.Evicted = true;
+                    DisposeIfIdle(oldest.Value);
+                }
+            }
+            node.Value.Users++;
+            return node.Value;
+        }
+    }
+
+    private void Release(Entry entry)
+    {
+        lock (_gate)
+        {
+            entry.Users--;
+            DisposeIfIdle(entry);
+        }
+    }
+
+    private static void DisposeIfIdle(Entry entry)
+    {
+        if (entry is { Evicted: true, Users: 0 })
+        {
+            entry.Model?.Dispose();
+            entry.Model = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var entry in _lru)
+                entry.Model?.Dispose();
+            _lru.Clear();
+            _byFolder.Clear();
+        }
+    }
+
+    private sealed class Entry(string folder)
+    {
+        public string Folder { get; } = folder;
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+        public ClassifierModel? Model { get; set; }
+        public int Users { get; set; }
+        public bool Evicted { get; set; }
+    }
+}

@@ -17,7 +17,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
 # 2. Build and publish. Project files first so the restore layer is cached across code edits.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-COPY Directory.Build.props Directory.Packages.props ./
+COPY Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Platform.Domain/Platform.Domain.csproj src/Platform.Domain/
 COPY src/Platform.Data/Platform.Data.csproj src/Platform.Data/
 COPY src/Platform.Web/Platform.Web.csproj src/Platform.Web/

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Platform.Billing.Plans;
+using Platform.Billing.Usage;
+
+namespace Platform.Billing;
+
+public static class BillingExtensions
+{
+    /// <summary>
+    /// Plans, subscriptions, quota checks, the usage ledger and invoicing. Needs AddPlatformData; usage
+    /// ingestion also needs an IUsageSource (AddJobQueue registers the job system's).
+    /// </summary>
+    public static IHostApplicationBuilder AddBilling(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddScoped<SavePlanCommand>();
+        services.TryAddScoped<PlanQueries>();
+        services.TryAddScoped<AssignPlanCommand>();
+        services.TryAddScoped<SetQuotaOverrideCommand>();
+        services.TryAddScoped<IngestUsageCommand>();
+        services.TryAddScoped<CheckLaunchQuotaQuery>();
+        return builder;
+    }
+}

@@ -1,0 +1,66 @@
+using Npgsql;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Plans;
+
+/// <summary>
+/// Puts a tenant on a plan (platform admins). The first assignment creates the subscription, its
+/// periods anchored at that instant; a later one is a mid-period plan change effective at once,
+/// prorated at period close (docs/decisions/0010). A change into an already invoiced period is refused.
+/// </summary>
+public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
+{
+    public async Task<Result> ExecuteAsync(Guid tenantId, Guid planId, bool trial = false, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        // Microseconds are what PostgreSQL keeps; truncating here keeps "effective at" equal on both sides.
+        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM tenants WHERE id = $1", tenantId, cancellationToken))
+            return Result.NotFound("The organisation does not exist.");
+        if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM billing_plans WHERE id = $1", planId, cancellationToken))
+            return Result.NotFound("The plan does not exist.");
+
+        await using (var upsert = new NpgsqlCommand("""
+            INSERT INTO subscriptions (tenant_id, status, anchor, trial_ends_at)
+            VALUES ($1, $2, $3, CASE WHEN $2 = 'trialing' THEN $3 + interval '14 days' END)
+            ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()
+            """, connection, transaction))
+        {
+            upsert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = trial ? "trialing" : "active" });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = now });
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var invoiced = new NpgsqlCommand(
+            "SELECT 1 FROM invoices WHERE tenant_id = $1 AND period_end > $2", connection, transaction))
+        {
+            invoiced.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            invoiced.Parameters.Add(new NpgsqlParameter { Value = now });
+            if (await invoiced.ExecuteScalarAsync(cancellationToken) is not null)
+                return Result.Conflict("The current period is already invoiced; change the plan from the next period.");
+        }
+        await using (var change = new NpgsqlCommand("""
+            INSERT INTO subscription_plan_changes (tenant_id, effective_at, plan_id, changed_by) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (tenant_id, effective_at) DO UPDATE SET plan_id = EXCLUDED.plan_id
+            """, connection, transaction))
+        {
+            change.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            change.Parameters.Add(new NpgsqlParameter { Value = now });
+            change.Parameters.Add(new NpgsqlParameter { Value = planId });
+            change.Parameters.Add(new NpgsqlParameter { Value = (object?)current.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+            await change.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return Result.Success();
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, Guid id,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+}

@@ -1,0 +1,49 @@
+using Npgsql;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Plans;
+
+/// <summary>
+/// Creates a plan, or updates it when its id exists (platform admins). An update applies to the
+/// current, still open period of every tenant on the plan; closed invoices keep the lines they were
+/// priced with.
+/// </summary>
+public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
+{
+    public async Task<Result<Plan>> ExecuteAsync(Plan plan, CancellationToken cancellationToken = default)
+    {
+        if (plan.Validate() is { } error)
+            return Result<Plan>.BadRequest(error);
+        plan = plan with { Code = plan.Code.Trim(), Name = plan.Name.Trim() };
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
+                gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes,
+                cap_mode, stripe_price_id, stripe_gpu_price_id, stripe_cpu_price_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, currency = EXCLUDED.currency,
+                monthly_fee = EXCLUDED.monthly_fee, included_gpu_hours = EXCLUDED.included_gpu_hours,
+                included_cpu_hours = EXCLUDED.included_cpu_hours, gpu_overage_per_hour = EXCLUDED.gpu_overage_per_hour,
+                cpu_overage_per_hour = EXCLUDED.cpu_overage_per_hour, max_concurrent_jobs = EXCLUDED.max_concurrent_jobs,
+                max_dataset_bytes = EXCLUDED.max_dataset_bytes, max_storage_bytes = EXCLUDED.max_storage_bytes,
+                cap_mode = EXCLUDED.cap_mode, stripe_price_id = EXCLUDED.stripe_price_id,
+                stripe_gpu_price_id = EXCLUDED.stripe_gpu_price_id, stripe_cpu_price_id = EXCLUDED.stripe_cpu_price_id,
+                updated_at = now()
+            """);
+        object?[] values = [plan.Id, plan.Code, plan.Name, plan.Currency, plan.MonthlyFee, plan.IncludedGpuHours,
+            plan.IncludedCpuHours, plan.GpuOveragePerHour, plan.CpuOveragePerHour, plan.MaxConcurrentJobs,
+            plan.MaxDatasetBytes, plan.MaxStorageBytes, plan.CapMode.ToString(), plan.StripePriceId,
+            plan.StripeGpuPriceId, plan.StripeCpuPriceId];
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return Result<Plan>.Conflict($"Another plan already has the code '{plan.Code}'.");
+        }
+        return Result<Plan>.Success(plan);
+    }
+}

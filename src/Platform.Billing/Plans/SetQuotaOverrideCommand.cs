@@ -1,0 +1,35 @@
+using Npgsql;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Plans;
+
+/// <summary>Admin override of a tenant's quota: extra hours this and later periods, and optionally another cap mode.</summary>
+public sealed record QuotaOverride(decimal ExtraGpuHours, decimal ExtraCpuHours, CapMode? CapMode, string? Note);
+
+public sealed class SetQuotaOverrideCommand(NpgsqlDataSource dataSource, ICurrentTenant current)
+{
+    public async Task<Result> ExecuteAsync(Guid tenantId, QuotaOverride quota, CancellationToken cancellationToken = default)
+    {
+        if (quota.ExtraGpuHours < 0 || quota.ExtraCpuHours < 0)
+            return Result.BadRequest("Extra hours cannot be negative.");
+        if (quota.Note is { Length: > 500 })
+            return Result.BadRequest("The note is limited to 500 characters.");
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO tenant_quota_overrides (tenant_id, extra_gpu_hours, extra_cpu_hours, cap_mode, note, updated_by)
+            SELECT t.id, $2, $3, $4, $5, $6 FROM tenants t WHERE t.id = $1
+            ON CONFLICT (tenant_id) DO UPDATE SET extra_gpu_hours = EXCLUDED.extra_gpu_hours,
+                extra_cpu_hours = EXCLUDED.extra_cpu_hours, cap_mode = EXCLUDED.cap_mode, note = EXCLUDED.note,
+                updated_by = EXCLUDED.updated_by, updated_at = now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = quota.ExtraGpuHours });
+        command.Parameters.Add(new NpgsqlParameter { Value = quota.ExtraCpuHours });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)quota.CapMode?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)quota.Note ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)current.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1
+            ? Result.Success()
+            : Result.NotFound("The organisation does not exist.");
+    }
+}

@@ -1,0 +1,10 @@
+namespace Platform.Domain.Billing;
+
+/// <summary>
+/// The part of a billing period one plan was in force, with the metered seconds whose segments ended
+/// inside it, by device kind ("cuda", "cpu").
+/// </summary>
+public sealed record PlanInterval(Plan Plan, DateTimeOffset From, DateTimeOffset To, long GpuSeconds, long CpuSeconds)
+{
+    public long Seconds(string deviceKind) => deviceKind == DeviceClass.Gpu ? GpuSeconds : CpuSeconds;
+}

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Data.Artifacts;
+using Platform.Data.ApiKeys;
 using Platform.Data.Datasets;
 using Platform.Data.Migrations;
 using Platform.Data.Tenants;
@@ -62,6 +63,11 @@ public static class DataExtensions
         services.AddScoped<ListTenantsQuery>();
         services.AddScoped<SuspendTenantCommand>();
         services.AddScoped<ReactivateTenantCommand>();
+
+        services.AddScoped<CreateApiKeyCommand>();
+        services.AddScoped<ListApiKeysQuery>();
+        services.AddScoped<RevokeApiKeyCommand>();
+        services.AddScoped<AuthenticateApiKeyQuery>();
 
         services.AddScoped<ListDatasetsQuery>();
         services.AddScoped<GetDatasetQuery>();

@@ -33,6 +33,8 @@ public sealed class PlatformDbContext : IdentityDbContext<ApplicationUser, Appli
 
     public DbSet<Dataset> Datasets => Set<Dataset>();
 
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
     internal DbSet<DatasetFile> DatasetFiles => Set<DatasetFile>();
 
     // EF parameterises filters that read a property of the context, so each context instance
@@ -49,6 +51,7 @@ public sealed class PlatformDbContext : IdentityDbContext<ApplicationUser, Appli
         builder.Entity<Invitation>().HasQueryFilter(i => i.TenantId == CurrentTenantId);
         builder.Entity<Dataset>().HasQueryFilter(d => d.TenantId == CurrentTenantId);
         builder.Entity<DatasetFile>().HasQueryFilter(f => f.TenantId == CurrentTenantId);
+        builder.Entity<ApiKey>().HasQueryFilter(k => k.TenantId == CurrentTenantId);
         SnakeCaseNames.Apply(builder);
     }
 

@@ -81,7 +81,7 @@ public class ModelSchemaTests(DatabaseFixture fixture) : IClassFixture<DatabaseF
 
         var tenantOwned = db.Model.GetEntityTypes().Where(e => e.FindProperty("TenantId") is not null && e.GetTableName() != "tenants").ToList();
 
-        Assert.Equal(["dataset_files", "datasets", "invitations", "tenant_memberships"], tenantOwned.Select(e => e.GetTableName()).Order());
+        Assert.Equal(["api_keys", "dataset_files", "datasets", "invitations", "tenant_memberships"], tenantOwned.Select(e => e.GetTableName()).Order());
         Assert.All(tenantOwned, e =>
         {
             Assert.False(e.FindProperty("TenantId")!.IsNullable);

@@ -1,0 +1,36 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Platform.Web.Hosting;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Hosting;
+
+public sealed class DemoSeederTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task Start_RunTwice_CreatesEachDemoLoginOnceAndTheyWork()
+    {
+        var demo = portal.Services.GetRequiredService<IOptions<DemoSeedOptions>>().Value;
+        var seeder = ActivatorUtilities.CreateInstance<DemoSeeder>(portal.Services);
+
+        await seeder.StartAsync(CancellationToken.None);
+        await seeder.StartAsync(CancellationToken.None);
+
+        Assert.Equal(3L, await portal.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM users WHERE email IN ('{demo.AdminEmail}', '{demo.FinanceEmail}', '{demo.OwnerEmail}')"));
+        Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM tenants WHERE name = '{demo.TenantName}'"));
+
+        using var owner = portal.CreatePortalClient();
+        await owner.SignInAsync(demo.OwnerEmail, demo.Password);
+        Assert.Equal(demo.TenantName, (await owner.GetAsync("/")).Text("h1"));
+
+        using var admin = portal.CreatePortalClient();
+        await admin.SignInAsync(demo.AdminEmail, demo.Password);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tenants")).Status);
+
+        using var finance = portal.CreatePortalClient();
+        await finance.SignInAsync(demo.FinanceEmail, demo.Password);
+        Assert.Equal(HttpStatusCode.OK, (await finance.GetAsync("/finance")).Status);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Platform.Domain.Common;
+using Platform.Training.Training;
+
+namespace Platform.Jobs.Catalog;
+
+/// <summary>
+/// What the demo seed puts in the catalog: the CNN presets and a small, randomly initialised BERT
+/// (no pre-trained checkpoint can be downloaded here). Its vocabulary is characters plus their "##"
+/// continuations, so it can tokenise any English text; it learns from scratch, which is enough to
+/// try the whole flow. Real checkpoints are imported by a platform admin.
+/// </summary>
+public static class DemoBaseModels
+{
+    public const string BertName = "bert-mini-random";
+
+    public static async Task EnsureAsync(BaseModelCatalog catalog, string catalogRoot, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureCnnPresetsAsync(cancellationToken);
+        if (await catalog.FindAsync(BertName, cancellationToken) is not null)
+            return;
+        var work = Directory.CreateTempSubdirectory("platform-demo-bert-").FullName;
+        try
+        {
+            var vocab = Path.Combine(work, "vocab.txt");
+            var config = Path.Combine(work, "config.json");
+            var tokens = Vocabulary();
+            await File.WriteAllLinesAsync(vocab, tokens, cancellationToken);
+            await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["model_type"] = "bert",
+                ["vocab_size"] = tokens.Count,
+                ["hidden_size"] = 128,
+                ["num_hidden_layers"] = 2,
+                ["num_attention_heads"] = 2,
+                ["intermediate_size"] = 512,
+                ["hidden_act"] = "gelu",
+                ["hidden_dropout_prob"] = 0.1,
+                ["attention_probs_dropout_prob"] = 0.1,
+                ["max_position_embeddings"] = 256,
+                ["type_vocab_size"] = 2,
+                ["initializer_range"] = 0.02,
+                ["layer_norm_eps"] = 1e-12,
+                ["pad_token_id"] = 0,
+            }), cancellationToken);
+            var folder = Path.Combine(work, "model");
+            BertClassifier.Initialise(config, vocab, ["LABEL_0", "LABEL_1"], folder, seed: 42);
+            var imported = await catalog.ImportBertAsync(BertName, folder,
+                "A 2-layer BERT (hidden 128), randomly initialised, character vocabulary: for trying the platform.",
+                catalogRoot, cancellationToken);
+            if (!imported.IsSuccess && imported.Status != ResultStatus.Conflict)
+                throw new InvalidOperationException($"The demo BERT could not be created: {imported.Error}");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static List<string> Vocabulary()
+    {
+        var tokens = new List<string> { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
+        var characters = "abcdefghijklmnopqrstuvwxyz0123456789".Select(c => c.ToString())
+            .Concat("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".Select(c => c.ToString()))
+            .ToList();
+        tokens.AddRange(characters);
+        tokens.AddRange(characters.Where(c => char.IsLetterOrDigit(c[0])).Select(c => "##" + c));
+        return tokens;
+    }
+}

@@ -21,10 +21,9 @@ RUN dotnet publish src/Platform.Worker/Platform.Worker.csproj -c Release -o /app
 
 # The runtime keeps the PyTorch image: the shim must run against the libtorch it was built with.
 FROM ${PYTORCH_IMAGE}
-RUN apt-get update && apt-get install -y --no-install-recommends wget ca-certificates \
- && wget -q https://dot.net/v1/dotnet-install.sh -O /tmp/dotnet-install.sh \
- && bash /tmp/dotnet-install.sh --channel 10.0 --runtime dotnet --install-dir /usr/share/dotnet \
- && ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet && rm -rf /var/lib/apt/lists/* /tmp/dotnet-install.sh
+# The .NET runtime comes from Microsoft's runtime image, layer for layer (no install script).
+COPY --from=mcr.microsoft.com/dotnet/runtime:10.0 /usr/share/dotnet /usr/share/dotnet
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 WORKDIR /app
 COPY --from=build /app ./
 ENV Storage__Root=/data/artifacts \

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
 using Platform.Billing.Usage;
 
@@ -22,6 +23,10 @@ public static class BillingExtensions
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();
+        services.TryAddScoped<ClosePeriodCommand>();
+        services.TryAddScoped<InvoiceQueries>();
+        services.TryAddScoped<ChangeInvoiceStatusCommand>();
+        services.TryAddScoped<CreateCreditNoteCommand>();
         return builder;
     }
 }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.Billing.Plans;
 using Platform.Data;
+using Platform.Domain.Billing;
 using Platform.Domain.Usage;
 using Platform.Testing;
 
@@ -20,6 +22,9 @@ public sealed class BillingHost : IAsyncLifetime
 
     public ListUsageSource Usage { get; } = new();
 
+    /// <summary>Starts on 1 June 2026, the first day of the tests' first period.</summary>
+    public TestClock Clock { get; } = new(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+
     public IServiceProvider Services => _host.Services;
 
     public Dictionary<string, string?> Settings { get; } = new();
@@ -36,6 +41,7 @@ public sealed class BillingHost : IAsyncLifetime
         });
         builder.Configuration.AddInMemoryCollection(Settings);
         builder.Services.AddSingleton<IUsageSource>(Usage);
+        builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.AddPlatformData();
         builder.AddBilling();
         _host = builder.Build();
@@ -58,6 +64,15 @@ public sealed class BillingHost : IAsyncLifetime
     }
 
     public Task<T> RunAsync<T>(Func<IServiceProvider, Task<T>> action) => AsAsync(null, action);
+
+    /// <summary>Saves <paramref name="plan"/> and puts the tenant on it now (per <see cref="Clock"/>).</summary>
+    public async Task AssignAsync(Guid tenantId, Plan plan)
+    {
+        var saved = await RunAsync(sp => sp.GetRequiredService<SavePlanCommand>().ExecuteAsync(plan));
+        Assert.True(saved.IsSuccess, saved.Error);
+        var assigned = await RunAsync(sp => sp.GetRequiredService<AssignPlanCommand>().ExecuteAsync(tenantId, plan.Id));
+        Assert.True(assigned.IsSuccess, assigned.Error);
+    }
 }
 
 /// <summary>An IUsageSource over a list the test fills, honouring the interface's window and tenant filter.</summary>

@@ -1,0 +1,57 @@
+using Npgsql;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Invoices;
+
+/// <summary>
+/// Corrects a closed (open or paid) invoice without editing it: a credit note for part or all of its
+/// total. The credits on one invoice never exceed its total; the invoice row lock serialises issuers.
+/// </summary>
+public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
+{
+    public async Task<Result<Guid>> ExecuteAsync(Guid invoiceId, decimal amount, string reason, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
+            return Result<Guid>.BadRequest("Give a reason of at most 500 characters.");
+        if (amount <= 0)
+            return Result<Guid>.BadRequest("A credit note's amount must be positive.");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var read = new NpgsqlCommand("""
+            SELECT i.tenant_id, i.status, i.currency, i.total,
+                   coalesce((SELECT sum(c.amount) FROM credit_notes c WHERE c.invoice_id = i.id), 0)
+            FROM invoices i WHERE i.id = $1 FOR UPDATE
+            """, connection, transaction);
+        read.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+        Guid tenantId;
+        string currency;
+        decimal left;
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+                return Result<Guid>.NotFound("Invoice not found.");
+            var status = InvoiceStatuses.FromDb(reader.GetString(1));
+            if (status is not (InvoiceStatus.Open or InvoiceStatus.Paid))
+                return Result<Guid>.Conflict($"Only an open or paid invoice takes a credit note; this one is {status.ToString().ToLowerInvariant()}.");
+            tenantId = reader.GetGuid(0);
+            currency = reader.GetString(2);
+            left = reader.GetDecimal(3) - reader.GetDecimal(4);
+        }
+        var credit = new Money(amount, currency).Rounded();
+        if (credit.Amount != amount)
+            return Result<Guid>.BadRequest($"The amount has more decimals than {currency} allows.");
+        if (credit.Amount > left)
+            return Result<Guid>.Conflict($"At most {new Money(left, currency)} can still be credited on this invoice.");
+        var id = Guid.CreateVersion7(clock.GetUtcNow());
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO credit_notes (id, tenant_id, invoice_id, number, amount, reason, created_by, created_at)
+            VALUES ($1, $2, $3, 'CN-' || lpad(nextval('invoice_numbers')::text, 6, '0'), $4, $5, $6, $7)
+            """, connection, transaction);
+        insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Uuid, id, tenantId, invoiceId, credit.Amount, reason.Trim(), current.UserId,
+            clock.GetUtcNow().UtcDateTime);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Result<Guid>.Success(id);
+    }
+}

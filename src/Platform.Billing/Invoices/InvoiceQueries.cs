@@ -1,0 +1,110 @@
+using Npgsql;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Invoices;
+
+/// <summary>
+/// Invoices for the current tenant (<see cref="GetAsync"/>, <see cref="ListAsync"/>) and, for the
+/// finance area, across tenants (<see cref="GetForFinanceAsync"/>, <see cref="ListForFinanceAsync"/>;
+/// the web tier allows those to finance and platform admins only). Another tenant's invoice is NotFound.
+/// </summary>
+public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant current)
+{
+    public async Task<Result<InvoiceView>> GetAsync(Guid invoiceId, CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return Result<InvoiceView>.Forbidden("Choose an organisation first.");
+        var view = await ReadAsync(invoiceId, tenantId, cancellationToken);
+        return view is null ? Result<InvoiceView>.NotFound("Invoice not found.") : Result<InvoiceView>.Success(view);
+    }
+
+    public async Task<Result<InvoiceView>> GetForFinanceAsync(Guid invoiceId, CancellationToken cancellationToken = default)
+    {
+        var view = await ReadAsync(invoiceId, null, cancellationToken);
+        return view is null ? Result<InvoiceView>.NotFound("Invoice not found.") : Result<InvoiceView>.Success(view);
+    }
+
+    public async Task<IReadOnlyList<InvoiceSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+        current.TenantId is { } tenantId ? await ListCoreAsync(tenantId, cancellationToken) : [];
+
+    public Task<IReadOnlyList<InvoiceSummary>> ListForFinanceAsync(Guid? tenantId = null, CancellationToken cancellationToken = default) =>
+        ListCoreAsync(tenantId, cancellationToken);
+
+    private async Task<IReadOnlyList<InvoiceSummary>> ListCoreAsync(Guid? tenantId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT i.id, i.number, i.tenant_id, t.name, i.period_start, i.period_end, i.status, i.currency, i.total,
+                   coalesce((SELECT sum(c.amount) FROM credit_notes c WHERE c.invoice_id = i.id), 0)
+            FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+            WHERE ($1::uuid IS NULL OR i.tenant_id = $1)
+            ORDER BY i.period_start DESC, i.number DESC
+            LIMIT 500
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        var list = new List<InvoiceSummary>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new InvoiceSummary(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), InvoiceStatuses.FromDb(reader.GetString(6)),
+                reader.GetString(7), reader.GetDecimal(8), reader.GetDecimal(9)));
+        }
+        return list;
+    }
+
+    private async Task<InvoiceView?> ReadAsync(Guid invoiceId, Guid? tenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            SELECT i.id, i.number, i.tenant_id, t.name, i.period_start, i.period_end, i.status, i.currency, i.total,
+                   i.gpu_seconds, i.cpu_seconds, i.created_at, i.finalized_at, i.paid_at, i.voided_at, i.stripe_invoice_id
+            FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+            WHERE i.id = $1 AND ($2::uuid IS NULL OR i.tenant_id = $2)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        InvoiceView view;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+                return null;
+            view = new InvoiceView(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), InvoiceStatuses.FromDb(reader.GetString(6)),
+                reader.GetString(7), [], reader.GetDecimal(8), [], 0, 0, reader.GetInt64(9), reader.GetInt64(10),
+                reader.GetFieldValue<DateTimeOffset>(11), Nullable(reader, 12), Nullable(reader, 13), Nullable(reader, 14),
+                reader.IsDBNull(15) ? null : reader.GetString(15));
+        }
+        var lines = new List<InvoiceLineView>();
+        await using (var lineCommand = new NpgsqlCommand("""
+            SELECT line_no, kind, description, device_kind, seconds, unit_price, amount
+            FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no
+            """, connection))
+        {
+            lineCommand.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+            await using var reader = await lineCommand.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var seconds = reader.GetInt64(4);
+                lines.Add(new InvoiceLineView(reader.GetInt32(0), reader.GetString(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), seconds, Math.Round(seconds / 3600m, 4), reader.GetDecimal(5),
+                    reader.GetDecimal(6)));
+            }
+        }
+        var credits = new List<CreditNoteView>();
+        await using (var creditCommand = new NpgsqlCommand(
+            "SELECT id, number, amount, reason, created_at FROM credit_notes WHERE invoice_id = $1 ORDER BY created_at, number", connection))
+        {
+            creditCommand.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+            await using var reader = await creditCommand.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                credits.Add(new CreditNoteView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3),
+                    reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+        var credited = credits.Sum(c => c.Amount);
+        var due = view.Status is InvoiceStatus.Paid or InvoiceStatus.Void ? 0m : Math.Max(0m, view.Total - credited);
+        return view with { Lines = lines, CreditNotes = credits, Credited = credited, AmountDue = due };
+    }
+
+    private static DateTimeOffset? Nullable(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+}

@@ -1,0 +1,35 @@
+namespace Platform.Billing.Invoices;
+
+/// <summary>
+/// An invoice as the portal and the PDF show it. Hours are the line's seconds / 3600 (display only;
+/// amounts were computed from seconds). AmountDue is the total less credit notes, zero once paid or void.
+/// </summary>
+public sealed record InvoiceView(
+    Guid Id,
+    string Number,
+    Guid TenantId,
+    string TenantName,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd,
+    InvoiceStatus Status,
+    string Currency,
+    IReadOnlyList<InvoiceLineView> Lines,
+    decimal Total,
+    IReadOnlyList<CreditNoteView> CreditNotes,
+    decimal Credited,
+    decimal AmountDue,
+    long GpuSeconds,
+    long CpuSeconds,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinalizedAt,
+    DateTimeOffset? PaidAt,
+    DateTimeOffset? VoidedAt,
+    string? StripeInvoiceId);
+
+public sealed record InvoiceLineView(int LineNo, string Kind, string Description, string? DeviceKind, long Seconds, decimal Hours,
+    decimal UnitPrice, decimal Amount);
+
+public sealed record CreditNoteView(Guid Id, string Number, decimal Amount, string Reason, DateTimeOffset CreatedAt);
+
+public sealed record InvoiceSummary(Guid Id, string Number, Guid TenantId, string TenantName, DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd, InvoiceStatus Status, string Currency, decimal Total, decimal Credited);

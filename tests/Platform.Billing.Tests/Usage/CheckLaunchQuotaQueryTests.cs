@@ -1,0 +1,123 @@
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Billing.Plans;
+using Platform.Billing.Tests.Domain;
+using Platform.Billing.Usage;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+using Platform.Testing;
+
+namespace Platform.Billing.Tests.Usage;
+
+public sealed class CheckLaunchQuotaQueryTests : IAsyncLifetime
+{
+    private readonly BillingHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    private Task<Result<QuotaCheck>> CheckAsync(TestTenant tenant, string device, double hours) =>
+        _host.AsAsync(tenant, sp => sp.GetRequiredService<CheckLaunchQuotaQuery>().ExecuteAsync(device, hours));
+
+    /// <summary>A tenant on Starter (10 GPU hours) that has used 9.5 GPU hours this period.</summary>
+    private async Task<TestTenant> TenantWithUsageAsync(CapMode mode)
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter(mode));
+        _host.Clock.Now = _host.Clock.Now.AddDays(3);
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, _host.Clock.Now.AddHours(-1), 9 * 3600 + 1800));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(_host.Clock.Now.AddDays(-3), _host.Clock.Now));
+        return owner;
+    }
+
+    [Fact]
+    public async Task Execute_HardCapEstimateFillsQuotaExactly_IsAllowed()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Hard);
+        var result = await CheckAsync(owner, "cuda", 0.5);
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(QuotaVerdict.Allowed, result.Value.Verdict);
+        Assert.Equal(0.5m, result.Value.HoursLeft);
+        Assert.Null(result.Value.Warning);
+    }
+
+    [Fact]
+    public async Task Execute_HardCapEstimateOverQuota_IsRefusedWithTheNumbers()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Hard);
+        var result = await CheckAsync(owner, "cuda", 0.51);
+        Assert.Equal(ResultStatus.Conflict, result.Status);
+        Assert.Contains("9.5 of 10 GPU hours used", result.Error);
+        Assert.Contains("0.5 left", result.Error);
+    }
+
+    [Fact]
+    public async Task Execute_SoftCapOverQuota_AllowsWithOverageWarning()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Soft);
+        var result = await CheckAsync(owner, "cuda", 2);
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal(QuotaVerdict.AllowedWithOverage, result.Value.Verdict);
+        Assert.Contains("2.50 USD per hour", result.Value.Warning);
+    }
+
+    [Fact]
+    public async Task Execute_AdminOverride_AddsHoursAndCanLiftTheCap()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Hard);
+        var set = await _host.RunAsync(sp => sp.GetRequiredService<SetQuotaOverrideCommand>()
+            .ExecuteAsync(owner.TenantId!.Value, new QuotaOverride(1.5m, 0m, null, "pilot")));
+        Assert.True(set.IsSuccess, set.Error);
+        Assert.Equal(QuotaVerdict.Allowed, (await CheckAsync(owner, "cuda", 2)).Value.Verdict);
+        Assert.Equal(ResultStatus.Conflict, (await CheckAsync(owner, "cuda", 2.01)).Status);
+
+        await _host.RunAsync(sp => sp.GetRequiredService<SetQuotaOverrideCommand>()
+            .ExecuteAsync(owner.TenantId!.Value, new QuotaOverride(0m, 0m, CapMode.Soft, "let it run")));
+        Assert.Equal(QuotaVerdict.AllowedWithOverage, (await CheckAsync(owner, "cuda", 5)).Value.Verdict);
+    }
+
+    [Fact]
+    public async Task Execute_RunningJobNotYetMetered_CountsTowardsUsage()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Hard);
+        var job = Guid.NewGuid();
+        // An open segment started 20 minutes ago (last renewed 5 minutes ago): it counts up to now.
+        await using (var command = _host.Database.DataSource.CreateCommand("""
+            INSERT INTO jobs (id, tenant_id, kind, name, state) VALUES ($1, $2, 'train', 'running job', 'Running');
+            """))
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = job });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = owner.TenantId!.Value });
+            await command.ExecuteNonQueryAsync();
+        }
+        await using (var command = _host.Database.DataSource.CreateCommand("""
+            INSERT INTO usage_segments (job_id, attempt, segment, tenant_id, worker_id, device_kind, started_at, ended_at)
+            VALUES ($1, 1, 1, $2, gen_random_uuid(), 'cuda', $3, $4)
+            """))
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = job });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = owner.TenantId!.Value });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _host.Clock.Now.AddMinutes(-20).UtcDateTime });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _host.Clock.Now.AddMinutes(-5).UtcDateTime });
+            await command.ExecuteNonQueryAsync();
+        }
+        // 9.5 h + 20 min used of 10 h: a 9-minute job fits, an 11-minute one does not.
+        Assert.Equal(QuotaVerdict.Allowed, (await CheckAsync(owner, "cuda", 9 / 60.0)).Value.Verdict);
+        Assert.Equal(ResultStatus.Conflict, (await CheckAsync(owner, "cuda", 11 / 60.0)).Status);
+    }
+
+    [Fact]
+    public async Task Execute_CpuJob_UsesCpuAllowance()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Hard);
+        var result = await CheckAsync(owner, "cpu", 19);
+        Assert.Equal(QuotaVerdict.Allowed, result.Value.Verdict);
+        Assert.Equal(20m, result.Value.IncludedHours);
+    }
+
+    [Fact]
+    public async Task Execute_NoTenantSelected_IsForbidden()
+    {
+        Assert.Equal(ResultStatus.Forbidden, (await CheckAsync(new TestTenant(), "cuda", 1)).Status);
+    }
+}

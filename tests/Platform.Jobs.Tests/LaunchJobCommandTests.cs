@@ -221,6 +221,54 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Directory.Delete(folder, recursive: true);
     }
 
+    [Fact]
+    public async Task Execute_BillingRefuses_NothingIsQueuedAndTheReasonIsReturned()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        var command = CommandWith(owner, new FixedQuota(Result<string?>.Conflict("Not enough CPU hours left on the Starter plan")));
+
+        var result = await command.ExecuteAsync(new LaunchJobRequest(dataset, "cnn-28-grey"));
+
+        Assert.Equal(ResultStatus.Conflict, result.Status);
+        Assert.Contains("Starter plan", result.Error);
+        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
+    public async Task Execute_BillingWarns_JobIsQueuedWithTheWarningInItsLog()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        var quota = new FixedQuota(Result<string?>.Success("Over the included CPU hours"));
+
+        var result = await CommandWith(owner, quota).ExecuteAsync(new LaunchJobRequest(dataset, "cnn-28-grey", "fast"));
+
+        Assert.True(result.IsSuccess, result.Error);
+        Assert.Equal("cpu", quota.DeviceKind);
+        Assert.True(quota.Hours > 0, "the launch passes its estimate to billing");
+        Assert.Equal(1L, await _database.ScalarAsync<long>(
+            $"SELECT count(*) FROM job_events WHERE job_id = '{result.Value}' AND type = 'quota' AND message = 'Over the included CPU hours'"));
+    }
+
+    private LaunchJobCommand CommandWith(TestTenant tenant, Platform.Domain.Usage.ILaunchQuota quota) => new(
+        _database.DataSource, new Platform.Jobs.Queue.JobQueue(_database.DataSource),
+        _host.Services.GetRequiredService<BaseModelCatalog>(), tenant, quota);
+
+    /// <summary>Billing's answer, fixed: the real one is tested in Platform.Billing.Tests.</summary>
+    private sealed class FixedQuota(Result<string?> answer) : Platform.Domain.Usage.ILaunchQuota
+    {
+        public string? DeviceKind { get; private set; }
+
+        public double Hours { get; private set; }
+
+        public Task<Result<string?>> CheckAsync(string deviceKind, double estimatedHours, CancellationToken cancellationToken = default)
+        {
+            (DeviceKind, Hours) = (deviceKind, estimatedHours);
+            return Task.FromResult(answer);
+        }
+    }
+
     /// <summary>An image dataset made by the real ingestion from a ZIP of label folders.</summary>
     private async Task<Guid> ImageLikeDatasetAsync(TestTenant tenant)
     {

@@ -11,6 +11,12 @@ public sealed record JobEstimate(long Steps, double Hours, string DeviceKind)
     public const double GpuFlopsPerSecond = 15e12;
     public const double CpuFlopsPerSecond = 40e9;
 
+    /// <summary>
+    /// A CNN's cost per sample expressed in "parameter-tokens": convolution weights are reused at every
+    /// output position, about a sixteenth of the pixels for the presets' pooled feature maps.
+    /// </summary>
+    public const int CnnTokensPerSample = 64;
+
     public static JobEstimate For(long parameters, long trainingSamples, int epochs, int batchSize, int tokensPerSample,
         string deviceKind)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using Platform.Domain.Common;
+using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
@@ -14,7 +15,12 @@ namespace Platform.Jobs.Launch;
 /// and its queue row in the same transaction as the check. The tenant's limits row is locked first,
 /// so two launches at once cannot both pass a check that only one of them fits under.
 /// </summary>
-public sealed class LaunchJobCommand(NpgsqlDataSource dataSource, JobQueue queue, BaseModelCatalog catalog, ICurrentTenant current)
+public sealed class LaunchJobCommand(
+    NpgsqlDataSource dataSource,
+    JobQueue queue,
+    BaseModelCatalog catalog,
+    ICurrentTenant current,
+    ILaunchQuota? quota = null)
 {
     public const string JobKind = TrainingJobHandler.JobKind;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -64,6 +70,18 @@ public sealed class LaunchJobCommand(NpgsqlDataSource dataSource, JobQueue queue
             Seed = request.Seed,
             Device = "auto",
         };
+        var deviceKind = await LikelyDeviceAsync(connection, transaction, cancellationToken);
+        var estimate = JobEstimate.For(baseModel.Parameters, dataset.TrainCount, options.Epochs, options.BatchSize,
+            baseModel.IsBert ? options.MaxSequenceLength : JobEstimate.CnnTokensPerSample, deviceKind);
+        string? warning = null;
+        if (quota is not null)
+        {
+            var allowed = await quota.CheckAsync(deviceKind, estimate.Hours, cancellationToken);
+            if (!allowed.IsSuccess)
+                return Result<Guid>.From(allowed);
+            warning = allowed.Value;
+        }
+
         var payload = new TrainingJobPayload(null, baseModel.TrainerBase, options,
             new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath));
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{dataset.Name} v{dataset.Version} · {baseModel.Name}" : request.Name.Trim();
@@ -72,8 +90,33 @@ public sealed class LaunchJobCommand(NpgsqlDataSource dataSource, JobQueue queue
         var id = await queue.EnqueueAsync(connection, transaction,
             new JobSubmission(tenantId, JobKind, name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId),
             cancellationToken);
+        if (warning is not null)
+            await AddEventAsync(connection, transaction, tenantId, id, "quota", warning, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Result<Guid>.Success(id);
+    }
+
+    /// <summary>Jobs run where a worker claims them; while a GPU worker is alive, that is where to expect it.</summary>
+    private static async Task<string> LikelyDeviceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM workers
+                           WHERE device_kind = 'cuda' AND stopped_at IS NULL AND heartbeat_at > now() - interval '2 minutes')
+            """, connection, transaction);
+        return await command.ExecuteScalarAsync(cancellationToken) is true ? "cuda" : "cpu";
+    }
+
+    private static async Task AddEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid jobId,
+        string type, string message, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO job_events (tenant_id, job_id, type, message) VALUES ($1, $2, $3, $4)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = type });
+        command.Parameters.Add(new NpgsqlParameter { Value = message.Length > 2000 ? message[..2000] : message });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<int> LockLimitsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
@@ -113,14 +156,14 @@ public sealed class LaunchJobCommand(NpgsqlDataSource dataSource, JobQueue queue
         Guid tenantId, Guid datasetId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT id, name, version, kind, artifact_path FROM datasets WHERE tenant_id = $1 AND id = $2", connection, transaction);
+            "SELECT id, name, version, kind, artifact_path, train_count FROM datasets WHERE tenant_id = $1 AND id = $2", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new DatasetRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4))
+            ? new DatasetRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5))
             : null;
     }
 
-    private sealed record DatasetRow(Guid Id, string Name, int Version, string Kind, string ArtifactPath);
+    private sealed record DatasetRow(Guid Id, string Name, int Version, string Kind, string ArtifactPath, int TrainCount);
 }

@@ -73,5 +73,18 @@ public sealed class QueueDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>A job's usage segments, oldest first, times in UTC.</summary>
+    public async Task<List<(int Attempt, int Segment, DateTime Start, DateTime End, bool Closed)>> SegmentsAsync(Guid job)
+    {
+        await using var command = Database.DataSource.CreateCommand(
+            "SELECT attempt, segment, started_at, ended_at, closed FROM usage_segments WHERE job_id = $1 ORDER BY attempt, segment");
+        command.Parameters.Add(new NpgsqlParameter { Value = job });
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(int, int, DateTime, DateTime, bool)>();
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetInt32(0), reader.GetInt32(1), reader.GetDateTime(2), reader.GetDateTime(3), reader.GetBoolean(4)));
+        return rows;
+    }
+
     public ValueTask DisposeAsync() => Database.DisposeAsync();
 }

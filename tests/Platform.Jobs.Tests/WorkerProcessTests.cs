@@ -49,7 +49,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
-        var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()::timestamp");
+        var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()");
 
         StartWorker("second");
         await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
@@ -63,7 +63,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
         // Metering: one closed segment per attempt; the dead worker's ends at its last renewal
         // (before the kill, at most one renewal period earlier) and the next starts after it.
-        var segments = await SegmentsAsync(id);
+        var segments = await _db.SegmentsAsync(id);
         Assert.Equal([(1, 1), (2, 1)], segments.Select(s => (s.Attempt, s.Segment)));
         Assert.All(segments, s => Assert.True(s.Closed));
         Assert.True(segments[0].End <= killedAt.AddMilliseconds(100), "the dead worker is not billed past its death");
@@ -94,7 +94,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
         StartWorker("second");
         await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
-        Assert.Equal([(1, 1), (1, 2)], (await SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
+        Assert.Equal([(1, 1), (1, 2)], (await _db.SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
     }
 
     private Process StartWorker(string name) => Workers.Start(_db.Database.ConnectionString, _root, name);
@@ -123,15 +123,4 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         return (await command.ExecuteScalarAsync())?.ToString() ?? "";
     }
 
-    private async Task<List<(int Attempt, int Segment, DateTime Start, DateTime End, bool Closed)>> SegmentsAsync(Guid job)
-    {
-        await using var command = _db.Database.DataSource.CreateCommand(
-            "SELECT attempt, segment, started_at::timestamp, ended_at::timestamp, closed FROM usage_segments WHERE job_id = $1 ORDER BY attempt, segment");
-        command.Parameters.Add(new NpgsqlParameter { Value = job });
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<(int, int, DateTime, DateTime, bool)>();
-        while (await reader.ReadAsync())
-            rows.Add((reader.GetInt32(0), reader.GetInt32(1), reader.GetDateTime(2), reader.GetDateTime(3), reader.GetBoolean(4)));
-        return rows;
-    }
 }

@@ -1,8 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Platform.Billing.Finance;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
+using Platform.Billing.Reconciliation;
+using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
 
 namespace Platform.Billing;
@@ -17,6 +20,21 @@ public static class BillingExtensions
     {
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<BillingOptions>()
+            .BindConfiguration(BillingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<StripeOptions>()
+            .BindConfiguration(StripeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddHttpClient<StripeClient>();
+        services.TryAddScoped<StripeWebhookHandler>();
+        services.TryAddScoped<ReportUsageToStripeCommand>();
+        services.TryAddScoped<LinkStripeCustomerCommand>();
+        services.TryAddSingleton<InvoicePdf>();
+        services.TryAddScoped<FinanceUsageQueries>();
+        services.TryAddScoped<ReconciliationQuery>();
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();

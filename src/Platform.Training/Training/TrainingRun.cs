@@ -105,7 +105,13 @@ internal sealed class TrainingRun : IDisposable
         {
             foreach (var batch in _batches.Batches(state.Epoch, state.Batch))
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // A stop between steps (cancel, worker shutdown) keeps the work done so far:
+                    // the state here is exactly what a periodic checkpoint would hold.
+                    SaveOnStop(state, callbacks, epochClock);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 var loss = Step(batch, state.Step);
                 state.Step++;
                 state.Batch++;
@@ -139,6 +145,20 @@ internal sealed class TrainingRun : IDisposable
         }
 
         return Finish(state, resumed);
+    }
+
+    private void SaveOnStop(TrainerState state, TrainingCallbacks callbacks, Stopwatch epochClock)
+    {
+        var every = _options.CheckpointEverySteps;
+        if (every <= 0 || state.Step == 0 || state.Step % every == 0)
+        {
+            return;
+        }
+
+        state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
+        epochClock.Restart();
+        var folder = Checkpoint.Save(_request.Checkpoints, _model.Module, _optimizer, state);
+        callbacks.CheckpointSaved?.Invoke(folder);
     }
 
     private double Step(int[] batch, long step)

@@ -136,7 +136,7 @@ public sealed class TrainerTests
     }
 
     [Fact]
-    public void Train_CancelledBetweenSteps_ThrowsAndKeepsCheckpoint()
+    public void Train_CancelledBetweenSteps_ThrowsAndCheckpointsWhereItStopped()
     {
         using var dir = new TestDirectory();
         var baseModel = TinyBert(dir);
@@ -151,7 +151,8 @@ public sealed class TrainerTests
             cancellation.Token));
 
         Assert.Equal(3, steps);
-        Assert.Equal("checkpoint-00000002", File.ReadAllText(dir.File("out/checkpoints/latest")));
+        // The periodic checkpoint was at step 2; the stop at step 3 saves one so no step is lost.
+        Assert.Equal("checkpoint-00000003", File.ReadAllText(dir.File("out/checkpoints/latest")));
         Assert.False(File.Exists(dir.File("out/model.safetensors")));
     }
 

@@ -1,6 +1,8 @@
 using Platform.Data;
 using Platform.Web;
+using Platform.Web.Api;
 using Platform.Web.Hosting;
+using Platform.Web.Jobs;
 
 var flags = StartupFlags.Parse(args);
 var builder = WebApplication.CreateBuilder(flags.HostArgs);
@@ -9,6 +11,8 @@ var builder = WebApplication.CreateBuilder(flags.HostArgs);
 builder.WebHost.UseStaticWebAssets();
 builder.AddPlatformData();
 builder.AddPortal();
+builder.AddJobsPortal();
+builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
 var app = builder.Build();
@@ -17,5 +21,7 @@ if (flags.MigrateOnly)
     return await app.MigrateOnlyAsync();
 }
 app.MapPortal();
+app.MapJobsPortal();
+app.MapPlatformApi();
 await app.RunAsync();
 return 0;

@@ -10,6 +10,7 @@ public static class HostingExtensions
         if (flags.SeedDemo)
         {
             builder.Services.AddHostedService<DemoSeeder>();
+            builder.Services.AddHostedService<DemoCatalogSeeder>();
         }
         return builder;
     }

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Platform.Data.Datasets;
+using Platform.Jobs.Portal;
+
+namespace Platform.Web.Api;
+
+public sealed record DatasetDto(Guid Id, string Name, int Version, string Kind, int Rows, int Classes, long SizeBytes, int Warnings, DateTimeOffset CreatedAt)
+{
+    public static DatasetDto From(DatasetSummary d) =>
+        new(d.Id, d.Name, d.Version, d.Kind.ToString().ToLowerInvariant(), d.RowCount, d.ClassCount, d.SizeBytes, d.WarningCount, d.CreatedAt);
+}
+
+/// <summary>A job as the API returns it; progress and result are the worker's JSON objects.</summary>
+public sealed record JobDto(Guid Id, string Name, string State, int Attempt, int MaxAttempts, bool CancelRequested,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonElement? Progress, JsonElement? Result, string? Error)
+{
+    public static JobDto From(JobView j) => new(j.Id, j.Name, j.State, j.Attempt, j.MaxAttempts, j.CancelRequested, j.CreatedAt,
+        j.StartedAt, j.FinishedAt, Parse(j.ProgressJson), Parse(j.ResultJson), j.Error);
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (json is null)
+            return null;
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}
+
+public sealed record LaunchedJobDto(Guid Id, string Url);
+
+public sealed record PredictTextRequest(string Text);
+
+public sealed record PredictionDto(string Label, IReadOnlyDictionary<string, double> Scores);

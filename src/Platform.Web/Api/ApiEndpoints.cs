@@ -1,0 +1,173 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Platform.Data.Datasets;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+using Platform.Jobs.Launch;
+using Platform.Jobs.Models;
+using Platform.Jobs.Portal;
+using Platform.Web.Datasets;
+using Platform.Web.Jobs;
+
+namespace Platform.Web.Api;
+
+/// <summary>The REST API (/api/v1): API keys only, no cookies, no antiforgery (no ambient credentials to forge).</summary>
+internal static class ApiEndpoints
+{
+    public static void MapApiEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1")
+            .RequireAuthorization(ApiKeyAuthenticationHandler.Policy)
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        api.MapGet("/datasets", ListDatasetsAsync).WithTags("Datasets").WithSummary("The organisation's datasets, newest first.");
+        api.MapPost("/datasets", UploadDatasetAsync).WithTags("Datasets")
+            .WithSummary("Upload a dataset: multipart/form-data with fields name (and textColumn, labelColumn for a CSV) before the file field.")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Produces<DatasetDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        api.MapGet("/jobs", ListJobsAsync).WithTags("Jobs").WithSummary("Jobs, newest first; ?state=Queued|Running|Succeeded|Failed|Cancelled.");
+        api.MapPost("/jobs", LaunchAsync).WithTags("Jobs").WithSummary("Launch a training job.")
+            .Produces<LaunchedJobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/jobs/{id:guid}", GetJobAsync).WithTags("Jobs").Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/jobs/{id:guid}/cancel", CancelAsync).WithTags("Jobs").WithSummary("Cancel: at once when queued, at the next step when running.")
+            .Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/jobs/{id:guid}/events", EventsAsync).WithTags("Jobs")
+            .WithSummary("Server-sent events (text/event-stream) after Last-Event-ID or ?after=; ends with an 'end' event when the job has finished.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/models/{id:guid}/metrics", MetricsAsync).WithTags("Models")
+            .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/models/{id:guid}/predict", PredictAsync).WithTags("Models")
+            .WithSummary("Classify {\"text\": ...} (BERT) or a multipart field 'image' (CNN).")
+            .Accepts<PredictTextRequest>("application/json", "multipart/form-data")
+            .Produces<PredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> ListDatasetsAsync(ListDatasetsQuery datasets, CancellationToken cancellationToken) =>
+        Results.Ok((await datasets.ExecuteAsync(cancellationToken)).Select(DatasetDto.From));
+
+    private static async Task<IResult> UploadDatasetAsync(HttpContext context, IOptions<DatasetOptions> options, CreateDatasetCommand createDataset,
+        ListDatasetsQuery datasets, CancellationToken cancellationToken)
+    {
+        var maxFile = options.Value.MaxUploadBytes;
+        var maxRequest = maxFile + 64 * 1024;
+        // As the portal's upload: Kestrel stops reading past the limit instead of taking an endless body.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = maxRequest;
+        if (context.Request.ContentLength > maxRequest)
+            return Problem(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {maxFile:N0}-byte upload limit.");
+        if (MultipartUpload.Open(context.Request) is not { } upload)
+            return Problem(StatusCodes.Status400BadRequest, "Send multipart/form-data with a name field and then a file field.");
+        try
+        {
+            var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
+            if (file is null || string.IsNullOrEmpty(file.FileName))
+                return Problem(StatusCodes.Status400BadRequest, "The request has no file field (send the name field first, then the file).");
+            DatasetKind? kind = Path.GetExtension(file.FileName).ToLowerInvariant() switch
+            {
+                ".csv" or ".txt" or ".tsv" => DatasetKind.Text,
+                ".zip" => DatasetKind.Image,
+                _ => null,
+            };
+            if (kind is null)
+                return Problem(StatusCodes.Status400BadRequest, $"'{file.FileName}' is neither a .csv nor a .zip file.");
+            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind.Value, file.Section.Body,
+                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn"))), cancellationToken);
+            if (!created.IsSuccess)
+                return Problem(created);
+            var summary = (await datasets.ExecuteAsync(cancellationToken)).First(d => d.Id == created.Value.Id);
+            return Results.Created($"/api/v1/datasets/{summary.Id}", DatasetDto.From(summary));
+        }
+        catch (InvalidDataException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ex.Message);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {maxFile:N0}-byte upload limit.");
+        }
+    }
+
+    private static async Task<IResult> ListJobsAsync(string? state, JobQueries jobs, CancellationToken cancellationToken) =>
+        Results.Ok((await jobs.ListAsync(state, cancellationToken: cancellationToken)).Select(JobDto.From));
+
+    private static async Task<IResult> LaunchAsync(LaunchJobRequest request, LaunchJobCommand launch, CancellationToken cancellationToken)
+    {
+        var launched = await launch.ExecuteAsync(request, cancellationToken);
+        return launched.IsSuccess
+            ? Results.Created($"/api/v1/jobs/{launched.Value}", new LaunchedJobDto(launched.Value, $"/api/v1/jobs/{launched.Value}"))
+            : Problem(launched);
+    }
+
+    private static async Task<IResult> GetJobAsync(Guid id, JobQueries jobs, CancellationToken cancellationToken) =>
+        await jobs.GetAsync(id, cancellationToken) is { } job ? Results.Ok(JobDto.From(job)) : JobNotFound();
+
+    private static async Task<IResult> CancelAsync(Guid id, JobQueries jobs, CancelJobCommand cancel, CancellationToken cancellationToken)
+    {
+        if (await jobs.GetAsync(id, cancellationToken) is null)
+            return JobNotFound();
+        var cancelled = await cancel.ExecuteAsync(id, cancellationToken);
+        if (!cancelled.IsSuccess)
+            return Problem(cancelled);
+        return Results.Ok(JobDto.From((await jobs.GetAsync(id, cancellationToken))!));
+    }
+
+    private static async Task<IResult> EventsAsync(Guid id, HttpRequest request, JobQueries jobs, CancellationToken cancellationToken) =>
+        await jobs.GetAsync(id, cancellationToken) is null
+            ? JobNotFound()
+            : new JobEventStreamResult(id, JobEventStreamResult.AfterFrom(request));
+
+    private static async Task<IResult> MetricsAsync(Guid id, ModelQueries models, CancellationToken cancellationToken) =>
+        await models.GetAsync(id, cancellationToken) is { } model ? Results.Ok(model.Metrics) : ModelNotFound();
+
+    private static async Task<IResult> PredictAsync(Guid id, HttpRequest request, ModelQueries models, CancellationToken cancellationToken)
+    {
+        var model = await models.GetAsync(id, cancellationToken);
+        if (model is null)
+            return ModelNotFound();
+        string text = "";
+        IFormFile? image = null;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            text = form["text"].ToString();
+            image = form.Files.GetFile("image");
+        }
+        else if (request.HasJsonContentType())
+        {
+            try
+            {
+                text = (await request.ReadFromJsonAsync<PredictTextRequest>(cancellationToken))?.Text ?? "";
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return Problem(StatusCodes.Status400BadRequest, "The body is not JSON of the form {\"text\": \"...\"}.");
+            }
+        }
+        var outcome = await ModelEndpoints.PlaygroundAsync(models, model, text, image, cancellationToken);
+        return outcome.Prediction is { } prediction
+            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores))
+            : Problem(StatusCodes.Status400BadRequest, outcome.Error ?? "Nothing to classify.");
+    }
+
+    private static IResult JobNotFound() => Problem(StatusCodes.Status404NotFound, "No such job.");
+
+    private static IResult ModelNotFound() => Problem(StatusCodes.Status404NotFound, "No model for this job: it does not exist, is not yours, or has not succeeded.");
+
+    private static IResult Problem(Result result) => Problem(result.Status switch
+    {
+        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
+        ResultStatus.NotFound => StatusCodes.Status404NotFound,
+        ResultStatus.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
+    }, result.Error ?? "The request failed.");
+
+    private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
+
+    private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Platform.Jobs.Portal;
+
+namespace Platform.Web.Jobs;
+
+/// <summary>The worker's progress JSON of a job, as the job page shows it.</summary>
+public sealed record JobProgress(long Step, long TotalSteps, int Epoch, int Epochs, double? Loss, double? SamplesPerSecond, double? EtaSeconds)
+{
+    public double Fraction => TotalSteps <= 0 ? 0 : Math.Clamp(Step / (double)TotalSteps, 0, 1);
+
+    public static JobProgress? Parse(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+            return null;
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            return null;
+        return new JobProgress(
+            Long(root, "step") ?? 0, Long(root, "totalSteps") ?? 0,
+            (int)(Long(root, "epoch") ?? 0), (int)(Long(root, "epochs") ?? 0),
+            Double(root, "loss"), Double(root, "samplesPerSecond"), Double(root, "etaSeconds"));
+    }
+
+    internal static long? Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (long)v.GetDouble() : null;
+
+    internal static double? Double(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && double.IsFinite(v.GetDouble()) ? v.GetDouble() : null;
+}
+
+/// <summary>One finished epoch, from an "epoch" event: what the loss and accuracy curves plot.</summary>
+public sealed record EpochPoint(int Epoch, double TrainLoss, double? ValidationLoss, double? ValidationAccuracy)
+{
+    public static IReadOnlyList<EpochPoint> From(IEnumerable<JobEventView> events)
+    {
+        var points = new SortedDictionary<int, EpochPoint>();
+        foreach (var e in events.Where(e => e.Type == "epoch" && e.DataJson is not null))
+        {
+            using var document = JsonDocument.Parse(e.DataJson!);
+            var root = document.RootElement;
+            if (JobProgress.Long(root, "epoch") is not { } epoch || JobProgress.Double(root, "train_loss") is not { } loss)
+                continue;
+            // A resumed attempt repeats an epoch: the later report wins.
+            points[(int)epoch] = new EpochPoint((int)epoch, loss, JobProgress.Double(root, "validation_loss"),
+                JobProgress.Double(root, "validation_accuracy"));
+        }
+        return points.Values.ToList();
+    }
+}

@@ -1,0 +1,29 @@
+using Platform.Jobs;
+
+namespace Platform.Web.Jobs;
+
+public static class JobsPortalExtensions
+{
+    /// <summary>
+    /// The job system as the portal uses it, plus one worker in this process when Worker:InProcess is
+    /// true: the single-machine default of `./platform up`, where no separate worker host runs.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobsPortal(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobPortal();
+        if (builder.Configuration.GetValue<bool>("Worker:InProcess"))
+        {
+            builder.AddJobWorker();
+        }
+        builder.Services.AddScoped<LaunchFormQuery>();
+        builder.Services.AddScoped<WorkerListQuery>();
+        return builder;
+    }
+
+    public static WebApplication MapJobsPortal(this WebApplication app)
+    {
+        app.MapJobEndpoints();
+        app.MapModelEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Jobs.Models;
+using Platform.Training.Training;
+using Platform.Web.Accounts;
+using Platform.Web.Components;
+using Platform.Web.Components.Layout;
+using Platform.Web.Components.Pages.Models;
+
+namespace Platform.Web.Jobs;
+
+internal static class ModelEndpoints
+{
+    /// <summary>Playground images are single examples; anything larger is not a photo of one thing.</summary>
+    public const long MaxImageBytes = 10 * 1024 * 1024;
+
+    public const int MaxTextLength = 10_000;
+
+    public static void MapModelEndpoints(this IEndpointRouteBuilder app)
+    {
+        var models = app.MapGroup("/models/{id:guid}").RequireAuthorization(PortalPolicies.TenantMember);
+        models.MapGet("/download", DownloadAsync);
+        models.MapPost("/predict", PredictAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
+    }
+
+    private static async Task<IResult> DownloadAsync(Guid id, ModelQueries models, CancellationToken cancellationToken)
+    {
+        var model = await models.GetAsync(id, cancellationToken);
+        if (model is null)
+            return Results.NotFound();
+        var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')) + ".zip";
+        // Streamed as it is zipped: a BERT folder can be hundreds of megabytes.
+        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, cancellationToken), "application/zip", fileName);
+    }
+
+    /// <summary>
+    /// The playground form: htmx swaps in just the result; without JavaScript the model page comes
+    /// back whole with the result in place.
+    /// </summary>
+    private static async Task<IResult> PredictAsync(Guid id, HttpRequest request, ModelQueries models, CancellationToken cancellationToken)
+    {
+        var model = await models.GetAsync(id, cancellationToken);
+        if (model is null)
+            return Results.NotFound();
+        var form = await request.ReadFormAsync(cancellationToken);
+        var outcome = await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), cancellationToken);
+        var parameters = new Dictionary<string, object?>
+        {
+            [nameof(PredictionResult.Prediction)] = outcome.Prediction,
+            [nameof(PredictionResult.Error)] = outcome.Error,
+            [nameof(PredictionResult.Input)] = outcome.Input,
+        };
+        if (request.Headers.ContainsKey("HX-Request"))
+            return new RazorComponentResult<PredictionResult>(parameters);
+        return new RazorComponentResult<StandaloneDocument>(new Dictionary<string, object?>
+        {
+            [nameof(StandaloneDocument.Layout)] = typeof(WorkspaceLayout),
+            [nameof(StandaloneDocument.Page)] = typeof(ModelDetail),
+            [nameof(StandaloneDocument.PageParameters)] = new Dictionary<string, object>
+            {
+                [nameof(ModelDetail.Id)] = id,
+                [nameof(ModelDetail.Playground)] = parameters,
+            },
+        });
+    }
+
+    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input);
+
+    internal static async Task<PlaygroundOutcome> PlaygroundAsync(ModelQueries models, ModelView model, string text, IFormFile? image,
+        CancellationToken cancellationToken)
+    {
+        if (model.Kind == "bert")
+        {
+            if (string.IsNullOrWhiteSpace(text))
+                return new(null, "Type some text to classify.", text);
+            if (text.Length > MaxTextLength)
+                return new(null, $"The text is longer than {MaxTextLength:N0} characters.", null);
+            var predictions = await models.PredictTextAsync(model.JobId, text, cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify text." : null, text);
+        }
+        if (image is null || image.Length == 0)
+            return new(null, "Choose a PNG or JPEG image to classify.", null);
+        if (image.Length > MaxImageBytes)
+            return new(null, "The image is larger than 10 MB.", null);
+        using var buffer = new MemoryStream();
+        await image.CopyToAsync(buffer, cancellationToken);
+        try
+        {
+            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, buffer.ToArray(), cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or Platform.Training.Torch.TorchException)
+        {
+            return new(null, $"The image could not be read: {ex.Message}", image.FileName);
+        }
+    }
+}

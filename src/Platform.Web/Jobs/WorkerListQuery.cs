@@ -1,0 +1,55 @@
+using Npgsql;
+
+namespace Platform.Web.Jobs;
+
+public sealed record RunningJobView(Guid JobId, string Name, string TenantName, DateTimeOffset? StartedAt);
+
+public sealed record WorkerView(Guid Id, string Name, string DeviceKind, string DeviceName, int Slots, DateTimeOffset StartedAt,
+    DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, IReadOnlyList<RunningJobView> Jobs);
+
+/// <summary>
+/// Platform-wide by design (platform admins only): every worker that registered in the last day, or
+/// is still running, with the jobs it holds a lease on.
+/// </summary>
+public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
+{
+    public async Task<IReadOnlyList<WorkerView>> ExecuteAsync(CancellationToken cancellationToken = default)
+    {
+        var jobs = new Dictionary<Guid, List<RunningJobView>>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT q.worker_id, j.id, j.name, t.name, j.started_at
+            FROM job_queue q JOIN jobs j ON j.id = q.job_id JOIN tenants t ON t.id = j.tenant_id
+            WHERE q.worker_id IS NOT NULL AND q.lease_token IS NOT NULL
+            ORDER BY j.started_at
+            """))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var workerId = reader.GetGuid(0);
+                if (!jobs.TryGetValue(workerId, out var list))
+                    jobs[workerId] = list = [];
+                list.Add(new RunningJobView(reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+            }
+        }
+
+        var workers = new List<WorkerView>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT id, name, device_kind, device_name, slots, started_at, heartbeat_at, stopped_at FROM workers
+            WHERE stopped_at IS NULL OR stopped_at > now() - interval '1 day'
+            ORDER BY stopped_at IS NOT NULL, name, started_at DESC
+            """))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                workers.Add(new WorkerView(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                    reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), jobs.GetValueOrDefault(id) ?? []));
+            }
+        }
+        return workers;
+    }
+}

@@ -13,7 +13,16 @@ internal static partial class NativeMethods
     static NativeMethods()
     {
         NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+        // Training re-allocates the same large buffers every step; keep them in the heap (see
+        // pt_set_malloc_thresholds). PLATFORM_TORCH_MALLOC=default leaves glibc's settings alone.
+        if (Environment.GetEnvironmentVariable("PLATFORM_TORCH_MALLOC") != "default")
+        {
+            pt_set_malloc_thresholds(64L << 20, 1L << 30);
+        }
     }
+
+    [LibraryImport(Library)]
+    private static partial int pt_set_malloc_thresholds(long mmapThreshold, long trimThreshold);
 
     [LibraryImport(Library)]
     private static partial IntPtr pt_last_error();

@@ -41,6 +41,7 @@ public static class BillingExtensions
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();
+        services.TryAddScoped<GetTenantBillingSummaryQuery>();
         services.TryAddScoped<ClosePeriodCommand>();
         services.TryAddScoped<InvoiceQueries>();
         services.TryAddScoped<ChangeInvoiceStatusCommand>();

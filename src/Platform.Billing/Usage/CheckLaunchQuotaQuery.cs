@@ -36,10 +36,10 @@ public sealed class CheckLaunchQuotaQuery(NpgsqlDataSource dataSource, TimeProvi
 
         var plan = subscription.PlanAt(now);
         var period = subscription.PeriodContaining(now);
-        var (extraGpu, extraCpu, capOverride) = await ReadOverrideAsync(connection, tenantId, cancellationToken);
+        var (extraGpu, extraCpu, capOverride) = await QuotaOverrideReader.ReadAsync(connection, tenantId, cancellationToken);
         var included = plan.IncludedHours(deviceKind) + (deviceKind == DeviceClass.Gpu ? extraGpu : extraCpu);
         var mode = capOverride ?? plan.CapMode;
-        var usedSeconds = await UsedSecondsAsync(connection, tenantId, deviceKind, period, now, cancellationToken);
+        var usedSeconds = await UsageToDate.SecondsAsync(connection, tenantId, deviceKind, period.Start, period.End, now, cancellationToken);
         var used = usedSeconds / 3600m;
         var (verdict, left) = QuotaRules.Decide(included, used, estimate, mode);
         var label = DeviceClass.Label(deviceKind);
@@ -57,42 +57,4 @@ public sealed class CheckLaunchQuotaQuery(NpgsqlDataSource dataSource, TimeProvi
     }
 
     private static string Format(decimal hours) => hours.ToString("0.##", CultureInfo.InvariantCulture);
-
-    private static async Task<(decimal Gpu, decimal Cpu, CapMode? Mode)> ReadOverrideAsync(NpgsqlConnection connection,
-        Guid tenantId, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT extra_gpu_hours, extra_cpu_hours, cap_mode FROM tenant_quota_overrides WHERE tenant_id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            return (0, 0, null);
-        return (reader.GetDecimal(0), reader.GetDecimal(1), reader.IsDBNull(2) ? null : Enum.Parse<CapMode>(reader.GetString(2)));
-    }
-
-    /// <summary>
-    /// Ledger seconds in the period plus segments the ledger does not hold yet: closed ones awaiting
-    /// ingestion and running ones up to now (their projected use so far; an open segment's end only
-    /// moves at lease renewal). Each counts whole seconds, as the ledger will.
-    /// </summary>
-    private static async Task<long> UsedSecondsAsync(NpgsqlConnection connection, Guid tenantId, string deviceKind,
-        BillingPeriod period, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT coalesce((SELECT sum(l.seconds) FROM usage_ledger l
-                             WHERE l.tenant_id = $1 AND l.device_kind = $2 AND l.ended_at >= $3 AND l.ended_at < $4), 0)
-                 + coalesce((SELECT sum(greatest(0, floor(extract(epoch FROM
-                                 (CASE WHEN s.closed THEN s.ended_at ELSE greatest(s.ended_at, $5) END) - s.started_at)))::bigint)
-                             FROM usage_segments s
-                             WHERE s.tenant_id = $1 AND s.device_kind = $2 AND (NOT s.closed OR (s.ended_at >= $3 AND s.ended_at < $4))
-                               AND NOT EXISTS (SELECT 1 FROM usage_ledger l
-                                   WHERE l.idempotency_key = replace(s.job_id::text, '-', '') || ':' || s.attempt || ':' || s.segment)), 0)
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        command.Parameters.Add(new NpgsqlParameter { Value = deviceKind });
-        command.Parameters.Add(new NpgsqlParameter { Value = period.Start.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = period.End.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
 }

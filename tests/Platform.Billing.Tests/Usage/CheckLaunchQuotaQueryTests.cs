@@ -120,4 +120,18 @@ public sealed class CheckLaunchQuotaQueryTests : IAsyncLifetime
     {
         Assert.Equal(ResultStatus.Forbidden, (await CheckAsync(new TestTenant(), "cuda", 1)).Status);
     }
+
+    [Fact]
+    public async Task Summary_UsageOverIncluded_ProjectsFeePlusOverage()
+    {
+        var owner = await TenantWithUsageAsync(CapMode.Soft);
+        // One more hour on top of 9.5: 0.5 h over 10 at $2.50 = $1.25, plus the $100 fee.
+        _host.Usage.Segments.Add(Segments.Make(owner.TenantId!.Value, _host.Clock.Now.AddMinutes(-1), 3600, segment: 2));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(_host.Clock.Now.AddDays(-3), _host.Clock.Now));
+        var summary = await _host.AsAsync(owner, sp => sp.GetRequiredService<GetTenantBillingSummaryQuery>().ExecuteAsync());
+        Assert.True(summary.IsSuccess, summary.Error);
+        Assert.Equal(10.5m, summary.Value.UsedGpuHours);
+        Assert.Equal(10m, summary.Value.IncludedGpuHours);
+        Assert.Equal(101.25m, summary.Value.ProjectedCost.Amount);
+    }
 }

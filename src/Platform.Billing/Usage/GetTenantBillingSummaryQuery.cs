@@ -1,0 +1,40 @@
+using Npgsql;
+using Platform.Billing.Plans;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Usage;
+
+/// <summary>The current tenant's <see cref="TenantBillingSummary"/>; NotFound when it has no subscription.</summary>
+public sealed class GetTenantBillingSummaryQuery(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
+{
+    public async Task<Result<TenantBillingSummary>> ExecuteAsync(CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return Result<TenantBillingSummary>.Forbidden("Choose an organisation first.");
+        var now = clock.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var subscription = await SubscriptionReader.ReadAsync(connection, null, tenantId, cancellationToken);
+        if (subscription is null)
+            return Result<TenantBillingSummary>.NotFound("No billing plan is assigned to this organisation yet.");
+        var period = subscription.PeriodContaining(now);
+        var intervals = new List<PlanInterval>();
+        long gpuTotal = 0, cpuTotal = 0;
+        foreach (var (plan, from, to) in ProrationRule.Split(period, subscription.PlanChanges))
+        {
+            var gpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Gpu, from, to, now, cancellationToken);
+            var cpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Cpu, from, to, now, cancellationToken);
+            intervals.Add(new PlanInterval(plan, from, to, gpu, cpu));
+            gpuTotal += gpu;
+            cpuTotal += cpu;
+        }
+        var (extraGpu, extraCpu, capOverride) = await QuotaOverrideReader.ReadAsync(connection, tenantId, cancellationToken);
+        var planNow = subscription.PlanAt(now);
+        var lines = PeriodPricing.Price(period, intervals);
+        return Result<TenantBillingSummary>.Success(new TenantBillingSummary(planNow.Name,
+            SubscriptionStatuses.ToDb(subscription.Status), period.Start, period.End,
+            planNow.IncludedGpuHours + extraGpu, Math.Round(gpuTotal / 3600m, 4),
+            planNow.IncludedCpuHours + extraCpu, Math.Round(cpuTotal / 3600m, 4),
+            capOverride ?? planNow.CapMode, PeriodPricing.Total(lines, planNow.Currency), lines));
+    }
+}

@@ -23,12 +23,16 @@ internal static class ModelEndpoints
         models.MapPost("/predict", PredictAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
     }
 
-    private static async Task<IResult> DownloadAsync(Guid id, ModelQueries models, CancellationToken cancellationToken)
+    private static async Task<IResult> DownloadAsync(Guid id, HttpContext context, ModelQueries models, CancellationToken cancellationToken)
     {
         var model = await models.GetAsync(id, cancellationToken);
         if (model is null)
             return Results.NotFound();
         var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')) + ".zip";
+        // ZipArchive still writes some of its framing synchronously, even through its async API; the
+        // alternative, zipping to a temporary file first, would double the disk used by a large BERT.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
+            bodyControl.AllowSynchronousIO = true;
         // Streamed as it is zipped: a BERT folder can be hundreds of megabytes.
         return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, cancellationToken), "application/zip", fileName);
     }

@@ -1,0 +1,108 @@
+using System.Net;
+using Platform.Data.Identity;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Jobs;
+
+public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task WorkersPage_Admin_ListsWorkerWithItsRunningJob()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client, "worker-data"));
+        var workerId = Guid.NewGuid();
+        // What a worker's registration and claim leave behind.
+        await JobTestKit.ExecuteAsync(portal, $"""
+            INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ('{workerId}', 'gpu-box-1', 'cuda', 'NVIDIA H100', 2);
+            UPDATE job_queue SET worker_id = '{workerId}', lease_token = gen_random_uuid(), lease_expires_at = now() + interval '30 seconds' WHERE job_id = '{jobId}';
+            UPDATE jobs SET state = 'Running', started_at = now() WHERE id = '{jobId}';
+            """);
+        var admin = await portal.CreateUserAsync(null, PlatformRoles.PlatformAdmin);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(admin.Email!);
+
+        var page = await client.GetAsync("/admin/workers");
+
+        var row = page.Document.QuerySelector($"#worker-table tr[data-worker='{workerId}']")!;
+        Assert.Equal("live", row.GetAttribute("data-health"));
+        Assert.Contains("NVIDIA H100", row.TextContent);
+        Assert.Contains("1 / 2", row.TextContent);
+        Assert.NotNull(row.QuerySelector($".running-job[data-job='{jobId}']"));
+    }
+
+    [Fact]
+    public async Task WorkersPage_TenantOwner_IsForbidden()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+
+        var page = await owner.Client.GetAsync("/admin/workers");
+
+        Assert.NotEqual(HttpStatusCode.OK, page.Status);
+        Assert.DoesNotContain("worker-table", page.Html);
+    }
+
+    [Fact]
+    public async Task CatalogPage_ImportFolderWithoutWeights_ShowsErrorAndAddsNothing()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var admin = await portal.CreateUserAsync(null, PlatformRoles.PlatformAdmin);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(admin.Email!);
+        var folder = Directory.CreateTempSubdirectory("web-import-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "config.json"), "{\"model_type\":\"bert\"}");
+            var page = await client.GetAsync("/admin/models");
+            Assert.NotNull(page.Document.QuerySelector("#catalog-table tr[data-model='bert-mini-random']"));
+
+            var result = await client.SubmitAsync(page, "#import-form", new Dictionary<string, string>
+            {
+                ["Import.Name"] = "broken-bert", ["Import.Folder"] = folder, ["Import.Description"] = "no weights",
+            });
+
+            Assert.Contains("Not a usable BERT checkpoint", result.Text("#import-error"));
+            Assert.Null(result.Document.QuerySelector("#catalog-table tr[data-model='broken-bert']"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ApiKeysPage_OwnerCreatesKey_ShownOnceThenListedAndRevocable()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var page = await owner.Client.GetAsync("/settings/api-keys");
+
+        var created = await owner.Client.SubmitAsync(page, "#create-key-form", new Dictionary<string, string> { ["KeyName"] = "ci" });
+
+        var key = created.Document.QuerySelector("#new-key-value")!.GetAttribute("value")!;
+        Assert.StartsWith("pk_", key);
+        var again = await owner.Client.GetAsync("/settings/api-keys");
+        Assert.DoesNotContain(key, again.Html);
+        Assert.Single(again.Document.QuerySelectorAll("#key-table tbody tr"));
+
+        var revoked = await owner.Client.FollowAsync(await owner.Client.SubmitAsync(again, ".revoke-form"));
+
+        Assert.True(revoked.Has("#key-revoked"));
+        Assert.Contains("Revoked", revoked.Text("#key-table tbody tr"));
+    }
+
+    [Fact]
+    public async Task ApiKeysPage_Member_CannotCreate()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var member = await portal.CreateUserAsync();
+        await portal.AddMemberAsync(owner.TenantId, member);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(member.Email!);
+
+        var page = await client.GetAsync("/settings/api-keys");
+
+        Assert.True(page.Has("#owners-only"));
+        Assert.False(page.Has("#create-key-form"));
+    }
+}

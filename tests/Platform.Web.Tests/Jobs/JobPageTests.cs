@@ -1,0 +1,153 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Jobs.Portal;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Jobs;
+
+public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    [Fact]
+    public async Task JobPages_OtherTenantsJob_AreNotFound()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.SucceedAsync(portal, jobId);
+        var stranger = await JobTestKit.OwnerAsync(portal);
+        var strangerForm = await stranger.Client.GetAsync("/jobs/new");
+
+        var page = await stranger.Client.GetAsync($"/jobs/{jobId}");
+        var live = await stranger.Client.Http.GetAsync($"/jobs/{jobId}/live");
+        var events = await stranger.Client.Http.GetAsync($"/jobs/{jobId}/events");
+        var model = await stranger.Client.GetAsync($"/models/{jobId}");
+        var download = await stranger.Client.Http.GetAsync($"/models/{jobId}/download");
+        var token = strangerForm.Document.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+        var cancel = await stranger.Client.Http.PostAsync($"/jobs/{jobId}/cancel",
+            new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
+
+        Assert.Equal("Job not found", page.Text("h2"));
+        Assert.DoesNotContain(jobId.ToString(), page.Html);
+        Assert.Equal(HttpStatusCode.NotFound, live.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, events.StatusCode);
+        Assert.Equal("Model not found", model.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
+        Assert.Equal("Succeeded", await portal.Database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{jobId}'"));
+    }
+
+    [Fact]
+    public async Task Events_EventWrittenAfterConnecting_IsDeliveredThenStreamEnds()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        // A guard against a hang, not a timing assertion.
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        using var response = await owner.Client.Http.GetAsync($"/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
+        var first = await ReadEventAsync(reader, guard.Token);
+        Assert.Equal("queued", first.Type);
+
+        // Written after the stream sent what there was: only NOTIFY (or the keep-alive re-read) brings it.
+        var cancelled = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CancelJobCommand>().ExecuteAsync(jobId));
+        Assert.True(cancelled.IsSuccess);
+
+        var next = await ReadEventAsync(reader, guard.Token);
+        Assert.Equal("cancelled", next.Type);
+        Assert.True(next.Id > first.Id);
+        Assert.Contains("\"type\":\"cancelled\"", next.Data);
+        var end = await ReadEventAsync(reader, guard.Token);
+        Assert.Equal("end", end.Type);
+        Assert.Contains("Cancelled", end.Data);
+    }
+
+    [Fact]
+    public async Task Events_LastEventId_ResumesAfterIt()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CancelJobCommand>().ExecuteAsync(jobId));
+        var queuedId = await portal.Database.ScalarAsync<long>($"SELECT id FROM job_events WHERE job_id = '{jobId}' AND type = 'queued'");
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/jobs/{jobId}/events");
+        request.Headers.Add("Last-Event-ID", queuedId.ToString());
+
+        using var response = await owner.Client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        var body = await response.Content.ReadAsStringAsync(guard.Token);
+
+        Assert.DoesNotContain("event: queued", body);
+        Assert.Contains("event: cancelled", body);
+        Assert.EndsWith("event: end\ndata: {\"state\":\"Cancelled\"}\n\n", body);
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedJob_ShowsCancelledWithoutCancelButton()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        var page = await owner.Client.GetAsync($"/jobs/{jobId}");
+
+        var posted = await owner.Client.SubmitAsync(page, "#cancel-form");
+
+        var after = await owner.Client.FollowAsync(posted);
+        Assert.Equal("Cancelled", after.Document.QuerySelector(".job-state")!.GetAttribute("data-state"));
+        Assert.False(after.Has("#cancel-job"));
+        Assert.Equal("false", after.Document.QuerySelector("#job-live")!.GetAttribute("data-active"));
+    }
+
+    [Fact]
+    public async Task Live_RunningJobWithEpochs_RendersProgressAndCurves()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        // What a worker writes while training: progress on the job, an event per finished epoch.
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            UPDATE jobs SET state = 'Running', started_at = now(),
+                progress = '{"step":6,"totalSteps":8,"epoch":2,"epochs":2,"loss":0.5123,"samplesPerSecond":40.5,"etaSeconds":12}'
+            WHERE id = '{{jobId}}';
+            INSERT INTO job_events (tenant_id, job_id, type, message, data) VALUES
+                ('{{owner.TenantId}}', '{{jobId}}', 'epoch', 'Epoch 1', '{"epoch":1,"train_loss":1.1,"validation_loss":0.9,"validation_accuracy":0.5}');
+            """);
+
+        var live = await owner.Client.GetAsync($"/jobs/{jobId}/live");
+
+        Assert.Equal("75", live.Document.QuerySelector("#job-progress [role=progressbar]")!.GetAttribute("aria-valuenow"));
+        Assert.Equal("6 / 8", live.Text("#job-step"));
+        Assert.Equal("0.5123", live.Text("#job-loss"));
+        Assert.Equal("12 s", live.Text("#job-eta"));
+        var training = live.Document.QuerySelectorAll("#loss-chart g.series[data-series=Training] circle");
+        Assert.Equal(["1.1"], training.Select(c => c.GetAttribute("data-y")));
+        Assert.Equal(["0.5"], live.Document.QuerySelectorAll("#accuracy-chart circle").Select(c => c.GetAttribute("data-y")));
+    }
+
+    private sealed record SseEvent(long Id, string Type, string Data);
+
+    private static async Task<SseEvent> ReadEventAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        long id = 0;
+        string? type = null;
+        var data = "";
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (type is not null)
+                    return new SseEvent(id, type, data);
+                continue;
+            }
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+                id = long.Parse(line[4..]);
+            else if (line.StartsWith("event: ", StringComparison.Ordinal))
+                type = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                data = line[6..];
+        }
+        throw new EndOfStreamException("The stream ended before the next event.");
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Data;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Launch;
+using Platform.Training.Metrics;
+using Platform.Training.Training;
+using Platform.Web.Tests.Datasets;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Jobs;
+
+/// <summary>An owner with a signed-in client, the tenant, and the owner's user id.</summary>
+internal sealed record Owner(PortalClient Client, Guid TenantId, Guid UserId);
+
+/// <summary>
+/// Shared set-up for the job, model and API tests: the demo catalog, a signed-in owner with a text
+/// dataset, and jobs launched through the real LaunchJobCommand. The test server runs no worker, so
+/// launched jobs stay queued until a test moves them on.
+/// </summary>
+internal static class JobTestKit
+{
+    public static async Task EnsureCatalogAsync(PortalFactory portal) =>
+        await portal.WithServicesAsync(async sp =>
+        {
+            await DemoBaseModels.EnsureAsync(sp.GetRequiredService<BaseModelCatalog>(), Path.Combine(portal.StorageRoot, "catalog"));
+            return 0;
+        });
+
+    public static async Task<Owner> OwnerAsync(PortalFactory portal)
+    {
+        var user = await portal.CreateUserAsync();
+        var tenant = await portal.CreateTenantAsync(user);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(user.Email!);
+        return new Owner(client, tenant.Id, user.Id);
+    }
+
+    /// <summary>Uploads <see cref="TestFiles.GoodCsv"/> through the portal's form and returns the dataset id.</summary>
+    public static async Task<Guid> UploadCsvAsync(PortalClient client, string name = "tickets")
+    {
+        var form = await client.GetAsync("/datasets/new");
+        var multipart = new MultipartFormDataContent();
+        var element = (AngleSharp.Html.Dom.IHtmlFormElement)form.Document.QuerySelector("#upload-form")!;
+        foreach (var (key, value) in PortalClient.FormValues(element))
+            multipart.Add(new StringContent(key == "name" ? name : value), key);
+        var file = new ByteArrayContent(TestFiles.GoodCsv());
+        file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        multipart.Add(file, "file", "tickets.csv");
+        var posted = await client.PostAsync("/datasets/upload", multipart);
+        return Guid.Parse(posted.Location!.Split('/')[^1]);
+    }
+
+    public static async Task<T> AsTenantAsync<T>(PortalFactory portal, Owner owner, Func<IServiceProvider, Task<T>> action) =>
+        await portal.WithServicesAsync(async sp =>
+        {
+            sp.GetRequiredService<CurrentTenant>().Set(owner.TenantId, owner.UserId);
+            return await action(sp);
+        });
+
+    public static async Task<Guid> LaunchAsync(PortalFactory portal, Owner owner, Guid datasetId)
+    {
+        var launched = await AsTenantAsync(portal, owner, sp => sp.GetRequiredService<LaunchJobCommand>()
+            .ExecuteAsync(new LaunchJobRequest(datasetId, DemoBaseModels.BertName, "fast")));
+        Assert.True(launched.IsSuccess, launched.ToString());
+        return launched.Value;
+    }
+
+    public static readonly string[] Labels = ["spam", "ham", "other"];
+
+    /// <summary>
+    /// Ends a queued job as a worker would after training: a model folder (the demo BERT, freshly
+    /// initialised with the dataset's labels) with its metrics.json, and the job Succeeded pointing at it.
+    /// </summary>
+    public static async Task SucceedAsync(PortalFactory portal, Guid jobId)
+    {
+        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(DemoBaseModels.BertName));
+        var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
+        BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
+        var evaluation = ClassificationMetrics.Compute([0, 0, 1, 2, 1], [0, 1, 1, 2, 1], Labels);
+        MetricsFile.Write(Path.Combine(folder, MetricsFile.FileName), new MetricsReport(evaluation, "validation",
+            [new EpochRecord(1, 1.05, 0.98, 0.6, 0.55, 1.5), new EpochRecord(2, 0.71, 0.80, 0.8, 0.78, 1.4)]));
+        var result = JsonSerializer.Serialize(new { modelDirectory = folder, accuracy = evaluation.Accuracy, macroF1 = evaluation.MacroF1 });
+        await using var command = portal.Database.DataSource.CreateCommand("""
+            UPDATE jobs SET state = 'Succeeded', result = $2::jsonb, started_at = now() - interval '1 minute', finished_at = now() WHERE id = $1;
+            """);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = result });
+        await command.ExecuteNonQueryAsync();
+        await using var dequeue = portal.Database.DataSource.CreateCommand($"DELETE FROM job_queue WHERE job_id = '{jobId}'");
+        await dequeue.ExecuteNonQueryAsync();
+    }
+
+    public static async Task ExecuteAsync(PortalFactory portal, string sql)
+    {
+        await using var command = portal.Database.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -43,6 +43,8 @@ public static class BillingExtensions
         services.TryAddScoped<CheckLaunchQuotaQuery>();
         services.TryAddScoped<GetTenantBillingSummaryQuery>();
         services.TryAddScoped<ClosePeriodCommand>();
+        services.TryAddScoped<CloseDuePeriodsCommand>();
+        services.TryAddScoped<PushInvoiceToStripeCommand>();
         services.TryAddScoped<InvoiceQueries>();
         services.TryAddScoped<ChangeInvoiceStatusCommand>();
         services.TryAddScoped<CreateCreditNoteCommand>();

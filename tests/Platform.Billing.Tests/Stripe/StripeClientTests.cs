@@ -100,4 +100,29 @@ public sealed class StripeClientTests : IAsyncLifetime
         Assert.All(report, line => Assert.Equal(0, line.UnacknowledgedByStripe));
         Assert.Equal(600L * 21, report.Sum(l => l.StripeSeconds));
     }
+
+    [Fact]
+    public async Task PushInvoice_RunTwice_OneStripeInvoiceWithOurTotal()
+    {
+        var june = June;
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        await _host.RunAsync(sp => sp.GetRequiredService<LinkStripeCustomerCommand>().ExecuteAsync(tenant.Id));
+        _host.Usage.Segments.AddRange(Enumerable.Range(1, 11).Select(i => Segments.Make(tenant.Id, june.AddDays(i), 3600 + 90, segment: i)));
+        _host.Clock.Now = june.AddMonths(1);
+        // Closing by the scheduler's command: one invoice, and none on a second run.
+        Assert.Equal(1, await _host.RunAsync(sp => sp.GetRequiredService<Platform.Billing.Invoices.CloseDuePeriodsCommand>().ExecuteAsync()));
+        Assert.Equal(0, await _host.RunAsync(sp => sp.GetRequiredService<Platform.Billing.Invoices.CloseDuePeriodsCommand>().ExecuteAsync()));
+        var invoiceId = await _host.Database.ScalarAsync<Guid>("SELECT id FROM invoices");
+
+        _stripe.FailNext(1, 502);
+        var first = await _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(invoiceId));
+        Assert.True(first.IsSuccess, first.Error);
+        var second = await _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(invoiceId));
+        Assert.Equal(first.Value, second.Value);
+        Assert.Single(_stripe.Invoices);
+        // 11 h + 990 s over 10 h included = 4590 s at $2.50/h = $3.1875 -> $3.19; plus the $100 fee.
+        Assert.Equal("10319", _stripe.Invoices[first.Value]["amount_due"]);
+        Assert.Equal("open", _stripe.Invoices[first.Value]["status"]);
+    }
 }

@@ -129,6 +129,13 @@ public sealed class StripeStandIn : IAsyncDisposable
                 var invoice = $"in_{Interlocked.Increment(ref _next)}";
                 Invoices[invoice] = new() { ["status"] = "draft", ["platform_invoice_id"] = F("metadata[platform_invoice_id]") };
                 return (200, InvoiceJson(invoice));
+            case ("POST", "/v1/invoiceitems"):
+                if (!Invoices.TryGetValue(F("invoice"), out var target) || target["status"] != "draft")
+                    return (400, Error("invalid_request_error", "Invoice items can only be added to a draft invoice."));
+                if (!long.TryParse(F("amount"), out var amount))
+                    return (400, Error("invalid_request_error", "Invalid integer: amount."));
+                target["amount_due"] = ((target.TryGetValue("amount_due", out var due) ? long.Parse(due) : 0) + amount).ToString();
+                return (200, JsonSerializer.Serialize(new { id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount }));
             case ("POST", _) when path.StartsWith("/v1/invoices/") && path.EndsWith("/finalize"):
                 var id = path["/v1/invoices/".Length..^"/finalize".Length];
                 if (!Invoices.TryGetValue(id, out var found))

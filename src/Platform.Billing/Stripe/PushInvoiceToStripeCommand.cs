@@ -1,0 +1,50 @@
+using Npgsql;
+using Platform.Billing.Invoices;
+using Platform.Domain.Billing;
+using Platform.Domain.Common;
+
+namespace Platform.Billing.Stripe;
+
+/// <summary>
+/// Mirrors one of our open invoices in Stripe (draft invoice, one item per priced line, finalize) so
+/// Stripe collects it; the invoice.finalized / invoice.paid webhooks then come back to ours through
+/// metadata.platform_invoice_id. Every step's Idempotency-Key derives from our invoice id and line
+/// number, so a run interrupted anywhere can simply be run again.
+/// </summary>
+public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, StripeClient client, InvoiceQueries invoices)
+{
+    public async Task<Result<string>> ExecuteAsync(Guid invoiceId, CancellationToken cancellationToken = default)
+    {
+        if (!client.Enabled)
+            return Result<string>.Conflict("Stripe is not configured; the platform bills from its own ledger.");
+        var found = await invoices.GetForFinanceAsync(invoiceId, cancellationToken);
+        if (!found.IsSuccess)
+            return Result<string>.From(found);
+        var invoice = found.Value;
+        if (invoice.Status != InvoiceStatus.Open)
+            return Result<string>.Conflict("Only an open invoice is sent to Stripe.");
+        if (invoice.StripeInvoiceId is { } existing)
+            return Result<string>.Success(existing);
+        string? customer;
+        await using (var read = dataSource.CreateCommand("SELECT stripe_customer_id FROM subscriptions WHERE tenant_id = $1"))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = invoice.TenantId });
+            customer = await read.ExecuteScalarAsync(cancellationToken) as string;
+        }
+        if (customer is null)
+            return Result<string>.Conflict("The organisation has no Stripe customer; link it first.");
+
+        var stripeId = await client.CreateInvoiceAsync(invoice.Id, customer, invoice.Currency, cancellationToken);
+        foreach (var line in invoice.Lines.Where(l => l.Amount != 0))
+        {
+            await client.AddInvoiceItemAsync(stripeId, customer, new Money(line.Amount, invoice.Currency).MinorUnits(), invoice.Currency,
+                line.Description, $"invoiceitem-{invoice.Id:N}-{line.LineNo}", cancellationToken);
+        }
+        await client.FinalizeInvoiceAsync(stripeId, cancellationToken);
+        await using var update = dataSource.CreateCommand("UPDATE invoices SET stripe_invoice_id = $2 WHERE id = $1 AND stripe_invoice_id IS NULL");
+        update.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
+        update.Parameters.Add(new NpgsqlParameter { Value = stripeId });
+        await update.ExecuteNonQueryAsync(cancellationToken);
+        return Result<string>.Success(stripeId);
+    }
+}

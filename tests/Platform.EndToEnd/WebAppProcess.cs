@@ -33,7 +33,8 @@ internal sealed class WebAppProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<WebAppProcess> StartAsync(string connectionString, string storageRoot, CancellationToken cancellationToken)
+    public static async Task<WebAppProcess> StartAsync(string connectionString, string storageRoot, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? arguments = null)
     {
         var appDll = FindWebApp();
         var port = FreePort();
@@ -53,6 +54,14 @@ internal sealed class WebAppProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Platform"] = connectionString;
         start.Environment["Storage__Root"] = storageRoot;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the web app.");
         var app = new WebAppProcess(process, baseAddress);

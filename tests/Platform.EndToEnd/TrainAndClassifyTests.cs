@@ -1,0 +1,168 @@
+using System.Text;
+using Microsoft.Playwright;
+using Platform.Testing;
+
+namespace Platform.EndToEnd;
+
+/// <summary>
+/// The training flow in a real browser against the real portal running one job worker in its own
+/// process (Worker__InProcess, as `./platform up` runs it): upload a CSV, launch a small job on the
+/// demo BERT, watch it on the job page, reach the model page and classify a text. Screenshots of each
+/// page land in bin/.../screenshots for a human to look at.
+/// </summary>
+public sealed class TrainAndClassifyTests : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+    ];
+
+    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+    private PostgresDatabase _database = null!;
+    private WebAppProcess _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync(migrate: false);
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        // --seed-demo puts the demo BERT and the CNN presets in the catalog (and the demo admin login).
+        _app = await WebAppProcess.StartAsync(_database.ConnectionString, _storageRoot, startup.Token,
+            new Dictionary<string, string> { ["Worker__InProcess"] = "true", ["Worker__Name"] = "e2e-worker" },
+            ["--seed-demo"]);
+        Directory.CreateDirectory(_screenshots);
+    }
+
+    [Fact]
+    public async Task LaunchWatchAndClassify_SmallTextJob_ReachesModelAndPredicts()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = _app.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        try
+        {
+            await page.GotoAsync("/account/sign-up");
+            await page.FillAsync("#organisation", "Training Startup");
+            await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
+            await page.FillAsync("#password", "a long enough passphrase");
+            await page.ClickAsync("button[type=submit]");
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Training Startup");
+
+            await page.GotoAsync("/datasets/new");
+            await page.FillAsync("#name", "reviews");
+            await page.SetInputFilesAsync("#file", new FilePayload { Name = "reviews.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(ReviewsCsv()) });
+            await Assertions.Expect(page.Locator("select#labelColumn")).ToHaveValueAsync("label");
+            await page.ClickAsync("#upload-form button[type=submit]");
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("reviews v1");
+
+            await page.GotoAsync("/jobs/new");
+            await Assertions.Expect(page.Locator("#base-model")).ToHaveValueAsync("bert-mini-random");
+            await Assertions.Expect(page.Locator("#preset-fast")).ToBeCheckedAsync();
+            await page.ClickAsync("#advanced summary");
+            // Each change re-renders the form from the server (htmx); the estimate follows the fields.
+            await page.FillAsync("#epochs", "2");
+            await page.FillAsync("#batch-size", "8");
+            await page.FillAsync("#max-length", "48");
+            await page.Locator("#max-length").DispatchEventAsync("change");
+            // 200 rows, 160 in the training split: 20 steps per epoch, 2 epochs.
+            await Assertions.Expect(page.Locator("#estimate-steps")).ToHaveTextAsync("40");
+            await Screenshot(page, "launch-job");
+            await page.ClickAsync("#launch");
+
+            await Assertions.Expect(page.Locator(".job-state")).ToHaveCountAsync(1);
+            Assert.Matches("/jobs/[0-9a-f-]{36}$", page.Url);
+            await Screenshot(page, "job-starting");
+            // The page follows the job over server-sent events until the model is ready.
+            await Assertions.Expect(page.Locator("#view-model")).ToBeVisibleAsync(new() { Timeout = 300_000 });
+            await Assertions.Expect(page.Locator(".job-state")).ToHaveAttributeAsync("data-state", "Succeeded");
+            await Assertions.Expect(page.Locator("#loss-chart g.series[data-series=Training] circle")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator("#accuracy-chart circle")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator(".event[data-type=epoch]")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator(".event[data-type=succeeded]")).ToHaveCountAsync(1);
+            await Screenshot(page, "job-succeeded");
+
+            await page.ClickAsync("#view-model");
+            await Assertions.Expect(page.Locator("#confusion svg g.cell")).ToHaveCountAsync(4);
+            await page.FillAsync("#playground-text", "Order 7 arrived broken, I want a refund");
+            await page.ClickAsync("#classify");
+            var label = page.Locator("#predicted-label");
+            await Assertions.Expect(label).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(complaint|praise)$"));
+            await Assertions.Expect(page.Locator(".score-bar")).ToHaveCountAsync(2);
+            await Screenshot(page, "model");
+
+            await page.GotoAsync("/jobs");
+            await Screenshot(page, "job-list");
+            await page.GotoAsync("/settings/api-keys");
+            await page.FillAsync("#key-name", "ci");
+            await page.ClickAsync("#create-key-form button[type=submit]");
+            await Assertions.Expect(page.Locator("#new-key-value")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_"));
+            await Screenshot(page, "api-keys");
+
+            var admin = await (await browser.NewContextAsync(new BrowserNewContextOptions
+            {
+                BaseURL = _app.BaseAddress.ToString(),
+                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            })).NewPageAsync();
+            await admin.GotoAsync("/account/sign-in");
+            await admin.FillAsync("#email", "admin@demo.local");
+            await admin.FillAsync("#password", "demo-password-1");
+            await admin.ClickAsync("button[type=submit]");
+            await admin.GotoAsync("/admin/workers");
+            await Assertions.Expect(admin.Locator("#worker-table tr[data-health=live]")).ToContainTextAsync("e2e-worker");
+            await Screenshot(admin, "admin-workers");
+            await admin.GotoAsync("/admin/models");
+            await Assertions.Expect(admin.Locator("#catalog-table tr[data-model=bert-mini-random]")).ToHaveCountAsync(1);
+            await Screenshot(admin, "admin-models");
+        }
+        catch
+        {
+            var dir = Path.Combine(AppContext.BaseDirectory, "e2e-failure");
+            Directory.CreateDirectory(dir);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "train-page.png"), FullPage = true });
+            await File.WriteAllTextAsync(Path.Combine(dir, "train-server.log"), _app.Output);
+            throw;
+        }
+    }
+
+    private Task Screenshot(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
+
+    /// <summary>200 distinct reviews in two classes.</summary>
+    private static string ReviewsCsv()
+    {
+        var csv = new StringBuilder("text,label\n");
+        for (var i = 0; i < 100; i++)
+        {
+            csv.Append($"\"Order {i} arrived broken, I want a refund\",complaint\n");
+            csv.Append($"\"Release {i} is great, thanks a lot\",praise\n");
+        }
+        return csv.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+        if (Directory.Exists(_storageRoot))
+        {
+            Directory.Delete(_storageRoot, recursive: true);
+        }
+    }
+}

@@ -9,8 +9,13 @@ public sealed record Subscription(
     DateTimeOffset Anchor,
     string? StripeCustomerId,
     string? StripeSubscriptionId,
-    IReadOnlyList<(DateTimeOffset EffectiveAt, Plan Plan)> PlanChanges)
+    IReadOnlyList<(DateTimeOffset EffectiveAt, Plan Plan)> PlanChanges,
+    DateTimeOffset? TrialEndsAt = null)
 {
+    /// <summary>The period's intervals by plan, the trial's part split off (docs/decisions/0010).</summary>
+    public IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, bool Trial)> Intervals(BillingPeriod period) =>
+        ProrationRule.SplitAtTrialEnd(ProrationRule.Split(period, PlanChanges), TrialEndsAt);
+
     public BillingPeriod PeriodContaining(DateTimeOffset instant) => BillingPeriod.Containing(Anchor, instant);
 
     /// <summary>The plan in force at an instant (the first plan before the first change).</summary>

@@ -8,7 +8,7 @@ internal static class SubscriptionReader
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"""
-            SELECT s.status, s.anchor, s.stripe_customer_id, s.stripe_subscription_id, c.effective_at, {PlanRows.Columns}
+            SELECT s.status, s.anchor, s.stripe_customer_id, s.stripe_subscription_id, c.effective_at, s.trial_ends_at, {PlanRows.Columns}
             FROM subscriptions s
             JOIN subscription_plan_changes c ON c.tenant_id = s.tenant_id
             JOIN billing_plans p ON p.id = c.plan_id
@@ -23,8 +23,9 @@ internal static class SubscriptionReader
         {
             subscription ??= new Subscription(tenantId, SubscriptionStatuses.FromDb(reader.GetString(0)) ?? SubscriptionStatus.Canceled,
                 reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), changes);
-            changes.Add((reader.GetFieldValue<DateTimeOffset>(4), PlanRows.Read(reader, 5)));
+                reader.IsDBNull(3) ? null : reader.GetString(3), changes,
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+            changes.Add((reader.GetFieldValue<DateTimeOffset>(4), PlanRows.Read(reader, 6)));
         }
         return subscription;
     }

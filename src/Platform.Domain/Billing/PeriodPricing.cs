@@ -26,9 +26,9 @@ public static class PeriodPricing
             var periodSeconds = (long)period.Length.TotalSeconds;
             var plan = interval.Plan;
             var suffix = split ? $" ({interval.From:yyyy-MM-dd HH:mm} to {interval.To:yyyy-MM-dd HH:mm} UTC)" : "";
-            lines.Add(new InvoiceLineDraft(InvoiceLineKind.Fee, $"{plan.Name} monthly fee{suffix}", null,
-                seconds, plan.MonthlyFee,
-                new Money(plan.MonthlyFee * seconds / periodSeconds, currency).Rounded()));
+            var fee = interval.Trial ? 0m : plan.MonthlyFee * seconds / periodSeconds;
+            lines.Add(new InvoiceLineDraft(InvoiceLineKind.Fee, $"{plan.Name} monthly fee{(interval.Trial ? " (trial, waived)" : "")}{suffix}",
+                null, seconds, plan.MonthlyFee, new Money(fee, currency).Rounded()));
             foreach (var device in new[] { DeviceClass.Gpu, DeviceClass.Cpu })
             {
                 var used = interval.Seconds(device);

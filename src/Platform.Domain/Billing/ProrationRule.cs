@@ -20,4 +20,24 @@ public static class ProrationRule
         }
         return result;
     }
+
+    /// <summary>Splits the interval holding the trial's end there; the part before it is a trial (no fee).</summary>
+    public static IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, bool Trial)> SplitAtTrialEnd(
+        IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To)> intervals, DateTimeOffset? trialEndsAt)
+    {
+        var result = new List<(Plan, DateTimeOffset, DateTimeOffset, bool)>();
+        foreach (var (plan, from, to) in intervals)
+        {
+            if (trialEndsAt is not { } end || end <= from)
+                result.Add((plan, from, to, false));
+            else if (end >= to)
+                result.Add((plan, from, to, true));
+            else
+            {
+                result.Add((plan, from, end, true));
+                result.Add((plan, end, to, false));
+            }
+        }
+        return result;
+    }
 }

@@ -129,4 +129,19 @@ public sealed class ClosePeriodCommandTests : IAsyncLifetime
         Assert.Equal(ResultStatus.NotFound, result.Status);
         Assert.Empty(await _host.AsAsync(stranger, sp => sp.GetRequiredService<InvoiceQueries>().ListAsync()));
     }
+
+    [Fact]
+    public async Task Execute_TrialEndsMidPeriod_WaivesTheFeeForTheTrial()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        var plan = TestPlans.Starter();
+        await _host.RunAsync(sp => sp.GetRequiredService<SavePlanCommand>().ExecuteAsync(plan));
+        var assigned = await _host.RunAsync(sp => sp.GetRequiredService<AssignPlanCommand>().ExecuteAsync(tenant.Id, plan.Id, trial: true));
+        Assert.True(assigned.IsSuccess, assigned.Error);
+        _host.Clock.Now = June.AddMonths(1);
+        var invoice = await InvoiceAsync((await CloseAsync(tenant.Id)).Value.InvoiceId);
+        // 14 trial days of 30 free, 16 days at $100/30 = $53.33.
+        Assert.Equal([0m, 53.33m], invoice.Lines.Where(l => l.Kind == "Fee").Select(l => l.Amount));
+        Assert.Equal(53.33m, invoice.Total);
+    }
 }

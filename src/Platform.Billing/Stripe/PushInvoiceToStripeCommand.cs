@@ -25,14 +25,22 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, Stri
             return Result<string>.Conflict("Only an open invoice is sent to Stripe.");
         if (invoice.StripeInvoiceId is { } existing)
             return Result<string>.Success(existing);
-        string? customer;
-        await using (var read = dataSource.CreateCommand("SELECT stripe_customer_id FROM subscriptions WHERE tenant_id = $1"))
+        string? customer = null, stripeSubscription = null;
+        await using (var read = dataSource.CreateCommand("SELECT stripe_customer_id, stripe_subscription_id FROM subscriptions WHERE tenant_id = $1"))
         {
             read.Parameters.Add(new NpgsqlParameter { Value = invoice.TenantId });
-            customer = await read.ExecuteScalarAsync(cancellationToken) as string;
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                customer = reader.IsDBNull(0) ? null : reader.GetString(0);
+                stripeSubscription = reader.IsDBNull(1) ? null : reader.GetString(1);
+            }
         }
         if (customer is null)
             return Result<string>.Conflict("The organisation has no Stripe customer; link it first.");
+        // A Stripe subscription already invoices this tenant from the meters (decision 0012): a second invoice would charge twice.
+        if (stripeSubscription is not null)
+            return Result<string>.Conflict("Stripe bills this organisation through its Stripe subscription; sending our invoice too would charge it twice.");
 
         var stripeId = await client.CreateInvoiceAsync(invoice.Id, customer, invoice.Currency, cancellationToken);
         foreach (var line in invoice.Lines.Where(l => l.Amount != 0))

@@ -125,4 +125,17 @@ public sealed class StripeClientTests : IAsyncLifetime
         Assert.Equal("10319", _stripe.Invoices[first.Value]["amount_due"]);
         Assert.Equal("open", _stripe.Invoices[first.Value]["status"]);
     }
+
+    [Fact]
+    public async Task PushInvoice_TenantOnStripeSubscription_IsRefused()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter() with { StripePriceId = "price_fee", StripeGpuPriceId = "price_gpu" });
+        await _host.RunAsync(sp => sp.GetRequiredService<LinkStripeCustomerCommand>().ExecuteAsync(tenant.Id));
+        _host.Clock.Now = June.AddMonths(1);
+        var closed = await _host.RunAsync(sp => sp.GetRequiredService<Platform.Billing.Invoices.ClosePeriodCommand>().ExecuteAsync(tenant.Id, June));
+        var pushed = await _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(closed.Value.InvoiceId));
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, pushed.Status);
+        Assert.Empty(_stripe.Invoices);
+    }
 }

@@ -38,6 +38,7 @@ public static class BillingExtensions
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();
+        services.TryAddScoped<CancelSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();

@@ -42,10 +42,10 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
             return Result<ClosePeriodResult>.Success(existing with { Created = false });
 
         var intervals = new List<PlanInterval>();
-        foreach (var (plan, from, to, trial) in subscription.Intervals(period))
+        foreach (var (plan, from, to, waiver) in subscription.Intervals(period))
         {
             var (gpu, cpu, _) = await LedgerTotals.SumAsync(connection, transaction, tenantId, from, to, cancellationToken);
-            intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, trial));
+            intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, waiver));
         }
         if (intervals.Count == 0)
             return Result<ClosePeriodResult>.Conflict("The subscription started after this period; there is nothing to invoice.");

@@ -10,11 +10,12 @@ public sealed record Subscription(
     string? StripeCustomerId,
     string? StripeSubscriptionId,
     IReadOnlyList<(DateTimeOffset EffectiveAt, Plan Plan)> PlanChanges,
-    DateTimeOffset? TrialEndsAt = null)
+    DateTimeOffset? TrialEndsAt = null,
+    DateTimeOffset? CanceledAt = null)
 {
-    /// <summary>The period's intervals by plan, the trial's part split off (docs/decisions/0010).</summary>
-    public IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, bool Trial)> Intervals(BillingPeriod period) =>
-        ProrationRule.SplitAtTrialEnd(ProrationRule.Split(period, PlanChanges), TrialEndsAt);
+    /// <summary>The period's intervals by plan, trial and post-cancellation parts split off (docs/decisions/0010).</summary>
+    public IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, string? FeeWaiver)> Intervals(BillingPeriod period) =>
+        ProrationRule.SplitFeeWaivers(ProrationRule.Split(period, PlanChanges), TrialEndsAt, CanceledAt);
 
     public BillingPeriod PeriodContaining(DateTimeOffset instant) => BillingPeriod.Containing(Anchor, instant);
 

@@ -20,11 +20,11 @@ public sealed class GetTenantBillingSummaryQuery(NpgsqlDataSource dataSource, Ti
         var period = subscription.PeriodContaining(now);
         var intervals = new List<PlanInterval>();
         long gpuTotal = 0, cpuTotal = 0;
-        foreach (var (plan, from, to, trial) in subscription.Intervals(period))
+        foreach (var (plan, from, to, waiver) in subscription.Intervals(period))
         {
             var gpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Gpu, from, to, now, cancellationToken);
             var cpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Cpu, from, to, now, cancellationToken);
-            intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, trial));
+            intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, waiver));
             gpuTotal += gpu;
             cpuTotal += cpu;
         }

@@ -26,8 +26,9 @@ public static class PeriodPricing
             var periodSeconds = (long)period.Length.TotalSeconds;
             var plan = interval.Plan;
             var suffix = split ? $" ({interval.From:yyyy-MM-dd HH:mm} to {interval.To:yyyy-MM-dd HH:mm} UTC)" : "";
-            var fee = interval.Trial ? 0m : plan.MonthlyFee * seconds / periodSeconds;
-            lines.Add(new InvoiceLineDraft(InvoiceLineKind.Fee, $"{plan.Name} monthly fee{(interval.Trial ? " (trial, waived)" : "")}{suffix}",
+            var fee = interval.FeeWaiver is null ? plan.MonthlyFee * seconds / periodSeconds : 0m;
+            var waived = interval.FeeWaiver is null ? "" : $" ({interval.FeeWaiver}, waived)";
+            lines.Add(new InvoiceLineDraft(InvoiceLineKind.Fee, $"{plan.Name} monthly fee{waived}{suffix}",
                 null, seconds, plan.MonthlyFee, new Money(fee, currency).Rounded()));
             foreach (var device in new[] { DeviceClass.Gpu, DeviceClass.Cpu })
             {

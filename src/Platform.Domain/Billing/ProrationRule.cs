@@ -21,21 +21,23 @@ public static class ProrationRule
         return result;
     }
 
-    /// <summary>Splits the interval holding the trial's end there; the part before it is a trial (no fee).</summary>
-    public static IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, bool Trial)> SplitAtTrialEnd(
-        IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To)> intervals, DateTimeOffset? trialEndsAt)
+    /// <summary>
+    /// Splits the intervals at the trial's end and at cancellation, naming the fee waiver of each part:
+    /// "trial" before the trial ends, "after cancellation" from the cancellation on (docs/decisions/0010).
+    /// </summary>
+    public static IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To, string? FeeWaiver)> SplitFeeWaivers(
+        IReadOnlyList<(Plan Plan, DateTimeOffset From, DateTimeOffset To)> intervals, DateTimeOffset? trialEndsAt, DateTimeOffset? canceledAt)
     {
-        var result = new List<(Plan, DateTimeOffset, DateTimeOffset, bool)>();
+        var result = new List<(Plan, DateTimeOffset, DateTimeOffset, string?)>();
         foreach (var (plan, from, to) in intervals)
         {
-            if (trialEndsAt is not { } end || end <= from)
-                result.Add((plan, from, to, false));
-            else if (end >= to)
-                result.Add((plan, from, to, true));
-            else
+            var cuts = new[] { trialEndsAt, canceledAt }.OfType<DateTimeOffset>().Where(c => c > from && c < to).Order().ToList();
+            var start = from;
+            foreach (var end in cuts.Append(to))
             {
-                result.Add((plan, from, end, true));
-                result.Add((plan, end, to, false));
+                var waiver = start < trialEndsAt ? "trial" : start >= canceledAt ? "after cancellation" : null;
+                result.Add((plan, start, end, waiver));
+                start = end;
             }
         }
         return result;

@@ -144,4 +144,21 @@ public sealed class ClosePeriodCommandTests : IAsyncLifetime
         Assert.Equal([0m, 53.33m], invoice.Lines.Where(l => l.Kind == "Fee").Select(l => l.Amount));
         Assert.Equal(53.33m, invoice.Total);
     }
+
+    [Fact]
+    public async Task Execute_CanceledMidPeriod_FeeStopsUsageStillBilled()
+    {
+        var (tenantId, _) = await TenantWithJuneUsageAsync();
+        _host.Clock.Now = June.AddDays(6);
+        var canceled = await _host.RunAsync(sp => sp.GetRequiredService<CancelSubscriptionCommand>().ExecuteAsync(tenantId));
+        Assert.True(canceled.IsSuccess, canceled.Error);
+        _host.Clock.Now = June.AddMonths(1).AddHours(1);
+        var invoice = await InvoiceAsync((await CloseAsync(tenantId)).Value.InvoiceId);
+        // Fee: 6 of 30 days of $100 = $20.00, none after. GPU before the cancellation: 3.5 h against
+        // 2 h included (1.5 h over, $3.75); after it: 8.5 h against 8 h (0.5 h over, $1.25).
+        Assert.Equal([20.00m, 0m], invoice.Lines.Where(l => l.Kind == "Fee").Select(l => l.Amount));
+        Assert.Equal([3.75m, 1.25m], invoice.Lines.Where(l => l.Kind == "Overage").Select(l => l.Amount));
+        Assert.Equal(12 * 3600, invoice.GpuSeconds);
+        Assert.Equal(25.00m, invoice.Total);
+    }
 }

@@ -38,16 +38,19 @@ internal static class JobTestKit
     }
 
     /// <summary>Uploads <see cref="TestFiles.GoodCsv"/> through the portal's form and returns the dataset id.</summary>
-    public static async Task<Guid> UploadCsvAsync(PortalClient client, string name = "tickets")
+    public static Task<Guid> UploadCsvAsync(PortalClient client, string name = "tickets") =>
+        UploadAsync(client, "tickets.csv", TestFiles.GoodCsv(), name);
+
+    public static async Task<Guid> UploadAsync(PortalClient client, string fileName, byte[] content, string name)
     {
         var form = await client.GetAsync("/datasets/new");
         var multipart = new MultipartFormDataContent();
         var element = (AngleSharp.Html.Dom.IHtmlFormElement)form.Document.QuerySelector("#upload-form")!;
         foreach (var (key, value) in PortalClient.FormValues(element))
             multipart.Add(new StringContent(key == "name" ? name : value), key);
-        var file = new ByteArrayContent(TestFiles.GoodCsv());
-        file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        multipart.Add(file, "file", "tickets.csv");
+        var file = new ByteArrayContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        multipart.Add(file, "file", fileName);
         var posted = await client.PostAsync("/datasets/upload", multipart);
         return Guid.Parse(posted.Location!.Split('/')[^1]);
     }
@@ -59,10 +62,10 @@ internal static class JobTestKit
             return await action(sp);
         });
 
-    public static async Task<Guid> LaunchAsync(PortalFactory portal, Owner owner, Guid datasetId)
+    public static async Task<Guid> LaunchAsync(PortalFactory portal, Owner owner, Guid datasetId, string baseModel = DemoBaseModels.BertName)
     {
         var launched = await AsTenantAsync(portal, owner, sp => sp.GetRequiredService<LaunchJobCommand>()
-            .ExecuteAsync(new LaunchJobRequest(datasetId, DemoBaseModels.BertName, "fast")));
+            .ExecuteAsync(new LaunchJobRequest(datasetId, baseModel, "fast")));
         Assert.True(launched.IsSuccess, launched.ToString());
         return launched.Value;
     }
@@ -78,7 +81,23 @@ internal static class JobTestKit
         var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(DemoBaseModels.BertName));
         var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
         BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
-        var evaluation = ClassificationMetrics.Compute([0, 0, 1, 2, 1], [0, 1, 1, 2, 1], Labels);
+        await FinishAsync(portal, jobId, folder, Labels, [0, 0, 1, 2, 1], [0, 1, 1, 2, 1]);
+    }
+
+    public static readonly string[] ImageLabels = ["cats", "dogs"];
+
+    /// <summary>As <see cref="SucceedAsync"/>, for an image job: an untrained cnn-28-grey with the ZIP's labels.</summary>
+    public static async Task SucceedCnnAsync(PortalFactory portal, Guid jobId)
+    {
+        var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
+        using (var model = CnnImageClassifier.ForTraining("cnn-28-grey", ImageLabels, Platform.Training.Torch.Device.Cpu))
+            model.Save(folder);
+        await FinishAsync(portal, jobId, folder, ImageLabels, [0, 1, 1], [0, 1, 0]);
+    }
+
+    private static async Task FinishAsync(PortalFactory portal, Guid jobId, string folder, string[] labels, int[] truth, int[] predicted)
+    {
+        var evaluation = ClassificationMetrics.Compute(truth, predicted, labels);
         MetricsFile.Write(Path.Combine(folder, MetricsFile.FileName), new MetricsReport(evaluation, "validation",
             [new EpochRecord(1, 1.05, 0.98, 0.6, 0.55, 1.5), new EpochRecord(2, 0.71, 0.80, 0.8, 0.78, 1.4)]));
         var result = JsonSerializer.Serialize(new { modelDirectory = folder, accuracy = evaluation.Accuracy, macroF1 = evaluation.MacroF1 });

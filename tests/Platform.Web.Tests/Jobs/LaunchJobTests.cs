@@ -29,6 +29,20 @@ public sealed class LaunchJobTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     [Fact]
+    public async Task DatasetPage_TrainLink_OpensLaunchFormWithThatDatasetChosen()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var first = await JobTestKit.UploadCsvAsync(owner.Client, "first");
+        await JobTestKit.UploadCsvAsync(owner.Client, "second");
+        var dataset = await owner.Client.GetAsync($"/datasets/{first}");
+
+        var form = await owner.Client.GetAsync(dataset.Document.QuerySelector("#train-model")!.GetAttribute("href")!);
+
+        Assert.Equal(first.ToString(), form.Document.QuerySelector("#dataset option[selected]")?.GetAttribute("value"));
+    }
+
+    [Fact]
     public async Task Launch_ValidForm_RedirectsToQueuedJobPage()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

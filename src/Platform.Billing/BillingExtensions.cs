@@ -7,6 +7,7 @@ using Platform.Billing.Plans;
 using Platform.Billing.Reconciliation;
 using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
+using Platform.Domain.Usage;
 
 namespace Platform.Billing;
 
@@ -42,6 +43,8 @@ public static class BillingExtensions
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();
+        // Launches (Platform.Jobs) ask billing through this when both modules are in the host.
+        services.TryAddScoped<ILaunchQuota, LaunchQuota>();
         services.TryAddScoped<GetTenantBillingSummaryQuery>();
         services.TryAddScoped<ClosePeriodCommand>();
         services.TryAddScoped<CloseDuePeriodsCommand>();

@@ -52,6 +52,21 @@ public sealed class CheckLaunchQuotaQueryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LaunchQuota_AsTheJobSystemAsks_RefusesOverHardCapAndPassesSoftCapWarnings()
+    {
+        var hard = await TenantWithUsageAsync(CapMode.Hard);
+        var soft = await TenantWithUsageAsync(CapMode.Soft);
+
+        var refused = await _host.AsAsync(hard, sp => sp.GetRequiredService<Platform.Domain.Usage.ILaunchQuota>().CheckAsync("cuda", 0.51));
+        var warned = await _host.AsAsync(soft, sp => sp.GetRequiredService<Platform.Domain.Usage.ILaunchQuota>().CheckAsync("cuda", 2));
+
+        Assert.Equal(ResultStatus.Conflict, refused.Status);
+        Assert.Contains("0.5 left", refused.Error);
+        Assert.True(warned.IsSuccess, warned.Error);
+        Assert.Contains("per hour", warned.Value);
+    }
+
+    [Fact]
     public async Task Execute_SoftCapOverQuota_AllowsWithOverageWarning()
     {
         var owner = await TenantWithUsageAsync(CapMode.Soft);

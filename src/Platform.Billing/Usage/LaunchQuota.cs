@@ -1,0 +1,14 @@
+using Platform.Domain.Common;
+using Platform.Domain.Usage;
+
+namespace Platform.Billing.Usage;
+
+/// <summary>Billing's answer to the job system's launch check: the plan's hours left, hard or soft cap.</summary>
+internal sealed class LaunchQuota(CheckLaunchQuotaQuery query) : ILaunchQuota
+{
+    public async Task<Result<string?>> CheckAsync(string deviceKind, double estimatedHours, CancellationToken cancellationToken = default)
+    {
+        var check = await query.ExecuteAsync(deviceKind, estimatedHours, cancellationToken);
+        return check.IsSuccess ? Result<string?>.Success(check.Value.Warning) : Result<string?>.From(check);
+    }
+}

@@ -1,6 +1,8 @@
+using Platform.Billing;
 using Platform.Data;
 using Platform.Web;
 using Platform.Web.Api;
+using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
 
@@ -12,6 +14,7 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddPlatformData();
 builder.AddPortal();
 builder.AddJobsPortal();
+builder.AddBilling();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
@@ -22,6 +25,7 @@ if (flags.MigrateOnly)
 }
 app.MapPortal();
 app.MapJobsPortal();
+app.MapStripeWebhook();
 app.MapPlatformApi();
 await app.RunAsync();
 return 0;

@@ -49,12 +49,13 @@ public sealed class JobPortalTests : IAsyncLifetime
         var worker = await _db.RegisterWorkerAsync();
         var job = (await _db.Queue.ClaimAsync(worker, TimeSpan.FromSeconds(30), "cpu"))!;
         await _db.Queue.ReportAsync(job, null, "log", "first line");
+        Assert.True(await _db.Queue.ReportAsync(job, """{"step":1}""", "note", null), "an event without a message takes its type");
         var all = await QueriesFor(_db.TenantA).EventsAsync(id);
 
         var newer = await QueriesFor(_db.TenantA).EventsAsync(id, afterId: all[0].Id);
 
-        Assert.Equal(["queued", "claimed", "log"], all.Select(e => e.Type));
-        Assert.Equal(["claimed", "log"], newer.Select(e => e.Type));
+        Assert.Equal(["queued", "claimed", "log", "note"], all.Select(e => e.Type));
+        Assert.Equal(["claimed", "log", "note"], newer.Select(e => e.Type));
     }
 
     [Fact]

@@ -56,6 +56,8 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
         var job = await _db.JobAsync(id);
         Assert.Equal(2, job.Attempt);
+        Assert.Equal(await _db.Database.ScalarAsync<string>("SELECT progress->>'totalSteps' FROM jobs"),
+            await _db.Database.ScalarAsync<string>("SELECT progress->>'step' FROM jobs"));
         Assert.Equal(1L, await CountAsync("SELECT count(*) FROM job_events WHERE type = 'log' AND message LIKE 'resumed from%'"));
         var model = Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "model");
         Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));

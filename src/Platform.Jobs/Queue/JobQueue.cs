@@ -112,7 +112,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
                 WHERE id = $1 AND EXISTS (SELECT 1 FROM owner) RETURNING id, tenant_id),
             e AS (
                 INSERT INTO job_events (tenant_id, job_id, type, message, data)
-                SELECT tenant_id, id, $4, $5, $6::jsonb FROM j WHERE $4 IS NOT NULL)
+                SELECT tenant_id, id, $4, coalesce($5, $4), $6::jsonb FROM j WHERE $4 IS NOT NULL)
             SELECT id, pg_notify('{QueueChannels.Events}', id::text) FROM j
             """);
         AddParameters(command, job.JobId, job.LeaseToken, Nullable(progressJson), Nullable(eventType),

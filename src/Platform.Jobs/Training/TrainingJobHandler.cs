@@ -45,7 +45,8 @@ internal sealed class TrainingJobHandler(
         {
             Progress = p =>
             {
-                // Every step would flood the database; the final step of an epoch always goes through.
+                // Progress only, no event row: the log keeps epochs, checkpoints and messages. Every step
+                // would flood the database; the final step always goes through.
                 var now = DateTime.UtcNow;
                 if (now - lastProgress < settings.ReportEvery && p.Step != p.TotalSteps)
                     return;
@@ -60,7 +61,7 @@ internal sealed class TrainingJobHandler(
                     learningRate = p.LearningRate,
                     samplesPerSecond = p.SamplesPerSecond,
                     etaSeconds = p.EstimatedRemaining.TotalSeconds,
-                }, Json), "step", null, null));
+                }, Json), null, null, null));
             },
             EpochCompleted = e => reports.Writer.TryWrite(new Report(null, "epoch",
                 $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" +

@@ -1,3 +1,4 @@
+using Platform.Domain.Billing;
 using Platform.Domain.Common;
 using Platform.Domain.Usage;
 
@@ -9,6 +10,9 @@ internal sealed class LaunchQuota(CheckLaunchQuotaQuery query) : ILaunchQuota
     public async Task<Result<string?>> CheckAsync(string deviceKind, double estimatedHours, CancellationToken cancellationToken = default)
     {
         var check = await query.ExecuteAsync(deviceKind, estimatedHours, cancellationToken);
-        return check.IsSuccess ? Result<string?>.Success(check.Value.Warning) : Result<string?>.From(check);
+        if (!check.IsSuccess)
+            return Result<string?>.From(check);
+        // Only overage goes into the job's log; "no plan assigned" is for the launch form, not every job.
+        return Result<string?>.Success(check.Value.Verdict == QuotaVerdict.AllowedWithOverage ? check.Value.Warning : null);
     }
 }

@@ -64,6 +64,12 @@ public sealed class CheckLaunchQuotaQueryTests : IAsyncLifetime
         Assert.Contains("0.5 left", refused.Error);
         Assert.True(warned.IsSuccess, warned.Error);
         Assert.Contains("per hour", warned.Value);
+
+        // No plan: allowed, and nothing for the job's log (the launch form says it instead).
+        var (_, planless) = await Seed.TenantAsync(_host.Database);
+        var unbilled = await _host.AsAsync(planless, sp => sp.GetRequiredService<Platform.Domain.Usage.ILaunchQuota>().CheckAsync("cpu", 1));
+        Assert.True(unbilled.IsSuccess, unbilled.Error);
+        Assert.Null(unbilled.Value);
     }
 
     [Fact]

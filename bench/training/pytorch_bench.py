@@ -6,7 +6,18 @@ import os
 import sys
 import time
 
+import ctypes
+
 import torch
+
+# The C# side raises glibc's mmap/trim thresholds when it loads the shim (NativeMethods.cs,
+# pt_set_malloc_thresholds); the peer gets the same allocator settings, or the ratio measures
+# malloc, not the binding. PLATFORM_TORCH_MALLOC=default leaves both sides on glibc's defaults.
+if os.environ.get("PLATFORM_TORCH_MALLOC") != "default":
+    _libc = ctypes.CDLL("libc.so.6")
+    _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+    _libc.mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+    _libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "Platform.Training.Tests", "Parity", "py"))

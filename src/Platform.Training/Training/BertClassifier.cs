@@ -165,32 +165,8 @@ public sealed class BertClassifier : ClassifierModel
         try
         {
             model.To(device);
-            var tensors = ReadWeights(directory, device);
-            try
-            {
-                var weights = CheckpointNames.Normalise(tensors, keepClassifier: requireClassifier);
-                var missing = model.StateDict().Keys
-                    .Where(name => !weights.ContainsKey(name) && (requireClassifier || !name.StartsWith("classifier.", StringComparison.Ordinal)))
-                    .ToList();
-                if (missing.Count > 0)
-                {
-                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: missing tensor '{missing[0]}' ({missing.Count} missing)");
-                }
-
-                try
-                {
-                    model.LoadStateDict(weights, strict: false);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: {e.Message}", e);
-                }
-            }
-            finally
-            {
-                DisposeAll(tensors);
-            }
-
+            LoadWeightsInto(model, directory, device, requireClassifier,
+                tensors => CheckpointNames.Normalise(tensors, keepClassifier: requireClassifier));
             return new BertClassifier(model, tokenizer, directory, device);
         }
         catch

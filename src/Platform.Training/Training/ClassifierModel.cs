@@ -109,6 +109,43 @@ public abstract class ClassifierModel : IDisposable
         return TensorFiles.Load(path, device);
     }
 
+    /// <summary>
+    /// Loads a folder's weights into <paramref name="model"/>: every tensor the model has must be there
+    /// (the classifier head only when <paramref name="requireClassifier"/>: a new head for new labels
+    /// starts from its initialisation), shapes must match, and errors name the file.
+    /// <paramref name="select"/> maps the file's tensors to the model's names.
+    /// </summary>
+    internal static void LoadWeightsInto(Module model, string directory, Device device, bool requireClassifier,
+        Func<Dictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> select)
+    {
+        var file = Path.Combine(directory, WeightsFile);
+        var tensors = ReadWeights(directory, device);
+        try
+        {
+            var weights = select(tensors);
+            var missing = model.StateDict().Keys
+                .Where(name => !weights.ContainsKey(name) && (requireClassifier || !name.StartsWith("classifier.", StringComparison.Ordinal)))
+                .ToList();
+            if (missing.Count > 0)
+            {
+                throw new InvalidDataException($"{file}: missing tensor '{missing[0]}' ({missing.Count} missing)");
+            }
+
+            try
+            {
+                model.LoadStateDict(weights, strict: false);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{file}: {e.Message}", e);
+            }
+        }
+        finally
+        {
+            DisposeAll(tensors);
+        }
+    }
+
     internal static void DisposeAll(Dictionary<string, Tensor> tensors)
     {
         foreach (var tensor in tensors.Values)

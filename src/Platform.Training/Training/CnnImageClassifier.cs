@@ -130,33 +130,9 @@ public sealed class CnnImageClassifier : ClassifierModel
         try
         {
             model.To(device);
-            var tensors = ReadWeights(directory, device);
-            try
-            {
-                var weights = keepClassifier
-                    ? tensors
-                    : tensors.Where(kv => !kv.Key.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-                var missing = model.StateDict().Keys
-                    .Where(n => !weights.ContainsKey(n) && (keepClassifier || !n.StartsWith("classifier.", StringComparison.Ordinal)))
-                    .ToList();
-                if (missing.Count > 0)
-                {
-                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: missing tensor '{missing[0]}' ({missing.Count} missing)");
-                }
-
-                try
-                {
-                    model.LoadStateDict(weights, strict: false);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"{Path.Combine(directory, WeightsFile)}: {e.Message}", e);
-                }
-            }
-            finally
-            {
-                DisposeAll(tensors);
-            }
+            LoadWeightsInto(model, directory, device, keepClassifier, tensors => keepClassifier
+                ? tensors
+                : tensors.Where(kv => !kv.Key.StartsWith("classifier.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
 
             return new CnnImageClassifier(model, device);
         }

@@ -62,6 +62,7 @@ public static class JobsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton<DatasetMaterializer>();
+        builder.Services.TryAddSingleton<LossCurveRecorder>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
         builder.Services.AddSingleton<JobWorker>();

@@ -62,6 +62,10 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         var model = Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "model");
         Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
         Assert.True(File.Exists(Path.Combine(model, "metrics.json")));
+        // The loss curve runs to the last step, and what the dead attempt did past its checkpoint was redone.
+        Assert.Equal(await _db.Database.ScalarAsync<long>("SELECT max(total_steps) FROM job_loss_points"),
+            await _db.Database.ScalarAsync<long>("SELECT max(step) FROM job_loss_points WHERE attempt = 2"));
+        Assert.Equal(2, await _db.Database.ScalarAsync<int>("SELECT attempt FROM job_loss_points ORDER BY step DESC LIMIT 1"));
 
         // Metering: one closed segment per attempt; the dead worker's ends at its last renewal
         // (before the kill, at most one renewal period earlier) and the next starts after it.

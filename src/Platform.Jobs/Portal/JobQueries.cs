@@ -69,6 +69,31 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant curre
         return events;
     }
 
+    /// <summary>
+    /// The job's training-loss curve, oldest step first, averaged into at most <paramref name="maxPoints"/>
+    /// buckets of equal step width so that an hours-long job still draws as a few hundred points.
+    /// </summary>
+    public async Task<IReadOnlyList<LossPointView>> LossCurveAsync(Guid jobId, int maxPoints = 300,
+        CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand("""
+            WITH p AS (SELECT step, total_steps, loss FROM job_loss_points WHERE tenant_id = $1 AND job_id = $2),
+            w AS (SELECT greatest(1, ceil(max(step)::numeric / $3))::bigint AS width FROM p)
+            SELECT max(p.step), max(p.total_steps), avg(p.loss)
+            FROM p CROSS JOIN w GROUP BY (p.step - 1) / w.width ORDER BY 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(maxPoints, 1, 5000) });
+        var points = new List<LossPointView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            points.Add(new LossPointView(reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2)));
+        return points;
+    }
+
     private static JobView Read(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
         r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),

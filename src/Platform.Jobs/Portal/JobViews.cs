@@ -22,3 +22,6 @@ public sealed record JobView(
 
 /// <summary>One line of a job's event log; Id orders them and lets a stream resume after the last seen.</summary>
 public sealed record JobEventView(long Id, DateTimeOffset At, string Type, string Message, string? DataJson);
+
+/// <summary>A point of a job's training-loss curve: the mean loss of the steps up to Step.</summary>
+public sealed record LossPointView(long Step, long TotalSteps, double Loss);

@@ -16,6 +16,7 @@ namespace Platform.Jobs.Training;
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
     DatasetMaterializer materializer,
+    LossCurveRecorder lossCurve,
     ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
@@ -41,12 +42,14 @@ internal sealed class TrainingJobHandler(
         var reports = Channel.CreateUnbounded<Report>(new UnboundedChannelOptions { SingleReader = true });
         var pump = PumpAsync(context, reports.Reader);
         var lastProgress = DateTime.MinValue;
+        var lossWindow = new LossWindow();
         var callbacks = new TrainingCallbacks
         {
             Progress = p =>
             {
-                // Progress only, no event row: the log keeps epochs, checkpoints and messages. Every step
-                // would flood the database; the final step always goes through.
+                // Progress and one loss point per report, no event row: the log keeps epochs, checkpoints
+                // and messages. Every step would flood the database; the final step always goes through.
+                lossWindow.Add(p.Loss);
                 var now = DateTime.UtcNow;
                 if (now - lastProgress < settings.ReportEvery && p.Step != p.TotalSteps)
                     return;
@@ -61,7 +64,7 @@ internal sealed class TrainingJobHandler(
                     learningRate = p.LearningRate,
                     samplesPerSecond = p.SamplesPerSecond,
                     etaSeconds = p.EstimatedRemaining.TotalSeconds,
-                }, Json), null, null, null));
+                }, Json), null, null, null, lossWindow.Take(p.Step, p.TotalSteps, p.LearningRate)));
             },
             EpochCompleted = e => reports.Writer.TryWrite(new Report(null, "epoch",
                 $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" +
@@ -105,6 +108,8 @@ internal sealed class TrainingJobHandler(
             try
             {
                 await context.ReportAsync(report.ProgressJson, report.EventType, report.Message, report.DataJson);
+                if (report.LossPoint is { } point)
+                    await lossCurve.RecordAsync(context.Job, point);
             }
             catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
             {
@@ -114,5 +119,6 @@ internal sealed class TrainingJobHandler(
         }
     }
 
-    private sealed record Report(string? ProgressJson, string? EventType, string? Message, string? DataJson);
+    private sealed record Report(string? ProgressJson, string? EventType, string? Message, string? DataJson,
+        LossPoint? LossPoint = null);
 }

@@ -39,6 +39,10 @@ internal static class ApiEndpoints
             .WithSummary("Server-sent events (text/event-stream) after Last-Event-ID or ?after=; ends with an 'end' event when the job has finished.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapGet("/jobs/{id:guid}/loss", LossCurveAsync).WithTags("Jobs")
+            .WithSummary("The training-loss curve: mean loss per point, at most ?points= (default 300) points of equal step width.")
+            .Produces<IReadOnlyList<LossPointView>>().ProducesProblem(StatusCodes.Status404NotFound);
+
         api.MapGet("/models/{id:guid}/metrics", MetricsAsync).WithTags("Models")
             .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -121,6 +125,11 @@ internal static class ApiEndpoints
         await jobs.GetAsync(id, cancellationToken) is null
             ? JobNotFound()
             : new JobEventStreamResult(id, JobEventStreamResult.AfterFrom(request));
+
+    private static async Task<IResult> LossCurveAsync(Guid id, int? points, JobQueries jobs, CancellationToken cancellationToken) =>
+        await jobs.GetAsync(id, cancellationToken) is null
+            ? JobNotFound()
+            : Results.Ok(await jobs.LossCurveAsync(id, points ?? 300, cancellationToken));
 
     private static async Task<IResult> MetricsAsync(Guid id, ModelQueries models, CancellationToken cancellationToken) =>
         await models.GetAsync(id, cancellationToken) is { } model ? Results.Ok(model.Metrics) : ModelNotFound();

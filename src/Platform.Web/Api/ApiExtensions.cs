@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Platform.Web.Api;
@@ -23,6 +24,22 @@ public static class ApiExtensions
                 document.Info.Title = "Platform API";
                 document.Info.Description = "Upload datasets, launch and follow training jobs, read metrics and classify with trained models. "
                     + "Authenticate with an organisation API key: Authorization: Bearer pk_...";
+                // Declared once for the whole document: every /api/v1 operation takes the same key, so
+                // generated clients and API explorers ask for it up front.
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "pk_…",
+                    Description = "An organisation API key, created under Settings › API keys.",
+                };
+                document.Security ??= [];
+                document.Security.Add(new OpenApiSecurityRequirement
+                {
+                    [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
+                });
                 return Task.CompletedTask;
             });
         });

@@ -44,16 +44,17 @@ internal static class JobEndpoints
 }
 
 /// <summary>Everything the live part of the job page renders, read once per refresh.</summary>
-public sealed record JobLiveData(JobView Job, JobProgress? Progress, IReadOnlyList<EpochPoint> Epochs, IReadOnlyList<JobEventView> Log)
+public sealed record JobLiveData(JobView Job, JobProgress? Progress, IReadOnlyList<EpochPoint> Epochs,
+    IReadOnlyList<LossPointView> LossCurve, IReadOnlyList<JobEventView> Log)
 {
     public static async Task<JobLiveData?> LoadAsync(JobQueries jobs, Guid id, CancellationToken cancellationToken)
     {
         var job = await jobs.GetAsync(id, cancellationToken);
         if (job is null)
             return null;
-        // Step events only move the progress bar; the log and curves come from the others.
         var events = await jobs.EventsAsync(id, 0, 5000, cancellationToken);
-        var log = events.Where(e => e.Type != "step").TakeLast(JobEndpoints.LogLength).Reverse().ToList();
-        return new JobLiveData(job, JobProgress.Parse(job.ProgressJson), EpochPoint.From(events), log);
+        var log = events.TakeLast(JobEndpoints.LogLength).Reverse().ToList();
+        var lossCurve = await jobs.LossCurveAsync(id, cancellationToken: cancellationToken);
+        return new JobLiveData(job, JobProgress.Parse(job.ProgressJson), EpochPoint.From(events), lossCurve, log);
     }
 }

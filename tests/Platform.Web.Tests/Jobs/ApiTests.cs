@@ -181,6 +181,26 @@ public sealed class ApiTests(PortalFactory portal) : IClassFixture<PortalFactory
         Assert.Contains("/api/v1/models/{id}/predict", paths);
         Assert.Contains("/api/v1/datasets", paths);
         Assert.All(paths, p => Assert.StartsWith("/api/v1/", p));
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal(("http", "bearer"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("scheme").GetString()));
+        Assert.True(document.GetProperty("security")[0].TryGetProperty("ApiKey", out _), "the whole API requires the key");
+    }
+
+    [Fact]
+    public async Task Api_LossCurve_ReturnsThePointsOfOwnJobOnly()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.AddLossPointsAsync(portal, jobId, totalSteps: 100, (10, 2.0), (20, 1.0));
+        using var http = ApiClient((await CreateKeyAsync(owner)).PlainText);
+        using var stranger = ApiClient((await CreateKeyAsync(await JobTestKit.OwnerAsync(portal))).PlainText);
+
+        var curve = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/loss");
+        using var theirs = await stranger.GetAsync($"/api/v1/jobs/{jobId}/loss");
+
+        Assert.Equal([(10L, 2.0), (20L, 1.0)], curve.EnumerateArray().Select(p => (p.GetProperty("step").GetInt64(), p.GetProperty("loss").GetDouble())));
+        Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
     }
 
     private async Task<CreatedApiKey> CreateKeyAsync(Owner owner)

@@ -126,6 +126,30 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
         Assert.Equal(["0.5"], live.Document.QuerySelectorAll("#accuracy-chart circle").Select(c => c.GetAttribute("data-y")));
     }
 
+    [Fact]
+    public async Task Live_LossPoints_DrawnAsStepCurveOnTheEpochAxis()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            UPDATE jobs SET state = 'Running', started_at = now(),
+                progress = '{"step":60,"totalSteps":100,"epoch":2,"epochs":2,"loss":0.7}'
+            WHERE id = '{{jobId}}';
+            INSERT INTO job_events (tenant_id, job_id, type, message, data) VALUES
+                ('{{owner.TenantId}}', '{{jobId}}', 'epoch', 'Epoch 1', '{"epoch":1,"train_loss":1.1,"validation_loss":0.9,"validation_accuracy":0.5}');
+            """);
+        await JobTestKit.AddLossPointsAsync(portal, jobId, totalSteps: 100, (10, 2.0), (30, 1.2), (60, 0.7));
+
+        var live = await owner.Client.GetAsync($"/jobs/{jobId}/live");
+
+        // Three step points, drawn as a bare line; the validation loss keeps its per-epoch dots.
+        var training = live.Document.QuerySelector("#loss-chart g.series[data-series=Training]")!;
+        Assert.Equal("3", training.GetAttribute("data-points"));
+        Assert.Empty(training.QuerySelectorAll("circle"));
+        Assert.Equal(["0.9"], live.Document.QuerySelectorAll("#loss-chart g.series[data-series=Validation] circle").Select(c => c.GetAttribute("data-y")));
+    }
+
     private sealed record SseEvent(long Id, string Type, string Data);
 
     private static async Task<SseEvent> ReadEventAsync(StreamReader reader, CancellationToken cancellationToken)

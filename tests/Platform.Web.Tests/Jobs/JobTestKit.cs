@@ -111,6 +111,23 @@ internal static class JobTestKit
         await dequeue.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Loss points as a worker records them (LossCurveRecorder, tested in Platform.Jobs.Tests).</summary>
+    public static async Task AddLossPointsAsync(PortalFactory portal, Guid jobId, long totalSteps, params (long Step, double Loss)[] points)
+    {
+        foreach (var (step, loss) in points)
+        {
+            await using var command = portal.Database.DataSource.CreateCommand("""
+                INSERT INTO job_loss_points (tenant_id, job_id, step, total_steps, loss, learning_rate, attempt)
+                SELECT tenant_id, id, $2, $3, $4, 1e-4, 1 FROM jobs WHERE id = $1
+                """);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = jobId });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = step });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = totalSteps });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = loss });
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
     public static async Task ExecuteAsync(PortalFactory portal, string sql)
     {
         await using var command = portal.Database.DataSource.CreateCommand(sql);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.Data;
+using Platform.Data.Artifacts;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
@@ -174,6 +175,9 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
         Assert.NotNull(model);
         Assert.Equal(["bright", "dark"], model.Metrics.Evaluation.Labels);
+        // Evaluated on the dataset's stored validation split, the one its page shows.
+        Assert.Equal(await _database.ScalarAsync<int>($"SELECT validation_count FROM datasets WHERE id = '{dataset}'"),
+            model.Metrics.Evaluation.Count);
         var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictImageAsync(
             launched.Value, "probe.png", Platform.Training.Tests.Common.TestData.GreyPng(28, 28, new byte[28 * 28])));
         Assert.Contains(prediction!.Single().Label, new[] { "bright", "dark" });
@@ -267,6 +271,67 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
             (DeviceKind, Hours) = (deviceKind, estimatedHours);
             return Task.FromResult(answer);
         }
+    }
+
+    [Fact]
+    public async Task Materialize_ImageDataset_SplitHoldsOutTheStoredValidationImages()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var reference = await ReferenceAsync(owner, await ImageLikeDatasetAsync(owner));
+        var store = _host.Services.GetRequiredService<IArtifactStore>();
+        var manifest = await ReadLinesAsync(store, owner, reference.ArtifactPath);
+        var stored = await ReadSplitAsync(store, owner, reference.SplitPath!);
+        var folder = Path.Combine(_root, "job-images");
+
+        var materialized = await new DatasetMaterializer(store).MaterializeAsync(owner.TenantId!.Value, reference, folder, CancellationToken.None);
+        var again = await new DatasetMaterializer(store).MaterializeAsync(owner.TenantId!.Value, reference, folder, CancellationToken.None);
+
+        // The trainer loads images in name order, not manifest order: compare by (label, file name).
+        var loaded = Platform.Training.Data.ImageDataset.Load(materialized.DataPath);
+        static string Original(string name) => Path.GetFileName(name)[(Path.GetFileName(name).IndexOf('-') + 1)..];
+        var expected = stored.Validation.Select(i => $"{manifest[i].GetProperty("label").GetString()}/{Path.GetFileName(manifest[i].GetProperty("name").GetString())}").Order();
+        var held = materialized.Split!.Validation.Select(i => $"{loaded[i].Label}/{Original(loaded[i].Name)}").Order();
+        Assert.Equal(expected, held);
+        Assert.Equal(stored.Train.Count, materialized.Split.Train.Length);
+        Assert.Equal(materialized.Split.Validation, again.Split!.Validation);
+    }
+
+    [Fact]
+    public async Task Materialize_TextDataset_SplitIsTheStoredRowIndices()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var reference = await ReferenceAsync(owner, await TextDatasetAsync(owner));
+        var store = _host.Services.GetRequiredService<IArtifactStore>();
+        var stored = await ReadSplitAsync(store, owner, reference.SplitPath!);
+
+        var materialized = await new DatasetMaterializer(store).MaterializeAsync(owner.TenantId!.Value, reference, Path.Combine(_root, "job-text"), CancellationToken.None);
+
+        Assert.Equal(stored.Validation.Order(), materialized.Split!.Validation);
+        Assert.Equal(stored.Train.Order(), materialized.Split.Train);
+        Assert.Equal(stored.Train.Count + stored.Validation.Count, Platform.Training.Data.TextDataset.LoadCsv(materialized.DataPath).Count);
+    }
+
+    private async Task<DatasetReference> ReferenceAsync(TestTenant tenant, Guid dataset)
+    {
+        var row = await _database.ScalarAsync<string>($"SELECT kind || '|' || artifact_path || '|' || split_path FROM datasets WHERE id = '{dataset}'");
+        var parts = row.Split('|');
+        return new DatasetReference(dataset, parts[0], parts[1], parts[2]);
+    }
+
+    private static async Task<List<JsonElement>> ReadLinesAsync(IArtifactStore store, TestTenant tenant, string key)
+    {
+        await using var stream = await store.OpenReadAsync(tenant.TenantId!.Value, key);
+        using var reader = new StreamReader(stream);
+        var lines = new List<JsonElement>();
+        while (await reader.ReadLineAsync() is { Length: > 0 } line)
+            lines.Add(JsonDocument.Parse(line).RootElement);
+        return lines;
+    }
+
+    private static async Task<DatasetSplit> ReadSplitAsync(IArtifactStore store, TestTenant tenant, string key)
+    {
+        await using var stream = await store.OpenReadAsync(tenant.TenantId!.Value, key);
+        return await SplitFile.ReadAsync(stream);
     }
 
     /// <summary>An image dataset made by the real ingestion from a ZIP of label folders.</summary>

@@ -83,7 +83,7 @@ public sealed class LaunchJobCommand(
         }
 
         var payload = new TrainingJobPayload(null, baseModel.TrainerBase, options,
-            new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath));
+            new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath));
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{dataset.Name} v{dataset.Version} · {baseModel.Name}" : request.Name.Trim();
         if (name.Length > 200)
             name = name[..200];
@@ -156,14 +156,15 @@ public sealed class LaunchJobCommand(
         Guid tenantId, Guid datasetId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT id, name, version, kind, artifact_path, train_count FROM datasets WHERE tenant_id = $1 AND id = $2", connection, transaction);
+            "SELECT id, name, version, kind, artifact_path, train_count, split_path FROM datasets WHERE tenant_id = $1 AND id = $2", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = datasetId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new DatasetRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5))
+            ? new DatasetRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
+                reader.IsDBNull(6) ? "" : reader.GetString(6))
             : null;
     }
 
-    private sealed record DatasetRow(Guid Id, string Name, int Version, string Kind, string ArtifactPath, int TrainCount);
+    private sealed record DatasetRow(Guid Id, string Name, int Version, string Kind, string ArtifactPath, int TrainCount, string SplitPath);
 }

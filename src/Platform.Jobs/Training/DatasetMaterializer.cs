@@ -1,49 +1,107 @@
+using System.Globalization;
 using System.Text.Json;
 using Platform.Data.Artifacts;
+using Platform.Data.Datasets;
+using Platform.Domain.Datasets;
+using Platform.Training.Data;
 
 namespace Platform.Jobs.Training;
 
+/// <summary>The dataset as the trainer reads it, and the dataset's stored split in the trainer's load order.</summary>
+internal sealed record MaterializedDataset(string DataPath, DataSplit? Split);
+
 /// <summary>
 /// Lays a dataset out in the job's folder in the form the trainer reads: the normalised CSV for
-/// text, one folder per label for images. Written once per job (a marker file records completion),
-/// so a resumed attempt reuses it.
+/// text, one folder per label for images, plus the dataset's stored split translated to the order
+/// the trainer loads examples in. Written once per job (a marker file records completion), so a
+/// resumed attempt reuses it.
 /// </summary>
 internal sealed class DatasetMaterializer(IArtifactStore store)
 {
     private const string Marker = ".complete";
+    private const string SplitFileName = "split.json";
 
-    public async Task<string> MaterializeAsync(Guid tenantId, DatasetReference dataset, string jobFolder, CancellationToken cancellationToken)
+    public async Task<MaterializedDataset> MaterializeAsync(Guid tenantId, DatasetReference dataset, string jobFolder,
+        CancellationToken cancellationToken)
     {
         var target = Path.Combine(jobFolder, "data");
         var path = dataset.Kind == "Text" ? Path.Combine(target, "data.csv") : Path.Combine(target, "images");
+        var splitPath = Path.Combine(target, SplitFileName);
         if (File.Exists(Path.Combine(target, Marker)))
-            return path;
+            return new MaterializedDataset(path, await ReadSplitAsync(splitPath, cancellationToken));
         if (Directory.Exists(target))
             Directory.Delete(target, recursive: true);
         Directory.CreateDirectory(target);
 
+        // Where record i of the dataset (row i of the CSV, line i of the manifest) is in the trainer's order.
+        Func<int, int> loadIndex;
         if (dataset.Kind == "Text")
         {
+            // The trainer reads the normalised CSV row by row: its order is the record order.
             await CopyAsync(tenantId, dataset.ArtifactPath, path, cancellationToken);
+            loadIndex = record => record;
         }
         else
         {
-            await using var manifest = await store.OpenReadAsync(tenantId, dataset.ArtifactPath, cancellationToken);
-            using var reader = new StreamReader(manifest);
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                if (line.Length == 0)
-                    continue;
-                var entry = JsonSerializer.Deserialize<ManifestEntry>(line, Json)
-                    ?? throw new InvalidDataException("An image manifest line is empty.");
-                var folder = Path.Combine(path, SafeName(entry.Label));
-                Directory.CreateDirectory(folder);
-                await CopyAsync(tenantId, entry.Hash, Path.Combine(folder, SafeName(Path.GetFileName(entry.Name))), cancellationToken);
-            }
+            await WriteImagesAsync(tenantId, dataset.ArtifactPath, path, cancellationToken);
+            loadIndex = ImageLoadOrder(path);
+        }
+
+        if (dataset.SplitPath is { Length: > 0 } stored)
+        {
+            DatasetSplit split;
+            await using (var file = await store.OpenReadAsync(tenantId, stored, cancellationToken))
+                split = await SplitFile.ReadAsync(file, cancellationToken);
+            var translated = new DataSplit([.. split.Train.Select(loadIndex)], [.. split.Validation.Select(loadIndex)]);
+            await File.WriteAllTextAsync(splitPath, JsonSerializer.Serialize(translated, Json), cancellationToken);
         }
         await File.WriteAllTextAsync(Path.Combine(target, Marker), dataset.Id.ToString(), cancellationToken);
-        return path;
+        return new MaterializedDataset(path, await ReadSplitAsync(splitPath, cancellationToken));
     }
+
+    /// <summary>
+    /// One folder per label; each file name starts with its record index, which keeps two images with the
+    /// same name in one label apart and lets the split be translated to the trainer's (name) order.
+    /// </summary>
+    private async Task WriteImagesAsync(Guid tenantId, string manifestKey, string root, CancellationToken cancellationToken)
+    {
+        await using var manifest = await store.OpenReadAsync(tenantId, manifestKey, cancellationToken);
+        using var reader = new StreamReader(manifest);
+        var record = 0;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+                continue;
+            var entry = JsonSerializer.Deserialize<ManifestEntry>(line, Json)
+                ?? throw new InvalidDataException("An image manifest line is empty.");
+            var folder = Path.Combine(root, SafeName(entry.Label));
+            Directory.CreateDirectory(folder);
+            var name = $"{record.ToString("D7", CultureInfo.InvariantCulture)}-{SafeName(Path.GetFileName(entry.Name))}";
+            await CopyAsync(tenantId, entry.Hash, Path.Combine(folder, name), cancellationToken);
+            record++;
+        }
+    }
+
+    private static Func<int, int> ImageLoadOrder(string root)
+    {
+        var loaded = ImageDataset.Load(root);
+        var positions = new int[loaded.Count];
+        for (var i = 0; i < loaded.Count; i++)
+        {
+            var file = Path.GetFileName(loaded[i].Name);
+            var dash = file.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !int.TryParse(file.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var record)
+                || record >= positions.Length)
+                throw new InvalidDataException($"The materialised image '{loaded[i].Name}' does not start with its record index.");
+            positions[record] = i;
+        }
+        return record => record >= 0 && record < positions.Length
+            ? positions[record]
+            : throw new InvalidDataException($"The dataset's split names record {record}, but it has {positions.Length} images.");
+    }
+
+    private static async Task<DataSplit?> ReadSplitAsync(string path, CancellationToken cancellationToken) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<DataSplit>(await File.ReadAllTextAsync(path, cancellationToken), Json) : null;
 
     private async Task CopyAsync(Guid tenantId, string hash, string destination, CancellationToken cancellationToken)
     {

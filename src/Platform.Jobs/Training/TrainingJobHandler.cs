@@ -33,11 +33,11 @@ internal sealed class TrainingJobHandler(
         var trainingOptions = payload.Options.CheckpointEverySteps > 0
             ? payload.Options
             : payload.Options with { CheckpointEverySteps = settings.CheckpointEverySteps };
-        var dataPath = payload.Dataset is { } dataset
+        var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
-            : payload.DataPath ?? throw new InvalidOperationException("The job names no data.");
-        var request = new TrainingRequest(dataPath, payload.BaseModel, Path.Combine(folder, "model"),
-            trainingOptions, Path.Combine(folder, "checkpoints"));
+            : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
+        var request = new TrainingRequest(data.DataPath, payload.BaseModel, Path.Combine(folder, "model"),
+            trainingOptions, Path.Combine(folder, "checkpoints"), data.Split);
 
         var reports = Channel.CreateUnbounded<Report>(new UnboundedChannelOptions { SingleReader = true });
         var pump = PumpAsync(context, reports.Reader);

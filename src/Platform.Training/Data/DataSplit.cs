@@ -39,4 +39,35 @@ public sealed record DataSplit(int[] Train, int[] Validation)
         validation.Sort();
         return new DataSplit([.. train], [.. validation]);
     }
+
+    /// <summary>
+    /// A split made elsewhere (the dataset's stored one) must put each of the <paramref name="count"/>
+    /// examples on exactly one side; anything else means it was made for other data, and training on
+    /// it would quietly mix validation examples into training.
+    /// </summary>
+    public DataSplit CheckedAgainst(int count)
+    {
+        var seen = new bool[count];
+        foreach (var index in Train.Concat(Validation))
+        {
+            if (index < 0 || index >= count)
+            {
+                throw new InvalidDataException($"the split names example {index}, but the data has {count}");
+            }
+
+            if (seen[index])
+            {
+                throw new InvalidDataException($"the split names example {index} twice");
+            }
+
+            seen[index] = true;
+        }
+
+        if (Train.Length + Validation.Length != count)
+        {
+            throw new InvalidDataException($"the split covers {Train.Length + Validation.Length} examples, but the data has {count}");
+        }
+
+        return new DataSplit([.. Train.Order()], [.. Validation.Order()]);
+    }
 }

@@ -1,3 +1,4 @@
+using Platform.Training.Data;
 using Platform.Training.Metrics;
 
 namespace Platform.Training.Training;
@@ -10,12 +11,17 @@ namespace Platform.Training.Training;
 /// When it holds a checkpoint, training resumes from it. Null keeps checkpoints in OutputDirectory/checkpoints,
 /// deleted once training succeeds; an explicit directory is left to its owner.
 /// </param>
+/// <param name="Split">
+/// A fixed train/validation split, as indices into the examples in the order the data loads (a
+/// dataset's stored split); it must cover every example once. Null splits by Options.ValidationFraction and Seed.
+/// </param>
 public sealed record TrainingRequest(
     string DataPath,
     string BaseModel,
     string OutputDirectory,
     TrainingOptions Options,
-    string? CheckpointDirectory = null)
+    string? CheckpointDirectory = null,
+    DataSplit? Split = null)
 {
     internal string Checkpoints => CheckpointDirectory ?? Path.Combine(OutputDirectory, "checkpoints");
 }

@@ -25,7 +25,8 @@ internal sealed class TrainingRun : IDisposable
         _options = request.Options;
         _model = model;
         _data = data;
-        _split = DataSplit.Stratified(data.LabelIds, _options.ValidationFraction, _options.Seed);
+        _split = request.Split?.CheckedAgainst(data.Count)
+            ?? DataSplit.Stratified(data.LabelIds, _options.ValidationFraction, _options.Seed);
         if (_split.Train.Length == 0)
         {
             throw new InvalidDataException("no training examples are left after the validation split");

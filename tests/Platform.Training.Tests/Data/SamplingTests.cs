@@ -56,6 +56,26 @@ public sealed class SamplingTests
     }
 
     [Fact]
+    public void CheckedAgainst_PartitionOfTheData_ReturnsItSorted()
+    {
+        var split = new DataSplit([3, 0, 2], [4, 1]).CheckedAgainst(5);
+
+        Assert.Equal([0, 2, 3], split.Train);
+        Assert.Equal([1, 4], split.Validation);
+    }
+
+    [Theory]
+    [InlineData(new[] { 0, 1 }, new[] { 2 }, 4, "covers 3 examples, but the data has 4")]
+    [InlineData(new[] { 0, 1 }, new[] { 1 }, 3, "names example 1 twice")]
+    [InlineData(new[] { 0, 5 }, new[] { 1 }, 3, "names example 5, but the data has 3")]
+    public void CheckedAgainst_SplitOfOtherData_Throws(int[] train, int[] validation, int count, string message)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => new DataSplit(train, validation).CheckedAgainst(count));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
     public void Stratified_SingleExampleLabel_StaysInTraining()
     {
         var split = DataSplit.Stratified([0, 0, 0, 1], 0.5, seed: 3);

@@ -59,6 +59,7 @@ public static class DataExtensions
         services.AddScoped<ListInvitationsQuery>();
         services.AddScoped<InviteMemberCommand>();
         services.AddScoped<AcceptInvitationCommand>();
+        services.AddScoped<GetInvitationPreviewQuery>();
         services.AddScoped<RemoveMemberCommand>();
         services.AddScoped<ListTenantsQuery>();
         services.AddScoped<SuspendTenantCommand>();

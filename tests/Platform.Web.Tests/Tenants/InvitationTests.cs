@@ -36,10 +36,48 @@ public sealed class InvitationTests(PortalFactory portal) : IClassFixture<Portal
         var path = new Uri(link).PathAndQuery;
         await inviteeClient.SubmitAsync(await inviteeClient.GetAsync(path), "form");
 
-        var again = await inviteeClient.SubmitAsync(await inviteeClient.GetAsync(path), "form");
+        var reloaded = await inviteeClient.GetAsync(path);
 
-        Assert.Equal(HttpStatusCode.OK, again.Status);
-        Assert.Equal("This invitation has already been used.", again.Text("#invitation-error"));
+        Assert.StartsWith("This invitation has already been used.", reloaded.Text("#invitation-closed"));
+        Assert.False(reloaded.Has("#accept-invitation"));
+    }
+
+    [Fact]
+    public async Task Accept_UsedWhileThePageWasOpen_ShowsAlreadyUsed()
+    {
+        var (ownerClient, _) = await OwnerAsync("Raced Org");
+        var invitee = await portal.CreateUserAsync();
+        var link = await InviteAsync(ownerClient, invitee.Email!);
+        using var inviteeClient = portal.CreatePortalClient();
+        await inviteeClient.SignInAsync(invitee.Email!);
+        var page = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
+        // Someone else with the link got there first.
+        var other = await portal.CreateUserAsync();
+        Assert.Equal(1, await portal.Database.ScalarAsync<int>($"WITH u AS (UPDATE invitations SET accepted_at = now(), accepted_by_user_id = '{other.Id}' WHERE email = '{invitee.Email}' RETURNING 1) SELECT count(*)::int FROM u"));
+
+        var refused = await inviteeClient.SubmitAsync(page, "form");
+
+        Assert.Equal(HttpStatusCode.OK, refused.Status);
+        Assert.Equal("This invitation has already been used.", refused.Text("#invitation-error"));
+    }
+
+    [Fact]
+    public async Task Preview_SignedOut_ShowsOrganisationRoleAndInviter()
+    {
+        var owner = await portal.CreateUserAsync();
+        await portal.CreateTenantAsync(owner, "Preview Org");
+        using var ownerClient = portal.CreatePortalClient();
+        await ownerClient.SignInAsync(owner.Email!);
+        var link = await InviteAsync(ownerClient, "newcomer@example.com");
+        using var anonymous = portal.CreatePortalClient();
+
+        var page = await anonymous.GetAsync(new Uri(link).PathAndQuery);
+        var bogus = await anonymous.GetAsync("/invitations/not-a-real-token");
+
+        Assert.Equal("Preview Org", page.Text("#invitation-organisation"));
+        Assert.Contains($"{owner.Email} invited newcomer@example.com to join as a member.", page.Text("#invitation-summary"));
+        Assert.Equal("Invitation not found", bogus.Text("h1"));
+        Assert.False(bogus.Has("#accept-invitation"));
     }
 
     [Fact]
@@ -51,17 +89,17 @@ public sealed class InvitationTests(PortalFactory portal) : IClassFixture<Portal
         var link = await InviteAsync(ownerClient, invitee.Email!);
         using var inviteeClient = portal.CreatePortalClient();
         await inviteeClient.SignInAsync(invitee.Email!);
-        var invitation = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
+        Assert.True((await inviteeClient.GetAsync(new Uri(link).PathAndQuery)).Has("#accept-invitation"));
 
         // Data:InvitationLifetime is 7 days by default; the sign-in cookie lives 12 hours, so the
         // client is signed in again after the clock jump.
         portal.Time.Advance(TimeSpan.FromDays(8));
         await inviteeClient.SignInAsync(invitee.Email!);
-        invitation = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
-        var refused = await inviteeClient.SubmitAsync(invitation, "form");
+        var expired = await inviteeClient.GetAsync(new Uri(link).PathAndQuery);
 
-        Assert.Equal(HttpStatusCode.OK, refused.Status);
-        Assert.Equal("This invitation has expired: ask for a new one.", refused.Text("#invitation-error"));
+        Assert.Equal(HttpStatusCode.OK, expired.Status);
+        Assert.StartsWith("This invitation has expired.", expired.Text("#invitation-closed"));
+        Assert.False(expired.Has("#accept-invitation"));
         Assert.Equal("Still Alone", (await inviteeClient.GetAsync("/")).Text("h1"));
     }
 

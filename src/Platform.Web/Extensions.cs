@@ -57,6 +57,7 @@ public static class Extensions
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
+        services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
         return builder;

@@ -23,6 +23,10 @@ if (flags.MigrateOnly)
 {
     return await app.MigrateOnlyAsync();
 }
+if (flags.GrantRole is var (email, role))
+{
+    return await app.GrantRoleAsync(email, role);
+}
 app.MapPortal();
 app.MapJobsPortal();
 app.MapStripeWebhook();

@@ -18,14 +18,7 @@ internal sealed class DemoSeeder(IServiceProvider services, IOptions<DemoSeedOpt
         var demo = options.Value;
         await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
-        var roles = sp.GetRequiredService<RoleManager<ApplicationRole>>();
-        foreach (var role in PlatformRoles.All)
-        {
-            if (!await roles.RoleExistsAsync(role))
-            {
-                Check(await roles.CreateAsync(new ApplicationRole(role)));
-            }
-        }
+        // The roles themselves come from migration 0004.
         await EnsureUserAsync(sp, demo.AdminEmail, demo.Password, PlatformRoles.PlatformAdmin);
         await EnsureUserAsync(sp, demo.FinanceEmail, demo.Password, PlatformRoles.Finance);
         var owner = await EnsureUserAsync(sp, demo.OwnerEmail, demo.Password, role: null);

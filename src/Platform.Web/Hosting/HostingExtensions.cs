@@ -1,3 +1,4 @@
+using Platform.Data.Identity;
 using Platform.Data.Migrations;
 
 namespace Platform.Web.Hosting;
@@ -22,6 +23,21 @@ public static class HostingExtensions
         Console.WriteLine(report.AppliedNow.Count == 0
             ? $"Database up to date ({report.AlreadyApplied.Count} migrations)."
             : $"Applied {string.Join(", ", report.AppliedNow)}.");
+        return 0;
+    }
+
+    /// <summary>`--grant-role EMAIL ROLE`: migrates, gives the account the platform role, then exits (1 on a refusal).</summary>
+    public static async Task<int> GrantRoleAsync(this WebApplication app, string email, string role)
+    {
+        await app.Services.GetRequiredService<SqlMigrator>().MigrateAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var granted = await scope.ServiceProvider.GetRequiredService<GrantPlatformRoleCommand>().ExecuteAsync(email, role);
+        if (!granted.IsSuccess)
+        {
+            await Console.Error.WriteLineAsync($"grant-role: {granted.Error}");
+            return 1;
+        }
+        Console.WriteLine($"{email.Trim()} has the {role.Trim()} role; it applies at their next sign-in.");
         return 0;
     }
 }

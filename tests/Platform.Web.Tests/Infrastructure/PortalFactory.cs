@@ -59,18 +59,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = DateTimeOffset.UtcNow };
         Check(await users.CreateAsync(user, Password));
+        // The platform roles exist after migration (0004); nothing here creates them.
         if (roles.Length > 0)
-        {
-            var roleManager = scope.ServiceProvider.GetRequiredService<RoleManager<ApplicationRole>>();
-            foreach (var role in roles)
-            {
-                if (!await roleManager.RoleExistsAsync(role))
-                {
-                    Check(await roleManager.CreateAsync(new ApplicationRole(role)));
-                }
-            }
             Check(await users.AddToRolesAsync(user, roles));
-        }
         return user;
     }
 

@@ -7,6 +7,7 @@ using Platform.Billing.Plans;
 using Platform.Billing.Reconciliation;
 using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
+using Platform.Domain.Datasets;
 using Platform.Domain.Usage;
 
 namespace Platform.Billing;
@@ -45,6 +46,8 @@ public static class BillingExtensions
         services.TryAddScoped<CheckLaunchQuotaQuery>();
         // Launches (Platform.Jobs) ask billing through this when both modules are in the host.
         services.TryAddScoped<ILaunchQuota, LaunchQuota>();
+        // Uploads (Platform.Data) read the plan's dataset and storage limits through this.
+        services.TryAddScoped<IDatasetQuota, DatasetQuota>();
         services.TryAddScoped<GetTenantBillingSummaryQuery>();
         services.TryAddScoped<ClosePeriodCommand>();
         services.TryAddScoped<CloseDuePeriodsCommand>();

@@ -20,7 +20,8 @@ public sealed class CreateDatasetCommand(
     IOptions<DatasetOptions> datasetOptions,
     IOptions<StorageOptions> storageOptions,
     TimeProvider time,
-    ILogger<CreateDatasetCommand> logger)
+    ILogger<CreateDatasetCommand> logger,
+    IDatasetQuota? quota = null)
 {
     private const int VersionAttempts = 5;
 
@@ -39,12 +40,22 @@ public sealed class CreateDatasetCommand(
         {
             return Result<Dataset>.BadRequest(nameError);
         }
-        var spooled = await UploadSpool.CreateAsync(request.Content, ScratchDirectory, Options.MaxUploadBytes, cancellationToken);
+        var limits = quota is null ? null : await quota.GetAsync(current.TenantId!.Value, cancellationToken);
+        var planCapsUpload = limits is { MaxDatasetBytes: > 0 } && limits.MaxDatasetBytes < Options.MaxUploadBytes;
+        var spooled = await UploadSpool.CreateAsync(request.Content, ScratchDirectory,
+            planCapsUpload ? limits!.MaxDatasetBytes : Options.MaxUploadBytes, cancellationToken);
         if (!spooled.IsSuccess)
         {
-            return Result<Dataset>.From(spooled);
+            return planCapsUpload && spooled.Error!.StartsWith("The file is larger", StringComparison.Ordinal)
+                ? Result<Dataset>.BadRequest($"The file is larger than the {UploadSpool.Describe(limits!.MaxDatasetBytes)} " +
+                                             $"dataset limit of the {limits.PlanName} plan.")
+                : Result<Dataset>.From(spooled);
         }
         await using var spool = spooled.Value;
+        if (limits is { MaxStorageBytes: > 0 } && await StorageRefusalAsync(limits, spool.File.Length, cancellationToken) is { } refusal)
+        {
+            return Result<Dataset>.Conflict(refusal);
+        }
         var batch = new ArtifactBatch(store, current.TenantId!.Value);
         try
         {
@@ -70,6 +81,22 @@ public sealed class CreateDatasetCommand(
             await DiscardAsync(batch);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Null when the upload fits in the plan's storage; otherwise why not. Two uploads at once may both
+    /// fit and together pass the limit: storage is a plan allowance, not a safety limit, so that is accepted.
+    /// </summary>
+    private async Task<string?> StorageRefusalAsync(DatasetLimits limits, long uploadBytes, CancellationToken cancellationToken)
+    {
+        var used = await db.Datasets.SumAsync(d => (long?)d.SizeBytes, cancellationToken) ?? 0;
+        if (used + uploadBytes <= limits.MaxStorageBytes)
+        {
+            return null;
+        }
+        return $"This upload ({UploadSpool.Describe(uploadBytes)}) would bring the organisation's datasets to " +
+               $"{UploadSpool.Describe(used + uploadBytes)}; the {limits.PlanName} plan includes " +
+               $"{UploadSpool.Describe(limits.MaxStorageBytes)}. Delete datasets you no longer need or change the plan.";
     }
 
     private async Task<Result<DatasetDraft>> IngestTextAsync(

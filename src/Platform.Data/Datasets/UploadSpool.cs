@@ -57,7 +57,7 @@ internal sealed class UploadSpool : IAsyncDisposable
         }
     }
 
-    private static string Describe(long bytes) =>
+    internal static string Describe(long bytes) =>
         bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MB" : bytes >= 1024 ? $"{bytes / 1024.0:0.#} KB" : $"{bytes} byte";
 
     public ValueTask DisposeAsync() => File.DisposeAsync();

@@ -15,6 +15,8 @@ builder.AddPlatformData();
 builder.AddPortal();
 builder.AddJobsPortal();
 builder.AddBilling();
+// Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
+builder.AddBillingScheduler();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 

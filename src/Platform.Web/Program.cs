@@ -28,6 +28,7 @@ if (flags.MigrateOnly)
 app.MapPortal();
 app.MapJobsPortal();
 app.MapStripeWebhook();
+app.MapBillingPortal();
 app.MapPlatformApi();
 await app.RunAsync();
 return 0;

@@ -19,14 +19,23 @@ public static class BillingFormat
 
     public static string Day(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
 
-    /// <summary>A period [start, end): shown with its last day, as people read "1 Jun – 30 Jun".</summary>
+    /// <summary>
+    /// A period [start, end) in days, as people read it: a period from midnight to midnight shows its last
+    /// day ("1 Jun – 30 Jun 2026"); one anchored at another time of day shows the day it ends on.
+    /// </summary>
     public static string Period(DateTimeOffset start, DateTimeOffset end)
     {
-        var last = end.UtcDateTime.TimeOfDay == TimeSpan.Zero ? end.AddDays(-1) : end;
-        return start.UtcDateTime.TimeOfDay == TimeSpan.Zero && end.UtcDateTime.TimeOfDay == TimeSpan.Zero
-            ? $"{Day(start)} – {Day(last)}"
-            : $"{Shared.Format.Date(start)} – {Shared.Format.Date(end)}";
+        var first = start.UtcDateTime;
+        var last = end.UtcDateTime.TimeOfDay == TimeSpan.Zero && first.TimeOfDay == TimeSpan.Zero ? end.UtcDateTime.AddDays(-1) : end.UtcDateTime;
+        var from = first.Year == last.Year ? first.ToString("d MMM", CultureInfo.InvariantCulture) : Day(start);
+        return $"{from} – {last.ToString("d MMM yyyy", CultureInfo.InvariantCulture)}";
     }
+
+    /// <summary>The period to the minute, for the invoice itself.</summary>
+    public static string ExactPeriod(DateTimeOffset start, DateTimeOffset end) =>
+        start.UtcDateTime.TimeOfDay == TimeSpan.Zero && end.UtcDateTime.TimeOfDay == TimeSpan.Zero
+            ? Period(start, end)
+            : $"{Shared.Format.Date(start)} – {Shared.Format.Date(end)}";
 
     public static string Kind(string kind) => kind switch
     {

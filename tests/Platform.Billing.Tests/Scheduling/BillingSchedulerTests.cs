@@ -199,6 +199,18 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         Assert.False(scheduler.ExecuteTask!.IsFaulted);
     }
 
+    [Theory]
+    [InlineData("BillingScheduler:Interval", "00:00:00")]
+    [InlineData("BillingScheduler:IngestLookback", "00:00:30")]
+    [InlineData("BillingScheduler:StripeBatchSize", "0")]
+    public async Task Start_BadSetting_HostRefusesToStart(string key, string value)
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => StartHostAsync(new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(key.Split(':')[1], failure.Message);
+    }
+
     private static async Task<BillingTickResult> WaitForTickAsync(BillingScheduler scheduler, BillingTickResult? after)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -5,6 +5,7 @@ using Platform.Billing.Finance;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
 using Platform.Billing.Reconciliation;
+using Platform.Billing.Scheduling;
 using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
 using Platform.Domain.Datasets;
@@ -55,6 +56,22 @@ public static class BillingExtensions
         services.TryAddScoped<InvoiceQueries>();
         services.TryAddScoped<ChangeInvoiceStatusCommand>();
         services.TryAddScoped<CreateCreditNoteCommand>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The billing scheduler (section "BillingScheduler"): a hosted service that ingests usage, closes
+    /// ended periods and reports to Stripe on an interval. Opt-in, so tools and tests that only need
+    /// billing's commands start no background work. Needs AddBilling (and an IUsageSource to ingest).
+    /// </summary>
+    public static IHostApplicationBuilder AddBillingScheduler(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BillingSchedulerOptions>()
+            .BindConfiguration(BillingSchedulerOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<BillingScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BillingScheduler>());
         return builder;
     }
 }

@@ -15,6 +15,8 @@ builder.AddPlatformData();
 builder.AddPortal();
 builder.AddJobsPortal();
 builder.AddBilling();
+// Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
+builder.AddBillingScheduler();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
@@ -30,6 +32,7 @@ if (flags.GrantRole is var (email, role))
 app.MapPortal();
 app.MapJobsPortal();
 app.MapStripeWebhook();
+app.MapBillingPortal();
 app.MapPlatformApi();
 await app.RunAsync();
 return 0;

@@ -56,6 +56,14 @@ public sealed class FinanceUsageQueries(NpgsqlDataSource dataSource)
         return list;
     }
 
+    /// <summary>An organisation's name for the drill-down's heading; null when there is no such tenant.</summary>
+    public async Task<string?> TenantNameAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT name FROM tenants WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     /// <summary>The CSV export of a window, optionally for one tenant (<see cref="UsageCsv.Write"/> renders it).</summary>
     public async Task<string> ExportCsvAsync(DateTimeOffset from, DateTimeOffset to, Guid? tenantId = null,
         CancellationToken cancellationToken = default)

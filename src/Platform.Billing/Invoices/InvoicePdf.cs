@@ -39,8 +39,12 @@ public sealed class InvoicePdf
         }
     }
 
-    /// <summary>Whether a PDFsharp license is loaded; without one <see cref="Render"/> throws and the portal should offer no PDF.</summary>
-    public bool Available => _licensed;
+    /// <summary>
+    /// Whether this configuration has a PDFsharp license (and it is loaded); without one <see cref="Render"/>
+    /// throws and the portal offers no PDF. Per instance, not per process: PDFsharp's license is
+    /// process-wide, but a host configured without one must not render on the strength of another's.
+    /// </summary>
+    public bool Available => _licensed && !string.IsNullOrWhiteSpace(_options.PdfSharpLicense);
 
     public byte[] Render(InvoiceView invoice)
     {

@@ -33,3 +33,10 @@ public sealed record CreditNoteView(Guid Id, string Number, decimal Amount, stri
 
 public sealed record InvoiceSummary(Guid Id, string Number, Guid TenantId, string TenantName, DateTimeOffset PeriodStart,
     DateTimeOffset PeriodEnd, InvoiceStatus Status, string Currency, decimal Total, decimal Credited);
+
+/// <summary>Finance's invoice list filter; null fields do not filter. The period bounds apply to the period's start.</summary>
+public sealed record InvoiceFilter(Guid? TenantId = null, InvoiceStatus? Status = null, DateTimeOffset? PeriodStartFrom = null,
+    DateTimeOffset? PeriodStartTo = null);
+
+/// <summary>A tenant's invoices in one currency for a window: their count, total and credit notes.</summary>
+public sealed record InvoicedTotal(Guid TenantId, string Currency, decimal Total, int Count, decimal Credited);

@@ -62,7 +62,7 @@ public sealed class AreaAccessTests(PortalFactory portal) : IClassFixture<Portal
         var datasets = await client.GetAsync("/datasets");
 
         Assert.Equal(HttpStatusCode.OK, billing.Status);
-        Assert.Equal("Billing overview", billing.Text("h1"));
+        Assert.Equal("Usage", billing.Text("h1"));
         Assert.StartsWith("http://localhost/account/access-denied", admin.Location);
         Assert.StartsWith("http://localhost/account/access-denied", datasets.Location);
     }

@@ -41,6 +41,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("Data:Migrations", "None");
         builder.UseSetting("Storage:Root", _storageRoot);
         builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Tests accept the PDF library's AGPL terms for their own process (docs/decisions/0013).
+        builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
+        // Billing tests run the scheduler's tick themselves; a background tick would race them.
+        builder.UseSetting("BillingScheduler:Enabled", "false");
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

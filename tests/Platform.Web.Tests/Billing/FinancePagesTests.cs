@@ -1,0 +1,246 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using PdfSharp.Pdf.IO;
+using Platform.Web.Tests.Infrastructure;
+using Platform.Web.Tests.Jobs;
+
+namespace Platform.Web.Tests.Billing;
+
+public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    private static string Month => DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Usage_FinishedJobIngested_ShowsTenantHoursAndItsJob()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await BillingKit.FinishedJobAsync(portal, owner.TenantId, name: "nightly fine-tune");
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var before = await finance.GetAsync($"/finance?month={Month}");
+        await BillingKit.TickAsync(portal);
+        var after = await finance.GetAsync($"/finance?month={Month}");
+        var drill = await finance.GetAsync($"/finance/usage/{owner.TenantId}?month={Month}");
+
+        Assert.Equal("Usage", after.Text("h1"));
+        Assert.Null(before.Document.QuerySelector($"#usage-table tr[data-tenant='{owner.TenantId}']"));
+        var row = after.Document.QuerySelector($"#usage-table tr[data-tenant='{owner.TenantId}']");
+        Assert.NotNull(row);
+        Assert.True(long.Parse(row.QuerySelector("[data-gpu-seconds]")!.GetAttribute("data-gpu-seconds")!) >= 1);
+        Assert.Equal("0", row.QuerySelector("[data-cpu-seconds]")!.GetAttribute("data-cpu-seconds"));
+        var job = drill.Document.QuerySelector($"#job-usage-table tr[data-job='{jobId}']");
+        Assert.NotNull(job);
+        Assert.Contains("nightly fine-tune", job.TextContent);
+        Assert.Equal("cuda", job.GetAttribute("data-device"));
+    }
+
+    [Fact]
+    public async Task UsageExport_TenantNamedLikeAFormula_CsvNeutralisesItAndHasTheRow()
+    {
+        var owner = await portal.CreateUserAsync();
+        var tenant = await portal.CreateTenantAsync(owner, "=HYPERLINK(\"http://x\")");
+        var jobId = await BillingKit.FinishedJobAsync(portal, tenant.Id, name: "@SUM(A1)");
+        await BillingKit.TickAsync(portal);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        using var response = await finance.Http.GetAsync($"/finance/usage/export?month={Month}&tenant={tenant.Id}");
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal($"usage-{Month}-{tenant.Id:N}.csv", response.Content.Headers.ContentDisposition!.FileName);
+        Assert.Equal(Encoding.UTF8.GetPreamble(), bytes[..3]);
+        var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours", lines[0]);
+        var row = Assert.Single(lines[1..]);
+        Assert.StartsWith($"{jobId:N}:1:1,{tenant.Id},\"'=HYPERLINK(\"\"http://x\"\")\",{jobId},'@SUM(A1),1,1,cuda,", row);
+    }
+
+    [Theory]
+    [InlineData("month=2026-13")]
+    [InlineData("month=june")]
+    [InlineData("tenant=nope")]
+    public async Task UsageExport_BadQuery_IsBadRequestWithReason(string query)
+    {
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        using var response = await finance.Http.GetAsync($"/finance/usage/export?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(query.StartsWith("month", StringComparison.Ordinal) ? "is not a month" : "not a valid id",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Invoices_FilteredByStatusAndTenant_ListOnlyMatches()
+    {
+        var paid = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        var open = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var detail = await finance.GetAsync($"/finance/invoices/{paid.Invoice.InvoiceId}");
+        await finance.SubmitAsync(detail, "#status-form", new Dictionary<string, string> { ["Target"] = "paid" });
+
+        var paidList = await finance.GetAsync("/finance/invoices?status=paid");
+        var openOfTenant = await finance.GetAsync($"/finance/invoices?status=open&tenant={open.TenantId}");
+        var paidOfOpenTenant = await finance.GetAsync($"/finance/invoices?status=paid&tenant={open.TenantId}");
+        var badFilter = await finance.GetAsync("/finance/invoices?status=lost");
+
+        Assert.NotNull(paidList.Document.QuerySelector($"#invoice-table tr[data-invoice='{paid.Invoice.InvoiceId}']"));
+        Assert.Null(paidList.Document.QuerySelector($"#invoice-table tr[data-invoice='{open.Invoice.InvoiceId}']"));
+        Assert.Equal([open.Invoice.InvoiceId.ToString()],
+            openOfTenant.Document.QuerySelectorAll("#invoice-table tr[data-invoice]").Select(r => r.GetAttribute("data-invoice")));
+        Assert.Equal("No invoices", paidOfOpenTenant.Text(".empty-state h2"));
+        Assert.Contains("“lost” is not an invoice status", badFilter.Text("#filter-error"));
+    }
+
+    [Fact]
+    public async Task InvoiceDetail_MarkPaidCreditThenVoidFromStalePage_ShowsHistoryAndRefusesVoid()
+    {
+        var invoiced = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var url = $"/finance/invoices/{invoiced.Invoice.InvoiceId}";
+        var stale = await finance.GetAsync(url);
+
+        var page = await finance.GetAsync(url);
+        Assert.Equal($"Invoice {invoiced.Invoice.Number}", page.Text("h1"));
+        Assert.Equal("100.00 USD", page.Text("#invoice-total"));
+        Assert.Equal("open", page.Document.QuerySelector(".invoice-status")!.GetAttribute("data-status"));
+        Assert.NotNull(page.Document.QuerySelector("#invoice-lines tr[data-kind=IncludedUsage][data-device=cuda]"));
+
+        var paid = await finance.SubmitAsync(page, "#status-form", new Dictionary<string, string> { ["Target"] = "paid" });
+        Assert.Equal(HttpStatusCode.OK, paid.Status);
+        Assert.Equal("The invoice is marked paid.", paid.Text("#invoice-message"));
+        Assert.Equal("paid", paid.Document.QuerySelector(".invoice-status")!.GetAttribute("data-status"));
+
+        var credited = await finance.SubmitAsync(paid, "#credit-form",
+            new Dictionary<string, string> { ["CreditAmount"] = "12.50", ["CreditReason"] = "Outage on 3 June" });
+        Assert.Equal("Credit note for 12.50 USD issued.", credited.Text("#invoice-message"));
+        Assert.Contains("Outage on 3 June", credited.Text("#invoice-lines tr.credit-note"));
+        // Ordered by time; here the period was closed with a clock a month ahead, so only the set is certain.
+        Assert.Equal(["created", "credit", "open", "paid"],
+            credited.Document.QuerySelectorAll("#invoice-history li").Select(li => li.GetAttribute("data-event")).Order());
+
+        // The stale page still offers Void; the server refuses with the reason.
+        var voided = await finance.SubmitAsync(stale, "#status-form", new Dictionary<string, string> { ["Target"] = "void" });
+        Assert.Equal(HttpStatusCode.OK, voided.Status);
+        Assert.Equal("A paid invoice cannot become void. Issue a credit note to correct it.", voided.Text("#invoice-message"));
+        Assert.Contains("alert-danger", voided.Document.QuerySelector("#invoice-message")!.ClassName);
+        Assert.Equal("paid", await portal.Database.ScalarAsync<string>($"SELECT status FROM invoices WHERE id = '{invoiced.Invoice.InvoiceId}'"));
+    }
+
+    [Theory]
+    [InlineData("abc", "Write the amount as a positive number such as 12.50")]
+    [InlineData("1,5", "Write the amount as a positive number such as 12.50")]
+    [InlineData("0", "A credit note's amount must be positive.")]
+    [InlineData("1.005", "The amount has more decimals than USD allows.")]
+    [InlineData("100.01", "At most 100.00 USD can still be credited on this invoice.")]
+    public async Task CreditNote_BadAmount_ExplainsAndIssuesNothing(string amount, string error)
+    {
+        var invoiced = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var page = await finance.GetAsync($"/finance/invoices/{invoiced.Invoice.InvoiceId}");
+
+        var result = await finance.SubmitAsync(page, "#credit-form",
+            new Dictionary<string, string> { ["CreditAmount"] = amount, ["CreditReason"] = "goodwill" });
+
+        Assert.StartsWith(error, result.Text("#invoice-message"));
+        Assert.Equal(0L, await portal.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM credit_notes WHERE invoice_id = '{invoiced.Invoice.InvoiceId}'"));
+    }
+
+    [Fact]
+    public async Task DraftInvoice_Finalize_IssuesIt()
+    {
+        var invoiced = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId, finalize: false);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var page = await finance.GetAsync($"/finance/invoices/{invoiced.Invoice.InvoiceId}");
+        Assert.True(page.Has("#credit-form fieldset[disabled]"));
+
+        var issued = await finance.SubmitAsync(page, "#status-form", new Dictionary<string, string> { ["Target"] = "open" });
+
+        Assert.Equal("The invoice is issued (open).", issued.Text("#invoice-message"));
+        Assert.Equal("open", issued.Document.QuerySelector(".invoice-status")!.GetAttribute("data-status"));
+        Assert.False(issued.Has("#credit-form fieldset[disabled]"));
+    }
+
+    [Fact]
+    public async Task InvoicePdf_Licensed_IsAPdfOfTheInvoice()
+    {
+        var invoiced = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        using var response = await finance.Http.GetAsync($"/finance/invoices/{invoiced.Invoice.InvoiceId}/pdf");
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/pdf", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(invoiced.Invoice.Number + ".pdf", response.Content.Headers.ContentDisposition!.FileName);
+        using var document = PdfReader.Open(new MemoryStream(bytes), PdfDocumentOpenMode.Import);
+        Assert.Equal(1, document.PageCount);
+        Assert.Equal($"Invoice {invoiced.Invoice.Number}", document.Info.Title);
+    }
+
+    [Fact]
+    public async Task InvoicePdf_NoLicenseConfigured_PageExplainsAndLinkComesBack()
+    {
+        var invoiced = await BillingKit.InvoicedTenantAsync(portal, (await JobTestKit.OwnerAsync(portal)).TenantId);
+        await using var unlicensed = portal.WithWebHostBuilder(b => b.UseSetting("Billing:PdfSharpLicense", ""));
+        using var finance = new PortalClient(unlicensed.CreateClient(
+            new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
+        var user = await portal.CreateUserAsync(null, Platform.Data.Identity.PlatformRoles.Finance);
+        await finance.SignInAsync(user.Email!);
+
+        var page = await finance.GetAsync($"/finance/invoices/{invoiced.Invoice.InvoiceId}");
+        var pdf = await finance.GetAsync($"/finance/invoices/{invoiced.Invoice.InvoiceId}/pdf");
+
+        Assert.False(page.Has("#download-pdf"));
+        Assert.Contains("Billing:PdfSharpLicense", page.Text("#pdf-unavailable"));
+        Assert.Equal(HttpStatusCode.Redirect, pdf.Status);
+        Assert.Equal($"/finance/invoices/{invoiced.Invoice.InvoiceId}?pdf=unavailable", pdf.Location);
+    }
+
+    [Fact]
+    public async Task InvoiceDetail_UnknownId_IsNotFound()
+    {
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var page = await finance.GetAsync($"/finance/invoices/{Guid.NewGuid()}");
+        var pdf = await finance.GetAsync($"/finance/invoices/{Guid.NewGuid()}/pdf");
+
+        Assert.Equal(HttpStatusCode.NotFound, page.Status);
+        Assert.Equal("Page not found", page.Text("h1"));
+        Assert.Equal(HttpStatusCode.NotFound, pdf.Status);
+    }
+
+    [Fact]
+    public async Task Reconciliation_SegmentNotYetIngested_ShowsItAwaitingThenBalanced()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        await BillingKit.FinishedJobAsync(portal, owner.TenantId, device: "cpu");
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var before = await finance.GetAsync($"/finance/reconciliation?month={Month}");
+        await BillingKit.TickAsync(portal);
+        var after = await finance.GetAsync($"/finance/reconciliation?month={Month}");
+
+        var row = before.Document.QuerySelector($"#reconciliation-table tr[data-tenant='{owner.TenantId}'][data-device=cpu]")!;
+        Assert.Equal("false", row.GetAttribute("data-balanced"));
+        Assert.Contains("1 awaiting ingestion", row.TextContent);
+        Assert.Equal("true", after.Document.QuerySelector($"#reconciliation-table tr[data-tenant='{owner.TenantId}']")!.GetAttribute("data-balanced"));
+    }
+
+    [Theory]
+    [InlineData("/finance/invoices")]
+    [InlineData("/finance/reconciliation")]
+    [InlineData("/finance/usage/export")]
+    public async Task FinancePages_TenantOwner_AreDenied(string url)
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+
+        var page = await owner.Client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.Redirect, page.Status);
+        Assert.StartsWith("http://localhost/account/access-denied", page.Location);
+    }
+}

@@ -123,8 +123,8 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         var plan = TestPlans.Starter();
         await using (var scope = _host.Services.CreateAsyncScope())
         {
-            Assert.True((await scope.ServiceProvider.GetRequiredService<Plans.SavePlanCommand>().ExecuteAsync(plan)).IsSuccess);
-            Assert.True((await scope.ServiceProvider.GetRequiredService<Plans.AssignPlanCommand>().ExecuteAsync(tenant.Id, plan.Id)).IsSuccess);
+            Assert.True((await scope.ServiceProvider.GetRequiredService<Platform.Billing.Plans.SavePlanCommand>().ExecuteAsync(plan)).IsSuccess);
+            Assert.True((await scope.ServiceProvider.GetRequiredService<Platform.Billing.Plans.AssignPlanCommand>().ExecuteAsync(tenant.Id, plan.Id)).IsSuccess);
         }
         await FinishedJobAsync(tenant.Id);
         _clock.Now = _clock.Now.AddMonths(1).AddHours(1);

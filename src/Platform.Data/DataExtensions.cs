@@ -61,6 +61,7 @@ public static class DataExtensions
         services.AddScoped<AcceptInvitationCommand>();
         services.AddScoped<RemoveMemberCommand>();
         services.AddScoped<ListTenantsQuery>();
+        services.AddScoped<ListTenantMembersQuery>();
         services.AddScoped<SuspendTenantCommand>();
         services.AddScoped<ReactivateTenantCommand>();
 

@@ -18,11 +18,11 @@ public sealed class TenantJobLimitsTests : QueueTestBase
     }
 
     [Theory]
-    [InlineData(0, 5, "Concurrent running jobs must be a whole number from 1 to 10000.")]
-    [InlineData(-1, 5, "Concurrent running jobs must be a whole number from 1 to 10000.")]
-    [InlineData(2, 0, "Active jobs must be a whole number from 1 to 10000.")]
-    [InlineData(2, 10_001, "Active jobs must be a whole number from 1 to 10000.")]
-    [InlineData(6, 5, "Concurrent running jobs cannot exceed active jobs: every running job is also active.")]
+    [InlineData(0, 5, "Jobs running at once must be a whole number from 1 to 10000.")]
+    [InlineData(-1, 5, "Jobs running at once must be a whole number from 1 to 10000.")]
+    [InlineData(2, 0, "Active jobs (queued or running) must be a whole number from 1 to 10000.")]
+    [InlineData(2, 10_001, "Active jobs (queued or running) must be a whole number from 1 to 10000.")]
+    [InlineData(6, 5, "Jobs running at once cannot exceed active jobs: every running job is also active.")]
     public async Task Set_OutOfRange_IsBadRequestAndWritesNothing(int maxConcurrent, int maxActive, string message)
     {
         var result = await Set.ExecuteAsync(Db.TenantA, maxConcurrent, maxActive);

@@ -47,8 +47,10 @@ public sealed record Plan(
                 errors.Add((field, message));
         }
 
-        Check(string.IsNullOrWhiteSpace(Code) || Code.Trim().Length > 64, nameof(Code), "A plan needs a code of at most 64 characters.");
-        Check(string.IsNullOrWhiteSpace(Name) || Name.Trim().Length > 200, nameof(Name), "A plan needs a name of at most 200 characters.");
+        Check(string.IsNullOrWhiteSpace(Code), nameof(Code), "A plan needs a code, e.g. starter-2026.");
+        Check(Code?.Trim().Length > 64, nameof(Code), "A code is at most 64 characters.");
+        Check(string.IsNullOrWhiteSpace(Name), nameof(Name), "A plan needs a name.");
+        Check(Name?.Trim().Length > 200, nameof(Name), "A name is at most 200 characters.");
         Check(Currency is not { Length: 3 } || !Currency.All(char.IsAsciiLetterUpper), nameof(Currency),
             "The currency must be an ISO 4217 code such as USD.");
         Amount(MonthlyFee, nameof(MonthlyFee), "The monthly fee", MaxMonthlyFee, 4);

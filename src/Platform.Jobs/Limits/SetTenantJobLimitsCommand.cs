@@ -15,11 +15,11 @@ public sealed class SetTenantJobLimitsCommand(NpgsqlDataSource dataSource)
     public async Task<Result> ExecuteAsync(Guid tenantId, int maxConcurrent, int maxActive, CancellationToken cancellationToken = default)
     {
         if (maxConcurrent is < 1 or > TenantJobLimits.MaxLimit)
-            return Result.BadRequest($"Concurrent running jobs must be a whole number from 1 to {TenantJobLimits.MaxLimit}.");
+            return Result.BadRequest($"Jobs running at once must be a whole number from 1 to {TenantJobLimits.MaxLimit}.");
         if (maxActive is < 1 or > TenantJobLimits.MaxLimit)
-            return Result.BadRequest($"Active jobs must be a whole number from 1 to {TenantJobLimits.MaxLimit}.");
+            return Result.BadRequest($"Active jobs (queued or running) must be a whole number from 1 to {TenantJobLimits.MaxLimit}.");
         if (maxConcurrent > maxActive)
-            return Result.BadRequest("Concurrent running jobs cannot exceed active jobs: every running job is also active.");
+            return Result.BadRequest("Jobs running at once cannot exceed active jobs: every running job is also active.");
 
         // A raised limit may make a queued job claimable now: wake idle workers rather than wait for their next poll.
         await using var command = dataSource.CreateCommand($"""

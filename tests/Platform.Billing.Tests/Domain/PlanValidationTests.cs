@@ -25,7 +25,7 @@ public sealed class PlanValidationTests
         Assert.Equal(["Name", "Currency", "MonthlyFee", "GpuOveragePerHour", "MaxConcurrentJobs", "StripePriceId"], errors.Keys);
         Assert.Equal("The monthly fee cannot be negative.", errors["MonthlyFee"]);
         Assert.Equal("The GPU overage price cannot be negative.", errors["GpuOveragePerHour"]);
-        Assert.Equal("A plan needs a name of at most 200 characters.", plan.Validate());
+        Assert.Equal("A plan needs a name.", plan.Validate());
     }
 
     [Theory]

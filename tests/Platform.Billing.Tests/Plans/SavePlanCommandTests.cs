@@ -28,7 +28,7 @@ public sealed class SavePlanCommandTests : IAsyncLifetime
         Assert.Equal(ResultStatus.BadRequest, negative.Status);
         Assert.Equal("The GPU overage price cannot be negative.", negative.Error);
         Assert.Equal(ResultStatus.BadRequest, unnamed.Status);
-        Assert.Equal("A plan needs a name of at most 200 characters.", unnamed.Error);
+        Assert.Equal("A plan needs a name.", unnamed.Error);
         Assert.Equal(0L, await PlanCountAsync());
     }
 

@@ -70,7 +70,7 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
 
         Assert.Equal(HttpStatusCode.OK, page.Status);
         Assert.Equal("4 fields need a change.", page.Text("#plan-error").Replace("Not saved.", "").Trim());
-        Assert.Equal("A plan needs a name of at most 200 characters.", FieldError(page, "plan-name"));
+        Assert.Equal("A plan needs a name.", FieldError(page, "plan-name"));
         Assert.Equal("The GPU overage price cannot be negative.", FieldError(page, "plan-gpu-price"));
         Assert.Equal("Enter the monthly fee as a number with a dot for decimals, e.g. 49.00.", FieldError(page, "plan-fee"));
         Assert.Equal("The dataset size limit is between 0 and 1,000,000 GB.", FieldError(page, "plan-dataset"));

@@ -127,6 +127,8 @@ public sealed class TenantAdminTests(PortalFactory portal) : IClassFixture<Porta
         });
 
         Assert.Equal("Quota override saved.", saved.Text("#quota-message"));
+        // The page's URL still says ?subscription=assigned; that notice was for the redirect, not this post.
+        Assert.False(saved.Has("#subscription-message"));
         Assert.Equal("0 of 12.5", saved.Text("#quota-gpu"));
         Assert.Equal("2.5", saved.Document.QuerySelector("#extra-gpu")!.GetAttribute("value"));
         Assert.Equal("2.5000|Soft|pilot month", await portal.Database.ScalarAsync<string>(

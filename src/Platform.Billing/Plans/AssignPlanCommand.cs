@@ -28,16 +28,6 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
                 return Result.NotFound("The plan does not exist.");
             currency = found;
         }
-        if (await SubscriptionReader.ReadAsync(connection, transaction, tenantId, cancellationToken) is { } existing)
-        {
-            // Assigning does not reactivate: the fee waiver after canceled_at would then be lost (decision 0010).
-            if (existing.Status == SubscriptionStatus.Canceled)
-                return Result.Conflict("The subscription is canceled; a canceled subscription cannot be given a plan again.");
-            var current = existing.PlanAt(now);
-            if (current.Currency != currency)
-                return Result.Conflict($"The {current.Name} plan is billed in {current.Currency}, the new one in {currency}: " +
-                                       "a billing period cannot mix currencies.");
-        }
 
         await using (var upsert = new NpgsqlCommand("""
             INSERT INTO subscriptions (tenant_id, status, anchor, trial_ends_at)
@@ -49,6 +39,17 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             upsert.Parameters.Add(new NpgsqlParameter { Value = trial ? "trialing" : "active" });
             upsert.Parameters.Add(new NpgsqlParameter { Value = now });
             await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Read after the upsert, which holds the subscription's row lock until commit: a cancel cannot slip in between.
+        if (await SubscriptionReader.ReadAsync(connection, transaction, tenantId, cancellationToken) is { } existing)
+        {
+            // Assigning does not reactivate: the fee waiver after canceled_at would then be lost (decision 0010).
+            if (existing.Status == SubscriptionStatus.Canceled)
+                return Result.Conflict("The subscription is canceled; a canceled subscription cannot be given a plan again.");
+            var current = existing.PlanAt(now);
+            if (current.Currency != currency)
+                return Result.Conflict($"The {current.Name} plan is billed in {current.Currency}, the new one in {currency}: " +
+                                       "a billing period cannot mix currencies.");
         }
         await using (var invoiced = new NpgsqlCommand(
             "SELECT 1 FROM invoices WHERE tenant_id = $1 AND period_end > $2", connection, transaction))

@@ -127,6 +127,28 @@ await using (var scope = services.CreateAsyncScope())
     for (var i = 0; i < checks; i++)
         await quota.ExecuteAsync("cuda", 1);
     Report("launch quota check (one tenant, mean of 100)", watch.Elapsed / checks, "");
+
+    // The check's usage sum as it was before the hourly totals (UsageToDate at e2a253d, decision 0015), on the same data.
+    const string ledgerScanSql = """
+        SELECT coalesce((SELECT sum(l.seconds) FROM usage_ledger l
+                         WHERE l.tenant_id = $1 AND l.device_kind = 'cuda' AND l.ended_at >= $2 AND l.ended_at < $3), 0)
+             + coalesce((SELECT sum(greatest(0, floor(extract(epoch FROM
+                             (CASE WHEN s.closed THEN s.ended_at ELSE greatest(s.ended_at, $4) END) - s.started_at)))::bigint)
+                         FROM usage_segments s
+                         WHERE s.tenant_id = $1 AND s.device_kind = 'cuda'
+                           AND ((NOT s.closed AND $4 >= $2 AND $4 < $3) OR (s.closed AND s.ended_at >= $2 AND s.ended_at < $3))
+                           AND NOT EXISTS (SELECT 1 FROM usage_ledger l
+                               WHERE l.idempotency_key = replace(s.job_id::text, '-', '') || ':' || s.attempt || ':' || s.segment)), 0)
+        """;
+    var before = await MeanAsync(() => ScalarAsync(ledgerScanSql, tenants[0], june, june.AddMonths(1), clock.Now), 20);
+    await using var connection = await dataSource.OpenConnectionAsync();
+    var after = await MeanAsync(() => UsageToDate.SecondsAsync(connection, tenants[0], "cuda", june, june.AddMonths(1), clock.Now, CancellationToken.None));
+    var (scanned, summed) = (await ScalarAsync(ledgerScanSql, tenants[0], june, june.AddMonths(1), clock.Now),
+        await UsageToDate.SecondsAsync(connection, tenants[0], "cuda", june, june.AddMonths(1), clock.Now, CancellationToken.None));
+    if (scanned != summed)
+        throw new InvalidOperationException($"The totals disagree with the ledger: {summed} s against {scanned} s.");
+    Report("  usage sum by ledger scan (before 0015, mean of 20)", before, $"{scanned:N0} GPU seconds");
+    Report("  usage sum by hourly totals (after 0015)", after, "the same seconds");
 }
 
 clock.Now = june.AddMonths(1).AddHours(1);
@@ -169,8 +191,55 @@ await using (var reader = await size.ExecuteReaderAsync())
     await reader.ReadAsync();
     Console.WriteLine($"ledger table + indexes: {reader.GetInt64(0) / 1048576.0:N0} MB for {reader.GetInt64(1):N0} rows; invoices: {reader.GetInt64(2)}");
 }
+await using (var size = dataSource.CreateCommand("SELECT pg_total_relation_size('usage_hourly_totals'), (SELECT count(*) FROM usage_hourly_totals)"))
+await using (var reader = await size.ExecuteReaderAsync())
+{
+    await reader.ReadAsync();
+    Console.WriteLine($"hourly totals table + index: {reader.GetInt64(0) / 1048576.0:N1} MB for {reader.GetInt64(1):N0} rows");
+}
+
+// Mid-period the ledger is empty: ingestion runs at period close, so the check also reads usage_segments.
+// The same segments as closed usage_segments rows, first with the ledger holding them all, then with none.
+await using (var copy = dataSource.CreateCommand("""
+    INSERT INTO jobs (id, tenant_id, kind, name, state) SELECT DISTINCT ON (job_id) job_id, tenant_id, 'bench', 'bench', 'Succeeded' FROM usage_ledger;
+    INSERT INTO usage_segments (job_id, attempt, segment, tenant_id, worker_id, device_kind, started_at, ended_at, closed)
+    SELECT job_id, attempt, segment, tenant_id, worker_id, device_kind, started_at, ended_at, true FROM usage_ledger;
+    ANALYZE jobs; ANALYZE usage_segments;
+    """))
+{
+    copy.CommandTimeout = 0;
+    await copy.ExecuteNonQueryAsync();
+}
+clock.Now = june.AddDays(15);
+await using (var scope = services.CreateAsyncScope())
+{
+    scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(tenants[0], null);
+    var quota = scope.ServiceProvider.GetRequiredService<CheckLaunchQuotaQuery>();
+    Report("quota check, segments also in usage_segments, all ingested", await MeanAsync(() => quota.ExecuteAsync("cuda", 1), 10), "");
+    await using (var truncate = dataSource.CreateCommand("TRUNCATE usage_ledger, usage_hourly_totals"))
+        await truncate.ExecuteNonQueryAsync();
+    Report("quota check, segments in usage_segments, none ingested", await MeanAsync(() => quota.ExecuteAsync("cuda", 1), 10), "");
+}
+
 Console.WriteLine($"process peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MB");
 await host.StopAsync();
+
+async Task<TimeSpan> MeanAsync<T>(Func<Task<T>> action, int times = 100)
+{
+    await action();
+    var watch = Stopwatch.StartNew();
+    for (var i = 0; i < times; i++)
+        await action();
+    return watch.Elapsed / times;
+}
+
+async Task<long> ScalarAsync(string sql, params object[] values)
+{
+    await using var command = dataSource.CreateCommand(sql);
+    foreach (var value in values)
+        command.Parameters.Add(new NpgsqlParameter { Value = value is DateTimeOffset instant ? instant.UtcDateTime : value });
+    return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+}
 
 static void Report(string what, TimeSpan time, string detail) =>
     Console.WriteLine($"{what,-48} {time.TotalMilliseconds,10:N1} ms  {detail}");

@@ -43,6 +43,8 @@ public static class BillingExtensions
         services.TryAddScoped<AssignPlanCommand>();
         services.TryAddScoped<CancelSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
+        services.TryAddScoped<GetTenantSubscriptionQuery>();
+        services.TryAddScoped<GetQuotaOverrideQuery>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();
         // Launches (Platform.Jobs) ask billing through this when both modules are in the host.

@@ -62,6 +62,7 @@ public static class DataExtensions
         services.AddScoped<GetInvitationPreviewQuery>();
         services.AddScoped<RemoveMemberCommand>();
         services.AddScoped<ListTenantsQuery>();
+        services.AddScoped<ListTenantMembersQuery>();
         services.AddScoped<SuspendTenantCommand>();
         services.AddScoped<ReactivateTenantCommand>();
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
+using Platform.Jobs.Limits;
 using Platform.Jobs.Metering;
 using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
@@ -25,6 +26,8 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<CancelJobCommand>();
+        builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
+        builder.Services.TryAddScoped<SetTenantJobLimitsCommand>();
         return builder;
     }
 

@@ -131,6 +131,27 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_AfterAdminLowersMaxActive_LaunchBeyondItIsRefused()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        for (var i = 0; i < 2; i++)
+            Assert.True((await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast"))).IsSuccess);
+
+        var lowered = await AsAsync(owner, sp => sp.GetRequiredService<Limits.SetTenantJobLimitsCommand>().ExecuteAsync(tenant.Id, 1, 2));
+        var third = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast"));
+        var raised = await AsAsync(owner, sp => sp.GetRequiredService<Limits.SetTenantJobLimitsCommand>().ExecuteAsync(tenant.Id, 1, 3));
+        var fourth = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast"));
+
+        Assert.True(lowered.IsSuccess, lowered.Error);
+        Assert.Equal(ResultStatus.Conflict, third.Status);
+        Assert.Contains("already has 2 active jobs", third.Error);
+        Assert.True(raised.IsSuccess, raised.Error);
+        Assert.True(fourth.IsSuccess, fourth.Error);
+        Assert.Equal(3L, await _database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{tenant.Id}'"));
+    }
+
+    [Fact]
     public async Task Execute_ImageDatasetWithPreset_QueuesJobThatNamesTheDataset()
     {
         var (_, owner) = await Seed.TenantAsync(_database);

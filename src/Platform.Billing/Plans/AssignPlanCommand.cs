@@ -6,7 +6,8 @@ namespace Platform.Billing.Plans;
 /// <summary>
 /// Puts a tenant on a plan (platform admins). The first assignment creates the subscription, its
 /// periods anchored at that instant; a later one is a mid-period plan change effective at once,
-/// prorated at period close (docs/decisions/0010). A change into an already invoiced period is refused.
+/// prorated at period close (docs/decisions/0010). A change into an already invoiced period, to a plan
+/// in another currency, or of a canceled subscription is refused.
 /// </summary>
 public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
 {
@@ -19,8 +20,14 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM tenants WHERE id = $1", tenantId, cancellationToken))
             return Result.NotFound("The organisation does not exist.");
-        if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM billing_plans WHERE id = $1", planId, cancellationToken))
-            return Result.NotFound("The plan does not exist.");
+        string currency;
+        await using (var plan = new NpgsqlCommand("SELECT currency FROM billing_plans WHERE id = $1", connection, transaction))
+        {
+            plan.Parameters.Add(new NpgsqlParameter { Value = planId });
+            if (await plan.ExecuteScalarAsync(cancellationToken) is not string found)
+                return Result.NotFound("The plan does not exist.");
+            currency = found;
+        }
 
         await using (var upsert = new NpgsqlCommand("""
             INSERT INTO subscriptions (tenant_id, status, anchor, trial_ends_at)
@@ -32,6 +39,17 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             upsert.Parameters.Add(new NpgsqlParameter { Value = trial ? "trialing" : "active" });
             upsert.Parameters.Add(new NpgsqlParameter { Value = now });
             await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Read after the upsert, which holds the subscription's row lock until commit: a cancel cannot slip in between.
+        if (await SubscriptionReader.ReadAsync(connection, transaction, tenantId, cancellationToken) is { } existing)
+        {
+            // Assigning does not reactivate: the fee waiver after canceled_at would then be lost (decision 0010).
+            if (existing.Status == SubscriptionStatus.Canceled)
+                return Result.Conflict("The subscription is canceled; a canceled subscription cannot be given a plan again.");
+            var current = existing.PlanAt(now);
+            if (current.Currency != currency)
+                return Result.Conflict($"The {current.Name} plan is billed in {current.Currency}, the new one in {currency}: " +
+                                       "a billing period cannot mix currencies.");
         }
         await using (var invoiced = new NpgsqlCommand(
             "SELECT 1 FROM invoices WHERE tenant_id = $1 AND period_end > $2", connection, transaction))

@@ -7,7 +7,7 @@ namespace Platform.Billing.Plans;
 /// <summary>
 /// Creates a plan, or updates it when its id exists (platform admins). An update applies to the
 /// current, still open period of every tenant on the plan; closed invoices keep the lines they were
-/// priced with.
+/// priced with. A plan tenants are on keeps its currency: a period cannot mix currencies.
 /// </summary>
 public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
 {
@@ -16,6 +16,9 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
         if (plan.Validate() is { } error)
             return Result<Plan>.BadRequest(error);
         plan = plan with { Code = plan.Code.Trim(), Name = plan.Name.Trim() };
+        if (await CurrencyInUseAsync(plan, cancellationToken) is { } inUse)
+            return Result<Plan>.Conflict($"Tenants are on this plan, so it stays in {inUse}: a billing period cannot mix currencies. " +
+                                         $"Create another plan in {plan.Currency} instead.");
         await using var command = dataSource.CreateCommand("""
             INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
                 gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes,
@@ -45,5 +48,17 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
             return Result<Plan>.Conflict($"Another plan already has the code '{plan.Code}'.");
         }
         return Result<Plan>.Success(plan);
+    }
+
+    /// <summary>The plan's stored currency when the update would change it and some tenant has been on the plan.</summary>
+    private async Task<string?> CurrencyInUseAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT p.currency FROM billing_plans p
+            WHERE p.id = $1 AND p.currency <> $2 AND EXISTS (SELECT 1 FROM subscription_plan_changes c WHERE c.plan_id = p.id)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = plan.Currency });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 }

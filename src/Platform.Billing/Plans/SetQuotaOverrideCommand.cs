@@ -13,6 +13,12 @@ public sealed class SetQuotaOverrideCommand(NpgsqlDataSource dataSource, ICurren
     {
         if (quota.ExtraGpuHours < 0 || quota.ExtraCpuHours < 0)
             return Result.BadRequest("Extra hours cannot be negative.");
+        if (quota.ExtraGpuHours > Plan.MaxIncludedHours || quota.ExtraCpuHours > Plan.MaxIncludedHours)
+            return Result.BadRequest($"Extra hours are at most {Plan.MaxIncludedHours:0} per device class.");
+        if (decimal.Round(quota.ExtraGpuHours, 4) != quota.ExtraGpuHours || decimal.Round(quota.ExtraCpuHours, 4) != quota.ExtraCpuHours)
+            return Result.BadRequest("Extra hours have at most 4 decimal places.");
+        if (quota.CapMode is { } mode && !Enum.IsDefined(mode))
+            return Result.BadRequest("The cap must be hard or soft.");
         if (quota.Note is { Length: > 500 })
             return Result.BadRequest("The note is limited to 500 characters.");
         await using var command = dataSource.CreateCommand("""

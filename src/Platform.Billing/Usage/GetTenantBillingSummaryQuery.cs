@@ -12,6 +12,12 @@ public sealed class GetTenantBillingSummaryQuery(NpgsqlDataSource dataSource, Ti
     {
         if (current.TenantId is not { } tenantId)
             return Result<TenantBillingSummary>.Forbidden("Choose an organisation first.");
+        return await ForTenantAsync(tenantId, cancellationToken);
+    }
+
+    /// <summary>Platform admin: any tenant's summary (the host checks the PlatformAdmin role).</summary>
+    public async Task<Result<TenantBillingSummary>> ForTenantAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    {
         var now = clock.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var subscription = await SubscriptionReader.ReadAsync(connection, null, tenantId, cancellationToken);

@@ -9,7 +9,8 @@ namespace Platform.Billing.Usage;
 /// Copies closed usage segments into the ledger. The ledger's key is the segment's idempotency key
 /// and rows are only ever inserted (ON CONFLICT DO NOTHING), so replaying a window, ingesting a
 /// segment twice or in another order changes nothing: a closed segment never changes, so the first
-/// copy is the right one.
+/// copy is the right one. The hourly running totals (docs/decisions/0015) grow in the same statement
+/// by the rows actually inserted, so they stay equal to the ledger's sums.
 /// </summary>
 public sealed class IngestUsageCommand(NpgsqlDataSource dataSource, IUsageSource source)
 {
@@ -38,12 +39,25 @@ internal static class LedgerWriter
         {
             var batch = segments.Skip(offset).Take(BatchSize).ToList();
             // Arrays and unnest: one round trip per batch, and ON CONFLICT keeps it idempotent (COPY cannot).
+            // RETURNING yields only the rows this statement inserted, so only they reach the totals; a
+            // concurrent ingest of the same key waits for this one and then inserts nothing. The totals
+            // are written in key order so two concurrent ingests lock their rows in the same order.
             await using var command = new NpgsqlCommand("""
-                INSERT INTO usage_ledger (idempotency_key, tenant_id, job_id, attempt, segment, worker_id, device_kind,
-                    started_at, ended_at, seconds)
-                SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::uuid[], $7::varchar[],
-                    $8::timestamptz[], $9::timestamptz[], $10::bigint[])
-                ON CONFLICT (idempotency_key) DO NOTHING
+                WITH inserted AS (
+                    INSERT INTO usage_ledger (idempotency_key, tenant_id, job_id, attempt, segment, worker_id, device_kind,
+                        started_at, ended_at, seconds)
+                    SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::uuid[], $7::varchar[],
+                        $8::timestamptz[], $9::timestamptz[], $10::bigint[])
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    RETURNING tenant_id, device_kind, ended_at, seconds),
+                totals AS (
+                    INSERT INTO usage_hourly_totals (tenant_id, device_kind, hour, seconds, segments)
+                    SELECT tenant_id, device_kind, date_trunc('hour', ended_at, 'UTC'), sum(seconds), count(*)
+                    FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                    ON CONFLICT (tenant_id, device_kind, hour) DO UPDATE
+                    SET seconds = usage_hourly_totals.seconds + EXCLUDED.seconds,
+                        segments = usage_hourly_totals.segments + EXCLUDED.segments)
+                SELECT count(*) FROM inserted
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(s => s.IdempotencyKey).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(s => s.TenantId).ToArray() });
@@ -55,7 +69,7 @@ internal static class LedgerWriter
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(s => s.StartedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(s => s.EndedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(s => s.Seconds).ToArray() });
-            inserted += await command.ExecuteNonQueryAsync(cancellationToken);
+            inserted += (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
         return inserted;
     }

@@ -26,19 +26,57 @@ public sealed record Plan(
 
     public decimal OveragePerHour(string deviceKind) => deviceKind == DeviceClass.Gpu ? GpuOveragePerHour : CpuOveragePerHour;
 
-    /// <summary>The rules an admin's plan must satisfy; null when it does.</summary>
-    public string? Validate()
+    /// <summary>Highest values the columns hold (billing_plans: numeric(18,4), (12,4), (18,6)), with room to spare.</summary>
+    public const decimal MaxMonthlyFee = 1_000_000_000m;
+    public const decimal MaxIncludedHours = 10_000_000m;
+    public const decimal MaxPricePerHour = 1_000_000m;
+
+    /// <summary>The rules an admin's plan must satisfy: the first broken one, or null when it satisfies them all.</summary>
+    public string? Validate() => FieldErrors().Select(e => e.Message).FirstOrDefault();
+
+    /// <summary>
+    /// Every rule the plan breaks, each with the property it is about, so a form can show the message
+    /// next to its field. Values must also fit the columns, so a save never fails in the database.
+    /// </summary>
+    public IReadOnlyList<(string Field, string Message)> FieldErrors()
     {
-        if (string.IsNullOrWhiteSpace(Code) || Code.Length > 64)
-            return "A plan needs a code of at most 64 characters.";
-        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 200)
-            return "A plan needs a name of at most 200 characters.";
-        if (Currency is not { Length: 3 } || !Currency.All(char.IsAsciiLetterUpper))
-            return "The currency must be an ISO 4217 code such as USD.";
-        if (MonthlyFee < 0 || IncludedGpuHours < 0 || IncludedCpuHours < 0 || GpuOveragePerHour < 0 || CpuOveragePerHour < 0)
-            return "Fees, included hours and prices cannot be negative.";
-        if (MaxConcurrentJobs < 0 || MaxDatasetBytes < 0 || MaxStorageBytes < 0)
-            return "Limits cannot be negative.";
-        return null;
+        var errors = new List<(string, string)>();
+        void Check(bool broken, string field, string message)
+        {
+            if (broken && errors.TrueForAll(e => e.Item1 != field))
+                errors.Add((field, message));
+        }
+
+        Check(string.IsNullOrWhiteSpace(Code), nameof(Code), "A plan needs a code, e.g. starter-2026.");
+        Check(Code?.Trim().Length > 64, nameof(Code), "A code is at most 64 characters.");
+        Check(string.IsNullOrWhiteSpace(Name), nameof(Name), "A plan needs a name.");
+        Check(Name?.Trim().Length > 200, nameof(Name), "A name is at most 200 characters.");
+        Check(Currency is not { Length: 3 } || !Currency.All(char.IsAsciiLetterUpper), nameof(Currency),
+            "The currency must be an ISO 4217 code such as USD.");
+        Amount(MonthlyFee, nameof(MonthlyFee), "The monthly fee", MaxMonthlyFee, 4);
+        Amount(IncludedGpuHours, nameof(IncludedGpuHours), "Included GPU hours", MaxIncludedHours, 4);
+        Amount(IncludedCpuHours, nameof(IncludedCpuHours), "Included CPU hours", MaxIncludedHours, 4);
+        Amount(GpuOveragePerHour, nameof(GpuOveragePerHour), "The GPU overage price", MaxPricePerHour, 6);
+        Amount(CpuOveragePerHour, nameof(CpuOveragePerHour), "The CPU overage price", MaxPricePerHour, 6);
+        Check(MaxConcurrentJobs < 0, nameof(MaxConcurrentJobs), "The concurrent job limit cannot be negative.");
+        Check(MaxDatasetBytes < 0, nameof(MaxDatasetBytes), "The dataset size limit cannot be negative.");
+        Check(MaxStorageBytes < 0, nameof(MaxStorageBytes), "The storage limit cannot be negative.");
+        Check(!Enum.IsDefined(CapMode), nameof(CapMode), "The cap must be hard or soft.");
+        StripeId(StripePriceId, nameof(StripePriceId));
+        StripeId(StripeGpuPriceId, nameof(StripeGpuPriceId));
+        StripeId(StripeCpuPriceId, nameof(StripeCpuPriceId));
+        return errors;
+
+        void Amount(decimal value, string field, string label, decimal max, int decimals)
+        {
+            Check(value < 0, field, $"{label} cannot be negative.");
+            Check(value > max, field, $"{label} is at most {max.ToString("#,0", System.Globalization.CultureInfo.InvariantCulture)}.");
+            // The column would round the rest away silently; money must be stored as entered.
+            Check(decimal.Round(value, decimals) != value, field, $"{label} has at most {decimals} decimal places.");
+        }
+
+        void StripeId(string? value, string field) =>
+            Check(value is not null && (value.Length is 0 or > 255 || value.Any(char.IsWhiteSpace)), field,
+                "A Stripe price id is at most 255 characters without spaces (price_...), or left empty.");
     }
 }

@@ -39,6 +39,22 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
     }
 
     [Fact]
+    public async Task ListTenantMembersQuery_AsPlatformAdmin_ListsThatTenantsMembersOnly()
+    {
+        var (tenantA, ownerA) = await Seed.TenantAsync(Database);
+        var memberA = await Seed.MemberAsync(Database, tenantA.Id);
+        var (tenantB, _) = await Seed.TenantAsync(Database);
+        await Seed.MemberAsync(Database, tenantB.Id);
+
+        // No current tenant: the admin's request is platform-wide, and the query picks the tenant itself.
+        await using var db = Database.CreateDbContext();
+        var members = await new ListTenantMembersQuery(db).ExecuteAsync(tenantA.Id);
+
+        Assert.Equal([(ownerA.UserId!.Value, TenantRole.Owner), (memberA.Id, TenantRole.Member)], members.Select(m => (m.UserId, m.Role)));
+        Assert.Equal(memberA.Email, members[1].Email);
+    }
+
+    [Fact]
     public async Task ListMyTenantsQuery_UserInTwoTenants_ListsBothAndNoOther()
     {
         var (tenantA, ownerA) = await Seed.TenantAsync(Database, "Alpha");

@@ -1,0 +1,143 @@
+using System.Net;
+using Platform.Web.Tests.Infrastructure;
+
+namespace Platform.Web.Tests.Admin;
+
+public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalFactory>
+{
+    private static Dictionary<string, string> GoodPlan(string code) => new()
+    {
+        ["Input.Name"] = "Growth", ["Input.Code"] = code, ["Input.Currency"] = "usd", ["Input.MonthlyFee"] = "1,249.99",
+        ["Input.IncludedGpuHours"] = "50", ["Input.IncludedCpuHours"] = "100.5", ["Input.GpuOveragePerHour"] = "2.125",
+        ["Input.CpuOveragePerHour"] = "0.000125", ["Input.MaxConcurrentJobs"] = "8", ["Input.MaxDatasetGb"] = "2.5",
+        ["Input.MaxStorageGb"] = "100", ["Input.CapMode"] = "Soft", ["Input.StripePriceId"] = " price_growth ",
+        ["Input.StripeGpuPriceId"] = "", ["Input.StripeCpuPriceId"] = "",
+    };
+
+    private Task<long> PlanCountAsync() => portal.Database.ScalarAsync<long>("SELECT count(*) FROM billing_plans");
+
+    [Theory]
+    [InlineData("/admin/plans")]
+    [InlineData("/admin/plans/new")]
+    [InlineData("/admin/plans/0196a3c4-0000-7000-8000-000000000001")]
+    public async Task PlanPage_TenantOwner_IsSentToAccessDenied(string url)
+    {
+        var (client, _) = await AdminTestKit.SignedInOwnerAsync(portal);
+
+        var page = await client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.Redirect, page.Status);
+        Assert.StartsWith("http://localhost/account/access-denied", page.Location);
+    }
+
+    [Fact]
+    public async Task PlanPage_Anonymous_RedirectsToSignIn()
+    {
+        using var client = portal.CreatePortalClient();
+
+        var page = await client.GetAsync("/admin/plans/new");
+
+        Assert.Equal(HttpStatusCode.Redirect, page.Status);
+        Assert.StartsWith("http://localhost/account/sign-in?ReturnUrl=", page.Location);
+    }
+
+    [Fact]
+    public async Task PostPlan_TenantOwnerWithValidToken_IsDeniedAndSavesNothing()
+    {
+        var (client, _) = await AdminTestKit.SignedInOwnerAsync(portal);
+        var before = await PlanCountAsync();
+
+        var posted = await AdminTestKit.PostWithTokenFromAsync(client, "/settings/api-keys", "/admin/plans/new", "plan", GoodPlan("sneaky"));
+
+        Assert.NotEqual(HttpStatusCode.OK, posted.Status);
+        Assert.StartsWith("http://localhost/account/access-denied", posted.Location);
+        Assert.Equal(before, await PlanCountAsync());
+    }
+
+    [Fact]
+    public async Task CreatePlan_NegativePriceEmptyNameAndTypo_ShowsEachFieldErrorAndSavesNothing()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+        var before = await PlanCountAsync();
+        var form = await admin.GetAsync("/admin/plans/new");
+        var fields = GoodPlan("bad-input");
+        fields["Input.Name"] = "";
+        fields["Input.GpuOveragePerHour"] = "-2.50";
+        fields["Input.MonthlyFee"] = "12,5.0";
+        fields["Input.MaxDatasetGb"] = "-1";
+
+        var page = await admin.SubmitAsync(form, "#plan-form", fields);
+
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Equal("4 fields need a change.", page.Text("#plan-error").Replace("Not saved.", "").Trim());
+        Assert.Equal("A plan needs a name.", FieldError(page, "plan-name"));
+        Assert.Equal("The GPU overage price cannot be negative.", FieldError(page, "plan-gpu-price"));
+        Assert.Equal("Enter the monthly fee as a number with a dot for decimals, e.g. 49.00.", FieldError(page, "plan-fee"));
+        Assert.Equal("The dataset size limit is between 0 and 1,000,000 GB.", FieldError(page, "plan-dataset"));
+        Assert.Contains("is-invalid", page.Document.QuerySelector("#plan-gpu-price")!.ClassName);
+        Assert.DoesNotContain("is-invalid", page.Document.QuerySelector("#plan-code")!.ClassName);
+        // What was typed stays in the form to be corrected.
+        Assert.Equal("-2.50", page.Document.QuerySelector("#plan-gpu-price")!.GetAttribute("value"));
+        Assert.Equal(before, await PlanCountAsync());
+    }
+
+    [Fact]
+    public async Task CreatePlan_ValidInput_IsListedStoredExactlyAndEditable()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+        var code = $"growth-{Guid.NewGuid():N}"[..16];
+
+        var created = await admin.SubmitAsync(await admin.GetAsync("/admin/plans/new"), "#plan-form", GoodPlan(code));
+
+        Assert.Equal(HttpStatusCode.Redirect, created.Status);
+        var list = await admin.FollowAsync(created);
+        Assert.Contains("Growth", list.Text("#plan-saved"));
+        var row = list.Document.QuerySelector($"#plan-table tr[data-plan='{code}']")!;
+        Assert.Contains("1,249.99 USD", row.TextContent);
+        Assert.Contains("Soft cap", row.TextContent);
+        Assert.Equal("1249.9900|100.5000|2.125000|0.000125|USD|price_growth|2684354560", await portal.Database.ScalarAsync<string>($"""
+            SELECT monthly_fee || '|' || included_cpu_hours || '|' || gpu_overage_per_hour || '|' || cpu_overage_per_hour || '|' || currency
+                   || '|' || stripe_price_id || '|' || max_dataset_bytes
+            FROM billing_plans WHERE code = '{code}' AND stripe_gpu_price_id IS NULL
+            """));
+
+        var edit = await admin.GetAsync(row.QuerySelector("a")!.GetAttribute("href")!);
+        Assert.Equal("1249.99", edit.Document.QuerySelector("#plan-fee")!.GetAttribute("value"));
+        Assert.Equal("2.5", edit.Document.QuerySelector("#plan-dataset")!.GetAttribute("value"));
+        var saved = await admin.SubmitAsync(edit, "#plan-form", new Dictionary<string, string> { ["Input.MonthlyFee"] = "1300" });
+
+        Assert.Equal(HttpStatusCode.Redirect, saved.Status);
+        Assert.Equal(1300m, await portal.Database.ScalarAsync<decimal>($"SELECT monthly_fee FROM billing_plans WHERE code = '{code}'"));
+        Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM billing_plans WHERE code = '{code}'"));
+    }
+
+    [Fact]
+    public async Task CreatePlan_CodeOfAnotherPlan_ShowsTheErrorOnTheCode()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+        var existing = await AdminTestKit.PlanAsync(portal);
+        var before = await PlanCountAsync();
+
+        var page = await admin.SubmitAsync(await admin.GetAsync("/admin/plans/new"), "#plan-form", GoodPlan(existing.Code));
+
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Equal($"Another plan already has the code '{existing.Code}'.", FieldError(page, "plan-code"));
+        Assert.Equal(before, await PlanCountAsync());
+    }
+
+    [Fact]
+    public async Task EditPlan_UnknownId_SaysNotFound()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+
+        var page = await admin.GetAsync($"/admin/plans/{Guid.NewGuid()}");
+
+        Assert.Contains("Plan not found", page.Html);
+        Assert.False(page.Has("#plan-form"));
+    }
+
+    /// <summary>The validation message rendered right after the input with this id.</summary>
+    private static string FieldError(Page page, string inputId) =>
+        page.Document.QuerySelector($"#{inputId} ~ .validation-message")?.TextContent.Trim()
+        ?? throw new InvalidOperationException($"No message beside #{inputId}:\n{page.Html}");
+}

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
+using Platform.Domain.Jobs;
 using Platform.Jobs.Limits;
 using Platform.Jobs.Metering;
 using Platform.Jobs.Models;
@@ -28,6 +29,8 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
         builder.Services.TryAddScoped<SetTenantJobLimitsCommand>();
+        // Billing applies a plan's concurrent-jobs limit through this when both modules are in the host.
+        builder.Services.TryAddScoped<IPlanJobLimits, PlanJobLimits>();
         return builder;
     }
 

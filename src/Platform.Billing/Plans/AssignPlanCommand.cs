@@ -1,5 +1,6 @@
 using Npgsql;
 using Platform.Domain.Common;
+using Platform.Domain.Jobs;
 
 namespace Platform.Billing.Plans;
 
@@ -7,9 +8,11 @@ namespace Platform.Billing.Plans;
 /// Puts a tenant on a plan (platform admins). The first assignment creates the subscription, its
 /// periods anchored at that instant; a later one is a mid-period plan change effective at once,
 /// prorated at period close (docs/decisions/0010). A change into an already invoiced period, to a plan
-/// in another currency, or of a canceled subscription is refused.
+/// in another currency, or of a canceled subscription is refused. The plan's concurrent-jobs limit then
+/// goes to the job system (IPlanJobLimits), where the queue enforces it.
 /// </summary>
-public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
+public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current,
+    IPlanJobLimits? jobLimits = null)
 {
     public async Task<Result> ExecuteAsync(Guid tenantId, Guid planId, bool trial = false, CancellationToken cancellationToken = default)
     {
@@ -21,12 +24,14 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
         if (!await ExistsAsync(connection, transaction, "SELECT 1 FROM tenants WHERE id = $1", tenantId, cancellationToken))
             return Result.NotFound("The organisation does not exist.");
         string currency;
-        await using (var plan = new NpgsqlCommand("SELECT currency FROM billing_plans WHERE id = $1", connection, transaction))
+        int maxConcurrentJobs;
+        await using (var plan = new NpgsqlCommand("SELECT currency, max_concurrent_jobs FROM billing_plans WHERE id = $1", connection, transaction))
         {
             plan.Parameters.Add(new NpgsqlParameter { Value = planId });
-            if (await plan.ExecuteScalarAsync(cancellationToken) is not string found)
+            await using var reader = await plan.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
                 return Result.NotFound("The plan does not exist.");
-            currency = found;
+            (currency, maxConcurrentJobs) = (reader.GetString(0), reader.GetInt32(1));
         }
 
         await using (var upsert = new NpgsqlCommand("""
@@ -71,6 +76,10 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             await change.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        // After the commit, in the job system's own statement: should it fail, the plan stands and an
+        // admin sets the limit on the tenant page.
+        if (jobLimits is not null)
+            await jobLimits.ApplyAsync(tenantId, maxConcurrentJobs, cancellationToken);
         return Result.Success();
     }
 

@@ -34,7 +34,9 @@ public sealed class TenantAdminTests(PortalFactory portal) : IClassFixture<Porta
             new Dictionary<string, string> { [field] = value, ["Limits.MaxActive"] = "50", ["Quota.ExtraCpuHours"] = "0" });
 
         Assert.StartsWith("http://localhost/account/access-denied", posted.Location);
-        Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM tenant_job_limits WHERE tenant_id = '{tenantId}'"));
+        // The only limits are the plan's, set when the admin assigned it.
+        Assert.Equal((plan.MaxConcurrentJobs, 10), (await portal.Database.ScalarAsync<int>($"SELECT max_concurrent FROM tenant_job_limits WHERE tenant_id = '{tenantId}'"),
+            await portal.Database.ScalarAsync<int>($"SELECT max_active FROM tenant_job_limits WHERE tenant_id = '{tenantId}'")));
         Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM tenant_quota_overrides WHERE tenant_id = '{tenantId}'"));
         Assert.Equal("active", await portal.Database.ScalarAsync<string>($"SELECT status FROM subscriptions WHERE tenant_id = '{tenantId}'"));
     }

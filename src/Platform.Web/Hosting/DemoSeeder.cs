@@ -25,14 +25,21 @@ internal sealed class DemoSeeder(IServiceProvider services, IOptions<DemoSeedOpt
 
         sp.GetRequiredService<CurrentTenant>().Set(tenantId: null, owner.Id);
         var ownerTenants = await sp.GetRequiredService<ListMyTenantsQuery>().ExecuteAsync(cancellationToken);
-        if (ownerTenants.All(t => t.Name != demo.TenantName))
+        Guid tenantId;
+        if (ownerTenants.FirstOrDefault(t => t.Name == demo.TenantName) is { } existing)
+        {
+            tenantId = existing.TenantId;
+        }
+        else
         {
             var created = await sp.GetRequiredService<CreateTenantForNewUserCommand>().ExecuteAsync(owner.Id, demo.TenantName, cancellationToken);
             if (!created.IsSuccess)
             {
                 throw new InvalidOperationException($"Could not create the demo tenant: {created.Error}");
             }
+            tenantId = created.Value.Id;
         }
+        await DemoPlans.EnsureAsync(sp, tenantId, cancellationToken);
 
         Console.WriteLine($"""
 

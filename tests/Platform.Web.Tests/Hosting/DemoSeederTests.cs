@@ -20,10 +20,17 @@ public sealed class DemoSeederTests(PortalFactory portal) : IClassFixture<Portal
         Assert.Equal(3L, await portal.Database.ScalarAsync<long>(
             $"SELECT count(*) FROM users WHERE email IN ('{demo.AdminEmail}', '{demo.FinanceEmail}', '{demo.OwnerEmail}')"));
         Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM tenants WHERE name = '{demo.TenantName}'"));
+        Assert.Equal("growth,starter", await portal.Database.ScalarAsync<string>(
+            "SELECT string_agg(code, ',' ORDER BY code) FROM billing_plans WHERE code IN ('starter', 'growth')"));
+        Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"""
+            SELECT count(*) FROM subscription_plan_changes c JOIN tenants t ON t.id = c.tenant_id
+            JOIN billing_plans p ON p.id = c.plan_id WHERE t.name = '{demo.TenantName}' AND p.code = 'starter'
+            """));
 
         using var owner = portal.CreatePortalClient();
         await owner.SignInAsync(demo.OwnerEmail, demo.Password);
         Assert.Equal(demo.TenantName, (await owner.GetAsync("/")).Text("h1"));
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("/billing")).Status);
 
         using var admin = portal.CreatePortalClient();
         await admin.SignInAsync(demo.AdminEmail, demo.Password);

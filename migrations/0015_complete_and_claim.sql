@@ -130,18 +130,21 @@ BEGIN
               AND EXISTS (SELECT 1 FROM job_queue q WHERE q.tenant_id = v_tenant AND q.lease_token IS NULL);
     END IF;
 
+    -- Fenced out, nothing claimable or busy: nothing was written and there is nothing to tell.
+    IF NOT completed AND job_id IS NULL THEN
+        RETURN;
+    END IF;
+
     COMMIT;
 
-    IF completed OR job_id IS NOT NULL OR v_wake THEN
-        PERFORM set_config('synchronous_commit', 'off', true);
-        IF completed THEN
-            PERFORM pg_notify('platform_job_events', p_job::text);
-        END IF;
-        IF job_id IS NOT NULL THEN
-            PERFORM pg_notify('platform_job_events', job_id::text);
-        END IF;
-        IF v_wake THEN
-            PERFORM pg_notify('platform_jobs', '');
-        END IF;
+    PERFORM set_config('synchronous_commit', 'off', true);
+    IF completed THEN
+        PERFORM pg_notify('platform_job_events', p_job::text);
+    END IF;
+    IF job_id IS NOT NULL THEN
+        PERFORM pg_notify('platform_job_events', job_id::text);
+    END IF;
+    IF v_wake THEN
+        PERFORM pg_notify('platform_jobs', '');
     END IF;
 END $$;

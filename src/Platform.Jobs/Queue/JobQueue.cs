@@ -9,6 +9,21 @@ namespace Platform.Jobs.Queue;
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource dataSource)
 {
+    /// <summary>The DI key of the queue's own connection pool (<see cref="CreateDataSource"/>).</summary>
+    public const string DataSourceKey = "Platform.Jobs.Queue";
+
+    /// <summary>
+    /// A connection pool for the queue's own statements. Its connections skip Npgsql's reset
+    /// (DISCARD ALL) when they return to the pool: the reset also throws away the plans PostgreSQL
+    /// cached for claim_job and complete_and_claim, and planning them again on every call cost the
+    /// server more CPU than the claims themselves (bench/RESULTS.md). That is safe only because the
+    /// queue's statements leave no session state behind: no SET (complete_and_claim's setting is
+    /// transaction-local), no LISTEN, temporary table, prepared statement or advisory lock, and Npgsql
+    /// still rolls back a transaction left open. Do not lend this pool to other code.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { NoResetOnClose = true } }.Build();
+
     /// <summary>
     /// Writes the job, its queue row and its first event inside the caller's transaction, so a
     /// quota check and the submission commit together. Wakes workers on commit.

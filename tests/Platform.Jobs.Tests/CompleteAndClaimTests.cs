@@ -205,6 +205,34 @@ public sealed class CompleteAndClaimTests : QueueTestBase
     }
 
     [Fact]
+    public async Task CompleteAndClaim_NextCandidateLockedByAnotherClaimer_CompletesThenClaimsOnceItIsFree()
+    {
+        var aId = await Db.EnqueueAsync(Db.TenantA, "a");
+        var a = (await ClaimAsync())!;
+        var b = await Db.EnqueueAsync(Db.TenantB, "b");
+        // Another claimer is in the middle of a claim for tenant B: it holds B's row.
+        await using var other = await Db.Database.DataSource.OpenConnectionAsync();
+        await using var otherClaim = await other.BeginTransactionAsync();
+        await using (var lockB = new NpgsqlCommand($"SELECT 1 FROM tenant_job_limits WHERE tenant_id = '{Db.TenantB}' FOR UPDATE", other, otherClaim))
+            await lockB.ExecuteNonQueryAsync();
+
+        var completing = Db.Queue.CompleteAndClaimAsync(a, JobOutcome.Succeeded, null, Next);
+        // The completion commits although its claim came back busy; then the other claimer finishes
+        // without taking b.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Db.JobAsync(aId)).State != "Succeeded")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the completion waited for the other claimer's lock");
+            await Task.Delay(10);
+        }
+        await otherClaim.CommitAsync();
+        var completion = await completing;
+
+        Assert.True(completion.Completed);
+        Assert.Equal(b, completion.Next!.JobId);
+    }
+
+    [Fact]
     public async Task CompleteAndClaim_UnknownState_IsRefusedWithAClearError()
     {
         await Db.EnqueueAsync(Db.TenantA);

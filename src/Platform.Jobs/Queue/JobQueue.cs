@@ -143,9 +143,18 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
         ClaimRequest? next, CancellationToken cancellationToken = default)
     {
         var call = await CallCompleteAndClaimAsync(job, outcome, resultJson, next, cancellationToken);
-        if (call.Busy && next is not null)
+        if (!call.Busy || next is null)
+            return new Completion(call.Completed, call.Next);
+        try
+        {
             return new Completion(true, await ClaimAsync(next.WorkerId, next.Lease, next.DeviceKind, cancellationToken));
-        return new Completion(call.Completed, call.Next);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The completion has committed: reporting this claim's failure would make the caller
+            // retry the completion, which is then fenced. Claiming again is the caller's next step anyway.
+            return new Completion(true, null);
+        }
     }
 
     /// <summary>

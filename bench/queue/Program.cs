@@ -156,7 +156,10 @@ internal sealed class BenchDatabase : IAsyncDisposable
         _name = name;
         _connectionString = connectionString;
         DataSource = NewDataSource();
-        Queue = new JobQueue(DataSource);
+        // The queue gets its own pool, as AddJobQueue gives it in the worker and portal hosts.
+        var queueSource = JobQueue.CreateDataSource(connectionString);
+        _sources.Add(queueSource);
+        Queue = new JobQueue(queueSource);
     }
 
     public NpgsqlDataSource DataSource { get; }

@@ -2,6 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Data;
 using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
@@ -21,7 +24,9 @@ public static class JobsExtensions
     /// <summary>The queue itself: what the portal and API need to submit, list and cancel jobs.</summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<JobQueue>();
+        builder.Services.TryAddKeyedSingleton(JobQueue.DataSourceKey, (sp, _) =>
+            JobQueue.CreateDataSource(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));
+        builder.Services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredKeyedService<NpgsqlDataSource>(JobQueue.DataSourceKey)));
         builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
         builder.Services.TryAddScoped<LaunchJobCommand>();

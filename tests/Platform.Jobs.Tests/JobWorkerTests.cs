@@ -187,6 +187,36 @@ public sealed class JobWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Worker_StoppedWhileAJobFinishes_CompletesItAndClaimsNoNextJob()
+    {
+        JobWorker? worker = null;
+        var stopping = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new ScriptedHandler(_ =>
+        {
+            // The host begins to shut down just as the job succeeds.
+            stopping.TrySetResult(worker!.StopAsync(CancellationToken.None));
+            return Task.FromResult<string?>(null);
+        });
+        worker = await StartWorkerAsync(handler);
+
+        // Both jobs in one commit, so the second is queued when the first one's completion runs.
+        Guid first, second;
+        await using (var connection = await _db.Database.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            first = await _db.Queue.EnqueueAsync(connection, transaction, new JobSubmission(_db.TenantA, "noop", "first", "{}"));
+            second = await _db.Queue.EnqueueAsync(connection, transaction, new JobSubmission(_db.TenantA, "noop", "second", "{}"));
+            await transaction.CommitAsync();
+        }
+        await await stopping.Task.WaitAsync(Patience);
+
+        Assert.Equal("Succeeded", (await _db.JobAsync(first)).State);
+        Assert.Equal("Queued", (await _db.JobAsync(second)).State);
+        Assert.Empty(await _db.SegmentsAsync(second));
+        Assert.Equal([first], handler.Started);
+    }
+
+    [Fact]
     public async Task Worker_TenantLimitOne_RunsThatTenantsJobsOneAtATime()
     {
         await _db.SetLimitAsync(_db.TenantA, 1);

@@ -9,6 +9,21 @@ namespace Platform.Jobs.Queue;
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource dataSource)
 {
+    /// <summary>The DI key of the queue's own connection pool (<see cref="CreateDataSource"/>).</summary>
+    public const string DataSourceKey = "Platform.Jobs.Queue";
+
+    /// <summary>
+    /// A connection pool for the queue's own statements. Its connections skip Npgsql's reset
+    /// (DISCARD ALL) when they return to the pool: the reset also throws away the plans PostgreSQL
+    /// cached for claim_job and complete_and_claim, and planning them again on every call cost the
+    /// server more CPU than the claims themselves (bench/RESULTS.md). That is safe only because the
+    /// queue's statements leave no session state behind: no SET (complete_and_claim's setting is
+    /// transaction-local), no LISTEN, temporary table, prepared statement or advisory lock, and Npgsql
+    /// still rolls back a transaction left open. Do not lend this pool to other code.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString) { ConnectionStringBuilder = { NoResetOnClose = true } }.Build();
+
     /// <summary>
     /// Writes the job, its queue row and its first event inside the caller's transaction, so a
     /// quota check and the submission commit together. Wakes workers on commit.
@@ -58,17 +73,10 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
         // work still queued.
         for (var attempt = 0; ; attempt++)
         {
-            await using var command = dataSource.CreateCommand(
-                "SELECT job_id, tenant_id, kind, attempt, segment, lease_token, payload::text FROM claim_job($1, $2, $3)");
-            AddParameters(command, workerId, (int)Math.Ceiling(lease.TotalSeconds), deviceKind);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-                return null;
-            if (!reader.IsDBNull(0))
-            {
-                return new ClaimedJob(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt32(3),
-                    reader.GetInt32(4), reader.GetGuid(5), reader.GetString(6));
-            }
+            var call = await CallCompleteAndClaimAsync(null, null, null, new ClaimRequest(workerId, lease, deviceKind),
+                cancellationToken);
+            if (!call.Busy)
+                return call.Next;
             if (attempt >= 3)
                 await Task.Delay(Math.Min(attempt, 20), cancellationToken);
         }
@@ -122,28 +130,67 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
 
     /// <summary>Ends a held job as Succeeded or Cancelled. False when the lease was lost first.</summary>
     public async Task<bool> CompleteAsync(ClaimedJob job, JobOutcome outcome, string? resultJson = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        (await CompleteAndClaimAsync(job, outcome, resultJson, null, cancellationToken)).Completed;
+
+    /// <summary>
+    /// Ends a held job as Succeeded or Cancelled and, when <paramref name="next"/> is given, claims the
+    /// worker's next job in the same transaction: one round trip and one durable commit where a
+    /// completion and a claim took two. A holder that lost its lease completes nothing and claims
+    /// nothing (<see cref="Completion.Completed"/> is false).
+    /// </summary>
+    public async Task<Completion> CompleteAndClaimAsync(ClaimedJob job, JobOutcome outcome, string? resultJson,
+        ClaimRequest? next, CancellationToken cancellationToken = default)
     {
-        var state = outcome == JobOutcome.Succeeded ? "Succeeded" : "Cancelled";
-        await using var command = dataSource.CreateCommand($"""
-            WITH q AS (
-                DELETE FROM job_queue WHERE job_id = $1 AND lease_token = $2 RETURNING job_id, tenant_id),
-            l AS (
-                UPDATE tenant_job_limits SET running = greatest(running - 1, 0)
-                WHERE tenant_id IN (SELECT tenant_id FROM q)),
-            s AS (
-                UPDATE usage_segments SET ended_at = now(), closed = true
-                WHERE job_id = $1 AND attempt = $4 AND segment = $5 AND EXISTS (SELECT 1 FROM q)),
-            j AS (
-                UPDATE jobs SET state = $3, finished_at = now(), result = coalesce($6::jsonb, result)
-                WHERE id IN (SELECT job_id FROM q) RETURNING id, tenant_id),
-            e AS (
-                INSERT INTO job_events (tenant_id, job_id, type, message)
-                SELECT tenant_id, id, lower($3), $3 FROM j)
-            SELECT id, pg_notify('{QueueChannels.Work}', ''), pg_notify('{QueueChannels.Events}', id::text) FROM j
+        var call = await CallCompleteAndClaimAsync(job, outcome, resultJson, next, cancellationToken);
+        if (!call.Busy || next is null)
+            return new Completion(call.Completed, call.Next);
+        try
+        {
+            return new Completion(true, await ClaimAsync(next.WorkerId, next.Lease, next.DeviceKind, cancellationToken));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The completion has committed: reporting this claim's failure would make the caller
+            // retry the completion, which is then fenced. Claiming again is the caller's next step anyway.
+            return new Completion(true, null);
+        }
+    }
+
+    /// <summary>
+    /// The complete_and_claim procedure: completes <paramref name="job"/> when given, claims for
+    /// <paramref name="next"/> when given. It commits (durably) and then notifies listeners in a second,
+    /// asynchronously committed transaction, so it must not run inside a caller's transaction.
+    /// </summary>
+    private async Task<(bool Completed, bool Busy, ClaimedJob? Next)> CallCompleteAndClaimAsync(ClaimedJob? job,
+        JobOutcome? outcome, string? resultJson, ClaimRequest? next, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
             """);
-        AddParameters(command, job.JobId, job.LeaseToken, state, job.Attempt, job.Segment, Nullable(resultJson));
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        var state = outcome switch
+        {
+            JobOutcome.Succeeded => "Succeeded",
+            JobOutcome.Cancelled => "Cancelled",
+            _ => null,
+        };
+        command.Parameters.Add(Typed(job?.JobId, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(job?.LeaseToken, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(state, NpgsqlDbType.Varchar));
+        command.Parameters.Add(Typed(job?.Attempt, NpgsqlDbType.Integer));
+        command.Parameters.Add(Typed(job?.Segment, NpgsqlDbType.Integer));
+        command.Parameters.Add(Typed(resultJson, NpgsqlDbType.Jsonb));
+        command.Parameters.Add(Typed(next?.WorkerId, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(next is null ? null : (int)Math.Ceiling(next.Lease.TotalSeconds), NpgsqlDbType.Integer));
+        command.Parameters.Add(Typed(next?.DeviceKind, NpgsqlDbType.Varchar));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new InvalidOperationException("complete_and_claim returned no row.");
+        var claimed = reader.IsDBNull(2)
+            ? null
+            : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
+                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8));
+        return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
     }
 
     /// <summary>
@@ -249,11 +296,23 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
                 : new NpgsqlParameter { Value = value });
     }
 
+    private static NpgsqlParameter Typed(object? value, NpgsqlDbType type) =>
+        new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
     private static object Nullable(string? value) => (object?)value ?? DBNull.Value;
 
     private static string? Truncate(string? value, int length) =>
         value is { Length: var n } && n > length ? value[..length] : value;
 }
+
+/// <summary>What a worker asks for when it claims: who it is, how long a lease, which device.</summary>
+public sealed record ClaimRequest(Guid WorkerId, TimeSpan Lease, string DeviceKind);
+
+/// <summary>
+/// A completion's result: whether the job was completed (false: the lease was lost first and nothing
+/// changed), and the worker's next job when it asked for one and one was claimable.
+/// </summary>
+public sealed record Completion(bool Completed, ClaimedJob? Next);
 
 public enum JobOutcome
 {

@@ -22,6 +22,7 @@ public sealed class JobWorker(
     private readonly WorkerOptions _options = options.Value;
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    private readonly ConcurrentDictionary<Task, byte> _slots = new();
     private readonly WakeSignal _wake = new();
 
     public Guid WorkerId { get; } = Guid.CreateVersion7();
@@ -61,33 +62,51 @@ public sealed class JobWorker(
                     await _wake.WaitAsync(_options.IdlePoll, stoppingToken);
                     continue;
                 }
-                var running = new RunningJob(claimed);
-                _running[claimed.JobId] = running;
-                running.Completion = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await RunAsync(running, stoppingToken);
-                    }
-                    finally
-                    {
-                        _running.TryRemove(claimed.JobId, out _);
-                        slots.Release();
-                        _wake.Set();
-                    }
-                }, CancellationToken.None);
+                var slot = RunSlotAsync(claimed, slots, stoppingToken);
+                _slots[slot] = 0;
+                _ = slot.ContinueWith(t => _slots.TryRemove(t, out _), TaskScheduler.Default);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         // Shutdown: each running job sees its token fire, checkpoints, and is released.
-        await Task.WhenAll(_running.Values.Select(r => r.Completion ?? Task.CompletedTask));
+        await Task.WhenAll(_slots.Keys);
         await Task.WhenAll(listening, housekeeping);
         await MarkStoppedAsync();
     }
 
-    private async Task RunAsync(RunningJob running, CancellationToken shutdown)
+    /// <summary>
+    /// One slot: runs the claimed job, and whatever job its completion claimed next, until a completion
+    /// claims nothing. Then the slot goes back to the dispatcher loop.
+    /// </summary>
+    private Task RunSlotAsync(ClaimedJob first, SemaphoreSlim slots, CancellationToken shutdown) => Task.Run(async () =>
+    {
+        try
+        {
+            for (var job = first; job is not null;)
+            {
+                var running = new RunningJob(job);
+                _running[job.JobId] = running;
+                try
+                {
+                    job = await RunAsync(running, shutdown);
+                }
+                finally
+                {
+                    _running.TryRemove(running.Job.JobId, out _);
+                }
+            }
+        }
+        finally
+        {
+            slots.Release();
+            _wake.Set();
+        }
+    }, CancellationToken.None);
+
+    /// <summary>Runs one job to its end and records the outcome. Returns the next job when the completion claimed one.</summary>
+    private async Task<ClaimedJob?> RunAsync(RunningJob running, CancellationToken shutdown)
     {
         var job = running.Job;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, running.Cancel.Token);
@@ -99,8 +118,7 @@ public sealed class JobWorker(
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
             var result = await handler.RunAsync(new JobContext(job, linked.Token, queue));
             await StopKeepingAsync(keeper, keeping);
-            if (!await PersistAsync(() => queue.CompleteAsync(job, JobOutcome.Succeeded, result, CancellationToken.None)))
-                logger.LogWarning("Job {JobId} finished after its lease was lost; the result was discarded", job.JobId);
+            return await CompleteAsync(job, JobOutcome.Succeeded, result, shutdown);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -108,7 +126,7 @@ public sealed class JobWorker(
             if (running.LeaseLost)
                 logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
             else if (running.CancelRequested)
-                await PersistAsync(() => queue.CompleteAsync(job, JobOutcome.Cancelled, null, CancellationToken.None));
+                return await CompleteAsync(job, JobOutcome.Cancelled, null, shutdown);
             else
                 await PersistAsync(() => queue.ReleaseAsync(job, CancellationToken.None));
         }
@@ -119,6 +137,20 @@ public sealed class JobWorker(
             if (!running.LeaseLost)
                 await PersistAsync(() => queue.FailAttemptAsync(job, ex.Message, CancellationToken.None));
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Completes the job and, unless the worker is shutting down, claims the slot's next job in the
+    /// same transaction. A completion fenced out by a lost lease claims nothing.
+    /// </summary>
+    private async Task<ClaimedJob?> CompleteAsync(ClaimedJob job, JobOutcome outcome, string? result, CancellationToken shutdown)
+    {
+        var next = shutdown.IsCancellationRequested ? null : new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind);
+        var completion = await PersistAsync(() => queue.CompleteAndClaimAsync(job, outcome, result, next, CancellationToken.None));
+        if (!completion.Completed)
+            logger.LogWarning("Job {JobId} finished after its lease was lost; the outcome was discarded", job.JobId);
+        return completion.Next;
     }
 
     /// <summary>
@@ -256,8 +288,6 @@ public sealed class JobWorker(
         public ClaimedJob Job { get; } = job;
 
         public CancellationTokenSource Cancel { get; } = new();
-
-        public Task? Completion { get; set; }
 
         public bool CancelRequested { get; private set; }
 

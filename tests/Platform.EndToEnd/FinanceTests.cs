@@ -19,41 +19,24 @@ namespace Platform.EndToEnd;
 /// the CSV, and, once the period is closed, opens the invoice, downloads its PDF and marks it paid.
 /// The owner then sees the invoice on the Billing page. Screenshots land in bin/.../screenshots.
 /// </summary>
-public sealed class FinanceTests : IAsyncLifetime
+public sealed class FinanceTests : PortalBrowserTest
 {
-    private static readonly string[] ChromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-    ];
-
-    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
-    private readonly string _screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
-    private PostgresDatabase _database = null!;
-    private WebAppProcess _app = null!;
-
-    public async Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string> PortalEnvironment => new Dictionary<string, string>
     {
-        _database = await PostgresDatabase.CreateAsync(migrate: false);
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        _app = await WebAppProcess.StartAsync(_database.ConnectionString, _storageRoot, startup.Token,
-            new Dictionary<string, string>
-            {
-                // No worker in the portal: this test's job runs on the queue from the test itself.
-                ["Worker__InProcess"] = "false",
-                ["BillingScheduler__Interval"] = "00:00:01",
-                // The test accepts the PDF library's AGPL terms for this process (docs/decisions/0013).
-                ["Billing__PdfSharpLicense"] = "AGPL",
-            },
-            ["--seed-demo"]);
-        Directory.CreateDirectory(_screenshots);
-    }
+        // No worker in the portal: this test's job runs on the queue from the test itself.
+        ["Worker__InProcess"] = "false",
+        ["BillingScheduler__Interval"] = "00:00:01",
+        // The test accepts the PDF library's AGPL terms for this process (docs/decisions/0013).
+        ["Billing__PdfSharpLicense"] = "AGPL",
+    };
+
+    protected override IReadOnlyList<string> PortalArguments => ["--seed-demo"];
 
     [Fact]
     public async Task Finance_FinishedJob_SeesUsageExportsCsvOpensInvoiceAndDownloadsPdf()
     {
         var clock = Stopwatch.StartNew();
-        var data = _database.DataSource;
+        var data = Database.DataSource;
         var tenantId = await ScalarAsync<Guid>("SELECT id FROM tenants WHERE name = 'Demo Startup'");
         // The demo seed put the organisation on Starter; tiny included hours make a few seconds of use
         // show on the owner's meters.
@@ -61,8 +44,8 @@ public sealed class FinanceTests : IAsyncLifetime
         var plan = starter with { MonthlyFee = 49m, IncludedGpuHours = 0.001m, IncludedCpuHours = 1m };
         Assert.True((await new SavePlanCommand(data).ExecuteAsync(plan)).IsSuccess);
         // Two other organisations use the platform too; finance must pick the right one out.
-        var (acme, _) = await Seed.TenantAsync(_database, "Acme Vision");
-        var (globex, _) = await Seed.TenantAsync(_database, "Globex NLP");
+        var (acme, _) = await Seed.TenantAsync(Database, "Acme Vision");
+        var (globex, _) = await Seed.TenantAsync(Database, "Globex NLP");
         var running = new[]
         {
             await StartJobAsync(tenantId, "finance-e2e-job", "cuda"),
@@ -76,19 +59,8 @@ public sealed class FinanceTests : IAsyncLifetime
         var jobId = running[0].JobId;
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ChromiumArgs,
-        });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = _app.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            AcceptDownloads = true,
-        });
-        var page = await context.NewPageAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await NewPageAsync(browser);
         try
         {
             await SignInAsync(page, "finance@demo.local");
@@ -98,7 +70,7 @@ public sealed class FinanceTests : IAsyncLifetime
             var row = page.Locator($"#usage-table tr[data-tenant='{tenantId}']");
             for (var attempt = 0; await row.CountAsync() == 0; attempt++)
             {
-                Assert.True(attempt < 40, "the job's usage did not reach the finance page:\n" + _app.Output);
+                Assert.True(attempt < 40, "the job's usage did not reach the finance page:\n" + App.Output);
                 await Task.Delay(500);
                 await page.ReloadAsync();
             }
@@ -155,11 +127,7 @@ public sealed class FinanceTests : IAsyncLifetime
             await Assertions.Expect(page.Locator($"#reconciliation-table tr[data-tenant='{tenantId}']")).ToHaveAttributeAsync("data-balanced", "true");
             await Screenshot(page, "finance-reconciliation");
 
-            var owner = await (await browser.NewContextAsync(new BrowserNewContextOptions
-            {
-                BaseURL = _app.BaseAddress.ToString(),
-                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            })).NewPageAsync();
+            var owner = await NewPageAsync(browser);
             await SignInAsync(owner, "owner@demo.local");
             await owner.ClickAsync("nav a[href='/billing']");
             await Assertions.Expect(owner.Locator("#plan-name")).ToHaveTextAsync("Starter");
@@ -172,10 +140,7 @@ public sealed class FinanceTests : IAsyncLifetime
         }
         catch
         {
-            var dir = Path.Combine(AppContext.BaseDirectory, "e2e-failure");
-            Directory.CreateDirectory(dir);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "finance-page.png"), FullPage = true });
-            await File.WriteAllTextAsync(Path.Combine(dir, "finance-server.log"), _app.Output);
+            await SaveFailureAsync(page, "finance");
             throw;
         }
         Console.WriteLine($"Finance browser test: {clock.Elapsed.TotalSeconds:0.0} s after the portal started");
@@ -197,7 +162,7 @@ public sealed class FinanceTests : IAsyncLifetime
     private async Task<ClaimedJob> StartJobAsync(Guid tenantId, string name, string device)
     {
         var workerId = Guid.CreateVersion7();
-        await using (var register = _database.DataSource.CreateCommand(
+        await using (var register = Database.DataSource.CreateCommand(
             "INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, $2, $3, 'test device', 1)"))
         {
             register.Parameters.Add(new NpgsqlParameter { Value = workerId });
@@ -205,7 +170,7 @@ public sealed class FinanceTests : IAsyncLifetime
             register.Parameters.Add(new NpgsqlParameter { Value = device });
             await register.ExecuteNonQueryAsync();
         }
-        var queue = new JobQueue(_database.DataSource);
+        var queue = new JobQueue(Database.DataSource);
         var jobId = await queue.EnqueueAsync(new JobSubmission(tenantId, "noop", name, "{}"));
         var claimed = await queue.ClaimAsync(workerId, TimeSpan.FromMinutes(1), device);
         Assert.Equal(jobId, claimed?.JobId);
@@ -214,27 +179,8 @@ public sealed class FinanceTests : IAsyncLifetime
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
-        await using var command = _database.DataSource.CreateCommand(sql);
+        await using var command = Database.DataSource.CreateCommand(sql);
         return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-        if (Directory.Exists(_storageRoot))
-        {
-            Directory.Delete(_storageRoot, recursive: true);
-        }
     }
 
     /// <summary>Real time moved by a fixed offset: "a month from now", when the current period has ended.</summary>

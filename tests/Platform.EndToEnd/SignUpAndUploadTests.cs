@@ -5,41 +5,17 @@ using Platform.Testing;
 namespace Platform.EndToEnd;
 
 /// <summary>
-/// The one browser test: a real Chromium drives the real portal (Kestrel, its own process) against a
+/// Sign-up and upload in a real Chromium driving the real portal (Kestrel, its own process) against a
 /// fresh database, through sign-up, a CSV upload and the dataset page's label distribution.
 /// </summary>
-public sealed class SignUpAndUploadTests : IAsyncLifetime
+public sealed class SignUpAndUploadTests : PortalBrowserTest
 {
-    private static readonly string[] ChromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-    ];
-
-    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
-    private PostgresDatabase _database = null!;
-    private WebAppProcess _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync(migrate: false);
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        // Not migrated above: the web host applies the migrations itself at start, as in production.
-        _app = await WebAppProcess.StartAsync(_database.ConnectionString, _storageRoot, startup.Token);
-    }
-
     [Fact]
     public async Task SignUpThenUploadCsv_NewFounder_SeesLabelDistribution()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ChromiumArgs,
-        });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _app.BaseAddress.ToString() });
-        var page = await context.NewPageAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await NewPageAsync(browser);
         try
         {
             await page.GotoAsync("/account/sign-up");
@@ -77,11 +53,7 @@ public sealed class SignUpAndUploadTests : IAsyncLifetime
         }
         catch
         {
-            // Leave the evidence next to the test results: what the browser saw and what the server logged.
-            var dir = Path.Combine(AppContext.BaseDirectory, "e2e-failure");
-            Directory.CreateDirectory(dir);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "page.png"), FullPage = true });
-            await File.WriteAllTextAsync(Path.Combine(dir, "server.log"), _app.Output);
+            await SaveFailureAsync(page, "page");
             throw;
         }
     }
@@ -103,21 +75,5 @@ public sealed class SignUpAndUploadTests : IAsyncLifetime
             csv.Append($"How do I export report {i}?,question\n");
         }
         return csv.ToString();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-        if (Directory.Exists(_storageRoot))
-        {
-            Directory.Delete(_storageRoot, recursive: true);
-        }
     }
 }

@@ -10,46 +10,20 @@ namespace Platform.EndToEnd;
 /// demo BERT, watch it on the job page, reach the model page and classify a text. Screenshots of each
 /// page land in bin/.../screenshots for a human to look at.
 /// </summary>
-public sealed class TrainAndClassifyTests : IAsyncLifetime
+public sealed class TrainAndClassifyTests : PortalBrowserTest
 {
-    private static readonly string[] ChromiumArgs =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-    ];
+    // --seed-demo puts the demo BERT and the CNN presets in the catalog (and the demo admin login).
+    protected override IReadOnlyDictionary<string, string> PortalEnvironment =>
+        new Dictionary<string, string> { ["Worker__InProcess"] = "true", ["Worker__Name"] = "e2e-worker" };
 
-    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
-    private readonly string _screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
-    private PostgresDatabase _database = null!;
-    private WebAppProcess _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync(migrate: false);
-        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        // --seed-demo puts the demo BERT and the CNN presets in the catalog (and the demo admin login).
-        _app = await WebAppProcess.StartAsync(_database.ConnectionString, _storageRoot, startup.Token,
-            new Dictionary<string, string> { ["Worker__InProcess"] = "true", ["Worker__Name"] = "e2e-worker" },
-            ["--seed-demo"]);
-        Directory.CreateDirectory(_screenshots);
-    }
+    protected override IReadOnlyList<string> PortalArguments => ["--seed-demo"];
 
     [Fact]
     public async Task LaunchWatchAndClassify_SmallTextJob_ReachesModelAndPredicts()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ChromiumArgs,
-        });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = _app.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        var page = await NewPageAsync(browser);
         try
         {
             await page.GotoAsync("/account/sign-up");
@@ -112,11 +86,7 @@ public sealed class TrainAndClassifyTests : IAsyncLifetime
             await Assertions.Expect(page.Locator("#new-key-value")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_"));
             await Screenshot(page, "api-keys");
 
-            var admin = await (await browser.NewContextAsync(new BrowserNewContextOptions
-            {
-                BaseURL = _app.BaseAddress.ToString(),
-                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            })).NewPageAsync();
+            var admin = await NewPageAsync(browser);
             await admin.GotoAsync("/account/sign-in");
             await admin.FillAsync("#email", "admin@demo.local");
             await admin.FillAsync("#password", "demo-password-1");
@@ -130,16 +100,10 @@ public sealed class TrainAndClassifyTests : IAsyncLifetime
         }
         catch
         {
-            var dir = Path.Combine(AppContext.BaseDirectory, "e2e-failure");
-            Directory.CreateDirectory(dir);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "train-page.png"), FullPage = true });
-            await File.WriteAllTextAsync(Path.Combine(dir, "train-server.log"), _app.Output);
+            await SaveFailureAsync(page, "train");
             throw;
         }
     }
-
-    private Task Screenshot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
 
     /// <summary>200 distinct reviews in two classes.</summary>
     private static string ReviewsCsv()
@@ -151,21 +115,5 @@ public sealed class TrainAndClassifyTests : IAsyncLifetime
             csv.Append($"\"Release {i} is great, thanks a lot\",praise\n");
         }
         return csv.ToString();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-        if (Directory.Exists(_storageRoot))
-        {
-            Directory.Delete(_storageRoot, recursive: true);
-        }
     }
 }

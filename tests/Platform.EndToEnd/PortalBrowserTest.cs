@@ -1,0 +1,88 @@
+using Microsoft.Playwright;
+using Platform.Testing;
+
+namespace Platform.EndToEnd;
+
+/// <summary>
+/// The frame every browser test shares: a fresh, unmigrated database (the portal migrates it at
+/// start, as in production), the real portal in its own process, a headless Chromium, screenshots in
+/// bin/.../screenshots for a human to look at, and on failure the page and the server's log in
+/// bin/.../e2e-failure.
+/// </summary>
+public abstract class PortalBrowserTest : IAsyncLifetime
+{
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run",
+    ];
+
+    private readonly string _storageRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    protected PostgresDatabase Database { get; private set; } = null!;
+
+    private protected WebAppProcess App { get; private set; } = null!;
+
+    /// <summary>Environment of the portal process (Worker__InProcess, scheduler interval, ...).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? PortalEnvironment => null;
+
+    /// <summary>Command-line arguments of the portal process, e.g. --seed-demo.</summary>
+    protected virtual IReadOnlyList<string>? PortalArguments => null;
+
+    public async Task InitializeAsync()
+    {
+        Database = await PostgresDatabase.CreateAsync(migrate: false);
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        App = await WebAppProcess.StartAsync(Database.ConnectionString, _storageRoot, startup.Token, PortalEnvironment, PortalArguments);
+        Directory.CreateDirectory(_screenshots);
+    }
+
+    protected static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+
+    /// <summary>A new browser session (its own cookies) on the portal, at a desktop size.</summary>
+    protected async Task<IPage> NewPageAsync(IBrowser browser)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = App.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            AcceptDownloads = true,
+        });
+        return await context.NewPageAsync();
+    }
+
+    protected Task Screenshot(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
+
+    /// <summary>Leaves the evidence next to the test results: what the browser saw and what the server logged.</summary>
+    protected async Task SaveFailureAsync(IPage page, string name)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "e2e-failure");
+        Directory.CreateDirectory(dir);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, name + "-page.png"), FullPage = true });
+        await File.WriteAllTextAsync(Path.Combine(dir, name + "-server.log"), App.Output);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+        if (Directory.Exists(_storageRoot))
+        {
+            Directory.Delete(_storageRoot, recursive: true);
+        }
+    }
+}

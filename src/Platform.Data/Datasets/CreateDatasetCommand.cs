@@ -42,14 +42,13 @@ public sealed class CreateDatasetCommand(
         }
         var limits = quota is null ? null : await quota.GetAsync(current.TenantId!.Value, cancellationToken);
         var planCapsUpload = limits is { MaxDatasetBytes: > 0 } && limits.MaxDatasetBytes < Options.MaxUploadBytes;
-        var spooled = await UploadSpool.CreateAsync(request.Content, ScratchDirectory,
-            planCapsUpload ? limits!.MaxDatasetBytes : Options.MaxUploadBytes, cancellationToken);
+        var spooled = planCapsUpload
+            ? await UploadSpool.CreateAsync(request.Content, ScratchDirectory, limits!.MaxDatasetBytes, cancellationToken,
+                $"dataset limit of the {limits.PlanName} plan")
+            : await UploadSpool.CreateAsync(request.Content, ScratchDirectory, Options.MaxUploadBytes, cancellationToken);
         if (!spooled.IsSuccess)
         {
-            return planCapsUpload && spooled.Error!.StartsWith("The file is larger", StringComparison.Ordinal)
-                ? Result<Dataset>.BadRequest($"The file is larger than the {UploadSpool.Describe(limits!.MaxDatasetBytes)} " +
-                                             $"dataset limit of the {limits.PlanName} plan.")
-                : Result<Dataset>.From(spooled);
+            return Result<Dataset>.From(spooled);
         }
         await using var spool = spooled.Value;
         if (limits is { MaxStorageBytes: > 0 } && await StorageRefusalAsync(limits, spool.File.Length, cancellationToken) is { } refusal)

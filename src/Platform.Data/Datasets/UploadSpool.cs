@@ -20,7 +20,9 @@ internal sealed class UploadSpool : IAsyncDisposable
     /// <summary>The spooled bytes, readable and seekable; deleted on dispose.</summary>
     public FileStream File { get; }
 
-    public static async Task<Result<UploadSpool>> CreateAsync(Stream source, string directory, long maxBytes, CancellationToken cancellationToken)
+    /// <param name="limitName">Which limit the refusal names: "upload limit", or a plan's dataset limit.</param>
+    public static async Task<Result<UploadSpool>> CreateAsync(Stream source, string directory, long maxBytes, CancellationToken cancellationToken,
+        string limitName = "upload limit")
     {
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, Guid.NewGuid().ToString("N"));
@@ -37,7 +39,7 @@ internal sealed class UploadSpool : IAsyncDisposable
                 if (total > maxBytes)
                 {
                     await file.DisposeAsync();
-                    return Result<UploadSpool>.BadRequest($"The file is larger than the {Describe(maxBytes)} upload limit.");
+                    return Result<UploadSpool>.BadRequest($"The file is larger than the {Describe(maxBytes)} {limitName}.");
                 }
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }

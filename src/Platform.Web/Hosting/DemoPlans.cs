@@ -20,16 +20,17 @@ internal static class DemoPlans
 
     public static async Task EnsureAsync(IServiceProvider sp, Guid demoTenantId, CancellationToken cancellationToken)
     {
-        var existing = await sp.GetRequiredService<PlanQueries>().ListAsync(cancellationToken);
-        foreach (var plan in Plans.Where(p => existing.All(e => e.Code != p.Code)))
+        var plans = (await sp.GetRequiredService<PlanQueries>().ListAsync(cancellationToken)).ToList();
+        foreach (var plan in Plans.Where(p => plans.All(e => e.Code != p.Code)))
         {
             var saved = await sp.GetRequiredService<SavePlanCommand>().ExecuteAsync(plan, cancellationToken);
             if (!saved.IsSuccess)
                 throw new InvalidOperationException($"Could not create the demo plan {plan.Code}: {saved.Error}");
+            plans.Add(saved.Value);
         }
         if (await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken) is not null)
             return;
-        var starter = (await sp.GetRequiredService<PlanQueries>().ListAsync(cancellationToken)).First(p => p.Code == "starter");
+        var starter = plans.First(p => p.Code == "starter");
         var assigned = await sp.GetRequiredService<AssignPlanCommand>().ExecuteAsync(demoTenantId, starter.Id, cancellationToken: cancellationToken);
         if (!assigned.IsSuccess)
             throw new InvalidOperationException($"Could not put the demo organisation on Starter: {assigned.Error}");

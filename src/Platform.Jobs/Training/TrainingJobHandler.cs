@@ -15,6 +15,7 @@ namespace Platform.Jobs.Training;
 /// </summary>
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
+    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     LossCurveRecorder lossCurve,
     ILogger<TrainingJobHandler> logger) : IJobHandler
@@ -30,9 +31,12 @@ internal sealed class TrainingJobHandler(
             ?? throw new InvalidOperationException("The job has no training settings.");
         var settings = options.Value;
         var folder = TrainingJobOptions.JobDirectory(settings.WorkDirectory, context.Job.TenantId, context.Job.JobId);
-        var trainingOptions = payload.Options.CheckpointEverySteps > 0
-            ? payload.Options
-            : payload.Options with { CheckpointEverySteps = settings.CheckpointEverySteps };
+        var trainingOptions = payload.Options with
+        {
+            CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
+            // Each slot gets its share of the cores: every slot training with all of them oversubscribes the machine.
+            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+        };
         var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);

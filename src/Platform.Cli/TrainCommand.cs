@@ -24,12 +24,13 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints (0: none)" };
         var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "resume from / write checkpoints here (default <out>/checkpoints)" };
         var flip = new Option<bool>("--flip") { Description = "random horizontal flips of training images" };
+        var background = new Option<string?>("--background") { Description = "what transparent image pixels become for a CNN preset: white (default), black or #rrggbb" };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text" };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
         var command = new Command("train", "Fine-tune a BERT or train a CNN classifier.")
         {
             data, baseModel, output, preset, epochs, batchSize, learningRate, maxLength, seed, device, threads,
-            validation, patience, checkpointEvery, checkpointDir, flip, textColumn, labelColumn,
+            validation, patience, checkpointEvery, checkpointDir, flip, background, textColumn, labelColumn,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -47,6 +48,7 @@ internal static class TrainCommand
                 EarlyStoppingPatience = parse.GetValue(patience),
                 CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 HorizontalFlip = parse.GetValue(flip),
+                ImageBackground = parse.GetValue(background),
                 TextColumns = new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!),
             };
             var dataPath = parse.GetValue(data)!;

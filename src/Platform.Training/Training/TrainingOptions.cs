@@ -56,6 +56,9 @@ public sealed record TrainingOptions
 
     public TextColumns TextColumns { get; init; } = new();
 
+    /// <summary>What transparent pixels become for a CNN preset: "white" (null), "black" or "#rrggbb".</summary>
+    public string? ImageBackground { get; init; }
+
     /// <summary>
     /// Threads for one of <paramref name="concurrentRuns"/> trainings sharing this machine: its cores
     /// divided between them. More threads than cores never helps a training step and, with other
@@ -74,5 +77,6 @@ public sealed record TrainingOptions
         if (ValidationFraction is < 0 or >= 1) throw new ArgumentException("validation fraction must be in [0, 1)");
         if (CheckpointEverySteps < 0) throw new ArgumentException("checkpoint interval must not be negative");
         if (Threads is < 1) throw new ArgumentException("threads must be at least 1");
+        if (ImageBackground is not null) _ = Models.Cnn.CnnConfig.ParseBackground(ImageBackground);
     }
 }

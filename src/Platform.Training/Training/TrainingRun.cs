@@ -80,7 +80,8 @@ internal sealed class TrainingRun : IDisposable
         }
 
         Torch.Torch.ManualSeed(options.Seed);
-        var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log);
+        var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log,
+            options.ImageBackground is null ? null : Models.Cnn.CnnConfig.ParseBackground(options.ImageBackground));
         try
         {
             var imageProfile = BaseModelProfile.Of(request.BaseModel);
@@ -230,7 +231,7 @@ internal sealed class TrainingRun : IDisposable
                 BestWeights.DeleteOthers(_request.Checkpoints, state.BestWeightsFile, _checkpointedBest);
             }
             else if (_plan.Patience > 0 && ++state.EpochsWithoutImprovement >= _plan.Patience
-                     && state.Step >= _plan.MinStepsBeforeStopping)
+                     && state.Step >= _plan.MinStepsBeforeStopping && state.Epoch + 1 < _plan.Epochs)
             {
                 state.StoppedEarly = true;
                 callbacks.Log?.Invoke($"stopping early: validation macro-F1 has not improved for {state.EpochsWithoutImprovement} epochs (best {state.BestMacroF1:F4} at epoch {state.BestEpoch})");

@@ -6,6 +6,9 @@ using Microsoft.Net.Http.Headers;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
+using Platform.Training.Models.Cnn;
+using Platform.Training.Torch;
+using Platform.Training.Torch.Vision;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Components.Shared;
@@ -38,6 +41,9 @@ internal static class DatasetEndpoints
             .WithMetadata(new RequireAntiforgeryTokenAttribute());
 
         app.MapGet("/datasets/{id:guid}/images/{hash}", ImageAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember);
+
+        app.MapGet("/datasets/{id:guid}/images/{hash}/model-view", ModelViewAsync)
             .RequireAuthorization(PortalPolicies.TenantMember);
     }
 
@@ -192,6 +198,43 @@ internal static class DatasetEndpoints
         var contentType = read >= 4 && head[0] == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G' ? "image/png" : "image/jpeg";
         // Artifacts are content-addressed: the bytes behind a hash never change.
         return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{hash}\""), enableRangeProcessing: false);
+    }
+
+    /// <summary>
+    /// The image as a CNN preset sees it: transparent pixels on the model's background, converted to its
+    /// channels and resized to its input, so a user can check that the model gets what they meant.
+    /// </summary>
+    private static async Task<IResult> ModelViewAsync(Guid id, string hash, string? preset, OpenDatasetFileQuery openFile,
+        CancellationToken cancellationToken)
+    {
+        if (preset is null || !CnnConfig.PresetNames.Contains(preset))
+        {
+            return Results.Problem($"Name a CNN preset: {string.Join(", ", CnnConfig.PresetNames)}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+        var opened = await openFile.ExecuteAsync(id, hash, cancellationToken);
+        if (!opened.IsSuccess)
+        {
+            return Results.NotFound();
+        }
+        byte[] bytes;
+        await using (var stream = opened.Value)
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            bytes = buffer.ToArray();
+        }
+        var config = CnnConfig.FromPreset(preset, ["a"]);
+        try
+        {
+            var pixels = ImageDecoder.Preview(bytes, config.InChannels, config.ImageHeight, config.ImageWidth,
+                [.. config.Background.Select(b => (byte)b)]);
+            var png = PngWriter.Encode(pixels, config.ImageWidth, config.ImageHeight, config.InChannels);
+            return Results.File(png, "image/png", entityTag: new EntityTagHeaderValue($"\"{hash}-{preset}\""));
+        }
+        catch (TorchException)
+        {
+            return Results.Problem("The image cannot be decoded.", statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
     }
 
     private static DatasetKind? KindOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch

@@ -47,33 +47,45 @@ internal sealed class TrainingJobHandler(
         var pump = PumpAsync(context, reports.Reader);
         var lastProgress = DateTime.MinValue;
         var lossWindow = new LossWindow();
+        TrainingProgress? unreported = null;
+        void Post(TrainingProgress p)
+        {
+            unreported = null;
+            lastProgress = DateTime.UtcNow;
+            reports.Writer.TryWrite(new Report(JsonSerializer.Serialize(new
+            {
+                step = p.Step,
+                totalSteps = p.TotalSteps,
+                epoch = p.Epoch,
+                epochs = p.Epochs,
+                loss = p.Loss,
+                learningRate = p.LearningRate,
+                samplesPerSecond = p.SamplesPerSecond,
+                etaSeconds = p.EstimatedRemaining.TotalSeconds,
+            }, Json), null, null, null, lossWindow.Take(p.Step, p.TotalSteps, p.LearningRate)));
+        }
+
         var callbacks = new TrainingCallbacks
         {
             Progress = p =>
             {
                 // Progress and one loss point per report, no event row: the log keeps epochs, checkpoints
-                // and messages. Every step would flood the database; the final step always goes through.
+                // and messages. Every step would flood the database; the step before an epoch's end and
+                // the run's last step always go through (a run that stops early never reaches TotalSteps).
                 lossWindow.Add(p.Loss);
-                var now = DateTime.UtcNow;
-                if (now - lastProgress < settings.ReportEvery && p.Step != p.TotalSteps)
-                    return;
-                lastProgress = now;
-                reports.Writer.TryWrite(new Report(JsonSerializer.Serialize(new
-                {
-                    step = p.Step,
-                    totalSteps = p.TotalSteps,
-                    epoch = p.Epoch,
-                    epochs = p.Epochs,
-                    loss = p.Loss,
-                    learningRate = p.LearningRate,
-                    samplesPerSecond = p.SamplesPerSecond,
-                    etaSeconds = p.EstimatedRemaining.TotalSeconds,
-                }, Json), null, null, null, lossWindow.Take(p.Step, p.TotalSteps, p.LearningRate)));
+                unreported = p;
+                if (DateTime.UtcNow - lastProgress >= settings.ReportEvery || p.Step == p.TotalSteps)
+                    Post(p);
             },
-            EpochCompleted = e => reports.Writer.TryWrite(new Report(null, "epoch",
+            EpochCompleted = e =>
+            {
+                if (unreported is { } pending)
+                    Post(pending);
+                reports.Writer.TryWrite(new Report(null, "epoch",
                 $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" +
-                (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
-                JsonSerializer.Serialize(e))),
+                    (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
+                    JsonSerializer.Serialize(e)));
+            },
             CheckpointSaved = path => reports.Writer.TryWrite(new Report(null, "checkpoint", "Checkpoint saved", null)),
             Log = message => reports.Writer.TryWrite(new Report(null, "log", message, null)),
         };
@@ -83,9 +95,12 @@ internal sealed class TrainingJobHandler(
             var result = await Task.Factory.StartNew(
                 () => Trainer.Train(request, callbacks, context.Cancellation),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            if (unreported is { } last)
+                Post(last);
             var evaluation = result.Metrics.Evaluation;
             reports.Writer.TryWrite(new Report(null, "metrics",
-                $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split",
+                $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
+                (result.Metrics.SelectedEpoch is { } selected ? $" (the weights of epoch {selected}, the best of {result.EpochsCompleted})" : ""),
                 null));
             return JsonSerializer.Serialize(new
             {
@@ -95,6 +110,7 @@ internal sealed class TrainingJobHandler(
                 steps = result.Steps,
                 epochs = result.EpochsCompleted,
                 stoppedEarly = result.StoppedEarly,
+                selectedEpoch = result.Metrics.SelectedEpoch,
                 resumed = result.Resumed,
             }, Json);
         }

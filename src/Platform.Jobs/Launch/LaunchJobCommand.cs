@@ -53,6 +53,8 @@ public sealed class LaunchJobCommand(
         var dataset = await ReadDatasetAsync(connection, transaction, tenantId, request.DatasetId, cancellationToken);
         if (dataset is null)
             return Result<Guid>.NotFound("Dataset not found.");
+        if (dataset.Kind == "Corpus")
+            return Result<Guid>.BadRequest("This dataset is unlabelled text: it can pre-train a text model, not train a classifier.");
         if ((dataset.Kind == "Text") != baseModel.IsBert)
         {
             return Result<Guid>.BadRequest(dataset.Kind == "Text"

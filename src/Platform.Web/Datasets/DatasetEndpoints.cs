@@ -87,12 +87,15 @@ internal static class DatasetEndpoints
             {
                 return Page(StatusCodes.Status400BadRequest, "Choose a file to upload.", upload);
             }
-            if (KindOf(file.FileName) is not { } kind)
+            if (KindOf(file.FileName, upload.Field("purpose")) is not { } kind)
             {
-                return Page(StatusCodes.Status400BadRequest, $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
+                return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") == "corpus"
+                    ? $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those."
+                    : $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
             }
             var created = await createDataset.ExecuteAsync(
-                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn"))),
+                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")),
+                    Lines: IsPlainText(file.FileName)),
                 cancellationToken);
             return created.IsSuccess
                 ? Results.Redirect($"/datasets/{created.Value.Id}")
@@ -237,12 +240,18 @@ internal static class DatasetEndpoints
         }
     }
 
-    private static DatasetKind? KindOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    /// <summary>The kind of dataset an upload makes, from its file name and the form's purpose field.</summary>
+    internal static DatasetKind? KindOf(string fileName, string? purpose = null) => (Path.GetExtension(fileName).ToLowerInvariant(), purpose) switch
     {
-        ".csv" or ".txt" or ".tsv" => DatasetKind.Text,
-        ".zip" => DatasetKind.Image,
+        (".csv" or ".txt", "corpus") => DatasetKind.Corpus,
+        (_, "corpus") => null,
+        (".csv" or ".txt" or ".tsv", _) => DatasetKind.Text,
+        (".zip", _) => DatasetKind.Image,
         _ => null,
     };
+
+    /// <summary>A .txt corpus is one document per line; anything else is read as CSV.</summary>
+    internal static bool IsPlainText(string fileName) => Path.GetExtension(fileName).Equals(".txt", StringComparison.OrdinalIgnoreCase);
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
@@ -266,6 +275,7 @@ internal static class DatasetEndpoints
                 [nameof(DatasetUpload.Name)] = upload?.Field("name") ?? "",
                 [nameof(DatasetUpload.TextColumn)] = upload?.Field("textColumn") is { Length: > 0 } text ? text : "text",
                 [nameof(DatasetUpload.LabelColumn)] = upload?.Field("labelColumn") is { Length: > 0 } label ? label : "label",
+                [nameof(DatasetUpload.Purpose)] = upload?.Field("purpose") ?? "labelled",
             },
         })
         { StatusCode = statusCode };

@@ -216,33 +216,34 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     public async Task Execute_TextDatasetWithDemoBert_QueuesJobOnTheImportedFolder()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
-        await DemoBaseModels.EnsureAsync(catalog, Path.Combine(_storage, "catalog"));
-        await DemoBaseModels.EnsureAsync(catalog, Path.Combine(_storage, "catalog"));
+        await DemoBaseModels.EnsureAsync(catalog);
+        await DemoBaseModels.EnsureAsync(catalog);
         var (_, owner) = await Seed.TenantAsync(_database);
         var dataset = await TextDatasetAsync(owner);
 
         var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, DemoBaseModels.BertName, "fast"));
 
         Assert.True(result.IsSuccess, result.Error);
-        var bert = (await catalog.FindAsync(DemoBaseModels.BertName))!;
+        var bert = (await catalog.FindAsync(owner.TenantId, DemoBaseModels.BertName))!;
         Assert.True(File.Exists(Path.Combine(bert.Path!, "model.safetensors")));
         Assert.True(bert.Parameters > 100_000);
         Assert.Equal(1L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE name = '{DemoBaseModels.BertName}'"));
     }
 
     [Fact]
-    public async Task ImportBert_FolderWithoutWeights_IsRefusedAndNothingIsAdded()
+    public async Task RegisterTextModelFolder_FolderWithoutWeights_IsRefusedAndNothingIsAdded()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
         var folder = Directory.CreateTempSubdirectory("platform-bad-bert-").FullName;
         Platform.Training.Tests.Common.TestData.WriteTinyBertConfig(Path.Combine(folder, "config.json"));
         Platform.Training.Tests.Common.TestData.WriteVocabulary(Path.Combine(folder, "vocab.txt"));
 
-        var result = await catalog.ImportBertAsync("broken", folder, "no weights", Path.Combine(_storage, "catalog"));
+        var result = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(null, "broken", folder, "no weights", "folder"));
 
         Assert.Equal(ResultStatus.BadRequest, result.Status);
         Assert.Contains("model.safetensors", result.Error);
-        Assert.Null(await catalog.FindAsync("broken"));
+        Assert.DoesNotContain(folder, result.Error);
+        Assert.Null(await catalog.FindAsync(null, "broken"));
         Directory.Delete(folder, recursive: true);
     }
 

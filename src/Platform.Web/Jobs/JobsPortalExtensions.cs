@@ -11,6 +11,7 @@ public static class JobsPortalExtensions
     public static IHostApplicationBuilder AddJobsPortal(this IHostApplicationBuilder builder)
     {
         builder.AddJobPortal();
+        builder.AddModelCatalogImports();
         if (builder.Configuration.GetValue<bool>("Worker:InProcess"))
         {
             builder.AddJobWorker();

@@ -1,4 +1,5 @@
 using Platform.Jobs;
+using Platform.Web.Catalog;
 
 namespace Platform.Web.Jobs;
 
@@ -25,6 +26,7 @@ public static class JobsPortalExtensions
     {
         app.MapJobEndpoints();
         app.MapModelEndpoints();
+        app.MapCatalogEndpoints();
         return app;
     }
 }

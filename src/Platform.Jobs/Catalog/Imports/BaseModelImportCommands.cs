@@ -17,6 +17,14 @@ public sealed class ListBaseModelImportsQuery(NpgsqlDataSource dataSource, ICurr
             return [];
         return await new BaseModelImportStore(dataSource).ListAsync(platformWide ? null : current.TenantId, limit, cancellationToken);
     }
+
+    /// <summary>One import of the scope; another tenant's is not found.</summary>
+    public async Task<BaseModelImport?> GetAsync(Guid importId, bool platformWide = false, CancellationToken cancellationToken = default)
+    {
+        if (!platformWide && current.TenantId is null)
+            return null;
+        return await new BaseModelImportStore(dataSource).GetAsync(platformWide ? null : current.TenantId, importId, cancellationToken);
+    }
 }
 
 /// <summary>

@@ -213,6 +213,38 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_TextJobOnAPrivateDistilBert_WorkerFineTunesItAndThePlaygroundAnswers()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
+        var source = TestModels.WriteDistilBert(Path.Combine(_root, "distil-source"));
+        var registered = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(tenant.Id, "our-distil", source, "test", "upload"));
+        Assert.True(registered.IsSuccess, registered.Error);
+        var dataset = await TextDatasetAsync(owner);
+        var launched = await LaunchAsync(owner, new LaunchJobRequest(dataset, "our-distil", "fast", Epochs: 1, BatchSize: 8));
+        Assert.True(launched.IsSuccess, launched.Error);
+
+        _workers.Start(_database.ConnectionString, _root, "distil-worker");
+
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        string state;
+        while ((state = await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{launched.Value}'")) is "Queued" or "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish in time");
+            Assert.False(_workers.Last!.HasExited, "the worker exited");
+            await Task.Delay(200);
+        }
+        Assert.True(state == "Succeeded", await _database.ScalarAsync<string>($"SELECT coalesce(error, '') FROM jobs WHERE id = '{launched.Value}'"));
+        var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
+        Assert.Equal("bert", model!.Kind);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(model.Folder, "config.json")));
+        Assert.Equal("distilbert", config.RootElement.GetProperty("model_type").GetString());
+        Assert.Equal("DistilBertForSequenceClassification", config.RootElement.GetProperty("architectures")[0].GetString());
+        var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTextAsync(launched.Value, "good film"));
+        Assert.Contains(prediction!.Single().Label, new[] { "pos", "neg" });
+    }
+
+    [Fact]
     public async Task Execute_TextDatasetWithDemoBert_QueuesJobOnTheImportedFolder()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();

@@ -34,9 +34,8 @@ public sealed class StartHubImportCommand(
         if (!HuggingFaceHubClient.IsValidRevision(revision))
             return Result<Guid>.BadRequest($"'{revision}' is not a revision: give a branch, tag, commit or refs/pr/N.");
         var name = string.IsNullOrWhiteSpace(request.Name) ? repoId[(repoId.LastIndexOf('/') + 1)..] : request.Name.Trim();
-        var description = string.IsNullOrWhiteSpace(request.Description)
-            ? $"{repoId} from the Hugging Face Hub ({revision})."
-            : request.Description.Trim();
+        // The catalog shows where a model came from (its source) already; the description is the user's.
+        var description = request.Description?.Trim() ?? "";
         var store = new BaseModelImportStore(dataSource);
         var queued = await ImportQueueing.CheckAsync(catalog, store, scope.Value, name, description, cancellationToken);
         if (!queued.IsSuccess)

@@ -27,7 +27,7 @@ public sealed class StartUploadedModelImportCommand(
         if (!scope.IsSuccess)
             return Result<Guid>.From(scope);
         var name = request.Name.Trim();
-        var description = string.IsNullOrWhiteSpace(request.Description) ? "Uploaded as a ZIP." : request.Description.Trim();
+        var description = request.Description?.Trim() ?? "";
         var store = new BaseModelImportStore(dataSource);
         var queued = await ImportQueueing.CheckAsync(catalog, store, scope.Value, name, description, cancellationToken);
         if (!queued.IsSuccess)

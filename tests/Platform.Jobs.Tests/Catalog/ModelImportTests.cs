@@ -427,6 +427,24 @@ public sealed class ModelImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancelAndRetry_AnotherTenantsImport_AreNotFound()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var (_, stranger) = await Seed.TenantAsync(_database);
+        await _host.StopAsync();
+        var started = await StartAsync(owner, new StartHubImportRequest("org/theirs"));
+
+        var cancelled = await AsAsync(stranger, sp => sp.GetRequiredService<CancelBaseModelImportCommand>().ExecuteAsync(started.Value));
+        var retried = await AsAsync(stranger, sp => sp.GetRequiredService<RetryBaseModelImportCommand>().ExecuteAsync(started.Value));
+        var seen = await AsAsync(stranger, sp => sp.GetRequiredService<ListBaseModelImportsQuery>().GetAsync(started.Value));
+
+        Assert.Equal(ResultStatus.NotFound, cancelled.Status);
+        Assert.Equal(ResultStatus.Conflict, retried.Status);
+        Assert.Null(seen);
+        Assert.Equal(ImportStates.Queued, (await ImportAsync(started.Value, tenant.Id)).State);
+    }
+
+    [Fact]
     public async Task StartHubImport_WhoAndWhat_IsCheckedBeforeQueuing()
     {
         var (tenant, owner) = await Seed.TenantAsync(_database);

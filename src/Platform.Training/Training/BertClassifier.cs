@@ -125,7 +125,7 @@ public sealed class BertClassifier : ClassifierModel
     public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.Config.MaxPositionEmbeddings);
 
     // Makes the folder self-describing: Hugging Face and BertTokenizer.FromFolder read the casing from it.
-    private static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, int maxLength)
+    internal static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, int maxLength)
     {
         var config = new Dictionary<string, object?>
         {

@@ -1,4 +1,5 @@
 using Platform.Training.Torch;
+using Platform.Training.Training;
 
 namespace Platform.Training.Pretraining;
 
@@ -19,7 +20,7 @@ public static class Pretrainer
     {
         callbacks ??= new PretrainingCallbacks();
         request.Validate();
-        Torch.Torch.NumThreads = request.Options.Threads ?? Environment.ProcessorCount;
+        Torch.Torch.NumThreads = request.Options.Threads ?? TrainingOptions.ThreadsFor(1);
         var device = Device.Parse(request.Options.Device);
 
         using var run = PretrainingRun.Prepare(request, device, callbacks.Log);

@@ -48,7 +48,7 @@ public sealed record PretrainingOptions
     /// <summary>"cpu", "cuda", "cuda:N" or "auto".</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>libtorch intra-op threads; null uses every core.</summary>
+    /// <summary>libtorch intra-op threads; null uses <see cref="Training.TrainingOptions.ThreadsFor"/>(1), every core (a job handler passes its share).</summary>
     public int? Threads { get; init; }
 
     /// <summary>Size of the WordPiece vocabulary trained from the corpus when starting from scratch without one.</summary>

@@ -1,3 +1,4 @@
+using Platform.Training.Data;
 using Platform.Training.Models.Bert;
 
 namespace Platform.Training.Pretraining;
@@ -16,6 +17,12 @@ namespace Platform.Training.Pretraining;
 /// When it holds a checkpoint, pre-training resumes from it. Null keeps checkpoints in OutputDirectory/checkpoints,
 /// deleted once the model is written; an explicit directory is left to its owner.
 /// </param>
+/// <param name="Split">
+/// A fixed split into training and held-out documents (a corpus dataset's stored one), as indices
+/// into the documents in the order <see cref="TextCorpus.Load"/> returns them (blank lines skipped);
+/// it must cover every document once. Null holds out <see cref="PretrainingOptions.ValidationFraction"/>
+/// of the documents, chosen by the seed.
+/// </param>
 public sealed record PretrainingRequest(
     string CorpusPath,
     string OutputDirectory,
@@ -24,7 +31,8 @@ public sealed record PretrainingRequest(
     BertConfig? Config = null,
     string? VocabularyPath = null,
     string? CheckpointDirectory = null,
-    string TextColumn = "text")
+    string TextColumn = "text",
+    DataSplit? Split = null)
 {
     internal string Checkpoints => CheckpointDirectory ?? Path.Combine(OutputDirectory, "checkpoints");
 

@@ -82,7 +82,7 @@ internal sealed class PretrainingRun : IDisposable
     {
         var options = request.Options;
         var documents = TextCorpus.Load(request.CorpusPath, request.TextColumn);
-        var (train, validation) = SplitDocuments(documents, options);
+        var (train, validation) = SplitDocuments(documents, request.Split, options);
         var start = request.BaseModel is { } folder ? FromBase(folder, options, device, log) : FromScratch(request, train, device, log);
         try
         {
@@ -170,6 +170,12 @@ internal sealed class PretrainingRun : IDisposable
         using var scope = Torch.Torch.NewDisposeScope();
         var epochStream = SeededRandom.Derive(_options.Seed ^ MaskStream, (ulong)epoch);
         var tensors = Batch(_train, batch, epochStream);
+        if (tensors.Selected == 0)
+        {
+            // Nothing to predict (sequences of [UNK] only): a mean over no tokens is NaN and would poison the weights.
+            return (0, 0);
+        }
+
         var logits = _model.MaskedLogits(tensors.Ids, tensors.Mask, tensors.Types, tensors.Positions);
         var loss = Functional.CrossEntropy(logits, tensors.Targets);
         loss.Backward();
@@ -204,6 +210,11 @@ internal sealed class PretrainingRun : IDisposable
                 using var scope = Torch.Torch.NewDisposeScope();
                 var indices = Enumerable.Range(start, Math.Min(_options.BatchSize, _validation.Count - start)).ToArray();
                 var tensors = Batch(_validation, indices, stream);
+                if (tensors.Selected == 0)
+                {
+                    continue;
+                }
+
                 var logits = _model.MaskedLogits(tensors.Ids, tensors.Mask, tensors.Types, tensors.Positions);
                 lossSum += Functional.CrossEntropy(logits, tensors.Targets).Item() * tensors.Selected;
                 correct += logits.ArgMax(1).Eq(tensors.Targets).Sum().ItemInt64();
@@ -212,6 +223,12 @@ internal sealed class PretrainingRun : IDisposable
         }
 
         _model.Train();
+        if (selected == 0)
+        {
+            // The held-out documents have nothing to predict (only [UNK]): there is no perplexity to report.
+            return null;
+        }
+
         _latest = new PretrainingEvaluation(step, lossSum / selected, (double)correct / selected, selected);
         callbacks.Evaluated?.Invoke(_latest);
         return _latest;
@@ -338,15 +355,27 @@ internal sealed class PretrainingRun : IDisposable
         return new Sequences(ids, ids.Select(s => _masker.Kinds(s)).ToList());
     }
 
-    private static (IReadOnlyList<string> Train, IReadOnlyList<string> Validation) SplitDocuments(IReadOnlyList<string> documents, PretrainingOptions options)
+    private static (IReadOnlyList<string> Train, IReadOnlyList<string> Validation) SplitDocuments(IReadOnlyList<string> documents, DataSplit? split, PretrainingOptions options)
     {
-        var order = Enumerable.Range(0, documents.Count).ToArray();
-        new SeededRandom(SeededRandom.Derive(options.Seed, SplitStream)).Shuffle(order.AsSpan());
-        var held = options.ValidationFraction > 0 && documents.Count > 1
-            ? Math.Clamp((int)Math.Round(documents.Count * options.ValidationFraction), 1, documents.Count - 1)
-            : 0;
-        // Training documents keep the shuffled order: packed neighbours are unrelated texts, not a run of one source's.
-        return (order[held..].Select(i => documents[i]).ToList(), order[..held].Select(i => documents[i]).ToList());
+        // Training documents go in a shuffled order: packed neighbours are unrelated texts, not a run of one source's.
+        var random = new SeededRandom(SeededRandom.Derive(options.Seed, SplitStream));
+        int[] train, validation;
+        if (split is not null)
+        {
+            (train, validation) = split.CheckedAgainst(documents.Count);
+            random.Shuffle(train.AsSpan());
+        }
+        else
+        {
+            var order = Enumerable.Range(0, documents.Count).ToArray();
+            random.Shuffle(order.AsSpan());
+            var held = options.ValidationFraction > 0 && documents.Count > 1
+                ? Math.Clamp((int)Math.Round(documents.Count * options.ValidationFraction), 1, documents.Count - 1)
+                : 0;
+            (train, validation) = (order[held..], order[..held]);
+        }
+
+        return (train.Select(i => documents[i]).ToList(), validation.Select(i => documents[i]).ToList());
     }
 
     private static Start FromBase(string folder, PretrainingOptions options, Device device, Action<string>? log)

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Platform.Training.Data;
 using Platform.Training.Pretraining;
 using Platform.Training.SafeTensors;
 using Platform.Training.Models.Bert;
@@ -235,6 +236,51 @@ public sealed class PretrainerTests
         }
 
         Assert.DoesNotContain(log, l => l.Contains("initialisation", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Train_StoredSplit_HoldsOutExactlyThoseDocuments()
+    {
+        using var dir = new TestDirectory();
+        WriteCorpus(dir.File("corpus.txt"), 40);
+        // Documents 40-49 hold a word (of letters the others use) nowhere else: held out, it cannot enter the vocabulary trained on the rest.
+        File.AppendAllLines(dir.File("corpus.txt"), Enumerable.Repeat("bumblebee bumblebee bumblebee", 10));
+        var split = new DataSplit([.. Enumerable.Range(0, 40)], [.. Enumerable.Range(40, 10)]);
+        var options = new PretrainingOptions { Epochs = 1, BatchSize = 8, MaxSequenceLength = 24, Threads = 1, VocabularySize = 200 };
+
+        var held = Pretrainer.Train(new PretrainingRequest(dir.File("corpus.txt"), dir.File("held"), options, Config: TinyConfig(), Split: split));
+        var seen = Pretrainer.Train(new PretrainingRequest(dir.File("corpus.txt"), dir.File("seen"), options with { ValidationFraction = 0 }, Config: TinyConfig()));
+
+        Assert.Equal(10, held.Corpus.ValidationDocuments);
+        Assert.Equal(40, held.Corpus.TrainDocuments);
+        Assert.DoesNotContain("bumblebee", File.ReadAllLines(dir.File("held/vocab.txt")));
+        Assert.Contains("bumblebee", File.ReadAllLines(dir.File("seen/vocab.txt")));
+        Assert.NotNull(held.FinalEvaluation);
+        var error = Assert.Throws<InvalidDataException>(() => Pretrainer.Train(new PretrainingRequest(dir.File("corpus.txt"), dir.File("bad"), options,
+            Config: TinyConfig(), Split: new DataSplit([.. Enumerable.Range(0, 40)], [40]))));
+        Assert.Contains("the split covers 41 examples, but the data has 50", error.Message);
+    }
+
+    [Fact]
+    public void Train_DocumentsOfUnknownTokensOnly_AreNeitherTrainedOnNorMeasured()
+    {
+        using var dir = new TestDirectory();
+        // Vocabulary without 'x' or 'z': "zzz xxx" is [UNK] [UNK], and [UNK] is never selected for prediction.
+        File.WriteAllLines(dir.File("vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "##a", "##b", "ab"]);
+        File.WriteAllLines(dir.File("corpus.txt"), ["zzz xxx", "ab ab ba", "zzz", "xxx zzz"]);
+        var evaluations = new List<PretrainingEvaluation>();
+        var split = new DataSplit([0, 1], [2, 3]);
+
+        var result = Pretrainer.Train(
+            new PretrainingRequest(dir.File("corpus.txt"), dir.File("out"),
+                new PretrainingOptions { Epochs = 2, BatchSize = 1, MaxSequenceLength = 8, Threads = 1, PackDocuments = false },
+                Config: TinyConfig(), VocabularyPath: dir.File("vocab.txt"), Split: split),
+            new PretrainingCallbacks { Evaluated = evaluations.Add });
+
+        Assert.Empty(evaluations);
+        Assert.Null(result.FinalEvaluation);
+        Assert.All(result.History, e => Assert.True(double.IsFinite(e.TrainLoss) && e.ValidationLoss is null));
+        Assert.All(SafeTensorsFile.Read(dir.File("out/model.safetensors")).Tensors, t => Assert.All(t.ToFloat32(), v => Assert.True(float.IsFinite(v))));
     }
 
     [Fact]

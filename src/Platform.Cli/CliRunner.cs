@@ -30,7 +30,7 @@ internal static class CliRunner
     /// <summary>Applies --device and --threads; libtorch defaults to one thread on some builds.</summary>
     public static Device Setup(string device, int? threads)
     {
-        Platform.Training.Torch.Torch.NumThreads = threads ?? Environment.ProcessorCount;
+        Platform.Training.Torch.Torch.NumThreads = threads ?? Platform.Training.Training.TrainingOptions.ThreadsFor(1);
         return Device.Parse(device);
     }
 

@@ -13,29 +13,32 @@ internal static class TrainCommand
         var data = new Option<string>("--data") { Description = "CSV (text,label) for BERT; ZIP or folder of label folders for a CNN", Required = true };
         var baseModel = new Option<string>("--base") { Description = "BERT model folder, CNN model folder, or CNN preset (cnn-28-grey, cnn-32-rgb, resnet-small)", Required = true };
         var output = new Option<string>("--out") { Description = "folder for the trained model and metrics.json", Required = true };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
-        var learningRate = new Option<double?>("--lr") { Description = "default 5e-5 (BERT) or 1e-3 (CNN)" };
+        var preset = new Option<string>("--preset") { Description = "training budget: fast, balanced or best (the settings below override it)", DefaultValueFactory = _ => TrainingPreset.Default };
+        var epochs = new Option<int?>("--epochs") { Description = "default: the preset's, raised until the run takes its minimum number of steps" };
+        var batchSize = new Option<int?>("--batch-size") { Description = "default: 32 texts or 64 images, at most a sixteenth of the data" };
+        var learningRate = new Option<double?>("--lr") { Description = "default by starting point: pre-trained text 5e-5 (higher for narrow encoders), text from scratch 5e-4, CNN 1e-3" };
         var maxLength = new Option<int>("--max-len") { Description = "max tokens per text (BERT)", DefaultValueFactory = _ => 128 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42 };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores; give fewer when the machine is shared)" };
         var validation = new Option<double>("--validation-split") { DefaultValueFactory = _ => 0.1 };
-        var patience = new Option<int>("--patience") { Description = "early stopping patience in epochs (0: off)" };
+        var patience = new Option<int?>("--patience") { Description = "epochs without a better validation macro-F1 before stopping (0: off; default: the preset's)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "steps between checkpoints (0: none)" };
         var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "resume from / write checkpoints here (default <out>/checkpoints)" };
         var flip = new Option<bool>("--flip") { Description = "random horizontal flips of training images" };
+        var background = new Option<string?>("--background") { Description = "what transparent image pixels become for a CNN preset: white (default), black or #rrggbb" };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text" };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
         var command = new Command("train", "Fine-tune a BERT or train a CNN classifier.")
         {
-            data, baseModel, output, epochs, batchSize, learningRate, maxLength, seed, device, threads,
-            validation, patience, checkpointEvery, checkpointDir, flip, textColumn, labelColumn,
+            data, baseModel, output, preset, epochs, batchSize, learningRate, maxLength, seed, device, threads,
+            validation, patience, checkpointEvery, checkpointDir, flip, background, textColumn, labelColumn,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliRunner.Run(() =>
         {
             var options = new TrainingOptions
             {
+                Preset = parse.GetValue(preset),
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batchSize),
                 LearningRate = parse.GetValue(learningRate),
@@ -47,6 +50,7 @@ internal static class TrainCommand
                 EarlyStoppingPatience = parse.GetValue(patience),
                 CheckpointEverySteps = parse.GetValue(checkpointEvery),
                 HorizontalFlip = parse.GetValue(flip),
+                ImageBackground = parse.GetValue(background),
                 TextColumns = new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!),
             };
             var dataPath = parse.GetValue(data)!;
@@ -64,7 +68,8 @@ internal static class TrainCommand
                 Log = ProgressBar.Log,
             }, cancellationToken);
             var metrics = result.Metrics.Evaluation;
-            Console.WriteLine($"trained {result.Steps} steps, {result.EpochsCompleted} epochs{(result.StoppedEarly ? " (stopped early)" : "")}");
+            Console.WriteLine($"trained {result.Steps} steps, {result.EpochsCompleted} epochs{(result.StoppedEarly ? " (stopped early)" : "")}" +
+                (result.Metrics.SelectedEpoch is { } selected ? $"; the model is epoch {selected}'s (best validation macro-F1)" : ""));
             Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count} examples");
             Console.WriteLine($"model written to {result.ModelDirectory}");
             BaselineResult? baseline = null;

@@ -42,7 +42,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
 
             await page.GotoAsync("/jobs/new");
             await Assertions.Expect(page.Locator("#base-model")).ToHaveValueAsync("bert-mini-random");
-            await Assertions.Expect(page.Locator("#preset-fast")).ToBeCheckedAsync();
+            await Assertions.Expect(page.Locator("#preset-balanced")).ToBeCheckedAsync();
             await page.ClickAsync("#advanced summary");
             // Each change re-renders the form from the server (htmx); the estimate follows the fields.
             await page.FillAsync("#epochs", "2");

@@ -167,7 +167,10 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Assert.Equal("Image", payload.Dataset.Kind);
         Assert.Equal("cnn-28-grey", payload.BaseModel);
         Assert.Equal(2, payload.Options.Epochs);
-        Assert.Equal(3, payload.Options.EarlyStoppingPatience);
+        Assert.Equal(Platform.Training.Training.TrainingPreset.Find("best")!.Patience, payload.Options.EarlyStoppingPatience);
+        // The plan is stored resolved: a worker (and a resumed attempt) trains exactly what the form showed.
+        Assert.NotNull(payload.Options.BatchSize);
+        Assert.NotNull(payload.Options.LearningRate);
     }
 
     [Fact]

@@ -60,9 +60,12 @@ public sealed class CreateDatasetCommand(
         {
             var contentHash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(spool.File, cancellationToken));
             spool.File.Position = 0;
-            var draft = request.Kind == DatasetKind.Text
-                ? await IngestTextAsync(request, spool, contentHash, batch, cancellationToken)
-                : await IngestImagesAsync(request, spool, contentHash, batch, cancellationToken);
+            var draft = request.Kind switch
+            {
+                DatasetKind.Text => await IngestTextAsync(request, spool, contentHash, batch, cancellationToken),
+                DatasetKind.Corpus => await IngestCorpusAsync(request, spool, contentHash, batch, cancellationToken),
+                _ => await IngestImagesAsync(request, spool, contentHash, batch, cancellationToken),
+            };
             if (!draft.IsSuccess)
             {
                 await DiscardAsync(batch);
@@ -113,6 +116,29 @@ public sealed class CreateDatasetCommand(
         // Nothing is stored until the upload has proved usable.
         var dataHash = await batch.PutAsync(normalized, cancellationToken);
         return await DraftAsync(request, contentHash, spool.File.Length, dataHash, text.TextColumn, text.LabelColumn, text.Labels, profile.Value, text.Samples, batch, cancellationToken);
+    }
+
+    private async Task<Result<DatasetDraft>> IngestCorpusAsync(
+        CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(ScratchDirectory);
+        await using var normalized = new FileStream(Path.Combine(ScratchDirectory, Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        var ingester = new CorpusIngester(Options);
+        var corpus = request.Lines
+            ? ingester.IngestLines(spool.File, normalized)
+            : ingester.IngestCsv(spool.File, request.TextColumn, normalized);
+        var profile = DatasetProfile.BuildCorpus(corpus.Documents, corpus.Stats, corpus.Warnings, Options.Rules);
+        if (!profile.IsSuccess)
+        {
+            return Result<DatasetDraft>.From(profile);
+        }
+        normalized.Position = 0;
+        var dataHash = await batch.PutAsync(normalized, cancellationToken);
+        // Every document has the same (empty) label, so the split is a plain random held-out slice.
+        var documents = Enumerable.Repeat("", corpus.Documents).ToList();
+        return await DraftAsync(request, contentHash, spool.File.Length, dataHash, request.Lines ? null : (request.TextColumn ?? TextIngester.DefaultTextColumn),
+            null, documents, profile.Value, corpus.Samples, batch, cancellationToken);
     }
 
     private async Task<Result<DatasetDraft>> IngestImagesAsync(

@@ -2,6 +2,12 @@ namespace Platform.Domain.Datasets;
 
 public enum DatasetKind
 {
+    /// <summary>Labelled texts (CSV text,label): trains a text classifier.</summary>
     Text,
+
+    /// <summary>Labelled images (ZIP, a folder per label): trains a CNN.</summary>
     Image,
+
+    /// <summary>Unlabelled documents (.txt a line each, or a CSV text column): pre-trains a text encoder.</summary>
+    Corpus,
 }

@@ -47,4 +47,15 @@ public sealed record DatasetProfile(
         }
         return Result<DatasetProfile>.Success(new DatasetProfile(labels.Count, new Dictionary<string, int>(counts), stats, warnings));
     }
+
+    /// <summary>Profiles an unlabelled corpus: documents and their lengths, no labels.</summary>
+    public static Result<DatasetProfile> BuildCorpus(int documents, DatasetStats stats, IEnumerable<string> ingestWarnings, DatasetRules rules)
+    {
+        if (documents < rules.MinCorpusDocuments)
+        {
+            return Result<DatasetProfile>.BadRequest(
+                $"Pre-training needs at least {rules.MinCorpusDocuments} documents; this upload has {documents}. A .txt file holds one document per line.");
+        }
+        return Result<DatasetProfile>.Success(new DatasetProfile(documents, new Dictionary<string, int>(), stats, ingestWarnings.ToList()));
+    }
 }

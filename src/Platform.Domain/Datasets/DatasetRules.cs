@@ -18,5 +18,8 @@ public sealed record DatasetRules
 
     public int SplitSeed { get; init; } = 42;
 
+    /// <summary>A corpus for pre-training needs at least this many documents (a held-out slice measures perplexity).</summary>
+    public int MinCorpusDocuments { get; init; } = 20;
+
     public static readonly DatasetRules Default = new();
 }

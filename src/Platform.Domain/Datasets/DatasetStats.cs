@@ -2,7 +2,8 @@ namespace Platform.Domain.Datasets;
 
 /// <summary>
 /// Size statistics of the accepted rows: characters of text for a text dataset, pixel width and
-/// height for an image dataset (Min/Max/Mean over width, MinHeight/MaxHeight over height).
+/// height for an image dataset (Min/Max/Mean over width, MinHeight/MaxHeight over height), and for
+/// images how many are in colour and how many can be see-through (null for datasets profiled before these were counted).
 /// </summary>
 public sealed record DatasetStats(
     int Min,
@@ -10,7 +11,9 @@ public sealed record DatasetStats(
     double Mean,
     int Median,
     int MinHeight = 0,
-    int MaxHeight = 0)
+    int MaxHeight = 0,
+    int? ColourCount = null,
+    int? TransparentCount = null)
 {
     public static readonly DatasetStats Empty = new(0, 0, 0, 0);
 

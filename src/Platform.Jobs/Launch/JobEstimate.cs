@@ -6,16 +6,11 @@ namespace Platform.Jobs.Launch;
 /// throughput. The throughputs are deliberately conservative (a mid-range GPU at 30% utilisation,
 /// two CPU cores), so the estimate errs high: a quota check should not be surprised.
 /// </summary>
+/// <remarks>Build it through <see cref="LaunchPlan.Estimate"/>, which knows the plan's epochs and a model's tokens per sample.</remarks>
 public sealed record JobEstimate(long Steps, double Hours, string DeviceKind)
 {
     public const double GpuFlopsPerSecond = 15e12;
     public const double CpuFlopsPerSecond = 40e9;
-
-    /// <summary>
-    /// A CNN's cost per sample expressed in "parameter-tokens": convolution weights are reused at every
-    /// output position, about a sixteenth of the pixels for the presets' pooled feature maps.
-    /// </summary>
-    public const int CnnTokensPerSample = 64;
 
     public static JobEstimate For(long parameters, long trainingSamples, int epochs, int batchSize, int tokensPerSample,
         string deviceKind)

@@ -29,7 +29,7 @@ public sealed class LaunchJobCommand(
     {
         if (current.TenantId is not { } tenantId)
             return Result<Guid>.Forbidden("Choose an organisation first.");
-        if (TrainingPreset.Find(request.Preset) is not { } preset)
+        if (TrainingPreset.Find(request.Preset) is null)
             return Result<Guid>.BadRequest($"Unknown preset '{request.Preset}' (fast, balanced or best).");
         if (request is { Epochs: < 1 or > 100 } or { BatchSize: < 1 or > 1024 } or { LearningRate: <= 0 or > 1 } or { MaxSequenceLength: < 8 or > 512 })
             return Result<Guid>.BadRequest("Epochs must be 1-100, batch size 1-1024, learning rate in (0, 1], max length 8-512.");
@@ -53,6 +53,8 @@ public sealed class LaunchJobCommand(
         var dataset = await ReadDatasetAsync(connection, transaction, tenantId, request.DatasetId, cancellationToken);
         if (dataset is null)
             return Result<Guid>.NotFound("Dataset not found.");
+        if (dataset.Kind == "Corpus")
+            return Result<Guid>.BadRequest("This dataset is unlabelled text: it can pre-train a text model, not train a classifier.");
         if ((dataset.Kind == "Text") != baseModel.IsBert)
         {
             return Result<Guid>.BadRequest(dataset.Kind == "Text"
@@ -60,19 +62,10 @@ public sealed class LaunchJobCommand(
                 : "An image dataset trains a CNN: choose a CNN preset.");
         }
 
-        var options = new TrainingOptions
-        {
-            Epochs = request.Epochs ?? (baseModel.IsBert ? preset.BertEpochs : preset.CnnEpochs),
-            BatchSize = request.BatchSize ?? preset.BatchSize,
-            LearningRate = request.LearningRate,
-            MaxSequenceLength = request.MaxSequenceLength ?? 128,
-            EarlyStoppingPatience = preset.EarlyStoppingPatience,
-            Seed = request.Seed,
-            Device = "auto",
-        };
+        var plan = LaunchPlan.For(baseModel, request, dataset.TrainCount);
+        var options = plan.Options;
         var deviceKind = await LikelyDeviceAsync(connection, transaction, cancellationToken);
-        var estimate = JobEstimate.For(baseModel.Parameters, dataset.TrainCount, options.Epochs, options.BatchSize,
-            baseModel.IsBert ? options.MaxSequenceLength : JobEstimate.CnnTokensPerSample, deviceKind);
+        var estimate = plan.Estimate(baseModel.Parameters, deviceKind);
         string? warning = null;
         if (quota is not null)
         {

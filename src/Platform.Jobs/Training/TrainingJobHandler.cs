@@ -16,6 +16,7 @@ namespace Platform.Jobs.Training;
 /// </summary>
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
+    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     LossCurveRecorder lossCurve,
     ILogger<TrainingJobHandler> logger) : IJobHandler
@@ -31,9 +32,12 @@ internal sealed class TrainingJobHandler(
             ?? throw new InvalidOperationException("The job has no training settings.");
         var settings = options.Value;
         var folder = TrainingJobOptions.JobDirectory(settings.WorkDirectory, context.Job.TenantId, context.Job.JobId);
-        var trainingOptions = payload.Options.CheckpointEverySteps > 0
-            ? payload.Options
-            : payload.Options with { CheckpointEverySteps = settings.CheckpointEverySteps };
+        var trainingOptions = payload.Options with
+        {
+            CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
+            // Each slot gets its share of the cores: every slot training with all of them oversubscribes the machine.
+            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+        };
         var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
@@ -44,33 +48,45 @@ internal sealed class TrainingJobHandler(
         var pump = PumpAsync(context, reports.Reader);
         var lastProgress = DateTime.MinValue;
         var lossWindow = new LossWindow();
+        TrainingProgress? unreported = null;
+        void Post(TrainingProgress p)
+        {
+            unreported = null;
+            lastProgress = DateTime.UtcNow;
+            reports.Writer.TryWrite(new Report(JsonSerializer.Serialize(new
+            {
+                step = p.Step,
+                totalSteps = p.TotalSteps,
+                epoch = p.Epoch,
+                epochs = p.Epochs,
+                loss = p.Loss,
+                learningRate = p.LearningRate,
+                samplesPerSecond = p.SamplesPerSecond,
+                etaSeconds = p.EstimatedRemaining.TotalSeconds,
+            }, Json), null, null, null, lossWindow.Take(p.Step, p.TotalSteps, p.LearningRate)));
+        }
+
         var callbacks = new TrainingCallbacks
         {
             Progress = p =>
             {
                 // Progress and one loss point per report, no event row: the log keeps epochs, checkpoints
-                // and messages. Every step would flood the database; the final step always goes through.
+                // and messages. Every step would flood the database; the step before an epoch's end and
+                // the run's last step always go through (a run that stops early never reaches TotalSteps).
                 lossWindow.Add(p.Loss);
-                var now = DateTime.UtcNow;
-                if (now - lastProgress < settings.ReportEvery && p.Step != p.TotalSteps)
-                    return;
-                lastProgress = now;
-                reports.Writer.TryWrite(new Report(JsonSerializer.Serialize(new
-                {
-                    step = p.Step,
-                    totalSteps = p.TotalSteps,
-                    epoch = p.Epoch,
-                    epochs = p.Epochs,
-                    loss = p.Loss,
-                    learningRate = p.LearningRate,
-                    samplesPerSecond = p.SamplesPerSecond,
-                    etaSeconds = p.EstimatedRemaining.TotalSeconds,
-                }, Json), null, null, null, lossWindow.Take(p.Step, p.TotalSteps, p.LearningRate)));
+                unreported = p;
+                if (DateTime.UtcNow - lastProgress >= settings.ReportEvery || p.Step == p.TotalSteps)
+                    Post(p);
             },
-            EpochCompleted = e => reports.Writer.TryWrite(new Report(null, "epoch",
+            EpochCompleted = e =>
+            {
+                if (unreported is { } pending)
+                    Post(pending);
+                reports.Writer.TryWrite(new Report(null, "epoch",
                 $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" +
-                (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
-                JsonSerializer.Serialize(e))),
+                    (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
+                    JsonSerializer.Serialize(e)));
+            },
             CheckpointSaved = path => reports.Writer.TryWrite(new Report(null, "checkpoint", "Checkpoint saved", null)),
             Log = message => reports.Writer.TryWrite(new Report(null, "log", message, null)),
         };
@@ -87,9 +103,12 @@ internal sealed class TrainingJobHandler(
                 var trained = Trainer.Train(request, callbacks, context.Cancellation);
                 return (trained, JobBaseline.EnsureSaved(request, line, context.Cancellation));
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            if (unreported is { } last)
+                Post(last);
             var evaluation = result.Metrics.Evaluation;
             var assessment = ResultAssessment.Assess(evaluation, baseline?.Metrics.Evaluation, ClassifierModel.DetectKind(result.ModelDirectory));
-            var finished = $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split";
+            var finished = $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
+                (result.Metrics.SelectedEpoch is { } selected ? $" (the weights of epoch {selected}, the best of {result.EpochsCompleted})" : "");
             // A result at chance or below its baseline is not reported as a plain success.
             reports.Writer.TryWrite(assessment.Warning
                 ? new Report(null, "warning", $"{finished}. {assessment.Summary} {string.Join(" ", assessment.Warnings.Select(w => w.Message))}",
@@ -103,6 +122,7 @@ internal sealed class TrainingJobHandler(
                 steps = result.Steps,
                 epochs = result.EpochsCompleted,
                 stoppedEarly = result.StoppedEarly,
+                selectedEpoch = result.Metrics.SelectedEpoch,
                 resumed = result.Resumed,
                 baseline = baseline is null ? null : BaselineSummary.From(baseline),
                 assessment,

@@ -16,7 +16,16 @@ public sealed record EpochRecord(
 public sealed record MetricsReport(
     [property: JsonPropertyName("evaluation")] ClassificationMetrics Evaluation,
     [property: JsonPropertyName("split")] string Split,
-    [property: JsonPropertyName("history")] IReadOnlyList<EpochRecord> History);
+    [property: JsonPropertyName("history")] IReadOnlyList<EpochRecord> History)
+{
+    /// <summary>The epoch whose weights the model folder holds (best validation macro-F1); null: the last.</summary>
+    [JsonPropertyName("selected_epoch")]
+    public int? SelectedEpoch { get; init; }
+
+    /// <summary>The settings the run trained with (older files lack them).</summary>
+    [JsonPropertyName("plan")]
+    public Training.TrainingPlan? Plan { get; init; }
+}
 
 public static class MetricsFile
 {

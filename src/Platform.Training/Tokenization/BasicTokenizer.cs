@@ -16,6 +16,11 @@ internal sealed class BasicTokenizer(BertTokenizerOptions options, HashSet<strin
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _neverSplit =
         neverSplit.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // Longest first, so that a token which is a prefix of another never wins over it.
+    private readonly string[] _specialTokens = [.. neverSplit.Where(t => t.Length > 0).OrderByDescending(t => t.Length).ThenBy(t => t, StringComparer.Ordinal)];
+    private readonly System.Buffers.SearchValues<char> _specialFirstChars =
+        System.Buffers.SearchValues.Create([.. neverSplit.Where(t => t.Length > 0).Select(t => t[0]).Distinct()]);
+
     private readonly bool _lowerCase = options.LowerCase;
     private readonly bool _stripAccents = options.ShouldStripAccents;
     private readonly bool _splitChinese = options.TokenizeChineseChars;
@@ -26,6 +31,17 @@ internal sealed class BasicTokenizer(BertTokenizerOptions options, HashSet<strin
         var position = 0;
         while (position < text.Length)
         {
+            if (SpecialTokenAt(text[position..]) is { } special)
+            {
+                // Hugging Face splits the text on special tokens before anything else, so
+                // "world[SEP]x" is "world", "[SEP]", "x", whatever surrounds the token.
+                EmitWord(work);
+                work.AppendRaw(special);
+                EmitWord(work);
+                position += special.Length;
+                continue;
+            }
+
             Rune.DecodeFromUtf16(text[position..], out var rune, out var consumed);
             var piece = text.Slice(position, consumed);
             position += consumed;
@@ -54,6 +70,24 @@ internal sealed class BasicTokenizer(BertTokenizerOptions options, HashSet<strin
         }
 
         EmitWord(work);
+    }
+
+    private string? SpecialTokenAt(ReadOnlySpan<char> text)
+    {
+        if (_specialTokens.Length == 0 || !_specialFirstChars.Contains(text[0]))
+        {
+            return null;
+        }
+
+        foreach (var token in _specialTokens)
+        {
+            if (text.StartsWith(token, StringComparison.Ordinal))
+            {
+                return token;
+            }
+        }
+
+        return null;
     }
 
     private void EmitWord(TokenizerWorkspace work)

@@ -12,6 +12,13 @@ internal static partial class NativeMethods
     // before the first P/Invoke of this class binds the library.
     static NativeMethods()
     {
+        // libtorch's and OpenBLAS's OpenMP threads spin between parallel regions by default (GNU
+        // OMP_WAIT_POLICY=active for a while); on a shared machine those spinning threads take the
+        // cores the other threads need, and an epoch becomes over ten times slower. libgomp reads
+        // the variable once, when it is loaded with the native library below, so it is set here
+        // first, in the C environment (Environment.SetEnvironmentVariable does not reach getenv).
+        // An operator's own setting wins (overwrite = 0).
+        _ = setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
         // Training re-allocates the same large buffers every step; keep them in the heap (see
         // pt_set_malloc_thresholds). PLATFORM_TORCH_MALLOC=default leaves glibc's settings alone.
@@ -20,6 +27,9 @@ internal static partial class NativeMethods
             pt_set_malloc_thresholds(64L << 20, 1L << 30);
         }
     }
+
+    [LibraryImport("libc.so.6", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
 
     [LibraryImport(Library)]
     private static partial int pt_set_malloc_thresholds(long mmapThreshold, long trimThreshold);

@@ -55,6 +55,9 @@ public sealed class BertClassifier : ClassifierModel
     public static void Initialise(string configPath, string vocabPath, IReadOnlyList<string> labels, string outputDirectory, ulong seed)
     {
         var config = BertConfig.Load(configPath).WithLabels(labels);
+        // Marks the weights as random, so training plans for learning from scratch (see BaseModelProfile).
+        config.Extra ??= [];
+        config.Extra[BaseModelProfile.UntrainedKey] = System.Text.Json.JsonSerializer.SerializeToElement(true);
         var vocabulary = WordPieceVocabulary.Load(vocabPath);
         CheckVocabulary(config, vocabulary, vocabPath);
         _ = new BertTokenizer(vocabulary);
@@ -70,6 +73,8 @@ public sealed class BertClassifier : ClassifierModel
     public override void Save(string directory)
     {
         Directory.CreateDirectory(directory);
+        // Whatever is saved from here has been trained (or is a copy of trained weights).
+        Model.Config.Extra?.Remove(BaseModelProfile.UntrainedKey);
         Model.Config.Save(Path.Combine(directory, ConfigFile));
         foreach (var file in TokenizerFiles)
         {

@@ -17,6 +17,10 @@ internal sealed class TrainerState
     [JsonPropertyName("epoch_samples")] public long EpochSamples { get; set; }
     [JsonPropertyName("epoch_seconds")] public double EpochSeconds { get; set; }
     [JsonPropertyName("best_validation_loss")] public double? BestValidationLoss { get; set; }
+    [JsonPropertyName("best_macro_f1")] public double? BestMacroF1 { get; set; }
+    [JsonPropertyName("best_epoch")] public int? BestEpoch { get; set; }
+    /// <summary>The file (in the checkpoint folder) with the weights of <see cref="BestEpoch"/>.</summary>
+    [JsonPropertyName("best_weights")] public string? BestWeightsFile { get; set; }
     [JsonPropertyName("epochs_without_improvement")] public int EpochsWithoutImprovement { get; set; }
     [JsonPropertyName("stopped_early")] public bool StoppedEarly { get; set; }
     [JsonPropertyName("history")] public List<EpochRecord> History { get; set; } = [];
@@ -26,6 +30,10 @@ internal sealed class TrainerState
     [JsonPropertyName("train_count")] public int TrainCount { get; set; }
     [JsonPropertyName("total_steps")] public long TotalSteps { get; set; }
     [JsonPropertyName("seed")] public ulong Seed { get; set; }
+    // Null in checkpoints written before these were recorded; such a checkpoint resumes unchecked on them.
+    [JsonPropertyName("learning_rate")] public double? LearningRate { get; set; }
+    [JsonPropertyName("max_sequence_length")] public int? MaxSequenceLength { get; set; }
+    [JsonPropertyName("batch_size")] public int? BatchSize { get; set; }
     [JsonPropertyName("torch_rng_state")] public string TorchRngState { get; set; } = "";
 }
 
@@ -147,5 +155,59 @@ internal static class Checkpoint
 
         Torch.Torch.SetRngState(Convert.FromBase64String(state.TorchRngState));
         return state;
+    }
+}
+
+/// <summary>
+/// The weights of the best epoch so far, "best-epoch-{N}.safetensors" beside the checkpoints. A new
+/// best never deletes the file the newest checkpoint names, so a resume always finds its best.
+/// </summary>
+internal static class BestWeights
+{
+    private const string Prefix = "best-epoch-";
+
+    public static string Save(string root, Module model, int epoch)
+    {
+        Directory.CreateDirectory(root);
+        var name = $"{Prefix}{epoch:D4}.safetensors";
+        var temporary = Path.Combine(root, "." + name + ".partial");
+        TensorFiles.Save(temporary, model.StateDict());
+        File.Move(temporary, Path.Combine(root, name), overwrite: true);
+        return name;
+    }
+
+    public static void Load(string root, string name, Module model, Device device)
+    {
+        var path = Path.Combine(root, name);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"the best epoch's weights {path} are missing");
+        }
+
+        var tensors = TensorFiles.Load(path, device);
+        try
+        {
+            model.LoadStateDict(tensors);
+        }
+        finally
+        {
+            ClassifierModel.DisposeAll(tensors);
+        }
+    }
+
+    public static void DeleteOthers(string root, params string?[] keep)
+    {
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(root, Prefix + "*.safetensors"))
+        {
+            if (!keep.Contains(Path.GetFileName(file)))
+            {
+                File.Delete(file);
+            }
+        }
     }
 }

@@ -17,6 +17,12 @@ public sealed class CnnImageClassifier : ClassifierModel
     public CnnConfig Config => Model.Config;
     internal override Module Module => Model;
 
+    private byte[] Background => [.. Config.Background.Select(b => (byte)b)];
+
+    /// <summary>The image as this model sees it before normalisation: height x width x channels bytes.</summary>
+    public byte[] PreviewPixels(ReadOnlySpan<byte> imageBytes) =>
+        ImageDecoder.Preview(imageBytes, Config.InChannels, Config.ImageHeight, Config.ImageWidth, Background);
+
     /// <summary>Floats per image after preprocessing.</summary>
     public int ImageSize => Config.InChannels * Config.ImageHeight * Config.ImageWidth;
 
@@ -30,11 +36,20 @@ public sealed class CnnImageClassifier : ClassifierModel
     /// A preset name builds a fresh network; a model folder continues from its weights, with a new
     /// classifier layer when the labels differ.
     /// </summary>
-    public static CnnImageClassifier ForTraining(string baseModel, IReadOnlyList<string> labels, Device device, Action<string>? log = null)
+    /// <param name="background">For a preset: the RGB transparent pixels become (null: white). A model folder keeps its own.</param>
+    public static CnnImageClassifier ForTraining(string baseModel, IReadOnlyList<string> labels, Device device, Action<string>? log = null,
+        IReadOnlyList<int>? background = null)
     {
         if (CnnConfig.PresetNames.Contains(baseModel))
         {
-            var model = new CnnClassifier(CnnConfig.FromPreset(baseModel, labels));
+            var presetConfig = CnnConfig.FromPreset(baseModel, labels);
+            if (background is not null)
+            {
+                presetConfig.Background = [.. background];
+                presetConfig.Validate();
+            }
+
+            var model = new CnnClassifier(presetConfig);
             model.To(device);
             return new CnnImageClassifier(model, device);
         }
@@ -63,7 +78,7 @@ public sealed class CnnImageClassifier : ClassifierModel
         try
         {
             using var image = ImageDecoder.Decode(imageBytes, Config.InChannels, Config.ImageHeight, Config.ImageWidth,
-                Config.Mean.ToArray(), Config.Std.ToArray());
+                Config.Mean.ToArray(), Config.Std.ToArray(), Background);
             image.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination), ScalarType.Float32);
         }
         catch (TorchException e)

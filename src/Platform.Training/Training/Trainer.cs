@@ -17,7 +17,7 @@ public static class Trainer
         callbacks ??= new TrainingCallbacks();
         var options = request.Options;
         options.Validate();
-        Torch.Torch.NumThreads = options.Threads ?? Environment.ProcessorCount;
+        Torch.Torch.NumThreads = options.Threads ?? TrainingOptions.ThreadsFor(1);
         var device = Device.Parse(options.Device);
 
         using var run = TrainingRun.Prepare(request, device, callbacks.Log);

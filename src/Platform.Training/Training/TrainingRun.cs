@@ -11,6 +11,7 @@ internal sealed class TrainingRun : IDisposable
 {
     private readonly TrainingRequest _request;
     private readonly TrainingOptions _options;
+    private readonly TrainingPlan _plan;
     private readonly ClassifierModel _model;
     private readonly TrainingData _data;
     private readonly DataSplit _split;
@@ -19,7 +20,9 @@ internal sealed class TrainingRun : IDisposable
     private readonly LinearWarmupSchedule _schedule;
     private readonly long _totalSteps;
 
-    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, double learningRate, double weightDecay, double warmupFraction)
+    private string? _checkpointedBest;
+
+    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile)
     {
         _request = request;
         _options = request.Options;
@@ -32,11 +35,14 @@ internal sealed class TrainingRun : IDisposable
             throw new InvalidDataException("no training examples are left after the validation split");
         }
 
-        _batches = new ShuffledBatches(_split.Train.Length, _options.BatchSize, _options.Seed);
-        _totalSteps = (long)_options.Epochs * _batches.BatchesPerEpoch;
-        _optimizer = AdamW.ForModel(model.Module, learningRate, weightDecay);
-        _schedule = new LinearWarmupSchedule(learningRate, (long)Math.Round(_totalSteps * warmupFraction), _totalSteps);
+        _plan = TrainingPlan.Resolve(_options, profile, _split.Train.Length);
+        _batches = new ShuffledBatches(_split.Train.Length, _plan.BatchSize, _options.Seed);
+        _totalSteps = _plan.TotalSteps;
+        _optimizer = AdamW.ForModel(model.Module, _plan.LearningRate, _plan.WeightDecay);
+        _schedule = new LinearWarmupSchedule(_plan.LearningRate, (long)Math.Round(_totalSteps * _plan.WarmupFraction), _totalSteps);
     }
+
+    public TrainingPlan Plan => _plan;
 
     public static TrainingRun Prepare(TrainingRequest request, Device device, Action<string>? log)
     {
@@ -55,8 +61,9 @@ internal sealed class TrainingRun : IDisposable
             var model = BertClassifier.ForFineTuning(request.BaseModel, labels.Labels, device, log);
             try
             {
+                var profile = BaseModelProfile.Of(request.BaseModel);
                 var data = TextTrainingData.Create(model, examples, labels, options.MaxSequenceLength);
-                return new TrainingRun(request, model, data, options.LearningRate ?? 5e-5, options.WeightDecay ?? 0.01, options.WarmupFraction ?? 0.1);
+                return new TrainingRun(request, model, data, profile);
             }
             catch
             {
@@ -73,11 +80,13 @@ internal sealed class TrainingRun : IDisposable
         }
 
         Torch.Torch.ManualSeed(options.Seed);
-        var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log);
+        var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log,
+            options.ImageBackground is null ? null : Models.Cnn.CnnConfig.ParseBackground(options.ImageBackground));
         try
         {
+            var imageProfile = BaseModelProfile.Of(request.BaseModel);
             var imageData = ImageTrainingData.Create(cnn, images, imageLabels, options.HorizontalFlip);
-            return new TrainingRun(request, cnn, imageData, options.LearningRate ?? 1e-3, options.WeightDecay ?? 1e-4, options.WarmupFraction ?? 0);
+            return new TrainingRun(request, cnn, imageData, imageProfile);
         }
         catch
         {
@@ -95,14 +104,20 @@ internal sealed class TrainingRun : IDisposable
         {
             state = Checkpoint.Load(latest, _model.Module, _optimizer, _model.Device);
             CheckResumable(state, latest);
+            _checkpointedBest = state.BestWeightsFile;
             resumed = true;
             callbacks.Log?.Invoke($"resumed from {latest} at step {state.Step}");
         }
 
+        callbacks.Log?.Invoke($"plan ({_plan.Preset}): {_plan.Epochs} epochs of {_plan.StepsPerEpoch} steps (batch {_plan.BatchSize}), " +
+            $"learning rate {_plan.LearningRate:0.##e+0}, " + (_plan.Patience > 0
+                ? $"early stop after {_plan.Patience} epochs without a better validation macro-F1 once {_plan.MinStepsBeforeStopping} steps are done"
+                : "no early stop"));
+
         _model.Module.Train();
         var speed = new ThroughputMeter();
         var epochClock = Stopwatch.StartNew();
-        while (state.Epoch < _options.Epochs && !state.StoppedEarly)
+        while (state.Epoch < _plan.Epochs && !state.StoppedEarly)
         {
             foreach (var batch in _batches.Batches(state.Epoch, state.Batch))
             {
@@ -120,8 +135,8 @@ internal sealed class TrainingRun : IDisposable
                 state.EpochSamples += batch.Length;
                 speed.Add(batch.Length);
                 callbacks.Progress?.Invoke(new TrainingProgress(
-                    state.Step, _totalSteps, state.Epoch + 1, _options.Epochs, loss, _optimizer.LearningRate,
-                    speed.SamplesPerSecond, speed.Remaining(_totalSteps - state.Step, _options.BatchSize)));
+                    state.Step, _totalSteps, state.Epoch + 1, _plan.Epochs, loss, _optimizer.LearningRate,
+                    speed.SamplesPerSecond, speed.Remaining(_totalSteps - state.Step, _plan.BatchSize)));
 
                 if (state.Batch == _batches.BatchesPerEpoch)
                 {
@@ -134,8 +149,7 @@ internal sealed class TrainingRun : IDisposable
                 {
                     state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
                     epochClock.Restart();
-                    var folder = Checkpoint.Save(_request.Checkpoints, _model.Module, _optimizer, state);
-                    callbacks.CheckpointSaved?.Invoke(folder);
+                    SaveCheckpoint(state, callbacks);
                 }
 
                 if (state.Batch == 0)
@@ -145,7 +159,7 @@ internal sealed class TrainingRun : IDisposable
             }
         }
 
-        return Finish(state, resumed);
+        return Finish(state, resumed, callbacks.Log);
     }
 
     private void SaveOnStop(TrainerState state, TrainingCallbacks callbacks, Stopwatch epochClock)
@@ -158,7 +172,14 @@ internal sealed class TrainingRun : IDisposable
 
         state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
         epochClock.Restart();
+        SaveCheckpoint(state, callbacks);
+    }
+
+    private void SaveCheckpoint(TrainerState state, TrainingCallbacks callbacks)
+    {
         var folder = Checkpoint.Save(_request.Checkpoints, _model.Module, _optimizer, state);
+        _checkpointedBest = state.BestWeightsFile;
+        BestWeights.DeleteOthers(_request.Checkpoints, state.BestWeightsFile);
         callbacks.CheckpointSaved?.Invoke(folder);
     }
 
@@ -187,7 +208,7 @@ internal sealed class TrainingRun : IDisposable
         ClassificationMetrics? metrics = null;
         if (_split.Validation.Length > 0)
         {
-            (metrics, var loss) = Evaluation.Run(_model, _data, _split.Validation, _options.BatchSize);
+            (metrics, var loss) = Evaluation.Run(_model, _data, _split.Validation, _plan.BatchSize);
             validationLoss = loss;
         }
 
@@ -196,17 +217,24 @@ internal sealed class TrainingRun : IDisposable
         state.History.Add(record);
         callbacks.EpochCompleted?.Invoke(record);
 
-        if (validationLoss is { } current && _options.EarlyStoppingPatience > 0)
+        if (metrics is not null && validationLoss is { } currentLoss)
         {
-            if (state.BestValidationLoss is null || current < state.BestValidationLoss)
+            if (IsBetter(metrics.MacroF1, currentLoss, state))
             {
-                state.BestValidationLoss = current;
+                // The model that ships is the best one seen, not the last: small data often peaks
+                // early and then over-fits. Its weights go to disk so a resumed run still has them.
+                state.BestMacroF1 = metrics.MacroF1;
+                state.BestValidationLoss = currentLoss;
+                state.BestEpoch = state.Epoch + 1;
+                state.BestWeightsFile = BestWeights.Save(_request.Checkpoints, _model.Module, state.Epoch + 1);
                 state.EpochsWithoutImprovement = 0;
+                BestWeights.DeleteOthers(_request.Checkpoints, state.BestWeightsFile, _checkpointedBest);
             }
-            else if (++state.EpochsWithoutImprovement >= _options.EarlyStoppingPatience)
+            else if (_plan.Patience > 0 && ++state.EpochsWithoutImprovement >= _plan.Patience
+                     && state.Step >= _plan.MinStepsBeforeStopping && state.Epoch + 1 < _plan.Epochs)
             {
                 state.StoppedEarly = true;
-                callbacks.Log?.Invoke($"stopping early: validation loss has not improved for {state.EpochsWithoutImprovement} epochs");
+                callbacks.Log?.Invoke($"stopping early: validation macro-F1 has not improved for {state.EpochsWithoutImprovement} epochs (best {state.BestMacroF1:F4} at epoch {state.BestEpoch})");
             }
         }
 
@@ -217,11 +245,31 @@ internal sealed class TrainingRun : IDisposable
         state.EpochSeconds = 0;
     }
 
-    private TrainingResult Finish(TrainerState state, bool resumed)
+    /// <summary>A higher macro-F1 wins; an equal one (small splits tie often) wins with a lower validation loss.</summary>
+    private static bool IsBetter(double macroF1, double loss, TrainerState state) =>
+        state.BestMacroF1 is not { } best || macroF1 > best + 1e-9
+        || (Math.Abs(macroF1 - best) <= 1e-9 && loss < (state.BestValidationLoss ?? double.MaxValue));
+
+    private TrainingResult Finish(TrainerState state, bool resumed, Action<string>? log)
     {
+        int? selectedEpoch = null;
+        if (state.BestWeightsFile is { } best && state.BestEpoch is { } bestEpoch)
+        {
+            BestWeights.Load(_request.Checkpoints, best, _model.Module, _model.Device);
+            selectedEpoch = bestEpoch;
+            if (bestEpoch != state.History.Count)
+            {
+                log?.Invoke($"keeping the weights of epoch {bestEpoch} (best validation macro-F1 {state.BestMacroF1:F4}), not those of the last epoch {state.History.Count}");
+            }
+        }
+
         var evaluated = _split.Validation.Length > 0 ? _split.Validation : _split.Train;
-        var (metrics, _) = Evaluation.Run(_model, _data, evaluated, _options.BatchSize);
-        var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History);
+        var (metrics, _) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
+        var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History)
+        {
+            SelectedEpoch = selectedEpoch,
+            Plan = _plan,
+        };
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
         if (_request.CheckpointDirectory is null && Directory.Exists(_request.Checkpoints))
@@ -239,14 +287,31 @@ internal sealed class TrainingRun : IDisposable
         TrainCount = _split.Train.Length,
         TotalSteps = _totalSteps,
         Seed = _options.Seed,
+        LearningRate = _plan.LearningRate,
+        MaxSequenceLength = _options.MaxSequenceLength,
+        BatchSize = _plan.BatchSize,
     };
 
+    /// <summary>
+    /// A checkpoint continues only the run that wrote it: other data, labels or settings would make
+    /// the resumed model a mixture of two runs that nobody asked for.
+    /// </summary>
     private void CheckResumable(TrainerState state, string folder)
     {
-        if (!state.Labels.SequenceEqual(_model.Labels) || state.TrainCount != _split.Train.Length
-            || state.TotalSteps != _totalSteps || state.Seed != _options.Seed)
+        var differences = new List<string>();
+        if (!state.Labels.SequenceEqual(_model.Labels)) differences.Add("the labels");
+        if (state.TrainCount != _split.Train.Length) differences.Add($"the training examples ({state.TrainCount} then, {_split.Train.Length} now)");
+        if (state.BatchSize is { } batch && batch != _plan.BatchSize) differences.Add($"the batch size ({batch} then, {_plan.BatchSize} now)");
+        if (state.TotalSteps != _totalSteps) differences.Add($"the total steps ({state.TotalSteps} then, {_totalSteps} now: epochs or batch size changed)");
+        if (state.Seed != _options.Seed) differences.Add($"the seed ({state.Seed} then, {_options.Seed} now)");
+        if (state.LearningRate is { } rate && Math.Abs(rate - _plan.LearningRate) > 1e-12 * Math.Max(1, Math.Abs(rate)))
+            differences.Add($"the learning rate ({rate:G6} then, {_plan.LearningRate:G6} now)");
+        if (state.MaxSequenceLength is { } length && length != _options.MaxSequenceLength)
+            differences.Add($"the maximum sequence length ({length} then, {_options.MaxSequenceLength} now)");
+        if (differences.Count > 0)
         {
-            throw new InvalidDataException($"checkpoint {folder} was made with other data or settings (labels, size, epochs, batch size or seed differ)");
+            throw new InvalidDataException($"checkpoint {folder} was made by another run: {string.Join("; ", differences)}. " +
+                "Resume with the same settings, or start a new run in an empty checkpoint folder.");
         }
     }
 

@@ -75,16 +75,14 @@ internal static class ApiEndpoints
             var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
             if (file is null || string.IsNullOrEmpty(file.FileName))
                 return Problem(StatusCodes.Status400BadRequest, "The request has no file field (send the name field first, then the file).");
-            DatasetKind? kind = Path.GetExtension(file.FileName).ToLowerInvariant() switch
-            {
-                ".csv" or ".txt" or ".tsv" => DatasetKind.Text,
-                ".zip" => DatasetKind.Image,
-                _ => null,
-            };
-            if (kind is null)
-                return Problem(StatusCodes.Status400BadRequest, $"'{file.FileName}' is neither a .csv nor a .zip file.");
-            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind.Value, file.Section.Body,
-                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn"))), cancellationToken);
+            // purpose=corpus: unlabelled text for pre-training (.txt a document per line, or a CSV's text column).
+            var purpose = upload.Field("purpose");
+            if (DatasetEndpoints.KindOf(file.FileName, purpose) is not { } kind)
+                return Problem(StatusCodes.Status400BadRequest, purpose == "corpus"
+                    ? $"'{file.FileName}' is neither a .txt nor a .csv file."
+                    : $"'{file.FileName}' is neither a .csv nor a .zip file.");
+            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body,
+                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")), Lines: DatasetEndpoints.IsPlainText(file.FileName)), cancellationToken);
             if (!created.IsSuccess)
                 return Problem(created);
             var summary = (await datasets.ExecuteAsync(cancellationToken)).First(d => d.Id == created.Value.Id);

@@ -6,6 +6,9 @@ using Microsoft.Net.Http.Headers;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
+using Platform.Training.Models.Cnn;
+using Platform.Training.Torch;
+using Platform.Training.Torch.Vision;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Components.Shared;
@@ -38,6 +41,9 @@ internal static class DatasetEndpoints
             .WithMetadata(new RequireAntiforgeryTokenAttribute());
 
         app.MapGet("/datasets/{id:guid}/images/{hash}", ImageAsync)
+            .RequireAuthorization(PortalPolicies.TenantMember);
+
+        app.MapGet("/datasets/{id:guid}/images/{hash}/model-view", ModelViewAsync)
             .RequireAuthorization(PortalPolicies.TenantMember);
     }
 
@@ -81,12 +87,15 @@ internal static class DatasetEndpoints
             {
                 return Page(StatusCodes.Status400BadRequest, "Choose a file to upload.", upload);
             }
-            if (KindOf(file.FileName) is not { } kind)
+            if (KindOf(file.FileName, upload.Field("purpose")) is not { } kind)
             {
-                return Page(StatusCodes.Status400BadRequest, $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
+                return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") == "corpus"
+                    ? $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those."
+                    : $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
             }
             var created = await createDataset.ExecuteAsync(
-                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn"))),
+                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")),
+                    Lines: IsPlainText(file.FileName)),
                 cancellationToken);
             return created.IsSuccess
                 ? Results.Redirect($"/datasets/{created.Value.Id}")
@@ -194,12 +203,55 @@ internal static class DatasetEndpoints
         return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{hash}\""), enableRangeProcessing: false);
     }
 
-    private static DatasetKind? KindOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    /// <summary>
+    /// The image as a CNN preset sees it: transparent pixels on the model's background, converted to its
+    /// channels and resized to its input, so a user can check that the model gets what they meant.
+    /// </summary>
+    private static async Task<IResult> ModelViewAsync(Guid id, string hash, string? preset, OpenDatasetFileQuery openFile,
+        CancellationToken cancellationToken)
     {
-        ".csv" or ".txt" or ".tsv" => DatasetKind.Text,
-        ".zip" => DatasetKind.Image,
+        if (preset is null || !CnnConfig.PresetNames.Contains(preset))
+        {
+            return Results.Problem($"Name a CNN preset: {string.Join(", ", CnnConfig.PresetNames)}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+        var opened = await openFile.ExecuteAsync(id, hash, cancellationToken);
+        if (!opened.IsSuccess)
+        {
+            return Results.NotFound();
+        }
+        byte[] bytes;
+        await using (var stream = opened.Value)
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken);
+            bytes = buffer.ToArray();
+        }
+        var config = CnnConfig.FromPreset(preset, ["a"]);
+        try
+        {
+            var pixels = ImageDecoder.Preview(bytes, config.InChannels, config.ImageHeight, config.ImageWidth,
+                [.. config.Background.Select(b => (byte)b)]);
+            var png = PngWriter.Encode(pixels, config.ImageWidth, config.ImageHeight, config.InChannels);
+            return Results.File(png, "image/png", entityTag: new EntityTagHeaderValue($"\"{hash}-{preset}\""));
+        }
+        catch (TorchException)
+        {
+            return Results.Problem("The image cannot be decoded.", statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+    }
+
+    /// <summary>The kind of dataset an upload makes, from its file name and the form's purpose field.</summary>
+    internal static DatasetKind? KindOf(string fileName, string? purpose = null) => (Path.GetExtension(fileName).ToLowerInvariant(), purpose) switch
+    {
+        (".csv" or ".txt", "corpus") => DatasetKind.Corpus,
+        (_, "corpus") => null,
+        (".csv" or ".txt" or ".tsv", _) => DatasetKind.Text,
+        (".zip", _) => DatasetKind.Image,
         _ => null,
     };
+
+    /// <summary>A .txt corpus is one document per line; anything else is read as CSV.</summary>
+    internal static bool IsPlainText(string fileName) => Path.GetExtension(fileName).Equals(".txt", StringComparison.OrdinalIgnoreCase);
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
@@ -223,6 +275,7 @@ internal static class DatasetEndpoints
                 [nameof(DatasetUpload.Name)] = upload?.Field("name") ?? "",
                 [nameof(DatasetUpload.TextColumn)] = upload?.Field("textColumn") is { Length: > 0 } text ? text : "text",
                 [nameof(DatasetUpload.LabelColumn)] = upload?.Field("labelColumn") is { Length: > 0 } label ? label : "label",
+                [nameof(DatasetUpload.Purpose)] = upload?.Field("purpose") ?? "labelled",
             },
         })
         { StatusCode = statusCode };

@@ -17,4 +17,7 @@ public sealed class DemoSeedOptions
     public string Password { get; set; } = "demo-password-1";
 
     public string TenantName { get; set; } = "Demo Startup";
+
+    /// <summary>Where the Debian fortunes are: the demo's sample text dataset is built from them.</summary>
+    public string FortunesDirectory { get; set; } = "/usr/share/games/fortunes";
 }

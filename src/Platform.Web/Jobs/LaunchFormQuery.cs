@@ -1,7 +1,7 @@
 using Npgsql;
 using Platform.Domain.Common;
 using Platform.Jobs.Launch;
-using Platform.Training.Models.Cnn;
+using Platform.Training.Training;
 
 namespace Platform.Web.Jobs;
 
@@ -12,7 +12,7 @@ public sealed record JobQuota(int Active, int Limit)
 }
 
 /// <summary>The device-hours a launch would take on a CPU and on a GPU worker.</summary>
-public sealed record LaunchEstimate(JobEstimate Cpu, JobEstimate Cuda, long Samples, int Epochs, int BatchSize, int TokensPerSample);
+public sealed record LaunchEstimate(JobEstimate Cpu, JobEstimate Cuda, long Samples, int Epochs, int BatchSize, int TokensPerSample, TrainingPlan Plan);
 
 /// <summary>What the launch form needs beyond the tenant's datasets and the catalog.</summary>
 public sealed class LaunchFormQuery(NpgsqlDataSource dataSource, ICurrentTenant current)
@@ -35,29 +35,15 @@ public sealed class LaunchFormQuery(NpgsqlDataSource dataSource, ICurrentTenant 
     }
 
     /// <summary>
-    /// The estimate for a base model and settings, with the preset's defaults for what was left blank
-    /// (the same defaults LaunchJobCommand applies). A CNN sees each image at its preset's input size.
+    /// The plan and estimate of a launch with these settings: the same <see cref="LaunchPlan"/> the
+    /// launch command stores in the job and checks the quota against.
     /// </summary>
-    public static LaunchEstimate? Estimate(Platform.Jobs.Catalog.BaseModel model, TrainingPreset preset, long trainingSamples,
-        int? epochs, int? batchSize, int? maxLength)
+    public static LaunchEstimate? Estimate(Platform.Jobs.Catalog.BaseModel model, LaunchJobRequest request, int trainingSamples)
     {
-        var e = epochs ?? (model.IsBert ? preset.BertEpochs : preset.CnnEpochs);
-        var b = batchSize ?? preset.BatchSize;
-        int tokens;
-        if (model.IsBert)
-        {
-            tokens = maxLength ?? 128;
-        }
-        else
-        {
-            var config = CnnConfig.FromPreset(model.Preset!, ["a", "b"]);
-            tokens = Math.Max(1, config.ImageHeight * config.ImageWidth / 16);
-        }
-        if (e < 1 || b < 1 || tokens < 1)
+        if (request is { Epochs: < 1 } or { BatchSize: < 1 } or { MaxSequenceLength: < 8 } || trainingSamples < 1)
             return null;
-        return new LaunchEstimate(
-            JobEstimate.For(model.Parameters, trainingSamples, e, b, tokens, "cpu"),
-            JobEstimate.For(model.Parameters, trainingSamples, e, b, tokens, "cuda"),
-            trainingSamples, e, b, tokens);
+        var plan = LaunchPlan.For(model, request, trainingSamples);
+        return new LaunchEstimate(plan.Estimate(model.Parameters, "cpu"), plan.Estimate(model.Parameters, "cuda"),
+            trainingSamples, plan.Plan.Epochs, plan.Plan.BatchSize, plan.TokensPerSample, plan.Plan);
     }
 }

@@ -27,13 +27,25 @@ public sealed class ClassificationMetricsTests
     }
 
     [Fact]
-    public void Compute_ClassNeverPredictedOrPresent_CountsZero()
+    public void Compute_ClassNeverPredictedOrPresent_LeftOutOfMacroF1LikeScikitLearn()
     {
+        // sklearn.metrics.f1_score([0, 0], [0, 0], average="macro") == 1.0: only labels that occur count.
         var metrics = ClassificationMetrics.Compute([0, 0], [0, 0], ["a", "b"]);
 
         Assert.Equal(1.0, metrics.Accuracy);
         Assert.Equal(0.0, metrics.PerClass[1].F1);
-        Assert.Equal(0.5, metrics.MacroF1);
+        Assert.Equal(1.0, metrics.MacroF1);
+        Assert.Equal(0.5, metrics.MacroF1AllLabels);
+    }
+
+    [Fact]
+    public void Compute_ClassOnlyPredicted_CountsInMacroF1()
+    {
+        // sklearn: f1_score([0, 0, 1], [0, 2, 1], average="macro") == (2/3 + 1 + 0) / 3
+        var metrics = ClassificationMetrics.Compute([0, 0, 1], [0, 2, 1], ["a", "b", "c", "d"]);
+
+        Assert.Equal((2.0 / 3 + 1 + 0) / 3, metrics.MacroF1, 12);
+        Assert.Equal((2.0 / 3 + 1 + 0 + 0) / 4, metrics.MacroF1AllLabels!.Value, 12);
     }
 
     [Fact]

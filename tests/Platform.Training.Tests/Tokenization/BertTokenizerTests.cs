@@ -24,6 +24,17 @@ public sealed class BertTokenizerTests
     }
 
     [Fact]
+    public void Tokenize_SpecialTokenInsideWord_KeptWhole()
+    {
+        // Hugging Face: tokenizer.tokenize("want[SEP]wanted [MASK]x") == ["want", "[SEP]", "want", "##ed", "[MASK]", "[UNK]"]
+        var tokenizer = Create();
+
+        Assert.Equal(["want", "[SEP]", "want", "##ed", "[MASK]", "[UNK]"], tokenizer.Tokenize("want[SEP]wanted [MASK]x"));
+        // Special tokens match case-sensitively, as in Hugging Face: "[sep]" is punctuation and a word.
+        Assert.Equal(["want", "[UNK]", "[UNK]", "[UNK]"], tokenizer.Tokenize("want[sep]"));
+    }
+
+    [Fact]
     public void BasicTokenize_AccentedUncased_StripsAccents()
     {
         var tokenizer = Create();

@@ -127,12 +127,63 @@ public sealed class TrainerTests
         var baseModel = TinyBert(dir);
         TestData.WriteSentimentCsv(dir.File("train.csv"), 20);
 
-        // A zero learning rate leaves the weights, so the validation loss never improves after epoch 1.
+        // A zero learning rate leaves the weights, so the validation macro-F1 never improves after epoch 1.
         var result = Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
-            new TrainingOptions { Epochs = 10, BatchSize = 8, LearningRate = 0, Threads = 1, ValidationFraction = 0.2, EarlyStoppingPatience = 2 }));
+            new TrainingOptions
+            {
+                Epochs = 10, BatchSize = 8, LearningRate = 0, Threads = 1, ValidationFraction = 0.2,
+                EarlyStoppingPatience = 2, MinStepsBeforeStopping = 0,
+            }));
 
         Assert.True(result.StoppedEarly);
         Assert.Equal(3, result.EpochsCompleted);
+        Assert.Equal(1, result.Metrics.SelectedEpoch);
+    }
+
+    [Fact]
+    public void Train_NoImprovementBeforeMinimumSteps_KeepsTraining()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 20);
+
+        // 2 steps an epoch: the run may stop only once 10 steps are done, after epoch 5.
+        var result = Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+            new TrainingOptions
+            {
+                Epochs = 10, BatchSize = 8, LearningRate = 0, Threads = 1, ValidationFraction = 0.2,
+                EarlyStoppingPatience = 2, MinStepsBeforeStopping = 10,
+            }));
+
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(5, result.EpochsCompleted);
+    }
+
+    [Fact]
+    public void Train_ValidationScoreVaries_ShipsBestEpochNotLast()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        // Labels drawn at random: the validation score wanders while the model memorises, so the best
+        // epoch is not the last one.
+        var random = new Random(7);
+        string[] words = ["good", "bad", "film", "plot", "great", "awful", "the", "a"];
+        File.WriteAllLines(dir.File("train.csv"), ["text,label", .. Enumerable.Range(0, 40).Select(_ =>
+            $"{words[random.Next(words.Length)]} {words[random.Next(words.Length)]} {words[random.Next(words.Length)]},{(random.Next(2) == 0 ? "pos" : "neg")}")]);
+
+        var result = Trainer.Train(new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"),
+            new TrainingOptions { Epochs = 8, BatchSize = 4, LearningRate = 2e-2, Threads = 1, ValidationFraction = 0.3, EarlyStoppingPatience = 0 }));
+
+        var history = result.Metrics.History;
+        // Best macro-F1; a tie goes to the lower validation loss.
+        var bestRecord = history.OrderByDescending(e => e.ValidationMacroF1).ThenBy(e => e.ValidationLoss).First();
+        var (best, bestEpoch) = (bestRecord.ValidationMacroF1!.Value, bestRecord.Epoch);
+        Assert.True(bestEpoch < history.Count, string.Join(" | ", history.Select(e => $"{e.Epoch}: {e.ValidationMacroF1:F3} {e.ValidationLoss:F3}")));
+        Assert.Equal(bestEpoch, result.Metrics.SelectedEpoch);
+        // The shipped model scores what its epoch scored (same weights, same split), and the file says so.
+        Assert.Equal(best, result.Metrics.Evaluation.MacroF1, 9);
+        Assert.Equal(bestEpoch, MetricsFile.Read(dir.File("out/metrics.json")).SelectedEpoch);
+        Assert.Empty(Directory.GetFiles(dir.Path, "best-epoch-*", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -168,7 +219,29 @@ public sealed class TrainerTests
         var error = Assert.Throws<InvalidDataException>(() => Trainer.Train(
             new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out2"), options with { BatchSize = 5 }, dir.File("checkpoints"))));
 
-        Assert.Contains("other data or settings", error.Message);
+        Assert.Contains("was made by another run", error.Message);
+        Assert.Contains("the batch size (4 then, 5 now)", error.Message);
+    }
+
+    [Fact]
+    public void Train_CheckpointWithOtherLearningRateOrLength_Throws()
+    {
+        using var dir = new TestDirectory();
+        var baseModel = TinyBert(dir);
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 30);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 4, Threads = 1, CheckpointEverySteps = 2, LearningRate = 1e-3 };
+        using var cancellation = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options, dir.File("checkpoints")),
+            new TrainingCallbacks { Progress = p => { if (p.Step == 2) cancellation.Cancel(); } }, cancellation.Token));
+
+        var rate = Assert.Throws<InvalidDataException>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options with { LearningRate = 5e-4 }, dir.File("checkpoints"))));
+        var length = Assert.Throws<InvalidDataException>(() => Trainer.Train(
+            new TrainingRequest(dir.File("train.csv"), baseModel, dir.File("out"), options with { MaxSequenceLength = 64 }, dir.File("checkpoints"))));
+
+        Assert.Contains("the learning rate (0.001 then, 0.0005 now)", rate.Message);
+        Assert.Contains("the maximum sequence length (128 then, 64 now)", length.Message);
     }
 
     [Fact]

@@ -46,6 +46,37 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
     }
 
     [Fact]
+    public async Task Upload_TextFileAsUnlabelledText_CreatesCorpusOfferedForPreTraining()
+    {
+        var (client, _) = await OwnerAsync();
+        var lines = string.Concat(Enumerable.Range(0, 40).Select(i => $"Customer {i} asks where order {i * 7} is.\n"));
+
+        var posted = await UploadAsync(client, "mail.txt", Encoding.UTF8.GetBytes(lines), name: "support-mail", purpose: "corpus");
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.Status);
+        var page = await client.FollowAsync(posted);
+        Assert.Equal("support-mail v1", page.Text("h1"));
+        Assert.Equal("Unlabelled text", page.Text(".badge"));
+        Assert.NotNull(page.Document.QuerySelector("#pretrain-model"));
+        Assert.Null(page.Document.QuerySelector("#label-distribution"));
+        Assert.Equal("Customer 0 asks where order 0 is.", page.Document.QuerySelector("#samples td.sample-text")!.TextContent);
+        // A corpus has no labels: the classifier launch form does not offer it.
+        var launch = await client.GetAsync("/jobs/new");
+        Assert.DoesNotContain("support-mail", launch.Html);
+    }
+
+    [Fact]
+    public async Task Upload_ZipAsUnlabelledText_Refused()
+    {
+        var (client, _) = await OwnerAsync();
+
+        var posted = await UploadAsync(client, "pets.zip", TestFiles.GoodImageZip(), name: "pets", purpose: "corpus");
+
+        Assert.Equal(HttpStatusCode.BadRequest, posted.Status);
+        Assert.Contains("neither a .txt nor a .csv", posted.Text("#upload-error"));
+    }
+
+    [Fact]
     public async Task Upload_SameNameTwice_CreatesVersionTwo()
     {
         var (client, _) = await OwnerAsync();
@@ -222,20 +253,20 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
         return (client, tenant.Id);
     }
 
-    private static async Task<Page> UploadAsync(PortalClient client, string fileName, byte[] content, string name)
+    private static async Task<Page> UploadAsync(PortalClient client, string fileName, byte[] content, string name, string? purpose = null)
     {
         var form = await client.GetAsync("/datasets/new");
-        return await client.PostAsync("/datasets/upload", UploadContent(form, fileName, content, name));
+        return await client.PostAsync("/datasets/upload", UploadContent(form, fileName, content, name, purpose));
     }
 
     /// <summary>The upload form as a browser sends it: its fields in document order, the file last.</summary>
-    private static MultipartFormDataContent UploadContent(Page form, string fileName, byte[] content, string name)
+    private static MultipartFormDataContent UploadContent(Page form, string fileName, byte[] content, string name, string? purpose = null)
     {
         var multipart = new MultipartFormDataContent();
         var element = (AngleSharp.Html.Dom.IHtmlFormElement)form.Document.QuerySelector("#upload-form")!;
         foreach (var (key, value) in PortalClient.FormValues(element))
         {
-            multipart.Add(new StringContent(key == "name" ? name : value), key);
+            multipart.Add(new StringContent(key switch { "name" => name, "purpose" => purpose ?? value, _ => value }), key);
         }
         var file = new ByteArrayContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

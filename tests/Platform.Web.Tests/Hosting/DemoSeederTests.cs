@@ -27,6 +27,12 @@ public sealed class DemoSeederTests(PortalFactory portal) : IClassFixture<Portal
             JOIN billing_plans p ON p.id = c.plan_id WHERE t.name = '{demo.TenantName}' AND p.code = 'starter'
             """));
 
+        // A ready text dataset from the installed fortunes, once however often the seed runs.
+        Assert.Equal("5:747", await portal.Database.ScalarAsync<string>($"""
+            SELECT (SELECT count(*) FROM jsonb_object_keys(d.label_counts))::text || ':' || d.row_count FROM datasets d
+            JOIN tenants t ON t.id = d.tenant_id WHERE t.name = '{demo.TenantName}' AND d.name = '{DemoDataset.Name}'
+            """));
+
         using var owner = portal.CreatePortalClient();
         await owner.SignInAsync(demo.OwnerEmail, demo.Password);
         Assert.Equal(demo.TenantName, (await owner.GetAsync("/")).Text("h1"));

@@ -126,6 +126,7 @@ internal sealed class ImageIngester(DatasetOptions options)
         var labels = new List<string>();
         var widths = new List<int>();
         var heights = new List<int>();
+        int colour = 0, transparent = 0;
         var samples = new Dictionary<string, List<DatasetSample>>(StringComparer.Ordinal);
         var seen = new HashSet<string>();
         var duplicates = 0;
@@ -162,6 +163,8 @@ internal sealed class ImageIngester(DatasetOptions options)
             labels.Add(image.Label);
             widths.Add(info.Width);
             heights.Add(info.Height);
+            colour += info.Colour ? 1 : 0;
+            transparent += info.Transparency ? 1 : 0;
         }
         var manifestHash = await artifacts.PutAsync(manifest, cancellationToken);
         var warnings = new List<string>();
@@ -173,7 +176,10 @@ internal sealed class ImageIngester(DatasetOptions options)
         {
             warnings.Add($"{ignored} system file{(ignored == 1 ? "" : "s")} ignored (__MACOSX, .DS_Store, Thumbs.db).");
         }
-        var stats = DatasetStats.Of(widths) with { MinHeight = heights.Min(), MaxHeight = heights.Max() };
+        var stats = DatasetStats.Of(widths) with
+        {
+            MinHeight = heights.Min(), MaxHeight = heights.Max(), ColourCount = colour, TransparentCount = transparent,
+        };
         return new ImageIngestion(manifestHash, imageHashes, labels, stats, warnings, SampleSelection.RoundRobin(samples.Values, options.SampleCount));
     }
 

@@ -8,7 +8,9 @@ internal enum ImageFormat
     Jpeg,
 }
 
-internal readonly record struct ImageInfo(ImageFormat Format, int Width, int Height);
+/// <param name="Colour">False for greyscale (PNG grey, JPEG with one component).</param>
+/// <param name="Transparency">An alpha channel or a tRNS chunk: some pixels may be see-through.</param>
+internal readonly record struct ImageInfo(ImageFormat Format, int Width, int Height, bool Colour = true, bool Transparency = false);
 
 /// <summary>
 /// Identifies PNG and JPEG by their magic bytes and reads the pixel size from the header (PNG IHDR,
@@ -41,9 +43,36 @@ internal static class ImageProbe
         }
         var width = BinaryPrimitives.ReadUInt32BigEndian(data[16..]);
         var height = BinaryPrimitives.ReadUInt32BigEndian(data[20..]);
-        return width is 0 or > int.MaxValue || height is 0 or > int.MaxValue
-            ? null
-            : new ImageInfo(ImageFormat.Png, (int)width, (int)height);
+        if (width is 0 or > int.MaxValue || height is 0 or > int.MaxValue || data.Length < 26)
+        {
+            return null;
+        }
+        // Colour type: 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGB + alpha.
+        var colourType = data[25];
+        return new ImageInfo(ImageFormat.Png, (int)width, (int)height,
+            Colour: colourType is 2 or 3 or 6,
+            Transparency: colourType is 4 or 6 || HasTransparencyChunk(data));
+    }
+
+    /// <summary>A tRNS chunk before the image data makes palette, grey or RGB pixels see-through.</summary>
+    private static bool HasTransparencyChunk(ReadOnlySpan<byte> data)
+    {
+        var i = 8;
+        while (i + 8 <= data.Length)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(data[i..]);
+            var type = data.Slice(i + 4, 4);
+            if (type.SequenceEqual("tRNS"u8))
+            {
+                return true;
+            }
+            if (type.SequenceEqual("IDAT"u8) || length > int.MaxValue - 12 || i + 12L + length > data.Length)
+            {
+                return false;
+            }
+            i += 12 + (int)length;
+        }
+        return false;
     }
 
     private static ImageInfo? ReadJpeg(ReadOnlySpan<byte> data)
@@ -85,7 +114,8 @@ internal static class ImageProbe
                 }
                 int height = BinaryPrimitives.ReadUInt16BigEndian(data[(i + 5)..]);
                 int width = BinaryPrimitives.ReadUInt16BigEndian(data[(i + 7)..]);
-                return width == 0 || height == 0 ? null : new ImageInfo(ImageFormat.Jpeg, width, height);
+                var components = i + 9 < data.Length ? data[i + 9] : 3;
+                return width == 0 || height == 0 ? null : new ImageInfo(ImageFormat.Jpeg, width, height, Colour: components != 1);
             }
             i += 2 + segmentLength;
         }

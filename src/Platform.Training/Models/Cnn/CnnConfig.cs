@@ -28,6 +28,8 @@ public sealed class CnnConfig
     [JsonPropertyName("dropout")] public double Dropout { get; set; } = 0.3;
     [JsonPropertyName("mean")] public List<float> Mean { get; set; } = [0.5f];
     [JsonPropertyName("std")] public List<float> Std { get; set; } = [0.5f];
+    /// <summary>RGB that transparent pixels are composited onto before the model sees them (white, as a browser page shows them).</summary>
+    [JsonPropertyName("background")] public List<int> Background { get; set; } = [255, 255, 255];
     [JsonPropertyName("id2label")] public Dictionary<string, string> Id2Label { get; set; } = [];
     [JsonPropertyName("label2id")] public Dictionary<string, int> Label2Id { get; set; } = [];
 
@@ -76,6 +78,7 @@ public sealed class CnnConfig
         if (Mean.Count != InChannels || Std.Count != InChannels) throw new InvalidDataException("mean and std need one value per input channel");
         if (Channels.Count == 0 || Channels.Any(c => c < 1)) throw new InvalidDataException("channels must be a non-empty list of positive numbers");
         if (NumLabels < 1) throw new InvalidDataException("id2label is empty");
+        if (Background.Count != 3 || Background.Any(b => b is < 0 or > 255)) throw new InvalidDataException("background must be three values 0-255 (RGB)");
         if (Architecture == SimpleArchitecture && ((ImageHeight >> Channels.Count) < 1 || (ImageWidth >> Channels.Count) < 1))
         {
             throw new InvalidDataException($"a {ImageHeight}x{ImageWidth} image is too small for {Channels.Count} pooling stages");
@@ -90,6 +93,16 @@ public sealed class CnnConfig
     }
 
     public static CnnConfig Load(string path) => Parse(File.ReadAllText(path));
+
+    /// <summary>Parses "white", "black" or "#rrggbb" into an RGB background.</summary>
+    public static List<int> ParseBackground(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "white" => [255, 255, 255],
+        "black" => [0, 0, 0],
+        var hex when hex.Length == 7 && hex[0] == '#' && int.TryParse(hex.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var rgb)
+            => [(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF],
+        _ => throw new ArgumentException($"background '{value}' is not white, black or #rrggbb"),
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 

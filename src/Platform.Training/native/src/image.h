@@ -4,5 +4,10 @@
 #include "common.h"
 
 PT_EXPORT int pt_image_info(const uint8_t* bytes, int length, int* width, int* height, int* channels);
+// background: 3 bytes (RGB) that transparent pixels are composited onto; null is white.
+// max_side: images wider or taller are refused before their pixels are decoded (decompression bombs).
 PT_EXPORT int pt_image_decode(const uint8_t* bytes, int length, int channels, int height, int width,
-                              const float* mean, const float* std, float* out);
+                              const float* mean, const float* std, const uint8_t* background, int max_side, float* out);
+// The same pixels as pt_image_decode before scaling and normalisation: height x width x channels bytes.
+PT_EXPORT int pt_image_preview(const uint8_t* bytes, int length, int channels, int height, int width,
+                               const uint8_t* background, int max_side, uint8_t* out);

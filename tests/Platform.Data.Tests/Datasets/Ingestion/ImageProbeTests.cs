@@ -18,6 +18,45 @@ public class ImageProbeTests
         Assert.Equal(new ImageInfo(ImageFormat.Jpeg, 1920, 1080), ImageProbe.Read(TestImages.JpegHeader(1920, 1080)));
     }
 
+    [Theory]
+    [InlineData(0, false, false)]
+    [InlineData(2, true, false)]
+    [InlineData(4, false, true)]
+    [InlineData(6, true, true)]
+    public void Read_PngColourType_TellsColourAndTransparency(byte colourType, bool colour, bool transparency)
+    {
+        var png = TestImages.Png(3, 3);
+        png[25] = colourType;
+
+        var info = ImageProbe.Read(png)!.Value;
+
+        Assert.Equal((colour, transparency), (info.Colour, info.Transparency));
+    }
+
+    [Fact]
+    public void Read_PngWithTransparencyChunk_IsTransparent()
+    {
+        var png = TestImages.Png(3, 3);
+        // IHDR ends at 33; a tRNS chunk (length 2, no CRC check here) goes before IDAT.
+        byte[] trns = [0, 0, 0, 2, (byte)'t', (byte)'R', (byte)'N', (byte)'S', 0, 0, 0, 0, 0, 0];
+        byte[] withChunk = [.. png[..33], .. trns, .. png[33..]];
+
+        Assert.True(ImageProbe.Read(withChunk)!.Value.Transparency);
+        Assert.False(ImageProbe.Read(png)!.Value.Transparency);
+    }
+
+    [Fact]
+    public void Read_GreyJpeg_IsNotColour()
+    {
+        var jpeg = TestImages.JpegHeader(8, 8);
+        // The SOF0 component count follows precision, height and width.
+        var sof = Array.IndexOf(jpeg, (byte)0xC0) - 1;
+        jpeg[sof + 9] = 1;
+
+        Assert.False(ImageProbe.Read(jpeg)!.Value.Colour);
+        Assert.True(ImageProbe.Read(TestImages.JpegHeader(8, 8))!.Value.Colour);
+    }
+
     [Fact]
     public void Read_TextFile_ReturnsNull()
     {

@@ -7,12 +7,12 @@ internal static class InitBertCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config") { Description = "Hugging Face BertConfig config.json", Required = true };
+        var config = new Option<string>("--config") { Description = "Hugging Face config.json of a BERT (model_type bert) or DistilBERT (distilbert)", Required = true };
         var vocab = new Option<string>("--vocab") { Description = "vocab.txt, one WordPiece token per line", Required = true };
         var labels = new Option<string>("--labels") { Description = "comma-separated label names, in class order", Required = true };
         var output = new Option<string>("--out") { Description = "model folder to create", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "initialisation seed", DefaultValueFactory = _ => 42 };
-        var command = new Command("init-bert", "Create a randomly initialised BERT classifier folder.") { config, vocab, labels, output, seed };
+        var command = new Command("init-bert", "Create a randomly initialised BERT or DistilBERT classifier folder.") { config, vocab, labels, output, seed };
         command.SetAction(parse => CliRunner.Run(() =>
         {
             var names = parse.GetValue(labels)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);

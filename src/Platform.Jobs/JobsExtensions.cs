@@ -7,6 +7,8 @@ using Npgsql;
 using Platform.Data;
 using Platform.Domain.Usage;
 using Platform.Jobs.Catalog;
+using Platform.Jobs.Catalog.Hub;
+using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Launch;
 using Platform.Domain.Jobs;
 using Platform.Jobs.Limits;
@@ -28,6 +30,15 @@ public static class JobsExtensions
             JobQueue.CreateDataSource(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));
         builder.Services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredKeyedService<NpgsqlDataSource>(JobQueue.DataSourceKey)));
         builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
+        builder.Services.AddOptions<ModelCatalogOptions>()
+            .BindConfiguration("Catalog")
+            .Configure<IConfiguration>((o, configuration) =>
+            {
+                // Beside the datasets and job folders, in the artifact store every host sees.
+                if (string.IsNullOrEmpty(o.Root) && configuration["Storage:Root"] is { Length: > 0 } root)
+                    o.Root = Path.Combine(root, "catalog");
+            })
+            .ValidateDataAnnotations();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<JobQueries>();
@@ -48,6 +59,29 @@ public static class JobsExtensions
         builder.Services.TryAddSingleton<ModelCache>();
         builder.Services.TryAddScoped<ModelQueries>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Imports into the model catalog (sections "Catalog" and "HuggingFace"): the commands the catalog
+    /// pages use and, unless Catalog:ImportsEnabled is false, the background service that downloads,
+    /// validates and adds what they queue.
+    /// </summary>
+    public static IHostApplicationBuilder AddModelCatalogImports(this IHostApplicationBuilder builder)
+    {
+        builder.AddJobQueue();
+        builder.Services.AddOptions<HuggingFaceOptions>().BindConfiguration("HuggingFace").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<HuggingFaceHubClient>();
+        builder.Services.TryAddSingleton<BaseModelImportSignal>();
+        builder.Services.TryAddSingleton<BaseModelImportStore>();
+        builder.Services.TryAddSingleton<BaseModelImportProcessor>();
+        builder.Services.TryAddScoped<StartHubImportCommand>();
+        builder.Services.TryAddScoped<StartUploadedModelImportCommand>();
+        builder.Services.TryAddScoped<ListBaseModelImportsQuery>();
+        builder.Services.TryAddScoped<CancelBaseModelImportCommand>();
+        builder.Services.TryAddScoped<RetryBaseModelImportCommand>();
+        if (builder.Configuration.GetValue("Catalog:ImportsEnabled", true))
+            builder.Services.AddHostedService<BaseModelImportService>();
         return builder;
     }
 

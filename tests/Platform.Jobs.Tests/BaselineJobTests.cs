@@ -147,7 +147,7 @@ public sealed class BaselineJobTests : IAsyncLifetime
     /// <summary>An owner's text dataset (three labels told apart by their words) and a job launched on it with the demo BERT.</summary>
     private async Task<(TestTenant Owner, Guid JobId, Guid DatasetId)> LaunchTextJobAsync(IHost host, int epochs)
     {
-        await DemoBaseModels.EnsureAsync(host.Services.GetRequiredService<BaseModelCatalog>(), Path.Combine(_root, "store", "catalog"));
+        await DemoBaseModels.EnsureAsync(host.Services.GetRequiredService<BaseModelCatalog>());
         var (_, owner) = await Seed.TenantAsync(_database);
         var csv = new StringBuilder("text,label\n");
         string[][] words = [["invoice", "refund", "charged"], ["parcel", "courier", "arrived"], ["crash", "login", "error"]];

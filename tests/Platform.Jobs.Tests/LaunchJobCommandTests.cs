@@ -216,36 +216,69 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_TextJobOnAPrivateDistilBert_WorkerFineTunesItAndThePlaygroundAnswers()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
+        var source = TestModels.WriteDistilBert(Path.Combine(_root, "distil-source"));
+        var registered = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(tenant.Id, "our-distil", source, "test", "upload"));
+        Assert.True(registered.IsSuccess, registered.Error);
+        var dataset = await TextDatasetAsync(owner);
+        var launched = await LaunchAsync(owner, new LaunchJobRequest(dataset, "our-distil", "fast", Epochs: 1, BatchSize: 8));
+        Assert.True(launched.IsSuccess, launched.Error);
+
+        _workers.Start(_database.ConnectionString, _root, "distil-worker");
+
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        string state;
+        while ((state = await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{launched.Value}'")) is "Queued" or "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish in time");
+            Assert.False(_workers.Last!.HasExited, "the worker exited");
+            await Task.Delay(200);
+        }
+        Assert.True(state == "Succeeded", await _database.ScalarAsync<string>($"SELECT coalesce(error, '') FROM jobs WHERE id = '{launched.Value}'"));
+        var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
+        Assert.Equal("bert", model!.Kind);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(model.Folder, "config.json")));
+        Assert.Equal("distilbert", config.RootElement.GetProperty("model_type").GetString());
+        Assert.Equal("DistilBertForSequenceClassification", config.RootElement.GetProperty("architectures")[0].GetString());
+        var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTextAsync(launched.Value, "good film"));
+        Assert.Contains(prediction!.Single().Label, new[] { "pos", "neg" });
+    }
+
+    [Fact]
     public async Task Execute_TextDatasetWithDemoBert_QueuesJobOnTheImportedFolder()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
-        await DemoBaseModels.EnsureAsync(catalog, Path.Combine(_storage, "catalog"));
-        await DemoBaseModels.EnsureAsync(catalog, Path.Combine(_storage, "catalog"));
+        await DemoBaseModels.EnsureAsync(catalog);
+        await DemoBaseModels.EnsureAsync(catalog);
         var (_, owner) = await Seed.TenantAsync(_database);
         var dataset = await TextDatasetAsync(owner);
 
         var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, DemoBaseModels.BertName, "fast"));
 
         Assert.True(result.IsSuccess, result.Error);
-        var bert = (await catalog.FindAsync(DemoBaseModels.BertName))!;
+        var bert = (await catalog.FindAsync(owner.TenantId, DemoBaseModels.BertName))!;
         Assert.True(File.Exists(Path.Combine(bert.Path!, "model.safetensors")));
         Assert.True(bert.Parameters > 100_000);
         Assert.Equal(1L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE name = '{DemoBaseModels.BertName}'"));
     }
 
     [Fact]
-    public async Task ImportBert_FolderWithoutWeights_IsRefusedAndNothingIsAdded()
+    public async Task RegisterTextModelFolder_FolderWithoutWeights_IsRefusedAndNothingIsAdded()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
         var folder = Directory.CreateTempSubdirectory("platform-bad-bert-").FullName;
         Platform.Training.Tests.Common.TestData.WriteTinyBertConfig(Path.Combine(folder, "config.json"));
         Platform.Training.Tests.Common.TestData.WriteVocabulary(Path.Combine(folder, "vocab.txt"));
 
-        var result = await catalog.ImportBertAsync("broken", folder, "no weights", Path.Combine(_storage, "catalog"));
+        var result = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(null, "broken", folder, "no weights", "folder"));
 
         Assert.Equal(ResultStatus.BadRequest, result.Status);
         Assert.Contains("model.safetensors", result.Error);
-        Assert.Null(await catalog.FindAsync("broken"));
+        Assert.DoesNotContain(folder, result.Error);
+        Assert.Null(await catalog.FindAsync(null, "broken"));
         Directory.Delete(folder, recursive: true);
     }
 

@@ -38,6 +38,17 @@ public static class Seed
         return (tenant, new TestTenant(tenant.Id, owner.Id));
     }
 
+    /// <summary>A user with the PlatformAdmin role (the role row exists after migration 0004); as a current tenant with no tenant.</summary>
+    public static async Task<TestTenant> PlatformAdminAsync(PostgresDatabase database)
+    {
+        var user = await UserAsync(database);
+        await using var command = database.DataSource.CreateCommand(
+            "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE normalized_name = 'PLATFORMADMIN'");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = user.Id });
+        await command.ExecuteNonQueryAsync();
+        return new TestTenant(null, user.Id);
+    }
+
     public static async Task<ApplicationUser> MemberAsync(PostgresDatabase database, Guid tenantId, TenantRole role = TenantRole.Member)
     {
         var user = await UserAsync(database);

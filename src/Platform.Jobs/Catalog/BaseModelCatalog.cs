@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Domain.Common;
 using Platform.Training.Models.Cnn;
@@ -8,18 +10,35 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Catalog;
 
 /// <summary>
-/// The platform-wide list of base models (managed by platform admins). Imported BERT folders are
-/// validated by loading them exactly as a training job will, then copied under the catalog root, so
-/// a later change to the source folder cannot change what jobs train from.
+/// The base models tenants train from: platform-wide ones (managed by platform admins) and each
+/// tenant's private ones. A tenant sees and launches the platform-wide models and its own, never
+/// another tenant's; one name means one model within what a tenant sees. Text models are validated
+/// by loading them exactly as a training job will, then copied under the catalog root, so a later
+/// change to the source folder cannot change what jobs train from.
 /// </summary>
-public sealed class BaseModelCatalog(NpgsqlDataSource dataSource)
+public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<ModelCatalogOptions> options)
 {
-    private static readonly string[] BertFiles = ["config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json", "special_tokens_map.json"];
+    /// <summary>The files of a text-model folder the catalog keeps; the first three are required.</summary>
+    internal static readonly string[] TextModelFiles = ["config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json", "special_tokens_map.json"];
 
-    public async Task<IReadOnlyList<BaseModel>> ListAsync(CancellationToken cancellationToken = default)
+    private const string Columns = "id, name, kind, preset, path, description, parameters, tenant_id, source, architecture";
+
+    public string Root => options.Value.Root is { Length: > 0 } root
+        ? root
+        : throw new InvalidOperationException("Catalog:Root is not set (it defaults to {Storage:Root}/catalog): the catalog has nowhere to keep models.");
+
+    /// <summary>
+    /// What <paramref name="tenantId"/> may train from: the platform-wide models and its own private
+    /// ones (null: the platform-wide ones only, as the admin catalog shows them).
+    /// </summary>
+    public async Task<IReadOnlyList<BaseModel>> ListAsync(Guid? tenantId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, name, kind, preset, path, description, parameters FROM base_models ORDER BY kind, name");
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM base_models
+            WHERE tenant_id IS NULL OR tenant_id = $1
+            ORDER BY kind, tenant_id IS NULL, name
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         var models = new List<BaseModel>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -27,56 +46,146 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource)
         return models;
     }
 
-    public async Task<BaseModel?> FindAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>The model named <paramref name="name"/> among those <paramref name="tenantId"/> sees (see <see cref="ListAsync"/>).</summary>
+    public async Task<BaseModel?> FindAsync(Guid? tenantId, string name, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, name, kind, preset, path, description, parameters FROM base_models WHERE name = $1");
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM base_models
+            WHERE name = $2 AND (tenant_id IS NULL OR tenant_id = $1)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
     /// <summary>
-    /// Imports a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors): the config must
-    /// parse, and every tensor must be present with the shape the config implies.
+    /// Adds an already-built text-model folder (config.json, vocab.txt, model.safetensors in Hugging
+    /// Face layout, BERT family or DistilBERT; tokenizer_config.json and special_tokens_map.json when
+    /// present) to the catalog: private to <see cref="TextModelRegistration.TenantId"/>, or platform-wide
+    /// when that is null. The folder is loaded as a training job would load it (config, vocabulary,
+    /// every encoder tensor with the shape the config implies), copied under the catalog root, and only
+    /// then listed. The source folder is left as it was.
+    /// Returns BadRequest for a name that is empty or too long and for a folder that does not load,
+    /// Conflict when the name is taken among the models that tenant sees.
     /// </summary>
-    public async Task<Result<BaseModel>> ImportBertAsync(string name, string sourceFolder, string description, string catalogRoot,
-        CancellationToken cancellationToken = default)
+    public Task<Result<BaseModel>> RegisterTextModelFolderAsync(TextModelRegistration registration, CancellationToken cancellationToken = default) =>
+        AddTextModelAsync(registration, moveFiles: false, cancellationToken);
+
+    /// <summary>As <see cref="RegisterTextModelFolderAsync"/>, moving the files instead (an import's own download folder).</summary>
+    internal async Task<Result<BaseModel>> AddTextModelAsync(TextModelRegistration registration, bool moveFiles, CancellationToken cancellationToken)
     {
-        name = name.Trim();
-        if (name.Length is 0 or > 100)
-            return Result<BaseModel>.BadRequest("The name must be 1 to 100 characters.");
-        if (await FindAsync(name, cancellationToken) is not null)
-            return Result<BaseModel>.Conflict($"A base model named '{name}' already exists.");
-        long parameters;
-        try
-        {
-            // Two placeholder labels: the head is re-initialised for each job's labels anyway.
-            using (BertClassifier.ForFineTuning(sourceFolder, ["a", "b"], Device.Cpu))
-            {
-            }
-            parameters = CountParameters(Path.Combine(sourceFolder, "model.safetensors"));
-        }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TorchException
-                                       or UnauthorizedAccessException or System.Text.Json.JsonException)
-        {
-            return Result<BaseModel>.BadRequest($"Not a usable BERT checkpoint: {ex.Message}");
-        }
+        var name = registration.Name.Trim();
+        if (CheckName(name) is { } invalid)
+            return Result<BaseModel>.BadRequest(invalid);
+        var source = registration.Source.Trim();
+        if (source.Length is 0 or > 300)
+            return Result<BaseModel>.BadRequest("The source must be 1 to 300 characters.");
+        var description = registration.Description.Trim();
+        if (description.Length > 500)
+            return Result<BaseModel>.BadRequest("The description may be at most 500 characters.");
+        if (await NameTakenAsync(registration.TenantId, name, cancellationToken) is { } taken)
+            return Result<BaseModel>.Conflict(taken);
+
+        var validated = await Task.Run(() => ValidateTextModelFolder(registration.Folder), cancellationToken);
+        if (!validated.IsSuccess)
+            return Result<BaseModel>.From(validated);
 
         var id = Guid.CreateVersion7();
-        var target = Path.Combine(catalogRoot, id.ToString("N"));
+        var target = Path.Combine(Root, id.ToString("N"));
         Directory.CreateDirectory(target);
-        foreach (var file in BertFiles.Where(f => File.Exists(Path.Combine(sourceFolder, f))))
-            File.Copy(Path.Combine(sourceFolder, file), Path.Combine(target, file));
-        var model = new BaseModel(id, name, "bert", null, target, description.Trim(), parameters);
-        await InsertAsync(model, cancellationToken);
-        return Result<BaseModel>.Success(model);
+        try
+        {
+            foreach (var file in TextModelFiles.Where(f => File.Exists(Path.Combine(registration.Folder, f))))
+            {
+                if (moveFiles)
+                    File.Move(Path.Combine(registration.Folder, file), Path.Combine(target, file));
+                else
+                    File.Copy(Path.Combine(registration.Folder, file), Path.Combine(target, file));
+            }
+            var model = new BaseModel(id, name, "bert", null, target, description, validated.Value.Parameters,
+                registration.TenantId, source, validated.Value.Architecture);
+            await InsertAsync(model, registration.CreatedBy, cancellationToken);
+            return Result<BaseModel>.Success(model);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            Directory.Delete(target, recursive: true);
+            return Result<BaseModel>.Conflict(await NameTakenAsync(registration.TenantId, name, cancellationToken)
+                                              ?? $"A base model named '{name}' already exists.");
+        }
+        catch
+        {
+            Directory.Delete(target, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads <paramref name="folder"/> as a fine-tuning job would (with a placeholder two-label head:
+    /// each job initialises its own) and reports its architecture and trainable parameters. Messages
+    /// name the files, never the server's paths.
+    /// </summary>
+    public static Result<(string Architecture, long Parameters)> ValidateTextModelFolder(string folder)
+    {
+        try
+        {
+            if (!Directory.Exists(folder))
+                return Result<(string, long)>.BadRequest("The model folder does not exist.");
+            foreach (var required in TextModelFiles.Take(3))
+            {
+                if (!File.Exists(Path.Combine(folder, required)))
+                    return Result<(string, long)>.BadRequest($"The model folder has no {required} (a text model needs config.json, vocab.txt and model.safetensors).");
+            }
+            using var model = BertClassifier.ForFineTuning(folder, ["a", "b"], Device.Cpu);
+            return Result<(string, long)>.Success((model.Model.TextConfig.ModelType, model.Model.Parameters().Sum(p => p.NumberOfElements)));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TorchException
+                                       or UnauthorizedAccessException or JsonException)
+        {
+            var message = ex.Message.Replace(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+                .Replace(folder, "the model folder", StringComparison.Ordinal);
+            return Result<(string, long)>.BadRequest($"Not a usable text model: {message}");
+        }
+    }
+
+    /// <summary>Null when <paramref name="name"/> is acceptable as a catalog name, else why not.</summary>
+    public static string? CheckName(string name) => name.Trim().Length switch
+    {
+        0 => "Give the model a name.",
+        > 100 => "The name may be at most 100 characters.",
+        _ => name.Any(char.IsControl) ? "The name may not contain control characters." : null,
+    };
+
+    /// <summary>Why <paramref name="name"/> cannot be used in the scope of <paramref name="tenantId"/> (null: platform-wide), or null when it can.</summary>
+    public async Task<string?> NameTakenAsync(Guid? tenantId, string name, CancellationToken cancellationToken = default)
+    {
+        // Platform-wide, any row of the name collides (a tenant's private one included); private, the
+        // platform-wide ones and the tenant's own.
+        await using var command = dataSource.CreateCommand("""
+            SELECT tenant_id FROM base_models
+            WHERE name = $2 AND ($1::uuid IS NULL OR tenant_id IS NULL OR tenant_id = $1)
+            ORDER BY tenant_id NULLS FIRST LIMIT 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        var owner = reader.IsDBNull(0) ? (Guid?)null : reader.GetGuid(0);
+        return (tenantId, owner) switch
+        {
+            (null, null) => $"A base model named '{name}' already exists.",
+            (null, _) => $"An organisation already has a private base model named '{name}': choose another name.",
+            (_, null) => $"A platform-wide base model is already named '{name}': choose another name.",
+            _ => $"Your organisation already has a base model named '{name}'.",
+        };
     }
 
     /// <summary>Adds the CNN presets that are not in the catalog yet (the demo seed and first start call it).</summary>
     public async Task EnsureCnnPresetsAsync(CancellationToken cancellationToken = default)
     {
-        var existing = (await ListAsync(cancellationToken)).Where(m => !m.IsBert).Select(m => m.Preset).ToHashSet();
+        var existing = (await ListAsync(null, cancellationToken)).Where(m => !m.IsBert).Select(m => m.Preset).ToHashSet();
         foreach (var preset in CnnConfig.PresetNames.Where(p => !existing.Contains(p)))
         {
             var description = preset switch
@@ -85,8 +194,15 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource)
                 "cnn-32-rgb" => "Three conv blocks for 32x32 colour images.",
                 _ => "A small ResNet for colour images.",
             };
-            await InsertAsync(new BaseModel(Guid.CreateVersion7(), preset, "cnn", preset, null, description,
-                CountPresetParameters(preset)), cancellationToken);
+            try
+            {
+                await InsertAsync(new BaseModel(Guid.CreateVersion7(), preset, "cnn", preset, null, description,
+                    CountPresetParameters(preset), null, "preset"), null, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // Another instance added it first (or the name is taken): nothing to do.
+            }
         }
     }
 
@@ -97,7 +213,7 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource)
         {
             using (var model = CnnImageClassifier.ForTraining(preset, ["a", "b"], Device.Cpu))
                 model.Save(folder);
-            return CountParameters(Path.Combine(folder, "model.safetensors"));
+            return SafeTensorsFile.Read(Path.Combine(folder, "model.safetensors")).Tensors.Sum(t => t.ElementCount);
         }
         finally
         {
@@ -105,24 +221,32 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource)
         }
     }
 
-    private static long CountParameters(string safetensors) =>
-        SafeTensorsFile.Read(safetensors).Tensors.Sum(t => t.ElementCount);
-
-    private async Task InsertAsync(BaseModel model, CancellationToken cancellationToken)
+    private async Task InsertAsync(BaseModel model, Guid? createdBy, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO base_models (id, name, kind, preset, path, description, parameters)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING
+            INSERT INTO base_models (id, name, kind, preset, path, description, parameters, tenant_id, source, architecture, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             """);
-        foreach (var value in new object?[] { model.Id, model.Name, model.Kind, model.Preset, model.Path, model.Description, model.Parameters })
-            command.Parameters.Add(value is null
-                ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text }
-                : new NpgsqlParameter { Value = value });
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Kind });
+        command.Parameters.Add(Text(model.Preset));
+        command.Parameters.Add(Text(model.Path));
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Description });
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Parameters });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)model.TenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Source });
+        command.Parameters.Add(Text(model.Architecture));
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)createdBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
 
     private static BaseModel Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
         reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
-        reader.GetString(5), reader.GetInt64(6));
+        reader.GetString(5), reader.GetInt64(6),
+        reader.IsDBNull(7) ? null : reader.GetGuid(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
 }

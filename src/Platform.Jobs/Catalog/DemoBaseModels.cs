@@ -8,16 +8,17 @@ namespace Platform.Jobs.Catalog;
 /// What the demo seed puts in the catalog: the CNN presets and a small, randomly initialised BERT
 /// (no pre-trained checkpoint can be downloaded here). Its vocabulary is characters plus their "##"
 /// continuations, so it can tokenise any English text; it learns from scratch, which is enough to
-/// try the whole flow. Real checkpoints are imported by a platform admin.
+/// try the whole flow. Pretrained checkpoints are imported from the Hugging Face Hub (or a ZIP) by an
+/// admin for everyone, or by a tenant's owner for the tenant.
 /// </summary>
 public static class DemoBaseModels
 {
     public const string BertName = "bert-mini-random";
 
-    public static async Task EnsureAsync(BaseModelCatalog catalog, string catalogRoot, CancellationToken cancellationToken = default)
+    public static async Task EnsureAsync(BaseModelCatalog catalog, CancellationToken cancellationToken = default)
     {
         await catalog.EnsureCnnPresetsAsync(cancellationToken);
-        if (await catalog.FindAsync(BertName, cancellationToken) is not null)
+        if (await catalog.FindAsync(null, BertName, cancellationToken) is not null)
             return;
         var work = Directory.CreateTempSubdirectory("platform-demo-bert-").FullName;
         try
@@ -45,9 +46,9 @@ public static class DemoBaseModels
             }), cancellationToken);
             var folder = Path.Combine(work, "model");
             BertClassifier.Initialise(config, vocab, ["LABEL_0", "LABEL_1"], folder, seed: 42);
-            var imported = await catalog.ImportBertAsync(BertName, folder,
-                "A 2-layer BERT (hidden 128), randomly initialised, character vocabulary: for trying the platform.",
-                catalogRoot, cancellationToken);
+            var imported = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(null, BertName, folder,
+                "A 2-layer BERT (hidden 128), randomly initialised, character vocabulary: for trying the platform.", "demo"),
+                cancellationToken);
             if (!imported.IsSuccess && imported.Status != ResultStatus.Conflict)
                 throw new InvalidOperationException($"The demo BERT could not be created: {imported.Error}");
         }

@@ -33,7 +33,8 @@ public sealed class LaunchJobCommand(
             return Result<Guid>.BadRequest($"Unknown preset '{request.Preset}' (fast, balanced or best).");
         if (request is { Epochs: < 1 or > 100 } or { BatchSize: < 1 or > 1024 } or { LearningRate: <= 0 or > 1 } or { MaxSequenceLength: < 8 or > 512 })
             return Result<Guid>.BadRequest("Epochs must be 1-100, batch size 1-1024, learning rate in (0, 1], max length 8-512.");
-        var baseModel = await catalog.FindAsync(request.BaseModel, cancellationToken);
+        // Another tenant's private model is not found, exactly like a name that does not exist.
+        var baseModel = await catalog.FindAsync(tenantId, request.BaseModel, cancellationToken);
         if (baseModel is null)
             return Result<Guid>.BadRequest($"Unknown base model '{request.BaseModel}'.");
 

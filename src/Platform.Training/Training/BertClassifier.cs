@@ -1,11 +1,14 @@
-using Platform.Training.Models.Bert;
+using Platform.Training.Models.Text;
 using Platform.Training.Tokenization;
 using Platform.Training.Torch;
 using Platform.Training.Torch.Nn;
 
 namespace Platform.Training.Training;
 
-/// <summary>A BERT sequence classifier with its tokenizer, in Hugging Face's folder layout.</summary>
+/// <summary>
+/// A text-transformer sequence classifier (BERT family or DistilBERT, by config.json's model_type)
+/// with its WordPiece tokenizer, in Hugging Face's folder layout.
+/// </summary>
 public sealed class BertClassifier : ClassifierModel
 {
     private const string TokenizerConfigFile = "tokenizer_config.json";
@@ -13,7 +16,7 @@ public sealed class BertClassifier : ClassifierModel
 
     private readonly string _tokenizerSource;
 
-    private BertClassifier(BertForSequenceClassification model, BertTokenizer tokenizer, string tokenizerSource, Device device)
+    private BertClassifier(TextSequenceClassifier model, BertTokenizer tokenizer, string tokenizerSource, Device device)
         : base(device)
     {
         Model = model;
@@ -22,8 +25,8 @@ public sealed class BertClassifier : ClassifierModel
     }
 
     public override ModelKind Kind => ModelKind.Bert;
-    public override IReadOnlyList<string> Labels => Model.Config.Labels;
-    public BertForSequenceClassification Model { get; }
+    public override IReadOnlyList<string> Labels => Model.TextConfig.Labels;
+    public TextSequenceClassifier Model { get; }
     public BertTokenizer Tokenizer { get; }
     internal override Module Module => Model;
 
@@ -31,12 +34,13 @@ public sealed class BertClassifier : ClassifierModel
     public static new BertClassifier Load(string directory, Device device)
     {
         var config = LoadConfig(directory);
-        return Create(directory, config, device, requireClassifier: true);
+        return Create(directory, config, device, keepClassifier: true, mayBeMissing: _ => false, log: null);
     }
 
     /// <summary>
     /// A base checkpoint to fine-tune for <paramref name="labels"/>: the encoder must match; the classifier
     /// is kept only when the base was trained for the same labels, otherwise it starts from the initialisation.
+    /// What a bare encoder lacks (the head, BERT's pooler) starts from Hugging Face's initialisation too.
     /// </summary>
     public static BertClassifier ForFineTuning(string directory, IReadOnlyList<string> labels, Device device, Action<string>? log = null)
     {
@@ -48,13 +52,14 @@ public sealed class BertClassifier : ClassifierModel
             config.WithLabels(labels);
         }
 
-        return Create(directory, config, device, requireClassifier: sameLabels);
+        return Create(directory, config, device, keepClassifier: sameLabels,
+            mayBeMissing: name => CheckpointNames.MayStartFromInitialisation(config, name), log);
     }
 
     /// <summary>A randomly initialised classifier folder (Hugging Face's initialisation) from a config and vocabulary.</summary>
     public static void Initialise(string configPath, string vocabPath, IReadOnlyList<string> labels, string outputDirectory, ulong seed)
     {
-        var config = BertConfig.Load(configPath).WithLabels(labels);
+        var config = TextModels.LoadConfig(configPath).WithLabels(labels);
         // Marks the weights as random, so training plans for learning from scratch (see BaseModelProfile).
         config.Extra ??= [];
         config.Extra[BaseModelProfile.UntrainedKey] = System.Text.Json.JsonSerializer.SerializeToElement(true);
@@ -62,11 +67,11 @@ public sealed class BertClassifier : ClassifierModel
         CheckVocabulary(config, vocabulary, vocabPath);
         _ = new BertTokenizer(vocabulary);
         Torch.Torch.ManualSeed(seed);
-        using var model = new BertForSequenceClassification(config);
+        using var model = TextModels.Create(config);
         Directory.CreateDirectory(outputDirectory);
         config.Save(Path.Combine(outputDirectory, ConfigFile));
         File.Copy(vocabPath, Path.Combine(outputDirectory, "vocab.txt"), overwrite: true);
-        WriteTokenizerConfig(outputDirectory, new BertTokenizerOptions(), config.MaxPositionEmbeddings);
+        WriteTokenizerConfig(outputDirectory, new BertTokenizerOptions(), config);
         TensorFiles.Save(Path.Combine(outputDirectory, WeightsFile), model.StateDict(), WeightsMetadata);
     }
 
@@ -74,8 +79,8 @@ public sealed class BertClassifier : ClassifierModel
     {
         Directory.CreateDirectory(directory);
         // Whatever is saved from here has been trained (or is a copy of trained weights).
-        Model.Config.Extra?.Remove(BaseModelProfile.UntrainedKey);
-        Model.Config.Save(Path.Combine(directory, ConfigFile));
+        Model.TextConfig.Extra?.Remove(BaseModelProfile.UntrainedKey);
+        Model.TextConfig.Save(Path.Combine(directory, ConfigFile));
         foreach (var file in TokenizerFiles)
         {
             var source = Path.Combine(_tokenizerSource, file);
@@ -88,7 +93,7 @@ public sealed class BertClassifier : ClassifierModel
 
         if (!File.Exists(Path.Combine(directory, TokenizerConfigFile)))
         {
-            WriteTokenizerConfig(directory, Tokenizer.Options, Model.Config.MaxPositionEmbeddings);
+            WriteTokenizerConfig(directory, Tokenizer.Options, Model.TextConfig);
         }
 
         TensorFiles.Save(Path.Combine(directory, WeightsFile), Model.StateDict(), WeightsMetadata);
@@ -122,14 +127,16 @@ public sealed class BertClassifier : ClassifierModel
     }
 
     /// <summary>Sequences never exceed the model's position embeddings; a longer request is capped there.</summary>
-    public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.Config.MaxPositionEmbeddings);
+    public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.TextConfig.MaxPositionEmbeddings);
 
     // Makes the folder self-describing: Hugging Face and BertTokenizer.FromFolder read the casing from it.
-    private static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, int maxLength)
+    private static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, ITextModelConfig model)
     {
+        var maxLength = model.MaxPositionEmbeddings;
         var config = new Dictionary<string, object?>
         {
-            ["tokenizer_class"] = "BertTokenizer",
+            // DistilBERT's tokenizer class matters: BertTokenizer's token_type_ids would be passed to a model that has none.
+            ["tokenizer_class"] = model.TokenizerClass,
             ["do_lower_case"] = options.LowerCase,
             ["strip_accents"] = options.StripAccents,
             ["tokenize_chinese_chars"] = options.TokenizeChineseChars,
@@ -144,7 +151,7 @@ public sealed class BertClassifier : ClassifierModel
             System.Text.Json.JsonSerializer.Serialize(config, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private static BertConfig LoadConfig(string directory)
+    private static ITextModelConfig LoadConfig(string directory)
     {
         var path = Path.Combine(directory, ConfigFile);
         if (!File.Exists(path))
@@ -152,26 +159,20 @@ public sealed class BertClassifier : ClassifierModel
             throw new FileNotFoundException($"{directory} has no {ConfigFile}", path);
         }
 
-        try
-        {
-            return BertConfig.Load(path);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
+        return TextModels.LoadConfig(path);
     }
 
-    private static BertClassifier Create(string directory, BertConfig config, Device device, bool requireClassifier)
+    private static BertClassifier Create(string directory, ITextModelConfig config, Device device, bool keepClassifier,
+        Func<string, bool> mayBeMissing, Action<string>? log)
     {
         var tokenizer = BertTokenizer.FromFolder(directory);
         CheckVocabulary(config, tokenizer.Vocabulary, Path.Combine(directory, "vocab.txt"));
-        var model = new BertForSequenceClassification(config);
+        var model = TextModels.Create(config);
         try
         {
             model.To(device);
-            LoadWeightsInto(model, directory, device, requireClassifier,
-                tensors => CheckpointNames.Normalise(tensors, keepClassifier: requireClassifier));
+            LoadWeightsInto(model, directory, device, mayBeMissing,
+                tensors => CheckpointNames.Normalise(config, tensors, keepClassifier), log);
             return new BertClassifier(model, tokenizer, directory, device);
         }
         catch
@@ -181,7 +182,7 @@ public sealed class BertClassifier : ClassifierModel
         }
     }
 
-    private static void CheckVocabulary(BertConfig config, WordPieceVocabulary vocabulary, string vocabPath)
+    private static void CheckVocabulary(ITextModelConfig config, WordPieceVocabulary vocabulary, string vocabPath)
     {
         if (vocabulary.Count > config.VocabSize)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Training.Models.Bert;
 using Platform.Training.Models.Cnn;
+using Platform.Training.Models.Text;
 using Platform.Training.Torch;
 using Platform.Training.Torch.Nn;
 
@@ -8,6 +9,7 @@ namespace Platform.Training.Training;
 
 public enum ModelKind
 {
+    /// <summary>A text transformer: BERT-family or DistilBERT (the name predates DistilBERT support).</summary>
     Bert,
     Cnn,
 }
@@ -62,12 +64,14 @@ public abstract class ClassifierModel : IDisposable
             throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
         }
 
-        return modelType switch
+        if (TextModels.IsTextModelType(modelType))
         {
-            "bert" => ModelKind.Bert,
-            "platform_cnn" => ModelKind.Cnn,
-            _ => throw new InvalidDataException($"{configPath}: model_type '{modelType}' is neither 'bert' nor 'platform_cnn'"),
-        };
+            return ModelKind.Bert;
+        }
+
+        return modelType == "platform_cnn"
+            ? ModelKind.Cnn
+            : throw new InvalidDataException($"{configPath}: model_type '{modelType}' is not supported: a text model must be {TextModels.Supported}; an image model is 'platform_cnn'");
     }
 
     /// <summary>Writes the model folder (config, weights and, for BERT, the tokenizer files).</summary>
@@ -116,19 +120,34 @@ public abstract class ClassifierModel : IDisposable
     /// <paramref name="select"/> maps the file's tensors to the model's names.
     /// </summary>
     internal static void LoadWeightsInto(Module model, string directory, Device device, bool requireClassifier,
-        Func<Dictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> select)
+        Func<Dictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> select) =>
+        LoadWeightsInto(model, directory, device,
+            name => !requireClassifier && name.StartsWith("classifier.", StringComparison.Ordinal), select);
+
+    /// <summary>
+    /// As above, with <paramref name="mayBeMissing"/> naming the tensors that keep their initialisation
+    /// when the file lacks them; <paramref name="log"/> hears which did.
+    /// </summary>
+    internal static void LoadWeightsInto(Module model, string directory, Device device, Func<string, bool> mayBeMissing,
+        Func<Dictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>> select, Action<string>? log = null)
     {
         var file = Path.Combine(directory, WeightsFile);
         var tensors = ReadWeights(directory, device);
         try
         {
             var weights = select(tensors);
-            var missing = model.StateDict().Keys
-                .Where(name => !weights.ContainsKey(name) && (requireClassifier || !name.StartsWith("classifier.", StringComparison.Ordinal)))
-                .ToList();
+            var absent = model.StateDict().Keys.Where(name => !weights.ContainsKey(name)).ToList();
+            var missing = absent.Where(name => !mayBeMissing(name)).ToList();
             if (missing.Count > 0)
             {
                 throw new InvalidDataException($"{file}: missing tensor '{missing[0]}' ({missing.Count} missing)");
+            }
+            // The classifier head's own message comes from the caller, which knows the labels.
+            var initialised = absent.Where(name => !name.StartsWith("classifier.", StringComparison.Ordinal))
+                .Select(name => name[..Math.Max(0, name.LastIndexOf('.'))]).Distinct().ToList();
+            if (initialised.Count > 0)
+            {
+                log?.Invoke($"{string.Join(", ", initialised)} not in the checkpoint: initialised");
             }
 
             try

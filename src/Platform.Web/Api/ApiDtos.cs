@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Platform.Data.Datasets;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Portal;
 
 namespace Platform.Web.Api;
@@ -33,3 +35,20 @@ public sealed record PredictTextRequest(string Text, string? Variant = null);
 
 /// <param name="Variant">Which model answered: "model" or "baseline".</param>
 public sealed record PredictionDto(string Label, IReadOnlyDictionary<string, double> Scores, string Variant = "model");
+
+/// <summary>A base model the organisation can launch from: its own (scope "organisation") or the platform's ("platform").</summary>
+public sealed record BaseModelDto(string Name, string Kind, string Architecture, long Parameters, string Scope, string Source, string Description)
+{
+    public static BaseModelDto From(BaseModel m) => new(m.Name, m.IsBert ? "text" : "image", m.IsBert ? m.Architecture ?? "bert" : m.Preset ?? "cnn",
+        m.Parameters, m.IsPrivate ? "organisation" : "platform", m.Source, m.Description);
+}
+
+/// <summary>An import into the organisation's catalog: state queued, downloading, validating, done, failed or cancelled.</summary>
+public sealed record BaseModelImportDto(Guid Id, string Name, string Source, string State, long BytesDone, long? BytesTotal, string? CurrentFile,
+    string? CommitSha, string? Error, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt)
+{
+    public static BaseModelImportDto From(BaseModelImport i) => new(i.Id, i.Name, i.SourceText, i.State, i.BytesDone, i.BytesTotal, i.CurrentFile,
+        i.CommitSha, i.Error, i.CreatedAt, i.FinishedAt);
+}
+
+public sealed record StartHubImportDto(string RepoId, string? Revision = null, string? Name = null, string? Description = null);

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Launch;
 using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
@@ -42,6 +44,17 @@ internal static class ApiEndpoints
         api.MapGet("/jobs/{id:guid}/loss", LossCurveAsync).WithTags("Jobs")
             .WithSummary("The training-loss curve: mean loss per point, at most ?points= (default 300) points of equal step width.")
             .Produces<IReadOnlyList<LossPointView>>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        api.MapGet("/base-models", ListBaseModelsAsync).WithTags("Base models")
+            .WithSummary("The base models the organisation can launch from: the platform's and its own.")
+            .Produces<IReadOnlyList<BaseModelDto>>();
+        api.MapPost("/base-models/imports", StartImportAsync).WithTags("Base models")
+            .WithSummary("Import a model from the Hugging Face Hub into the organisation's catalog (an owner's key): {\"repoId\": \"org/name\", \"revision\": \"main\"}. Runs in the background.")
+            .Produces<BaseModelImportDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/base-models/imports/{id:guid}", GetImportAsync).WithTags("Base models")
+            .WithSummary("Where an import stands: bytes downloaded, then done (the model is in the catalog) or failed with the reason.")
+            .Produces<BaseModelImportDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/models/{id:guid}/metrics", MetricsAsync).WithTags("Models")
             .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history. "
@@ -100,6 +113,26 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> ListJobsAsync(string? state, JobQueries jobs, CancellationToken cancellationToken) =>
         Results.Ok((await jobs.ListAsync(state, cancellationToken: cancellationToken)).Select(JobDto.From));
+
+    private static async Task<IResult> ListBaseModelsAsync(BaseModelCatalog catalog, Platform.Domain.Common.ICurrentTenant current,
+        CancellationToken cancellationToken) =>
+        Results.Ok((await catalog.ListAsync(current.TenantId, cancellationToken)).Select(BaseModelDto.From));
+
+    private static async Task<IResult> StartImportAsync(StartHubImportDto request, StartHubImportCommand start, ListBaseModelImportsQuery imports,
+        CancellationToken cancellationToken)
+    {
+        var started = await start.ExecuteAsync(new StartHubImportRequest(request.RepoId ?? "", request.Revision, request.Name, request.Description),
+            cancellationToken);
+        if (!started.IsSuccess)
+            return Problem(started);
+        var import = await imports.GetAsync(started.Value, cancellationToken: cancellationToken);
+        return Results.Accepted($"/api/v1/base-models/imports/{started.Value}", BaseModelImportDto.From(import!));
+    }
+
+    private static async Task<IResult> GetImportAsync(Guid id, ListBaseModelImportsQuery imports, CancellationToken cancellationToken) =>
+        await imports.GetAsync(id, cancellationToken: cancellationToken) is { } import
+            ? Results.Ok(BaseModelImportDto.From(import))
+            : Problem(StatusCodes.Status404NotFound, "Import not found.");
 
     private static async Task<IResult> LaunchAsync(LaunchJobRequest request, LaunchJobCommand launch, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Platform.Jobs;
+using Platform.Web.Catalog;
 
 namespace Platform.Web.Jobs;
 
@@ -11,6 +12,7 @@ public static class JobsPortalExtensions
     public static IHostApplicationBuilder AddJobsPortal(this IHostApplicationBuilder builder)
     {
         builder.AddJobPortal();
+        builder.AddModelCatalogImports();
         if (builder.Configuration.GetValue<bool>("Worker:InProcess"))
         {
             builder.AddJobWorker();
@@ -24,6 +26,7 @@ public static class JobsPortalExtensions
     {
         app.MapJobEndpoints();
         app.MapModelEndpoints();
+        app.MapCatalogEndpoints();
         return app;
     }
 }

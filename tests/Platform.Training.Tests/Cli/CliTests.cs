@@ -45,6 +45,52 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void InitDistilBertTrainPredictEval_TextData_WritesHuggingFaceDistilBertFolder()
+    {
+        using var dir = new TestDirectory();
+        TestData.WriteTinyDistilBertConfig(dir.File("config.json"));
+        TestData.WriteVocabulary(dir.File("vocab.txt"));
+        TestData.WriteSentimentCsv(dir.File("train.csv"), 24);
+        File.WriteAllText(dir.File("input.csv"), "text\ngood great\nbad awful\n");
+
+        var init = CliProcess.Run(dir.Path, "init-bert", "--config", "config.json", "--vocab", "vocab.txt", "--labels", "neg,pos", "--out", "base");
+        var train = CliProcess.Run(dir.Path, "train", "--data", "train.csv", "--base", "base", "--out", "model",
+            "--epochs", "1", "--batch-size", "8", "--lr", "1e-3", "--max-len", "16", "--threads", "1");
+        var predict = CliProcess.Run(dir.Path, "predict", "--model", "model", "--input", "input.csv", "--output", "pred.jsonl");
+        var eval = CliProcess.Run(dir.Path, "eval", "--model", "model", "--data", "train.csv");
+
+        Assert.True(init.ExitCode == 0, init.Error);
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.Equal(2, File.ReadAllLines(dir.File("pred.jsonl")).Length);
+        using var config = JsonDocument.Parse(File.ReadAllText(dir.File("model/config.json")));
+        Assert.Equal("distilbert", config.RootElement.GetProperty("model_type").GetString());
+        Assert.Equal("DistilBertForSequenceClassification", config.RootElement.GetProperty("architectures")[0].GetString());
+        Assert.Equal(16, config.RootElement.GetProperty("dim").GetInt32());
+        Assert.Equal("pos", config.RootElement.GetProperty("id2label").GetProperty("1").GetString());
+        using var tokenizer = JsonDocument.Parse(File.ReadAllText(dir.File("model/tokenizer_config.json")));
+        Assert.Equal("DistilBertTokenizer", tokenizer.RootElement.GetProperty("tokenizer_class").GetString());
+        var names = SafeTensorsFile.Read(dir.File("model/model.safetensors")).Tensors.Select(t => t.Name).ToHashSet();
+        Assert.Contains("distilbert.transformer.layer.1.attention.q_lin.weight", names);
+        Assert.Contains("pre_classifier.weight", names);
+        Assert.Contains("classifier.bias", names);
+        Assert.DoesNotContain(names, n => n.Contains("token_type", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void InitBert_UnsupportedArchitecture_FailsWithOneLine()
+    {
+        using var dir = new TestDirectory();
+        File.WriteAllText(dir.File("config.json"), """{"model_type": "roberta", "vocab_size": 40}""");
+        TestData.WriteVocabulary(dir.File("vocab.txt"));
+
+        var result = CliProcess.Run(dir.Path, "init-bert", "--config", "config.json", "--vocab", "vocab.txt", "--labels", "a,b", "--out", "m");
+
+        AssertOneLineError(result, "model_type 'roberta' is not supported");
+    }
+
+    [Fact]
     public void TrainPredict_CnnOnZip_WritesPredictionsInInputOrder()
     {
         using var dir = new TestDirectory();

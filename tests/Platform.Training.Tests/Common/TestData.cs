@@ -31,6 +31,29 @@ public static class TestData
             }
             """);
 
+    /// <summary>A DistilBERT config in Hugging Face's names, the size of <see cref="WriteTinyBertConfig"/>.</summary>
+    public static void WriteTinyDistilBertConfig(string path, int maxPositions = 64) =>
+        File.WriteAllText(path, $$"""
+            {
+              "architectures": ["DistilBertForMaskedLM"],
+              "model_type": "distilbert",
+              "vocab_size": 40,
+              "dim": 16,
+              "n_layers": 2,
+              "n_heads": 2,
+              "hidden_dim": 32,
+              "activation": "gelu",
+              "dropout": 0.1,
+              "attention_dropout": 0.1,
+              "seq_classif_dropout": 0.2,
+              "max_position_embeddings": {{maxPositions}},
+              "sinusoidal_pos_embds": false,
+              "initializer_range": 0.02,
+              "pad_token_id": 0,
+              "tie_weights_": true
+            }
+            """);
+
     public static void WriteVocabulary(string path) =>
         File.WriteAllLines(path, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", .. PositiveWords, .. NegativeWords, .. FillerWords, "!", ".", "##s"]);
 

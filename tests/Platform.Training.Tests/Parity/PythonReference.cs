@@ -8,12 +8,14 @@ internal static class PythonReference
 {
     public const string Python = "/usr/bin/python3";
 
-    public static Dictionary<string, Tensor> Run(string kind, string modelDir, string inputsPath, string workDir)
+    /// <param name="basePath">A bare encoder checkpoint whose tensors the reference takes instead of the folder's (see parity.py).</param>
+    public static Dictionary<string, Tensor> Run(string kind, string modelDir, string inputsPath, string workDir, string? basePath = null)
     {
         var script = FindScript();
         var output = Path.Combine(workDir, "reference.safetensors");
         var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { script, kind, modelDir, inputsPath, output }) info.ArgumentList.Add(arg);
+        if (basePath is not null) info.ArgumentList.Add(basePath);
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();

@@ -32,6 +32,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
 
     public string StorageRoot => _storageRoot;
 
+    /// <summary>
+    /// Where model imports download from. Nothing listens on the default (port 9, discard), so no test
+    /// reaches the real Hub; catalog tests point it at a <see cref="Platform.Testing.HubStandIn"/> before
+    /// the server starts.
+    /// </summary>
+    public string HubEndpoint { get; set; } = "http://127.0.0.1:9";
+
     public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -45,6 +52,11 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
         // Billing tests run the scheduler's tick themselves; a background tick would race them.
         builder.UseSetting("BillingScheduler:Enabled", "false");
+        builder.UseSetting("HuggingFace:Endpoint", HubEndpoint);
+        builder.UseSetting("HuggingFace:Token", "hf_test_token");
+        builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");
+        builder.UseSetting("Catalog:ImportPollInterval", "00:00:00.200");
+        builder.UseSetting("Catalog:ProgressEvery", "00:00:00.050");
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

@@ -59,10 +59,11 @@ public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<
 
             var result = await client.SubmitAsync(page, "#import-form", new Dictionary<string, string>
             {
-                ["Import.Name"] = "broken-bert", ["Import.Folder"] = folder, ["Import.Description"] = "no weights",
+                ["Folder.Name"] = "broken-bert", ["Folder.Path"] = folder, ["Folder.Description"] = "no weights",
             });
 
-            Assert.Contains("Not a usable BERT checkpoint", result.Text("#import-error"));
+            Assert.Contains("has no vocab.txt", result.Text("#import-error"));
+            Assert.DoesNotContain(folder, result.Text("#import-error"));
             Assert.Null(result.Document.QuerySelector("#catalog-table tr[data-model='broken-bert']"));
         }
         finally

@@ -26,7 +26,7 @@ internal static class JobTestKit
     public static async Task EnsureCatalogAsync(PortalFactory portal) =>
         await portal.WithServicesAsync(async sp =>
         {
-            await DemoBaseModels.EnsureAsync(sp.GetRequiredService<BaseModelCatalog>(), Path.Combine(portal.StorageRoot, "catalog"));
+            await DemoBaseModels.EnsureAsync(sp.GetRequiredService<BaseModelCatalog>());
             return 0;
         });
 
@@ -80,7 +80,7 @@ internal static class JobTestKit
     /// </summary>
     public static async Task SucceedAsync(PortalFactory portal, Guid jobId)
     {
-        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(DemoBaseModels.BertName));
+        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName));
         var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
         BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
         await FinishAsync(portal, jobId, folder, Labels, [0, 0, 1, 2, 1], [0, 1, 1, 2, 1]);
@@ -104,7 +104,7 @@ internal static class JobTestKit
     /// </summary>
     public static async Task SucceedWithBaselineAsync(PortalFactory portal, Guid jobId, int modelErrors)
     {
-        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(DemoBaseModels.BertName));
+        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName));
         var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
         BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
         Directory.CreateDirectory(folder);

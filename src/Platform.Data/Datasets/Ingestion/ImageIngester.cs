@@ -19,17 +19,9 @@ internal sealed class ImageIngester(DatasetOptions options)
 
     public async Task<ImageIngestion> IngestAsync(Stream zip, ArtifactBatch artifacts, CancellationToken cancellationToken)
     {
-        ZipArchive archive;
         try
         {
-            archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
-        }
-        catch (InvalidDataException)
-        {
-            throw new IngestionException("The file is not a valid ZIP archive.");
-        }
-        using (archive)
-        {
+            using var archive = ZipSafety.Open(zip);
             var (images, ignored) = Inspect(archive);
             // Fail on too few classes before decompressing anything.
             var early = DatasetProfile.Build([.. images.Select(i => i.Label)], DatasetStats.Empty, [], options.Rules);
@@ -39,61 +31,23 @@ internal sealed class ImageIngester(DatasetOptions options)
             }
             return await ExtractAsync(images, ignored, artifacts, cancellationToken);
         }
+        catch (UnsafeZipException e)
+        {
+            throw new IngestionException(e.Message);
+        }
     }
 
     private sealed record PlannedImage(ZipArchiveEntry Entry, string Label, string Name);
 
     private (List<PlannedImage> Images, int Ignored) Inspect(ZipArchive archive)
     {
-        var entries = archive.Entries;
-        if (entries.Count > options.MaxZipEntries)
-        {
-            throw new IngestionException($"The archive has {entries.Count:N0} entries; at most {options.MaxZipEntries:N0} are allowed.");
-        }
-        var files = new List<(ZipArchiveEntry Entry, string[] Segments)>();
-        long totalLength = 0, totalCompressed = 0;
-        var ignored = 0;
-        foreach (var entry in entries)
-        {
-            var segments = ZipEntryName.Split(entry.FullName);
-            if (ZipEntryName.IsSymbolicLink(entry.ExternalAttributes))
-            {
-                throw new IngestionException($"The archive contains a symbolic link ('{entry.FullName}'); only regular image files are allowed.");
-            }
-            if (entry.FullName.EndsWith('/') || entry.FullName.EndsWith('\\'))
-            {
-                continue;
-            }
-            if (ZipEntryName.IsSystemFile(segments))
-            {
-                ignored++;
-                continue;
-            }
-            if (entry.Length > options.MaxImageBytes)
-            {
-                throw new IngestionException($"'{entry.FullName}' is {entry.Length:N0} bytes uncompressed; one image may be at most {options.MaxImageBytes:N0} bytes.");
-            }
-            if (entry.Length > 0 && (entry.CompressedLength == 0 || (double)entry.Length / entry.CompressedLength > options.MaxCompressionRatio))
-            {
-                throw new IngestionException($"'{entry.FullName}' expands more than {options.MaxCompressionRatio:0}x when decompressed: the archive looks like a zip bomb.");
-            }
-            totalLength += entry.Length;
-            totalCompressed += entry.CompressedLength;
-            if (totalLength > options.MaxZipUncompressedBytes)
-            {
-                throw new IngestionException($"The archive holds more than {options.MaxZipUncompressedBytes:N0} bytes uncompressed, the most one dataset may hold.");
-            }
-            files.Add((entry, segments));
-        }
-        if (totalCompressed > 0 && (double)totalLength / totalCompressed > options.MaxCompressionRatio)
-        {
-            throw new IngestionException($"The archive expands more than {options.MaxCompressionRatio:0}x when decompressed: it looks like a zip bomb.");
-        }
+        var (files, ignored) = ZipSafety.Inspect(archive, new ZipLimits(options.MaxZipEntries, options.MaxImageBytes,
+            options.MaxZipUncompressedBytes, options.MaxCompressionRatio, FileNoun: "image", ArchiveNoun: "dataset"));
         if (files.Count == 0)
         {
             throw new IngestionException("The archive contains no images. Put each image in a folder named after its label (cat/1.png, dog/2.jpg).");
         }
-        return (Layout(files), ignored);
+        return (Layout([.. files.Select(f => (f.Entry, f.Segments))]), ignored);
     }
 
     /// <summary>label/image files, optionally all inside one top-level folder (what zipping a folder gives).</summary>
@@ -183,32 +137,11 @@ internal sealed class ImageIngester(DatasetOptions options)
         return new ImageIngestion(manifestHash, imageHashes, labels, stats, warnings, SampleSelection.RoundRobin(samples.Values, options.SampleCount));
     }
 
-    /// <summary>
-    /// Decompresses one entry but never past the size the central directory declared: an archive
-    /// that lies about its sizes is rejected instead of filling memory.
-    /// </summary>
+    /// <summary>One image in memory, never read past the size the archive declared for it (ZipSafety).</summary>
     private static async Task<byte[]> ReadBoundedAsync(ZipArchiveEntry entry, CancellationToken cancellationToken)
     {
-        var declared = (int)entry.Length;
-        var buffer = new byte[declared + 1];
-        try
-        {
-            await using var stream = await entry.OpenAsync(cancellationToken);
-            var total = 0;
-            int read;
-            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
-            {
-                total += read;
-            }
-            if (total != declared)
-            {
-                throw new IngestionException($"'{entry.FullName}' does not match the size the archive declares for it: the archive is corrupt or crafted.");
-            }
-        }
-        catch (InvalidDataException)
-        {
-            throw new IngestionException($"'{entry.FullName}' cannot be decompressed: the archive is corrupt or uses an unsupported compression method.");
-        }
-        return buffer[..declared];
+        using var buffer = new MemoryStream((int)entry.Length);
+        await ZipSafety.CopyBoundedAsync(entry, buffer, cancellationToken);
+        return buffer.ToArray();
     }
 }

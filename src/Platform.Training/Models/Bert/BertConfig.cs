@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Platform.Training.Models.Text;
 
 namespace Platform.Training.Models.Bert;
 
@@ -7,7 +8,7 @@ namespace Platform.Training.Models.Bert;
 /// Hugging Face's BertConfig fields, read from and written to config.json. Fields this class does
 /// not model are kept in <see cref="Extra"/> so a Hugging Face config survives a round trip.
 /// </summary>
-public sealed class BertConfig
+public sealed class BertConfig : ITextModelConfig
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -49,6 +50,10 @@ public sealed class BertConfig
         Label2Id = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
         return this;
     }
+
+    ITextModelConfig ITextModelConfig.WithLabels(IReadOnlyList<string> labels) => WithLabels(labels);
+
+    [JsonIgnore] public string TokenizerClass => "BertTokenizer";
 
     public void Validate()
     {

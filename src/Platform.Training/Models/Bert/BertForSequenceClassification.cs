@@ -1,3 +1,4 @@
+using Platform.Training.Models.Text;
 using Platform.Training.Torch;
 using Platform.Training.Torch.Nn;
 
@@ -8,7 +9,7 @@ namespace Platform.Training.Models.Bert;
 /// (bert.embeddings.*, bert.encoder.layer.N.*, bert.pooler.dense.*, classifier.*), so its
 /// state dict loads from and saves to a Hugging Face model.safetensors unchanged.
 /// </summary>
-public sealed class BertForSequenceClassification : Module
+public sealed class BertForSequenceClassification : TextSequenceClassifier
 {
     // Saved by transformers before 4.31 as a persistent buffer; it is just arange(max_positions).
     private static readonly HashSet<string> IgnoredCheckpointNames = new(StringComparer.Ordinal) { "bert.embeddings.position_ids" };
@@ -20,6 +21,8 @@ public sealed class BertForSequenceClassification : Module
     public BertForSequenceClassification(BertConfig config)
     {
         config.Validate();
+        // What the saved state dict is, whatever the base checkpoint was (BertForMaskedLM, BertModel).
+        config.Architectures = ["BertForSequenceClassification"];
         Config = config;
         bert = RegisterModule("bert", new BertModel(config));
         dropout = RegisterModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb));
@@ -28,6 +31,8 @@ public sealed class BertForSequenceClassification : Module
     }
 
     public BertConfig Config { get; }
+
+    public override ITextModelConfig TextConfig => Config;
 
     /// <summary>Reads config.json and model.safetensors of a Hugging Face-layout folder.</summary>
     public static BertForSequenceClassification Load(string folder)
@@ -46,7 +51,7 @@ public sealed class BertForSequenceClassification : Module
     }
 
     /// <summary>Writes config.json and model.safetensors (vocab.txt belongs to the tokenizer).</summary>
-    public void Save(string folder)
+    public override void Save(string folder)
     {
         Directory.CreateDirectory(folder);
         Config.Save(Path.Combine(folder, ModelFolder.ConfigFile));
@@ -57,7 +62,7 @@ public sealed class BertForSequenceClassification : Module
     /// Logits [batch, num_labels]. <paramref name="inputIds"/>, <paramref name="attentionMask"/> (1 = token,
     /// 0 = padding) and <paramref name="tokenTypeIds"/> (zeros when null) are int64 [batch, seq].
     /// </summary>
-    public Tensor Forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds = null)
+    public override Tensor Forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds = null)
     {
         var ownTypes = tokenTypeIds is null ? Tensor.Zeros(inputIds.Shape, ScalarType.Int64, inputIds.Device) : null;
         try

@@ -1,5 +1,6 @@
-"""Reference models in plain torch: the same computations as transformers' BertForSequenceClassification
-and the platform's CNN, with the same parameter names, so a state dict loads with strict=True."""
+"""Reference models in plain torch: the same computations as transformers' BertForSequenceClassification,
+DistilBertForSequenceClassification and the platform's CNN, with the same parameter names, so a state
+dict loads with strict=True."""
 import math
 
 import torch
@@ -115,6 +116,103 @@ class BertForSequenceClassification(nn.Module):
             h = layer(h, ext)
         pooled = torch.tanh(self.bert.pooler.dense(h[:, 0]))
         return self.classifier(self.dropout(pooled))
+
+
+class DistilEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c["vocab_size"], c["dim"], padding_idx=c["pad_token_id"])
+        self.position_embeddings = nn.Embedding(c["max_position_embeddings"], c["dim"])
+        self.LayerNorm = nn.LayerNorm(c["dim"], eps=1e-12)
+        self.dropout = nn.Dropout(c["dropout"])
+
+    def forward(self, ids):
+        pos = torch.arange(ids.shape[1]).unsqueeze(0)
+        return self.dropout(self.LayerNorm(self.word_embeddings(ids) + self.position_embeddings(pos)))
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """transformers' eager MultiHeadSelfAttention: queries scaled first, padding filled with finfo.min."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.n_heads = c["n_heads"]
+        self.dim = c["dim"]
+        self.q_lin = nn.Linear(c["dim"], c["dim"])
+        self.k_lin = nn.Linear(c["dim"], c["dim"])
+        self.v_lin = nn.Linear(c["dim"], c["dim"])
+        self.out_lin = nn.Linear(c["dim"], c["dim"])
+        self.dropout = nn.Dropout(c["attention_dropout"])
+
+    def forward(self, x, mask):
+        bs, k_length, _ = x.shape
+        d = self.dim // self.n_heads
+
+        def shape(t):
+            return t.view(bs, -1, self.n_heads, d).transpose(1, 2)
+
+        q, k, v = shape(self.q_lin(x)), shape(self.k_lin(x)), shape(self.v_lin(x))
+        q = q / math.sqrt(d)
+        scores = torch.matmul(q, k.transpose(2, 3))
+        m = (mask == 0).view(bs, 1, 1, k_length).expand_as(scores)
+        scores = scores.masked_fill(m, torch.tensor(torch.finfo(scores.dtype).min))
+        weights = self.dropout(F.softmax(scores, dim=-1))
+        context = torch.matmul(weights, v).transpose(1, 2).contiguous().view(bs, -1, self.n_heads * d)
+        return self.out_lin(context)
+
+
+class FFN(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lin1 = nn.Linear(c["dim"], c["hidden_dim"])
+        self.lin2 = nn.Linear(c["hidden_dim"], c["dim"])
+        self.dropout = nn.Dropout(c["dropout"])
+        self.activation = F.relu if c["activation"] == "relu" else F.gelu
+
+    def forward(self, x):
+        return self.dropout(self.lin2(self.activation(self.lin1(x))))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = MultiHeadSelfAttention(c)
+        self.sa_layer_norm = nn.LayerNorm(c["dim"], eps=1e-12)
+        self.ffn = FFN(c)
+        self.output_layer_norm = nn.LayerNorm(c["dim"], eps=1e-12)
+
+    def forward(self, x, mask):
+        sa = self.sa_layer_norm(self.attention(x, mask) + x)
+        return self.output_layer_norm(self.ffn(sa) + sa)
+
+
+class Transformer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([TransformerBlock(c) for _ in range(c["n_layers"])])
+
+
+class DistilBert(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings = DistilEmbeddings(c)
+        self.transformer = Transformer(c)
+
+
+class DistilBertForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.distilbert = DistilBert(c)
+        self.pre_classifier = nn.Linear(c["dim"], c["dim"])
+        self.classifier = nn.Linear(c["dim"], len(c["id2label"]))
+        self.dropout = nn.Dropout(c["seq_classif_dropout"])
+
+    def forward(self, ids, mask, types=None):
+        h = self.distilbert.embeddings(ids)
+        for layer in self.distilbert.transformer.layer:
+            h = layer(h, mask)
+        pooled = self.dropout(F.relu(self.pre_classifier(h[:, 0])))
+        return self.classifier(pooled)
 
 
 class ConvBn(nn.Module):

@@ -1,0 +1,180 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Platform.Data;
+using Platform.Data.Datasets;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+using Platform.Jobs.Catalog;
+using Platform.Jobs.Launch;
+using Platform.Testing;
+
+namespace Platform.Jobs.Tests.Catalog;
+
+/// <summary>The tenant-private catalog: who sees and launches what, names within what one tenant sees, registering folders.</summary>
+public sealed class BaseModelCatalogTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("platform-catalog-test-").FullName;
+    private PostgresDatabase _database = null!;
+    private IHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Platform"] = _database.ConnectionString,
+            ["Storage:Root"] = _root,
+            ["Data:Migrations"] = "Check",
+        });
+        builder.AddPlatformData();
+        builder.AddJobPortal();
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        await _database.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private BaseModelCatalog Catalog => _host.Services.GetRequiredService<BaseModelCatalog>();
+
+    private string NewBert(string name) => TestModels.WriteBert(Path.Combine(_root, "src", name + Guid.NewGuid().ToString("N")[..6]));
+
+    private Task<Result<BaseModel>> RegisterAsync(Guid? tenantId, string name, string? folder = null) =>
+        Catalog.RegisterTextModelFolderAsync(new TextModelRegistration(tenantId, name, folder ?? NewBert(name), "test", "folder"));
+
+    [Fact]
+    public async Task ListAndFind_AnotherTenantsPrivateModel_IsInvisible()
+    {
+        var (mine, _) = await Seed.TenantAsync(_database);
+        var (theirs, _) = await Seed.TenantAsync(_database);
+        Assert.True((await RegisterAsync(null, "shared-bert")).IsSuccess);
+        Assert.True((await RegisterAsync(mine.Id, "my-bert")).IsSuccess);
+        Assert.True((await RegisterAsync(theirs.Id, "their-bert")).IsSuccess);
+
+        Assert.Equal(["my-bert", "shared-bert"], (await Catalog.ListAsync(mine.Id)).Select(m => m.Name).Order());
+        Assert.Equal(["shared-bert"], (await Catalog.ListAsync(null)).Select(m => m.Name));
+        Assert.Null(await Catalog.FindAsync(mine.Id, "their-bert"));
+        Assert.Null(await Catalog.FindAsync(null, "my-bert"));
+        Assert.NotNull(await Catalog.FindAsync(mine.Id, "shared-bert"));
+        Assert.Equal(mine.Id, (await Catalog.FindAsync(mine.Id, "my-bert"))!.TenantId);
+    }
+
+    [Fact]
+    public async Task Launch_AnotherTenantsPrivateModel_IsRefusedLikeAnUnknownOne()
+    {
+        var (mine, owner) = await Seed.TenantAsync(_database);
+        var (_, stranger) = await Seed.TenantAsync(_database);
+        Assert.True((await RegisterAsync(mine.Id, "private-bert")).IsSuccess);
+        var myDataset = await TextDatasetAsync(owner);
+        var theirDataset = await TextDatasetAsync(stranger);
+
+        var theirs = await LaunchAsync(stranger, new LaunchJobRequest(theirDataset, "private-bert", "fast"));
+        var mineLaunched = await LaunchAsync(owner, new LaunchJobRequest(myDataset, "private-bert", "fast"));
+
+        Assert.Equal(ResultStatus.BadRequest, theirs.Status);
+        Assert.Equal("Unknown base model 'private-bert'.", theirs.Error);
+        Assert.True(mineLaunched.IsSuccess, mineLaunched.Error);
+        Assert.Equal(0L, await _database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{stranger.TenantId}'"));
+    }
+
+    [Fact]
+    public async Task Register_NamesCollideOnlyWithinWhatOneTenantSees()
+    {
+        var (first, _) = await Seed.TenantAsync(_database);
+        var (second, _) = await Seed.TenantAsync(_database);
+        Assert.True((await RegisterAsync(null, "bert-base")).IsSuccess);
+        Assert.True((await RegisterAsync(first.Id, "domain-bert")).IsSuccess);
+
+        var privateOverPlatform = await RegisterAsync(first.Id, "bert-base");
+        var platformOverPrivate = await RegisterAsync(null, "domain-bert");
+        var sameNameElsewhere = await RegisterAsync(second.Id, "domain-bert");
+        var twiceInOneTenant = await RegisterAsync(first.Id, "domain-bert");
+
+        Assert.Equal(ResultStatus.Conflict, privateOverPlatform.Status);
+        Assert.Contains("platform-wide", privateOverPlatform.Error);
+        Assert.Equal(ResultStatus.Conflict, platformOverPrivate.Status);
+        Assert.Contains("private", platformOverPrivate.Error);
+        Assert.True(sameNameElsewhere.IsSuccess, sameNameElsewhere.Error);
+        Assert.Equal(ResultStatus.Conflict, twiceInOneTenant.Status);
+        // The catalog folders of refused registrations are not left behind.
+        Assert.Equal(3, Directory.GetDirectories(Catalog.Root).Length);
+    }
+
+    [Fact]
+    public async Task Database_PrivateRowNamedLikeAPlatformWideOne_IsAUniqueViolation()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        Assert.True((await RegisterAsync(null, "bert-base")).IsSuccess);
+
+        await using var command = _database.DataSource.CreateCommand("""
+            INSERT INTO base_models (id, name, kind, path, description, parameters, tenant_id, source)
+            VALUES (gen_random_uuid(), 'bert-base', 'bert', '/x', '', 1, $1, 'folder')
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+    }
+
+    [Fact]
+    public async Task RegisterTextModelFolder_DistilBert_IsCopiedAndTheSourceLeftAlone()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        var source = TestModels.WriteDistilBert(Path.Combine(_root, "src", "pretrained"));
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "not part of a model");
+        var jobId = Guid.NewGuid();
+
+        var registered = await Catalog.RegisterTextModelFolderAsync(
+            new TextModelRegistration(tenant.Id, "domain-distil", source, "pre-trained on our tickets", $"pretrain:{jobId}"));
+
+        Assert.True(registered.IsSuccess, registered.Error);
+        var model = registered.Value;
+        Assert.Equal("distilbert", model.Architecture);
+        Assert.Equal($"pretrain:{jobId}", model.Source);
+        Assert.Equal(tenant.Id, model.TenantId);
+        Assert.True(File.Exists(Path.Combine(source, "model.safetensors")));
+        Assert.Equal(["config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"],
+            Directory.GetFiles(model.Path!).Select(Path.GetFileName).Order());
+        Assert.Equal(model, await Catalog.FindAsync(tenant.Id, "domain-distil"));
+    }
+
+    [Fact]
+    public async Task DeletingATenant_RemovesItsPrivateModels()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        Assert.True((await RegisterAsync(tenant.Id, "gone-bert")).IsSuccess);
+
+        await _database.ScalarAsync<int>($"WITH d AS (DELETE FROM tenants WHERE id = '{tenant.Id}' RETURNING 1) SELECT count(*)::int FROM d");
+
+        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM base_models WHERE name = 'gone-bert'"));
+    }
+
+    private async Task<Result<Guid>> LaunchAsync(TestTenant tenant, LaunchJobRequest request)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(tenant.TenantId, tenant.UserId);
+        return await scope.ServiceProvider.GetRequiredService<LaunchJobCommand>().ExecuteAsync(request);
+    }
+
+    private async Task<Guid> TextDatasetAsync(TestTenant tenant)
+    {
+        var csv = new StringBuilder("text,label\n");
+        for (var i = 0; i < 10; i++)
+            csv.Append($"good film {i},pos\nbad film {i},neg\n");
+        await using var scope = _host.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(tenant.TenantId, tenant.UserId);
+        var result = await scope.ServiceProvider.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+            new CreateDatasetRequest("Reviews", DatasetKind.Text, new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString()))));
+        Assert.True(result.IsSuccess, result.Error);
+        return result.Value.Id;
+    }
+}

@@ -8,6 +8,8 @@ var root = new RootCommand("Train, evaluate and use BERT and CNN classifiers fro
     BaselineCommand.Create(),
     PredictCommand.Create(),
     EvalCommand.Create(),
+    VocabCommand.Create(),
+    PretrainCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

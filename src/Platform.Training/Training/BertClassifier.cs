@@ -130,7 +130,7 @@ public sealed class BertClassifier : ClassifierModel
     public int EffectiveMaxLength(int requested) => Math.Min(requested, Model.TextConfig.MaxPositionEmbeddings);
 
     // Makes the folder self-describing: Hugging Face and BertTokenizer.FromFolder read the casing from it.
-    private static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, ITextModelConfig model)
+    internal static void WriteTokenizerConfig(string directory, BertTokenizerOptions options, ITextModelConfig model)
     {
         var maxLength = model.MaxPositionEmbeddings;
         var config = new Dictionary<string, object?>

@@ -20,6 +20,8 @@ internal sealed class BertEmbeddings : Module
         dropout = RegisterModule("dropout", new Dropout(config.HiddenDropoutProb));
     }
 
+    public Tensor WordEmbeddings => words.Weight;
+
     public Tensor Forward(Tensor inputIds, Tensor tokenTypeIds)
     {
         var seqLength = inputIds.Size(1);

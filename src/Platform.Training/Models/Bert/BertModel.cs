@@ -21,8 +21,20 @@ internal sealed class BertModel : Module
         pooler = RegisterModule("pooler", new Container()).Add("dense", new Linear(config.HiddenSize, config.HiddenSize));
     }
 
+    /// <summary>The word embedding matrix [vocab, hidden]; the masked-LM decoder shares it.</summary>
+    public Tensor WordEmbeddings => embeddings.WordEmbeddings;
+
     /// <returns>The pooled [CLS] representation, [batch, hidden].</returns>
     public Tensor Forward(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds)
+    {
+        using var hidden = Encode(inputIds, attentionMask, tokenTypeIds);
+        using var first = hidden.Select(1, 0);
+        using var dense = pooler.Forward(first);
+        return dense.Tanh();
+    }
+
+    /// <returns>The last layer's hidden states, [batch, seq, hidden] (Hugging Face's sequence_output).</returns>
+    public Tensor Encode(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds)
     {
         using var extendedMask = ExtendedMask(attentionMask);
         var hidden = embeddings.Forward(inputIds, tokenTypeIds);
@@ -31,12 +43,8 @@ internal sealed class BertModel : Module
             using var previous = hidden;
             hidden = layer.Forward(previous, extendedMask);
         }
-        using (hidden)
-        {
-            using var first = hidden.Select(1, 0);
-            using var dense = pooler.Forward(first);
-            return dense.Tanh();
-        }
+
+        return hidden;
     }
 
     /// <summary>Hugging Face's get_extended_attention_mask: (1 - mask) * finfo(float32).min, broadcast over heads and queries.</summary>

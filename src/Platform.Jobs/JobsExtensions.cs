@@ -15,6 +15,7 @@ using Platform.Jobs.Limits;
 using Platform.Jobs.Metering;
 using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
+using Platform.Jobs.Pretraining;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
@@ -41,6 +42,7 @@ public static class JobsExtensions
             .ValidateDataAnnotations();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
+        builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
@@ -110,6 +112,7 @@ public static class JobsExtensions
         builder.Services.TryAddSingleton<LossCurveRecorder>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, PretrainingJobHandler>());
         builder.Services.AddSingleton<JobWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

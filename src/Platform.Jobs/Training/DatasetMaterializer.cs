@@ -25,7 +25,9 @@ internal sealed class DatasetMaterializer(IArtifactStore store)
         CancellationToken cancellationToken)
     {
         var target = Path.Combine(jobFolder, "data");
-        var path = dataset.Kind == "Text" ? Path.Combine(target, "data.csv") : Path.Combine(target, "images");
+        // Text and corpus datasets are stored as normalised CSV (text,label or text); images as a manifest.
+        var csv = dataset.Kind is "Text" or "Corpus";
+        var path = csv ? Path.Combine(target, "data.csv") : Path.Combine(target, "images");
         var splitPath = Path.Combine(target, SplitFileName);
         if (File.Exists(Path.Combine(target, Marker)))
             return new MaterializedDataset(path, await ReadSplitAsync(splitPath, cancellationToken));
@@ -35,7 +37,7 @@ internal sealed class DatasetMaterializer(IArtifactStore store)
 
         // Where record i of the dataset (row i of the CSV, line i of the manifest) is in the trainer's order.
         Func<int, int> loadIndex;
-        if (dataset.Kind == "Text")
+        if (csv)
         {
             // The trainer reads the normalised CSV row by row: its order is the record order.
             await CopyAsync(tenantId, dataset.ArtifactPath, path, cancellationToken);

@@ -34,6 +34,10 @@ internal static class ApiEndpoints
         api.MapPost("/jobs", LaunchAsync).WithTags("Jobs").WithSummary("Launch a training job.")
             .Produces<LaunchedJobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/jobs/pretrain", LaunchPretrainingAsync).WithTags("Jobs")
+            .WithSummary("Launch a masked-LM pre-training on a corpus (or text) dataset; the result joins the organisation's base models.")
+            .Produces<LaunchedJobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/jobs/{id:guid}", GetJobAsync).WithTags("Jobs").Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/jobs/{id:guid}/cancel", CancelAsync).WithTags("Jobs").WithSummary("Cancel: at once when queued, at the next step when running.")
             .Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -135,6 +139,15 @@ internal static class ApiEndpoints
             : Problem(StatusCodes.Status404NotFound, "Import not found.");
 
     private static async Task<IResult> LaunchAsync(LaunchJobRequest request, LaunchJobCommand launch, CancellationToken cancellationToken)
+    {
+        var launched = await launch.ExecuteAsync(request, cancellationToken);
+        return launched.IsSuccess
+            ? Results.Created($"/api/v1/jobs/{launched.Value}", new LaunchedJobDto(launched.Value, $"/api/v1/jobs/{launched.Value}"))
+            : Problem(launched);
+    }
+
+    private static async Task<IResult> LaunchPretrainingAsync(LaunchPretrainingRequest request, LaunchPretrainingCommand launch,
+        CancellationToken cancellationToken)
     {
         var launched = await launch.ExecuteAsync(request, cancellationToken);
         return launched.IsSuccess

@@ -29,8 +29,11 @@ public sealed record JobProgress(long Step, long TotalSteps, int Epoch, int Epoc
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && double.IsFinite(v.GetDouble()) ? v.GetDouble() : null;
 }
 
-/// <summary>One finished epoch, from an "epoch" event: what the loss and accuracy curves plot.</summary>
-public sealed record EpochPoint(int Epoch, double TrainLoss, double? ValidationLoss, double? ValidationAccuracy)
+/// <summary>
+/// One finished epoch, from an "epoch" event: what the loss and accuracy curves plot. A pre-training
+/// epoch reports its held-out masked-LM loss as the validation loss, and its perplexity.
+/// </summary>
+public sealed record EpochPoint(int Epoch, double TrainLoss, double? ValidationLoss, double? ValidationAccuracy, double? ValidationPerplexity = null)
 {
     public static IReadOnlyList<EpochPoint> From(IEnumerable<JobEventView> events)
     {
@@ -43,7 +46,7 @@ public sealed record EpochPoint(int Epoch, double TrainLoss, double? ValidationL
                 continue;
             // A resumed attempt repeats an epoch: the later report wins.
             points[(int)epoch] = new EpochPoint((int)epoch, loss, JobProgress.Double(root, "validation_loss"),
-                JobProgress.Double(root, "validation_accuracy"));
+                JobProgress.Double(root, "validation_accuracy"), JobProgress.Double(root, "validation_perplexity"));
         }
         return points.Values.ToList();
     }

@@ -1,0 +1,19 @@
+using Platform.Jobs.Training;
+using Platform.Training.Pretraining;
+
+namespace Platform.Jobs.Pretraining;
+
+/// <summary>
+/// The payload of a "pretrain" job: the corpus (a corpus or text dataset), where to start (a catalog
+/// text model's folder, or a size from scratch), the resolved options, and the name the result takes
+/// in the tenant's catalog.
+/// </summary>
+/// <param name="BaseModelPath">The catalog folder to continue from; null starts from scratch at <paramref name="Size"/>.</param>
+public sealed record PretrainingJobPayload(
+    DatasetReference Dataset,
+    string? BaseModelPath,
+    string? BaseModelName,
+    string Size,
+    PretrainingOptions Options,
+    string ResultName,
+    string Description);

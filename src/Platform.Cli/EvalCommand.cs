@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Platform.Training.Baseline;
 using Platform.Training.Data;
 using Platform.Training.Metrics;
 using Platform.Training.Training;
@@ -9,7 +10,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "trained model folder", Required = true };
+        var model = new Option<string>("--model") { Description = "trained model folder, or a model's baseline/ folder", Required = true };
         var data = new Option<string>("--data") { Description = "labelled CSV (BERT) or ZIP/folder of label folders (CNN)", Required = true };
         var output = new Option<string?>("--output") { Description = "metrics file (default <model>/eval_metrics.json)" };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
@@ -24,17 +25,26 @@ internal static class EvalCommand
         };
         command.SetAction(parse => CliRunner.Run(() =>
         {
-            var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
             var modelPath = parse.GetValue(model)!;
             var dataPath = parse.GetValue(data)!;
-            using var classifier = ClassifierModel.Load(modelPath, selected);
-            if (classifier.Kind == ModelKind.Bert && !(File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+            var columns = new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!);
+            ClassificationMetrics metrics;
+            if (LinearTextClassifier.IsModelFolder(modelPath))
             {
-                throw new InvalidDataException($"a BERT model is evaluated on a CSV file; {dataPath} is not one");
+                metrics = LinearTextClassifier.Load(modelPath).Evaluate(TextDataset.LoadCsv(RequireCsv(dataPath, "the baseline"), columns));
+            }
+            else
+            {
+                var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
+                using var classifier = ClassifierModel.Load(modelPath, selected);
+                if (classifier.Kind == ModelKind.Bert)
+                {
+                    RequireCsv(dataPath, "a BERT model");
+                }
+
+                metrics = Trainer.Evaluate(classifier, dataPath, parse.GetValue(batchSize), parse.GetValue(maxLength), columns);
             }
 
-            var metrics = Trainer.Evaluate(classifier, dataPath, parse.GetValue(batchSize), parse.GetValue(maxLength),
-                new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!));
             var path = parse.GetValue(output) ?? Path.Combine(modelPath, "eval_metrics.json");
             MetricsFile.Write(path, new MetricsReport(metrics, Path.GetFileName(dataPath.TrimEnd('/')), []));
             Print(metrics);
@@ -43,6 +53,11 @@ internal static class EvalCommand
         }));
         return command;
     }
+
+    private static string RequireCsv(string dataPath, string model) =>
+        File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
+            ? dataPath
+            : throw new InvalidDataException($"{model} is evaluated on a CSV file; {dataPath} is not one");
 
     private static void Print(ClassificationMetrics metrics)
     {

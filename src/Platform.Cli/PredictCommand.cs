@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Platform.Training.Baseline;
 using Platform.Training.Data;
 using Platform.Training.Training;
 
@@ -9,7 +10,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "trained model folder", Required = true };
+        var model = new Option<string>("--model") { Description = "trained model folder, or a model's baseline/ folder", Required = true };
         var input = new Option<string>("--input") { Description = "CSV with a text column (BERT); an image or a folder of images (CNN)", Required = true };
         var output = new Option<string>("--output") { Description = "JSON Lines file, one object per input in input order", Required = true };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
@@ -23,26 +24,31 @@ internal static class PredictCommand
         };
         command.SetAction(parse => CliRunner.Run(() =>
         {
-            var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
             var inputPath = parse.GetValue(input)!;
-            using var classifier = ClassifierModel.Load(parse.GetValue(model)!, selected);
+            var modelPath = parse.GetValue(model)!;
             IReadOnlyList<Prediction> predictions;
             IReadOnlyList<string>? names = null;
-            if (classifier is BertClassifier bert)
+            if (LinearTextClassifier.IsModelFolder(modelPath))
             {
-                if (Directory.Exists(inputPath) || !inputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidDataException($"a BERT model reads a CSV with a '{parse.GetValue(textColumn)}' column; {inputPath} is not a .csv file");
-                }
-
-                var rows = TextDataset.LoadCsv(inputPath, new TextColumns(parse.GetValue(textColumn)!), labelsOptional: true);
-                predictions = bert.Predict(rows.Select(r => r.Text).ToList(), parse.GetValue(maxLength), parse.GetValue(batchSize));
+                // The linear baseline (a model's baseline/ folder): pure managed code, no libtorch.
+                var texts = ReadTexts(inputPath, parse.GetValue(textColumn)!, "the baseline");
+                predictions = LinearTextClassifier.Load(modelPath).Predict(texts);
             }
             else
             {
-                var images = ImageDataset.LoadUnlabelled(inputPath);
-                names = images.Select(i => i.Name).ToList();
-                predictions = ((CnnImageClassifier)classifier).Predict(images.Select(i => (i.Name, i.ReadBytes())).ToList(), parse.GetValue(batchSize));
+                var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
+                using var classifier = ClassifierModel.Load(modelPath, selected);
+                if (classifier is BertClassifier bert)
+                {
+                    var texts = ReadTexts(inputPath, parse.GetValue(textColumn)!, "a BERT model");
+                    predictions = bert.Predict(texts, parse.GetValue(maxLength), parse.GetValue(batchSize));
+                }
+                else
+                {
+                    var images = ImageDataset.LoadUnlabelled(inputPath);
+                    names = images.Select(i => i.Name).ToList();
+                    predictions = ((CnnImageClassifier)classifier).Predict(images.Select(i => (i.Name, i.ReadBytes())).ToList(), parse.GetValue(batchSize));
+                }
             }
 
             Write(parse.GetValue(output)!, predictions, names);
@@ -50,6 +56,16 @@ internal static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    private static List<string> ReadTexts(string inputPath, string textColumn, string reader)
+    {
+        if (Directory.Exists(inputPath) || !inputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"{reader} reads a CSV with a '{textColumn}' column; {inputPath} is not a .csv file");
+        }
+
+        return TextDataset.LoadCsv(inputPath, new TextColumns(textColumn), labelsOptional: true).Select(r => r.Text).ToList();
     }
 
     private static void Write(string path, IReadOnlyList<Prediction> predictions, IReadOnlyList<string>? names)

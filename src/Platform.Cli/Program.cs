@@ -5,6 +5,7 @@ var root = new RootCommand("Train, evaluate and use BERT and CNN classifiers fro
 {
     InitBertCommand.Create(),
     TrainCommand.Create(),
+    BaselineCommand.Create(),
     PredictCommand.Create(),
     EvalCommand.Create(),
     VocabCommand.Create(),

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Platform.Training.Baseline;
 using Platform.Training.Data;
+using Platform.Training.Metrics;
 using Platform.Training.Training;
 
 namespace Platform.Cli;
@@ -70,6 +72,17 @@ internal static class TrainCommand
                 (result.Metrics.SelectedEpoch is { } selected ? $"; the model is epoch {selected}'s (best validation macro-F1)" : ""));
             Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count} examples");
             Console.WriteLine($"model written to {result.ModelDirectory}");
+            BaselineResult? baseline = null;
+            if (File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            {
+                // Same data, same split: the line the fine-tuned model has to beat.
+                baseline = BaselineTrainer.Train(request, log: ProgressBar.Log, cancellationToken: cancellationToken);
+                BaselineCommand.Print(baseline, assess: false);
+                Console.WriteLine($"baseline written to {baseline.ModelDirectory}");
+            }
+
+            var kind = ClassifierModel.DetectKind(result.ModelDirectory);
+            Warnings.Print(ResultAssessment.Assess(metrics, baseline?.Metrics.Evaluation, kind));
             return 0;
         })));
         return command;

@@ -67,6 +67,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Assertions.Expect(page.Locator("#accuracy-chart circle")).ToHaveCountAsync(2);
             await Assertions.Expect(page.Locator(".event[data-type=epoch]")).ToHaveCountAsync(2);
             await Assertions.Expect(page.Locator(".event[data-type=succeeded]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator(".event[data-type=baseline]")).ToHaveCountAsync(1);
             await Screenshot(page, "job-succeeded");
 
             await page.ClickAsync("#view-model");
@@ -76,6 +77,12 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             var label = page.Locator("#predicted-label");
             await Assertions.Expect(label).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(complaint|praise)$"));
             await Assertions.Expect(page.Locator(".score-bar")).ToHaveCountAsync(2);
+            // The linear baseline fitted by the job on the same split, side by side, and usable.
+            await Assertions.Expect(page.Locator("#comparison-table tr[data-metric=accuracy]")).ToHaveAttributeAsync("data-baseline", "1");
+            await page.CheckAsync("#variant-baseline");
+            await page.ClickAsync("#classify");
+            await Assertions.Expect(page.Locator("#prediction [data-variant=baseline]")).ToHaveCountAsync(1);
+            await Assertions.Expect(label).ToHaveTextAsync("complaint");
             await Screenshot(page, "model");
 
             await page.GotoAsync("/jobs");

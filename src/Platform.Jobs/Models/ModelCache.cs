@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Platform.Training.Baseline;
 using Platform.Training.Torch;
 using Platform.Training.Training;
 
@@ -29,12 +30,20 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
             ? bert.Predict(texts)
             : throw new InvalidOperationException("This model classifies images, not text."), cancellationToken);
 
+    /// <summary>The linear baseline of a text model (its baseline/ folder): managed code, loaded once and kept like the models.</summary>
+    public async Task<IReadOnlyList<Prediction>> PredictBaselineAsync(string folder, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        await UseAsync(folder, LinearTextClassifier.Load, baseline => baseline.Predict(texts), cancellationToken);
+
     public async Task<IReadOnlyList<Prediction>> PredictImageAsync(string folder, string name, byte[] bytes, CancellationToken cancellationToken = default) =>
         await UseAsync(folder, model => model is CnnImageClassifier cnn
             ? cnn.Predict([(name, bytes)])
             : throw new InvalidOperationException("This model classifies text, not images."), cancellationToken);
 
-    private async Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken)
+    private Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken) =>
+        UseAsync(folder, path => ClassifierModel.Load(path, Device.Cpu), use, cancellationToken);
+
+    private async Task<T> UseAsync<TModel, T>(string folder, Func<string, TModel> load, Func<TModel, T> use, CancellationToken cancellationToken)
+        where TModel : class
     {
         var entry = Acquire(Path.GetFullPath(folder));
         await entry.Lock.WaitAsync(cancellationToken);
@@ -43,8 +52,8 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
             // Loading and inference are CPU-bound native calls: keep them off the request's thread.
             return await Task.Run(() =>
             {
-                entry.Model ??= ClassifierModel.Load(entry.Folder, Device.Cpu);
-                return use(entry.Model);
+                entry.Model ??= load(entry.Folder);
+                return use((TModel)entry.Model);
             }, cancellationToken);
         }
         finally
@@ -94,7 +103,7 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
     {
         if (entry is { Evicted: true, Users: 0 })
         {
-            entry.Model?.Dispose();
+            (entry.Model as IDisposable)?.Dispose();
             entry.Model = null;
         }
     }
@@ -104,7 +113,7 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
         lock (_gate)
         {
             foreach (var entry in _lru)
-                entry.Model?.Dispose();
+                (entry.Model as IDisposable)?.Dispose();
             _lru.Clear();
             _byFolder.Clear();
         }
@@ -114,7 +123,8 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
     {
         public string Folder { get; } = folder;
         public SemaphoreSlim Lock { get; } = new(1, 1);
-        public ClassifierModel? Model { get; set; }
+        /// <summary>A <see cref="ClassifierModel"/> (native, disposed on eviction) or a <see cref="LinearTextClassifier"/>.</summary>
+        public object? Model { get; set; }
         public int Users { get; set; }
         public bool Evicted { get; set; }
     }

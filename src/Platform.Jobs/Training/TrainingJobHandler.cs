@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Jobs.Workers;
+using Platform.Training.Metrics;
 using Platform.Training.Training;
 
 namespace Platform.Jobs.Training;
@@ -92,16 +93,27 @@ internal sealed class TrainingJobHandler(
 
         try
         {
-            var result = await Task.Factory.StartNew(
-                () => Trainer.Train(request, callbacks, context.Cancellation),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var (result, baseline) = await Task.Factory.StartNew(() =>
+            {
+                // Text jobs fit the linear baseline first (seconds), on the same split: the log shows the
+                // line to beat while the model trains. A resumed attempt fits it again, to the same weights.
+                var line = JobBaseline.IsText(request) ? JobBaseline.Fit(request, callbacks.Log!, context.Cancellation) : null;
+                if (line is not null)
+                    reports.Writer.TryWrite(new Report(null, "baseline", JobBaseline.Message(line), JsonSerializer.Serialize(BaselineSummary.From(line), Json)));
+                var trained = Trainer.Train(request, callbacks, context.Cancellation);
+                return (trained, JobBaseline.EnsureSaved(request, line, context.Cancellation));
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             if (unreported is { } last)
                 Post(last);
             var evaluation = result.Metrics.Evaluation;
-            reports.Writer.TryWrite(new Report(null, "metrics",
-                $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
-                (result.Metrics.SelectedEpoch is { } selected ? $" (the weights of epoch {selected}, the best of {result.EpochsCompleted})" : ""),
-                null));
+            var assessment = ResultAssessment.Assess(evaluation, baseline?.Metrics.Evaluation, ClassifierModel.DetectKind(result.ModelDirectory));
+            var finished = $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
+                (result.Metrics.SelectedEpoch is { } selected ? $" (the weights of epoch {selected}, the best of {result.EpochsCompleted})" : "");
+            // A result at chance or below its baseline is not reported as a plain success.
+            reports.Writer.TryWrite(assessment.Warning
+                ? new Report(null, "warning", $"{finished}. {assessment.Summary} {string.Join(" ", assessment.Warnings.Select(w => w.Message))}",
+                    JsonSerializer.Serialize(assessment, Json))
+                : new Report(null, "metrics", finished, null));
             return JsonSerializer.Serialize(new
             {
                 modelDirectory = result.ModelDirectory,
@@ -112,6 +124,8 @@ internal sealed class TrainingJobHandler(
                 stoppedEarly = result.StoppedEarly,
                 selectedEpoch = result.Metrics.SelectedEpoch,
                 resumed = result.Resumed,
+                baseline = baseline is null ? null : BaselineSummary.From(baseline),
+                assessment,
             }, Json);
         }
         finally

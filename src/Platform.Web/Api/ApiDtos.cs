@@ -30,9 +30,11 @@ public sealed record JobDto(Guid Id, string Name, string State, int Attempt, int
 
 public sealed record LaunchedJobDto(Guid Id, string Url);
 
-public sealed record PredictTextRequest(string Text);
+/// <param name="Variant">"model" (default): the fine-tuned model; "baseline": the linear baseline a text job fits next to it.</param>
+public sealed record PredictTextRequest(string Text, string? Variant = null);
 
-public sealed record PredictionDto(string Label, IReadOnlyDictionary<string, double> Scores);
+/// <param name="Variant">Which model answered: "model" or "baseline".</param>
+public sealed record PredictionDto(string Label, IReadOnlyDictionary<string, double> Scores, string Variant = "model");
 
 /// <summary>A base model the organisation can launch from: its own (scope "organisation") or the platform's ("platform").</summary>
 public sealed record BaseModelDto(string Name, string Kind, string Architecture, long Parameters, string Scope, string Source, string Description)

@@ -61,10 +61,13 @@ internal static class ApiEndpoints
             .Produces<BaseModelImportDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
         api.MapGet("/models/{id:guid}/metrics", MetricsAsync).WithTags("Models")
-            .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history. "
+                + "?variant=baseline: the same for the linear baseline a text job fits on the same split.")
+            .Produces<Platform.Training.Metrics.MetricsReport>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/models/{id:guid}/predict", PredictAsync).WithTags("Models")
-            .WithSummary("Classify {\"text\": ...} (BERT) or a multipart field 'image' (CNN).")
+            .WithSummary("Classify {\"text\": ...} (BERT) or a multipart field 'image' (CNN). "
+                + "Text models also answer with their linear baseline (TF-IDF + logistic regression): {\"text\": ..., \"variant\": \"baseline\"} "
+                + "(or a multipart field 'variant'); \"model\", the default, is the fine-tuned model.")
             .Accepts<PredictTextRequest>("application/json", "multipart/form-data")
             .Produces<PredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
     }
@@ -175,8 +178,18 @@ internal static class ApiEndpoints
             ? JobNotFound()
             : Results.Ok(await jobs.LossCurveAsync(id, points ?? 300, cancellationToken));
 
-    private static async Task<IResult> MetricsAsync(Guid id, ModelQueries models, CancellationToken cancellationToken) =>
-        await models.GetAsync(id, cancellationToken) is { } model ? Results.Ok(model.Metrics) : ModelNotFound();
+    private static async Task<IResult> MetricsAsync(Guid id, string? variant, ModelQueries models, CancellationToken cancellationToken)
+    {
+        if (await models.GetAsync(id, cancellationToken) is not { } model)
+            return ModelNotFound();
+        if (!ModelView.TryParseVariant(variant, out var selected))
+            return Problem(StatusCodes.Status400BadRequest, "The variant is either \"model\" or \"baseline\".");
+        if (selected == ModelVariant.Model)
+            return Results.Ok(model.Metrics);
+        return model.Baseline is { } baseline
+            ? Results.Ok(baseline)
+            : Problem(StatusCodes.Status404NotFound, "This model has no baseline: baselines are fitted for text models, by jobs that finished since they were introduced.");
+    }
 
     private static async Task<IResult> PredictAsync(Guid id, HttpRequest request, ModelQueries models, CancellationToken cancellationToken)
     {
@@ -184,27 +197,31 @@ internal static class ApiEndpoints
         if (model is null)
             return ModelNotFound();
         string text = "";
+        string? variant = null;
         IFormFile? image = null;
         if (request.HasFormContentType)
         {
             var form = await request.ReadFormAsync(cancellationToken);
             text = form["text"].ToString();
+            variant = form["variant"].ToString();
             image = form.Files.GetFile("image");
         }
         else if (request.HasJsonContentType())
         {
             try
             {
-                text = (await request.ReadFromJsonAsync<PredictTextRequest>(cancellationToken))?.Text ?? "";
+                var body = await request.ReadFromJsonAsync<PredictTextRequest>(cancellationToken);
+                text = body?.Text ?? "";
+                variant = body?.Variant;
             }
             catch (System.Text.Json.JsonException)
             {
-                return Problem(StatusCodes.Status400BadRequest, "The body is not JSON of the form {\"text\": \"...\"}.");
+                return Problem(StatusCodes.Status400BadRequest, "The body is not JSON of the form {\"text\": \"...\", \"variant\": \"model\" | \"baseline\"}.");
             }
         }
-        var outcome = await ModelEndpoints.PlaygroundAsync(models, model, text, image, cancellationToken);
+        var outcome = await ModelEndpoints.PlaygroundAsync(models, model, text, image, variant, cancellationToken);
         return outcome.Prediction is { } prediction
-            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores))
+            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores, outcome.Variant.ToString().ToLowerInvariant()))
             : Problem(StatusCodes.Status400BadRequest, outcome.Error ?? "Nothing to classify.");
     }
 

@@ -47,6 +47,9 @@ internal static class JobEndpoints
 public sealed record JobLiveData(JobView Job, JobProgress? Progress, IReadOnlyList<EpochPoint> Epochs,
     IReadOnlyList<LossPointView> LossCurve, IReadOnlyList<JobEventView> Log)
 {
+    /// <summary>The finished job's result as stored: scores, baseline and the verdict on them.</summary>
+    public Platform.Jobs.Training.JobResult? Result { get; } = Platform.Jobs.Training.JobResult.Parse(Job.ResultJson);
+
     public static async Task<JobLiveData?> LoadAsync(JobQueries jobs, Guid id, CancellationToken cancellationToken)
     {
         var job = await jobs.GetAsync(id, cancellationToken);

@@ -23,18 +23,22 @@ internal static class ModelEndpoints
         models.MapPost("/predict", PredictAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
     }
 
-    private static async Task<IResult> DownloadAsync(Guid id, HttpContext context, ModelQueries models, CancellationToken cancellationToken)
+    /// <summary>The model folder (with its baseline/ folder), or with ?variant=baseline the baseline folder alone.</summary>
+    private static async Task<IResult> DownloadAsync(Guid id, string? variant, HttpContext context, ModelQueries models, CancellationToken cancellationToken)
     {
         var model = await models.GetAsync(id, cancellationToken);
-        if (model is null)
+        if (model is null || !ModelView.TryParseVariant(variant, out var selected))
             return Results.NotFound();
-        var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-')) + ".zip";
+        if (selected == ModelVariant.Baseline && !model.HasBaseline)
+            return Results.NotFound();
+        var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'))
+            + (selected == ModelVariant.Baseline ? "-baseline" : "") + ".zip";
         // ZipArchive still writes some of its framing synchronously, even through its async API; the
         // alternative, zipping to a temporary file first, would double the disk used by a large BERT.
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
             bodyControl.AllowSynchronousIO = true;
         // Streamed as it is zipped: a BERT folder can be hundreds of megabytes.
-        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, cancellationToken), "application/zip", fileName);
+        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", fileName);
     }
 
     /// <summary>
@@ -47,12 +51,14 @@ internal static class ModelEndpoints
         if (model is null)
             return Results.NotFound();
         var form = await request.ReadFormAsync(cancellationToken);
-        var outcome = await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), cancellationToken);
+        var outcome = await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), form["variant"].ToString(),
+            cancellationToken);
         var parameters = new Dictionary<string, object?>
         {
             [nameof(PredictionResult.Prediction)] = outcome.Prediction,
             [nameof(PredictionResult.Error)] = outcome.Error,
             [nameof(PredictionResult.Input)] = outcome.Input,
+            [nameof(PredictionResult.Variant)] = outcome.Variant,
         };
         if (request.Headers.ContainsKey("HX-Request"))
             return new RazorComponentResult<PredictionResult>(parameters);
@@ -68,19 +74,29 @@ internal static class ModelEndpoints
         });
     }
 
-    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input);
+    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model);
 
+    /// <summary>One classification for the playground and the API; <paramref name="variant"/> is "model" (or empty) or "baseline".</summary>
     internal static async Task<PlaygroundOutcome> PlaygroundAsync(ModelQueries models, ModelView model, string text, IFormFile? image,
-        CancellationToken cancellationToken)
+        string? variant, CancellationToken cancellationToken)
     {
+        if (!ModelView.TryParseVariant(variant, out var selected))
+            return new(null, "The variant is either \"model\" (the fine-tuned model) or \"baseline\" (TF-IDF + logistic regression).", null);
+        if (selected == ModelVariant.Baseline && !model.HasBaseline)
+        {
+            return new(null, model.Kind == "bert"
+                ? "This model has no baseline: it was trained before jobs fitted one."
+                : "Image models have no baseline: the TF-IDF + logistic regression baseline is fitted for text models only.", null, selected);
+        }
+
         if (model.Kind == "bert")
         {
             if (string.IsNullOrWhiteSpace(text))
-                return new(null, "Type some text to classify.", text);
+                return new(null, "Type some text to classify.", text, selected);
             if (text.Length > MaxTextLength)
-                return new(null, $"The text is longer than {MaxTextLength:N0} characters.", null);
-            var predictions = await models.PredictTextAsync(model.JobId, text, cancellationToken);
-            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify text." : null, text);
+                return new(null, $"The text is longer than {MaxTextLength:N0} characters.", null, selected);
+            var predictions = await models.PredictTextAsync(model.JobId, text, selected, cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify text." : null, text, selected);
         }
         if (image is null || image.Length == 0)
             return new(null, "Choose a PNG or JPEG image to classify.", null);

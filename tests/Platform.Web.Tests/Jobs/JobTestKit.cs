@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Platform.Data;
 using Platform.Jobs.Catalog;
 using Platform.Jobs.Launch;
+using Platform.Jobs.Training;
+using Platform.Training.Baseline;
 using Platform.Training.Metrics;
 using Platform.Training.Training;
 using Platform.Web.Tests.Datasets;
@@ -95,12 +97,60 @@ internal static class JobTestKit
         await FinishAsync(portal, jobId, folder, ImageLabels, [0, 1, 1], [0, 1, 0]);
     }
 
-    private static async Task FinishAsync(PortalFactory portal, Guid jobId, string folder, string[] labels, int[] truth, int[] predicted)
+    /// <summary>
+    /// As <see cref="SucceedAsync"/>, with the linear baseline a worker fits for text: a real one, fitted on a
+    /// spam/ham/other CSV (<see cref="BaselineCsv"/>) and scored on its validation rows. The model's
+    /// evaluation is on the same rows, with <paramref name="modelErrors"/> of them answered wrong.
+    /// </summary>
+    public static async Task SucceedWithBaselineAsync(PortalFactory portal, Guid jobId, int modelErrors)
+    {
+        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName));
+        var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
+        BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
+        Directory.CreateDirectory(folder);
+        var csv = Path.Combine(folder, "..", "data.csv");
+        File.WriteAllText(csv, BaselineCsv());
+        var baseline = BaselineTrainer.Train(csv, Path.Combine(folder, BaselineTrainer.FolderName), validationFraction: 0.25);
+        Assert.Equal(1.0, baseline.Metrics.Evaluation.Accuracy);
+        var truth = baseline.Metrics.Evaluation.PerClass
+            .SelectMany(c => Enumerable.Repeat(Array.IndexOf(Labels, c.Label), c.Support)).ToArray();
+        var predicted = truth.Select((t, i) => i < modelErrors ? (t + 1) % Labels.Length : t).ToArray();
+        await FinishAsync(portal, jobId, folder, Labels, truth, predicted, baseline);
+    }
+
+    /// <summary>Sixty tickets whose label follows their words: the baseline separates them completely.</summary>
+    public static string BaselineCsv()
+    {
+        var csv = new System.Text.StringBuilder("text,label\n");
+        string[] spam = ["win", "prize", "click", "free", "offer"];
+        string[] ham = ["meeting", "agenda", "lunch", "report", "tomorrow"];
+        string[] other = ["weather", "garden", "recipe", "holiday", "music"];
+        for (var i = 0; i < 20; i++)
+        {
+            csv.Append($"\"{spam[i % 5]} a {spam[(i + 2) % 5]} now {i}\",spam\n");
+            csv.Append($"\"the {ham[i % 5]} and {ham[(i + 1) % 5]} {i}\",ham\n");
+            csv.Append($"\"about {other[i % 5]}, {other[(i + 3) % 5]} {i}\",other\n");
+        }
+
+        return csv.ToString();
+    }
+
+    private static async Task FinishAsync(PortalFactory portal, Guid jobId, string folder, string[] labels, int[] truth, int[] predicted,
+        BaselineResult? baseline = null)
     {
         var evaluation = ClassificationMetrics.Compute(truth, predicted, labels);
         MetricsFile.Write(Path.Combine(folder, MetricsFile.FileName), new MetricsReport(evaluation, "validation",
             [new EpochRecord(1, 1.05, 0.98, 0.6, 0.55, 1.5), new EpochRecord(2, 0.71, 0.80, 0.8, 0.78, 1.4)]));
-        var result = JsonSerializer.Serialize(new { modelDirectory = folder, accuracy = evaluation.Accuracy, macroF1 = evaluation.MacroF1 });
+        // What TrainingJobHandler stores: the scores, the baseline's summary and the verdict on them.
+        var kind = ClassifierModel.DetectKind(folder);
+        var result = JsonSerializer.Serialize(new
+        {
+            modelDirectory = folder,
+            accuracy = evaluation.Accuracy,
+            macroF1 = evaluation.MacroF1,
+            baseline = baseline is null ? null : BaselineSummary.From(baseline),
+            assessment = ResultAssessment.Assess(evaluation, baseline?.Metrics.Evaluation, kind),
+        }, new JsonSerializerOptions(JsonSerializerDefaults.Web));
         await using var command = portal.Database.DataSource.CreateCommand("""
             UPDATE jobs SET state = 'Succeeded', result = $2::jsonb, started_at = now() - interval '1 minute', finished_at = now() WHERE id = $1;
             """);

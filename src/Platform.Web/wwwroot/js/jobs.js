@@ -37,7 +37,7 @@
   }
 
   var source = new EventSource(panel.dataset.events);
-  ['queued', 'claimed', 'step', 'epoch', 'checkpoint', 'log', 'metrics', 'requeued', 'succeeded', 'failed',
+  ['queued', 'claimed', 'step', 'epoch', 'checkpoint', 'log', 'baseline', 'metrics', 'warning', 'requeued', 'succeeded', 'failed',
     'cancelled', 'cancel-requested'].forEach(function (type) {
     source.addEventListener(type, refresh);
   });

@@ -45,7 +45,7 @@ public sealed class ReferenceTokenizerTests
         }
     }
 
-    private static void RunReference(string output, int count, int seed, [CallerFilePath] string sourceFile = "")
+    internal static void RunReference(string output, int count, int seed, [CallerFilePath] string sourceFile = "")
     {
         var script = Path.Combine(Path.GetDirectoryName(sourceFile)!, "reference_bert_tokenizer.py");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };

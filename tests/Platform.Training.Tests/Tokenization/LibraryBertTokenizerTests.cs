@@ -99,6 +99,22 @@ public sealed class LibraryBertTokenizerTests
     }
 
     [Fact]
+    public void Encode_PairWithinLength_LibraryBuildsTheSameIds()
+    {
+        // The library builds [CLS] a [SEP] b [SEP] and its segment ids, but has no truncation for pairs:
+        // Hugging Face's longest_first (BertTokenizerTests.Encode_LongPair_TruncatesLongestFirst) stays ours.
+        var own = new BertTokenizer(new WordPieceVocabulary(HfVocab));
+        var other = CreateLibrary(HfVocab, lowerCase: true);
+        var first = other.EncodeToIds("unwanted", addSpecialTokens: false);
+        var second = other.EncodeToIds("low running", addSpecialTokens: false);
+
+        var encoding = own.Encode("unwanted", "low running", maxLength: 16, padToMaxLength: false);
+
+        Assert.Equal(encoding.InputIds.Select(id => (int)id), other.BuildInputsWithSpecialTokens(first, second));
+        Assert.Equal(encoding.TokenTypeIds.Select(id => (int)id), other.CreateTokenTypeIdsFromSequences(first, second));
+    }
+
+    [Fact]
     public void TokenizeToIds_HfExamples_LibraryAgrees()
     {
         // What the library does get right: plain text, greedy WordPiece, [UNK] for long or unsplittable words.

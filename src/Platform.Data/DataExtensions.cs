@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Data.Artifacts;
+using Platform.Data.Artifacts.Encryption;
 using Platform.Data.ApiKeys;
 using Platform.Data.Datasets;
 using Platform.Data.Migrations;
@@ -35,6 +36,9 @@ public static class DataExtensions
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // A KMS-backed IMasterKey registered before AddPlatformData replaces the configured keys.
+        services.TryAddSingleton<IMasterKey, ConfiguredMasterKeys>();
+        services.TryAddSingleton<TenantKeyRing>();
         services.TryAddSingleton<IArtifactStore, LocalArtifactStore>();
         services.AddOptions<DatasetOptions>()
             .BindConfiguration(DatasetOptions.SectionName)
@@ -51,6 +55,8 @@ public static class DataExtensions
         services.AddSingleton(sp => new SqlMigrator(
             sp.GetRequiredService<NpgsqlDataSource>(), MigrationScripts.Embedded(), sp.GetRequiredService<ILogger<SqlMigrator>>()));
         services.AddHostedService<MigrationHostedService>();
+        // After the migrations: encrypts what an install from before encryption left in the clear.
+        services.AddHostedService<LegacyArtifactEncryptionService>();
 
         services.AddScoped<CreateTenantForNewUserCommand>();
         services.AddScoped<ListMyTenantsQuery>();

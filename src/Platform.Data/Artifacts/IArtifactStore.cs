@@ -2,8 +2,8 @@ namespace Platform.Data.Artifacts;
 
 /// <summary>
 /// Content-addressed file storage, partitioned by tenant: a file's key is the lower-case hex SHA-256
-/// of its bytes, so writing the same content twice stores it once. Local directories today; an
-/// S3-compatible store can implement the same contract.
+/// of its bytes, so writing the same content twice stores it once. Every implementation stores the
+/// bytes encrypted with the tenant's data key (Encryption/ArtifactCipher) and hands them back decrypted.
 /// </summary>
 public interface IArtifactStore
 {
@@ -17,6 +17,12 @@ public interface IArtifactStore
 
     /// <summary>Deletes a stored file; returns false when there was none.</summary>
     Task<bool> DeleteAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);
+
+    /// <summary>The keys of every file the tenant has stored.</summary>
+    IAsyncEnumerable<string> ListAsync(Guid tenantId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every file of the tenant (erasure); returns how many there were.</summary>
+    Task<int> DeleteTenantAsync(Guid tenantId, CancellationToken cancellationToken = default);
 }
 
 public sealed record StoredArtifact(string Hash, long Length);

@@ -3,11 +3,57 @@ using System.ComponentModel.DataAnnotations;
 namespace Platform.Data.Artifacts;
 
 /// <summary>Section "Storage".</summary>
-public sealed class StorageOptions
+public sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage";
 
     /// <summary>Directory holding one sub-directory per tenant (and upload scratch space).</summary>
     [Required(ErrorMessage = "Storage:Root is not set.")]
     public string? Root { get; set; }
+
+    /// <summary>
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`): the master key that wraps every tenant's data
+    /// key. Unset, a generated key file under {Root}/keys is used (demo and single-host installs only).
+    /// </summary>
+    public string? MasterKey { get; set; }
+
+    /// <summary>Master keys replaced by <see cref="MasterKey"/>: still unwrap data keys until `--rotate-keys` re-wrapped them.</summary>
+    public string[]? PreviousMasterKeys { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var errors = new List<ValidationResult>();
+        Check(MasterKey, "Storage:MasterKey");
+        foreach (var previous in PreviousMasterKeys ?? [])
+            Check(previous, "Storage:PreviousMasterKeys");
+        return errors;
+
+        void Check(string? key, string name)
+        {
+            if (string.IsNullOrEmpty(key))
+                return;
+            try
+            {
+                DecodeKey(key, name);
+            }
+            catch (FormatException e)
+            {
+                errors.Add(new ValidationResult(e.Message, [name]));
+            }
+        }
+    }
+
+    internal static byte[] DecodeKey(string base64, string name)
+    {
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(base64.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"{name} is not base64 (make one with `openssl rand -base64 32`).");
+        }
+        return key.Length == 32 ? key : throw new FormatException($"{name} must be 32 bytes (base64 of `openssl rand -base64 32`), not {key.Length}.");
+    }
 }

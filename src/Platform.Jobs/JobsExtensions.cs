@@ -16,6 +16,7 @@ using Platform.Jobs.Metering;
 using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Pretraining;
+using Platform.Jobs.Privacy;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
@@ -84,6 +85,22 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<RetryBaseModelImportCommand>();
         if (builder.Configuration.GetValue("Catalog:ImportsEnabled", true))
             builder.Services.AddHostedService<BaseModelImportService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Export, erasure and retention of tenants' data (section "Retention"). With <paramref name="runRetention"/>
+    /// the retention sweep runs in this process on Retention:Interval (unless Retention:Enabled is false).
+    /// </summary>
+    public static IHostApplicationBuilder AddTenantPrivacy(this IHostApplicationBuilder builder, bool runRetention = true)
+    {
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration("Retention").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<TenantFolders>();
+        builder.Services.TryAddSingleton<RetentionSweep>();
+        builder.Services.TryAddScoped<ExportTenantCommand>();
+        builder.Services.TryAddScoped<EraseTenantCommand>();
+        if (runRetention)
+            builder.Services.AddHostedService<RetentionService>();
         return builder;
     }
 

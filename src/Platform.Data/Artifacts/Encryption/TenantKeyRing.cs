@@ -93,20 +93,7 @@ public sealed class TenantKeyRing(NpgsqlDataSource dataSource, IMasterKey master
         return rewrapped;
     }
 
-    /// <summary>
-    /// Deletes the tenant's data keys (erasure): whatever of its encrypted files survives anywhere, a
-    /// backup included, can no longer be read. Returns the versions deleted.
-    /// </summary>
-    public async Task<int> DestroyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, CancellationToken cancellationToken)
-    {
-        await using var delete = new NpgsqlCommand("DELETE FROM tenant_data_keys WHERE tenant_id = $1", connection, transaction);
-        delete.Parameters.AddWithValue(tenantId);
-        var deleted = await delete.ExecuteNonQueryAsync(cancellationToken);
-        Forget(tenantId);
-        return deleted;
-    }
-
-    /// <summary>Drops the tenant's keys from this process's memory.</summary>
+    /// <summary>Drops the tenant's keys from this process's memory (after erasure deleted its rows).</summary>
     public void Forget(Guid tenantId)
     {
         _current.TryRemove(tenantId, out _);

@@ -1,10 +1,12 @@
 using Platform.Billing;
 using Platform.Data;
+using Platform.Jobs;
 using Platform.Web;
 using Platform.Web.Api;
 using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
+using Platform.Web.Privacy;
 
 var flags = StartupFlags.Parse(args);
 var builder = WebApplication.CreateBuilder(flags.HostArgs);
@@ -17,6 +19,9 @@ builder.AddJobsPortal();
 builder.AddBilling();
 // Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
 builder.AddBillingScheduler();
+// Export and erasure (portal and API); the retention sweep runs here on an interval, as the billing
+// scheduler does (section Retention).
+builder.AddTenantPrivacy();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
@@ -29,10 +34,15 @@ if (flags.GrantRole is var (email, role))
 {
     return await app.GrantRoleAsync(email, role);
 }
+if (flags.RotateKeys)
+{
+    return await app.RotateKeysAsync();
+}
 app.MapPortal();
 app.MapJobsPortal();
 app.MapStripeWebhook();
 app.MapBillingPortal();
 app.MapPlatformApi();
+app.MapPrivacyEndpoints();
 await app.RunAsync();
 return 0;

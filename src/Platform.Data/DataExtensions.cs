@@ -1,3 +1,4 @@
+using Amazon.S3;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,7 +40,11 @@ public static class DataExtensions
         // A KMS-backed IMasterKey registered before AddPlatformData replaces the configured keys.
         services.TryAddSingleton<IMasterKey, ConfiguredMasterKeys>();
         services.TryAddSingleton<TenantKeyRing>();
-        services.TryAddSingleton<IArtifactStore, LocalArtifactStore>();
+        // Storage:Provider picks the store; both encrypt the same way and lay files out alike.
+        services.TryAddSingleton<IAmazonS3>(sp => S3Client.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3));
+        services.TryAddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageProvider.S3
+            ? ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp)
+            : ActivatorUtilities.CreateInstance<LocalArtifactStore>(sp));
         services.AddOptions<DatasetOptions>()
             .BindConfiguration(DatasetOptions.SectionName)
             .ValidateDataAnnotations()

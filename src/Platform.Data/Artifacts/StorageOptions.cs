@@ -7,9 +7,17 @@ public sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage";
 
-    /// <summary>Directory holding one sub-directory per tenant (and upload scratch space).</summary>
+    /// <summary>
+    /// Directory holding one sub-directory per tenant (and upload scratch space). With the S3 store it
+    /// only holds scratch space: uploads being validated and files being encrypted on their way to the bucket.
+    /// </summary>
     [Required(ErrorMessage = "Storage:Root is not set.")]
     public string? Root { get; set; }
+
+    /// <summary>Where artifacts are stored: Local (under Root, the default) or S3 (section Storage:S3).</summary>
+    public StorageProvider Provider { get; set; } = StorageProvider.Local;
+
+    public S3StorageOptions S3 { get; set; } = new();
 
     /// <summary>
     /// Base64 of 32 random bytes (`openssl rand -base64 32`): the master key that wraps every tenant's data
@@ -23,6 +31,12 @@ public sealed class StorageOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         var errors = new List<ValidationResult>();
+        if (Provider == StorageProvider.S3)
+        {
+            if (string.IsNullOrWhiteSpace(S3.Bucket))
+                errors.Add(new ValidationResult("Storage:S3:Bucket is not set (Storage:Provider is S3).", ["Storage:S3:Bucket"]));
+            Validator.TryValidateObject(S3, new ValidationContext(S3), errors, validateAllProperties: true);
+        }
         Check(MasterKey, "Storage:MasterKey");
         foreach (var previous in PreviousMasterKeys ?? [])
             Check(previous, "Storage:PreviousMasterKeys");
@@ -56,4 +70,10 @@ public sealed class StorageOptions : IValidatableObject
         }
         return key.Length == 32 ? key : throw new FormatException($"{name} must be 32 bytes (base64 of `openssl rand -base64 32`), not {key.Length}.");
     }
+}
+
+public enum StorageProvider
+{
+    Local,
+    S3,
 }

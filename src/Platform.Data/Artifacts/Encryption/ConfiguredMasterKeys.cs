@@ -25,6 +25,11 @@ internal sealed class ConfiguredMasterKeys : IMasterKey
         {
             _current = StorageOptions.DecodeKey(configured, "Storage:MasterKey");
         }
+        else if (settings.Provider == StorageProvider.S3)
+        {
+            // Every host reads the same bucket: a key file on one host's disk would lock the others out.
+            throw new InvalidOperationException("Storage:MasterKey is required with Storage:Provider S3 (every host must share it).");
+        }
         else
         {
             var path = Path.Combine(Path.GetFullPath(settings.Root!), "keys", "master.key");

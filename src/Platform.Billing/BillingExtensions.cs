@@ -33,7 +33,7 @@ public static class BillingExtensions
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddHttpClient(StripeOptions.SectionName);
+        services.AddHttpClient(StripeOptions.SectionName, http => http.Timeout = SystemNetHttpClient.DefaultHttpTimeout);
         services.TryAddScoped(CreateStripeClient);
         services.TryAddScoped<StripeWebhookHandler>();
         services.TryAddScoped<ReportUsageToStripeCommand>();

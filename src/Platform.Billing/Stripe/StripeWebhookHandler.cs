@@ -60,6 +60,9 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
+            // Signed by Stripe, yet not readable as Stripe.net's Event: refused so that Stripe delivers it again once fixed.
+            logger.LogError("A signed Stripe webhook could not be read as an event ({Error}); is the endpoint on API version {Expected}?",
+                e.Message, StripeConfiguration.ApiVersion);
             return Result<WebhookOutcome>.BadRequest("The event is not a Stripe event object.");
         }
         if (stripeEvent.Object != "event" || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))

@@ -10,7 +10,7 @@ public sealed class StripeOptions
 {
     public const string SectionName = "Stripe";
 
-    /// <summary>Stripe.net refuses a key with whitespace in it; checked at start, not at the first call.</summary>
+    /// <summary>Stripe.net refuses a key with whitespace in it; checked at start, not at the first call (likewise the webhook secret).</summary>
     [RegularExpression(@"^\S+$", ErrorMessage = "Stripe:SecretKey must not contain whitespace.")]
     public string? SecretKey { get; set; }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
 using Platform.Billing.Stripe;
@@ -10,8 +11,8 @@ using Platform.Testing;
 
 namespace Platform.Billing.Tests.Stripe;
 
-/// <summary>Without Stripe:SecretKey the platform bills from its ledger alone and never calls Stripe.</summary>
-public sealed class StripeNotConfiguredTests : IAsyncLifetime
+/// <summary>Section "Stripe": without a secret key the platform bills from its ledger alone and never calls Stripe.</summary>
+public sealed class StripeConfigurationTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset June = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly BillingHost _host = new();
@@ -50,5 +51,23 @@ public sealed class StripeNotConfiguredTests : IAsyncLifetime
         Assert.Equal(0, reported);
         Assert.Equal(ResultStatus.Conflict, pushed.Status);
         Assert.Empty(_stripe.Received);
+    }
+
+    /// <summary>
+    /// Stripe.net would refuse such a key when the first command is built, and a secret with a newline from a
+    /// mounted file would fail every signature: the host refuses both at start instead.
+    /// </summary>
+    [Theory]
+    [InlineData("Stripe:SecretKey", "sk_live_abc def")]
+    [InlineData("Stripe:WebhookSecret", "whsec_abc\n")]
+    public async Task Start_SecretWithWhitespace_HostRefusesToStart(string key, string value)
+    {
+        var host = new BillingHost();
+        host.Settings[key] = value;
+
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(host.InitializeAsync);
+
+        Assert.Contains($"{key} must not contain whitespace", failure.Message);
+        await host.Database.DisposeAsync();
     }
 }

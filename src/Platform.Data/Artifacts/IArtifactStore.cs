@@ -10,7 +10,11 @@ public interface IArtifactStore
     /// <summary>Stores the stream's bytes and returns their hash; the file appears whole or not at all.</summary>
     Task<StoredArtifact> PutAsync(Guid tenantId, Stream content, CancellationToken cancellationToken = default);
 
-    /// <summary>Opens a stored file for reading; throws <see cref="FileNotFoundException"/> when absent.</summary>
+    /// <summary>
+    /// Opens a stored file for reading, forward only (not seekable): it decrypts as it goes, and the last read
+    /// throws <see cref="InvalidDataException"/> if the content is not what its hash says. Throws
+    /// <see cref="FileNotFoundException"/> when absent.
+    /// </summary>
     Task<Stream> OpenReadAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);
 
     Task<bool> ExistsAsync(Guid tenantId, string hash, CancellationToken cancellationToken = default);

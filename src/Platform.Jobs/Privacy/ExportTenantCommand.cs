@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using Npgsql;
 using Platform.Data.Artifacts;
+using Platform.Data.Datasets;
 using Platform.Domain.Common;
 
 namespace Platform.Jobs.Privacy;
@@ -15,8 +16,6 @@ namespace Platform.Jobs.Privacy;
 /// </summary>
 public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTenant current, IArtifactStore store, TenantFolders folders)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task<Result<TenantExport>> ExecuteAsync(Guid tenantId, CancellationToken cancellationToken = default)
     {
         var access = await PrivacyAccess.RequireAsync(dataSource, current, tenantId, cancellationToken);
@@ -105,14 +104,9 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         }
         await ArtifactAsync(zip, $"{folder}/manifest.jsonl", tenantId, artifact, cancellationToken);
         await using var manifest = await store.OpenReadAsync(tenantId, artifact, cancellationToken);
-        using var reader = new StreamReader(manifest);
         var record = 0;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        await foreach (var entry in ImageManifest.ReadAsync(manifest, cancellationToken))
         {
-            if (line.Length == 0)
-                continue;
-            var entry = JsonSerializer.Deserialize<ManifestEntry>(line, Json)
-                ?? throw new InvalidDataException("An image manifest line is empty.");
             await ArtifactAsync(zip, $"{folder}/images/{Safe(entry.Label)}/{record:D7}-{Safe(Path.GetFileName(entry.Name))}", tenantId, entry.Hash, cancellationToken);
             record++;
         }
@@ -173,8 +167,6 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         usage.json, invoices.json                        metered usage, invoices with their lines and credit notes
 
         """;
-
-    private sealed record ManifestEntry(string Hash, string Label, string Name);
 }
 
 /// <summary>The export: the organisation's name and the ZIP, read from the start; disposing it deletes the file.</summary>

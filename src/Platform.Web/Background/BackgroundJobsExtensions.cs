@@ -56,10 +56,14 @@ public static class BackgroundJobsExtensions
                 JobExpirationTimeout = settings.History,
             };
         });
+        // Hangfire's configuration is process-wide: the activator and log provider set here are the last
+        // host's to resolve it (one portal per process in production; the test suite runs the portal
+        // with a server in a collection of its own).
         services.AddHangfire((sp, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
 
         var settings = builder.Configuration.GetSection(BackgroundJobsOptions.SectionName).Get<BackgroundJobsOptions>() ?? new();
         if (settings.Server)

@@ -10,15 +10,30 @@ using Platform.Web.Tests.Jobs;
 
 namespace Platform.Web.Tests.Background;
 
+/// <summary>
+/// Hangfire's activator and log provider are process-wide, set by the last portal to configure
+/// Hangfire: the portal with a server runs alone, so its jobs are activated in its own container.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BackgroundServerCollection : ICollectionFixture<BackgroundServerFactory>
+{
+    public const string Name = "Hangfire server";
+}
+
 /// <summary>A portal with its Hangfire server running, as `./platform up` runs it.</summary>
 public sealed class BackgroundServerFactory : IAsyncLifetime
 {
     public PortalFactory Portal { get; } = new() { BackgroundServer = true };
 
+    /// <summary>The recurring jobs on the schedule once the portal had started (before any test changed it).</summary>
+    public IReadOnlyList<string> ScheduledAtStart { get; private set; } = [];
+
     public async Task InitializeAsync()
     {
         await ((IAsyncLifetime)Portal).InitializeAsync();
         _ = Portal.Server;
+        using var connection = Portal.Services.GetRequiredService<JobStorage>().GetConnection();
+        ScheduledAtStart = connection.GetRecurringJobs().Select(j => j.Id).ToList();
     }
 
     public Task DisposeAsync() => ((IAsyncLifetime)Portal).DisposeAsync();
@@ -29,7 +44,8 @@ public sealed class BackgroundServerFactory : IAsyncLifetime
 /// the schedule at start, and a "trigger now" that the server runs through to the step's effect.
 /// Every wait is for a condition (the job's recorded state), never for a time.
 /// </summary>
-public sealed class BackgroundServerTests(BackgroundServerFactory fixture) : IClassFixture<BackgroundServerFactory>
+[Collection(BackgroundServerCollection.Name)]
+public sealed class BackgroundServerTests(BackgroundServerFactory fixture)
 {
     private PortalFactory Portal => fixture.Portal;
 
@@ -37,8 +53,7 @@ public sealed class BackgroundServerTests(BackgroundServerFactory fixture) : ICl
     public void Start_BillingDisabled_ScheduleHasHousekeepingAndNoBilling()
     {
         // The test portal sets BillingScheduler:Enabled=false: the server's start took billing off the schedule.
-        using var connection = Portal.Services.GetRequiredService<JobStorage>().GetConnection();
-        var ids = connection.GetRecurringJobs().Select(j => j.Id).ToList();
+        var ids = fixture.ScheduledAtStart;
 
         Assert.Contains(HousekeepingJobs.UploadSpoolsId, ids);
         Assert.Contains(HousekeepingJobs.StoppedWorkersId, ids);

@@ -103,6 +103,25 @@ public sealed class DashboardTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     [Theory]
+    [InlineData("00:00:01", "*/1 * * * * *", 1)]
+    [InlineData("00:01:00", "*/1 * * * *", 60)]
+    public void Schedule_Interval_HangfireRunsTheStepThatOften(string interval, string cron, int seconds)
+    {
+        var recurring = portal.Services.GetRequiredService<IRecurringJobManager>();
+        var options = new BillingSchedulerOptions { Interval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture) };
+
+        BillingJobs.Schedule(recurring, Microsoft.Extensions.Options.Options.Create(options),
+            Microsoft.Extensions.Options.Options.Create(new Platform.Billing.Stripe.StripeOptions()));
+
+        var job = RecurringJob(BillingJobs.CloseDuePeriodsId);
+        Assert.Equal(cron, job.Cron);
+        Assert.Null(job.Error);
+        // Hangfire parsed it (seconds field included): the next run is at most one interval away.
+        Assert.NotNull(job.NextExecution);
+        Assert.True(job.NextExecution!.Value - DateTime.UtcNow <= TimeSpan.FromSeconds(seconds), $"{job.NextExecution:O}");
+    }
+
+    [Theory]
     [InlineData(PlatformRoles.PlatformAdmin, true)]
     [InlineData(PlatformRoles.Finance, false)]
     [InlineData(null, false)]

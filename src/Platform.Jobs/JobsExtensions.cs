@@ -89,18 +89,16 @@ public static class JobsExtensions
     }
 
     /// <summary>
-    /// Export, erasure and retention of tenants' data (section "Retention"). With <paramref name="runRetention"/>
-    /// the retention sweep runs in this process on Retention:Interval (unless Retention:Enabled is false).
+    /// Export, erasure and retention of tenants' data (section "Retention"). The host schedules
+    /// <see cref="RetentionSweep.RunAsync"/> (the web host: a Hangfire recurring job with housekeeping).
     /// </summary>
-    public static IHostApplicationBuilder AddTenantPrivacy(this IHostApplicationBuilder builder, bool runRetention = true)
+    public static IHostApplicationBuilder AddTenantPrivacy(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RetentionOptions>().BindConfiguration("Retention").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<TenantFolders>();
         builder.Services.TryAddSingleton<RetentionSweep>();
         builder.Services.TryAddScoped<ExportTenantCommand>();
         builder.Services.TryAddScoped<EraseTenantCommand>();
-        if (runRetention)
-            builder.Services.AddHostedService<RetentionService>();
         return builder;
     }
 

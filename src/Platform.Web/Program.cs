@@ -3,6 +3,7 @@ using Platform.Data;
 using Platform.Jobs;
 using Platform.Web;
 using Platform.Web.Api;
+using Platform.Web.Background;
 using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
@@ -19,9 +20,10 @@ builder.AddJobsPortal();
 builder.AddBilling();
 // Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
 builder.AddBillingScheduler();
-// Export and erasure (portal and API); the retention sweep runs here on an interval, as the billing
-// scheduler does (section Retention).
+// Export and erasure (portal and API); the per-plan retention sweep is scheduled with housekeeping below.
 builder.AddTenantPrivacy();
+// Hangfire runs those steps and housekeeping as recurring jobs, in this process (docs/decisions/0024).
+builder.AddBackgroundJobs();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
@@ -44,5 +46,6 @@ app.MapStripeWebhook();
 app.MapBillingPortal();
 app.MapPlatformApi();
 app.MapPrivacyEndpoints();
+app.MapBackgroundJobsDashboard();
 await app.RunAsync();
 return 0;

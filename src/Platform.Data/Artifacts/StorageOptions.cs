@@ -70,6 +70,13 @@ public sealed class StorageOptions : IValidatableObject
         }
         return key.Length == 32 ? key : throw new FormatException($"{name} must be 32 bytes (base64 of `openssl rand -base64 32`), not {key.Length}.");
     }
+
+    /// <summary>
+    /// Scratch space for uploads while they stream in and are parsed (files deleted on close; the
+    /// housekeeping job removes those a crashed process left behind).
+    /// A method, not a property: options validation reads every property, and this one needs Root.
+    /// </summary>
+    public string UploadScratchDirectory() => Path.Combine(Path.GetFullPath(Root!), "uploads");
 }
 
 public enum StorageProvider

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Platform.Jobs.Privacy;
 
-/// <summary>Section "Retention": the defaults for tenants without a plan, and how often the sweep runs.</summary>
+/// <summary>Section "Retention": the defaults for tenants without a plan.</summary>
 public sealed class RetentionOptions
 {
     /// <summary>Days a finished job's checkpoints are kept when the tenant has no plan (a plan's checkpoint_retention_days wins).</summary>
@@ -14,12 +14,6 @@ public sealed class RetentionOptions
     /// <summary>Days job events are kept when the tenant has no plan (a plan's event_retention_days wins).</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 36500)]
     public int EventDays { get; set; } = 90;
-
-    /// <summary>Time between sweeps.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>False leaves the sweep to the other instances.</summary>
-    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>What one sweep removed.</summary>
@@ -32,7 +26,8 @@ public sealed record RetentionPolicy(int CheckpointDays, int EventDays);
 /// Removes what each tenant's plan says not to keep: the checkpoints (and the materialised training data)
 /// of jobs that finished more than checkpoint_retention_days ago, and job events older than
 /// event_retention_days of finished jobs. Models, metrics, the loss curve and the job rows stay.
-/// Idempotent: a sweep cut short is finished by the next.
+/// Idempotent: a sweep cut short is finished by the next. Runs as a Hangfire recurring job with the
+/// housekeeping jobs (Platform.Web/Background/HousekeepingJobs.Schedule, Housekeeping:Cron).
 /// </summary>
 public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders folders, IOptions<RetentionOptions> options, TimeProvider clock,
     ILogger<RetentionSweep> logger)
@@ -60,6 +55,7 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders fo
             : new RetentionPolicy(options.Value.CheckpointDays, options.Value.EventDays);
     }
 
+    [System.ComponentModel.DisplayName("Housekeeping: plan retention (checkpoints, job events)")]
     public async Task<RetentionResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var due = new List<(Guid Tenant, Guid Job)>();

@@ -43,7 +43,7 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         builder.Services.AddSingleton<TimeProvider>(_clock);
         builder.AddPlatformData();
         builder.AddJobPortal();
-        builder.AddTenantPrivacy(runRetention: false);
+        builder.AddTenantPrivacy();
         _host = builder.Build();
         await _host.StartAsync();
     }

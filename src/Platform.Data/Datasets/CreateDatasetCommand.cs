@@ -21,6 +21,7 @@ public sealed class CreateDatasetCommand(
     IOptions<StorageOptions> storageOptions,
     TimeProvider time,
     ILogger<CreateDatasetCommand> logger,
+    IImageVerifier imageVerifier,
     IDatasetQuota? quota = null)
 {
     private const int VersionAttempts = 5;
@@ -144,7 +145,7 @@ public sealed class CreateDatasetCommand(
     private async Task<Result<DatasetDraft>> IngestImagesAsync(
         CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
     {
-        var images = await new ImageIngester(Options).IngestAsync(spool.File, batch, cancellationToken);
+        var images = await new ImageIngester(Options, imageVerifier).IngestAsync(spool.File, batch, cancellationToken);
         var profile = DatasetProfile.Build(images.Labels, images.Stats, images.Warnings, Options.Rules);
         if (!profile.IsSuccess)
         {

@@ -22,6 +22,17 @@ public sealed class DatasetOptions
     [Range(1, 200)]
     public int MaxLabelLength { get; set; } = 100;
 
+    /// <summary>Columns a CSV may have; a row with more is refused while it is read (a line of commas is not millions of fields).</summary>
+    [Range(2, 100_000)]
+    public int MaxColumns { get; set; } = 1000;
+
+    /// <summary>
+    /// Bytes of one CSV row kept in memory, all fields together; fields past it count as over-long, so one
+    /// row never costs more than this however long it is in the file.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
     [Range(2, 100_000)]
     public int MaxClasses { get; set; } = 1000;
 

@@ -7,6 +7,7 @@ using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Datasets;
 using Platform.Web.Hosting;
+using Platform.Web.Security;
 
 namespace Platform.Web;
 
@@ -15,6 +16,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddPortal(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddPortalSecurity();
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
 
@@ -65,16 +67,12 @@ public static class Extensions
 
     public static WebApplication MapPortal(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment())
-        {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
-            app.UseHsts();
-        }
-        app.UseStatusCodePagesWithReExecute("/status/{0}");
+        app.UseRequestSecurity();
+        app.UseErrorResponses();
         app.UseAuthentication();
         app.UseMiddleware<TenantResolutionMiddleware>();
         app.UseAuthorization();
-        app.UseAntiforgery();
+        app.UseRequestGuards();
 
         app.MapStaticAssets();
         app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();

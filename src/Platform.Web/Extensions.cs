@@ -37,12 +37,13 @@ public static class Extensions
                 options.Password.RequireUppercase = false;
                 options.Password.RequireLowercase = false;
                 options.Password.RequireDigit = false;
-                options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                // No lockout on failed passwords: anyone knowing an email could keep its owner locked out.
+                // Password guessing is throttled per client instead (RateLimits:SignInsPerMinute).
+                options.Lockout.AllowedForNewUsers = false;
             })
             .AddEntityFrameworkStores<PlatformDbContext>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddPasswordValidator<Platform.Web.Accounts.Passwords.PasswordPolicyValidator>();
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/account/sign-in";
@@ -59,6 +60,7 @@ public static class Extensions
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
+        services.AddScoped<PasswordSignIn>();
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);

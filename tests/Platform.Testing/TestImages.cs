@@ -40,6 +40,36 @@ public static class TestImages
     }
 
     /// <summary>
+    /// A decompression bomb: a valid greyscale PNG of <paramref name="side"/> x <paramref name="side"/>
+    /// black pixels, a few hundred kilobytes that decode to side² bytes (20000: 400 MB).
+    /// </summary>
+    public static byte[] PngBomb(int side)
+    {
+        using var output = new MemoryStream();
+        output.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, side);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), side);
+        header[8] = 8; // bit depth
+        header[9] = 0; // colour type: grey
+        WriteChunk(output, "IHDR", header);
+        using (var raw = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(raw, CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                var row = new byte[1 + side];
+                for (var y = 0; y < side; y++)
+                {
+                    zlib.Write(row);
+                }
+            }
+            WriteChunk(output, "IDAT", raw.ToArray());
+        }
+        WriteChunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    /// <summary>
     /// A complete, decodable 8x8 JPEG of one colour (written once with stb_image_write); <paramref name="seed"/>
     /// goes into a comment segment, so files with different seeds differ without changing the picture.
     /// </summary>

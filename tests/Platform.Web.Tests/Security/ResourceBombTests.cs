@@ -37,17 +37,20 @@ public sealed class ResourceBombTests(PortalFactory portal, ITestOutputHelper ou
     public async Task UploadCsv_Bomb_RefusedWithinMemoryBound(string shape, string prefix, byte repeated, string suffix)
     {
         using var http = await ApiClientAsync(raisedLimit: true);
-        HttpResponseMessage? response = null;
-
-        var growth = await PeakMemory.GrowthAsync(async () =>
+        async Task<HttpResponseMessage> AttackAsync(long bytes)
         {
             using var upload = new MultipartFormDataContent
             {
                 { new StringContent("bomb"), "name" },
-                { GeneratedContent.Repeating(Encoding.ASCII.GetBytes(prefix), repeated, AttackBytes, Encoding.ASCII.GetBytes(suffix)), "file", "bomb.csv" },
+                { GeneratedContent.Repeating(Encoding.ASCII.GetBytes(prefix), repeated, bytes, Encoding.ASCII.GetBytes(suffix)), "file", "bomb.csv" },
             };
-            response = await http.PostAsync("/api/v1/datasets", upload);
-        });
+            return await http.PostAsync("/api/v1/datasets", upload);
+        }
+        // A small one first: the first request through a path pays for compiling it, which is not the attack's cost.
+        Assert.Equal(HttpStatusCode.BadRequest, (await AttackAsync(64 * 1024)).StatusCode);
+        HttpResponseMessage? response = null;
+
+        var growth = await PeakMemory.GrowthAsync(async () => response = await AttackAsync(AttackBytes));
 
         var problem = await ProblemAsync(response!);
         output.WriteLine($"{shape}: {(int)response!.StatusCode} {problem}; peak +{growth / 1048576} MiB");
@@ -60,13 +63,15 @@ public sealed class ResourceBombTests(PortalFactory portal, ITestOutputHelper ou
     public async Task UploadZip_DirectoryListingMillionsOfEntries_RefusedWithinMemoryBound()
     {
         using var http = await ApiClientAsync(raisedLimit: true);
+        async Task<HttpResponseMessage> AttackAsync(int entries)
+        {
+            using var upload = new MultipartFormDataContent { { new StringContent("bomb"), "name" }, { DirectoryBomb(entries), "file", "bomb.zip" } };
+            return await http.PostAsync("/api/v1/datasets", upload);
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await AttackAsync(100_001)).StatusCode);
         HttpResponseMessage? response = null;
 
-        var growth = await PeakMemory.GrowthAsync(async () =>
-        {
-            using var upload = new MultipartFormDataContent { { new StringContent("bomb"), "name" }, { DirectoryBomb(1_500_000), "file", "bomb.zip" } };
-            response = await http.PostAsync("/api/v1/datasets", upload);
-        });
+        var growth = await PeakMemory.GrowthAsync(async () => response = await AttackAsync(1_500_000));
 
         var problem = await ProblemAsync(response!);
         output.WriteLine($"zip: {(int)response!.StatusCode} {problem}; peak +{growth / 1048576} MiB");
@@ -84,14 +89,16 @@ public sealed class ResourceBombTests(PortalFactory portal, ITestOutputHelper ou
         var jobId = await JobTestKit.LaunchAsync(portal, owner, datasetId, "cnn-28-grey");
         await JobTestKit.SucceedCnnAsync(portal, jobId);
         using var http = await ApiClientAsync(owner);
+        async Task<HttpResponseMessage> PredictAsync(byte[] image)
+        {
+            using var content = new MultipartFormDataContent { { new ByteArrayContent(image), "image", "bomb.png" } };
+            return await http.PostAsync($"/api/v1/models/{jobId}/predict", content);
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await PredictAsync(TestImages.PngBomb(5_000))).StatusCode);
         var bomb = TestImages.PngBomb(20_000);
         HttpResponseMessage? response = null;
 
-        var growth = await PeakMemory.GrowthAsync(async () =>
-        {
-            using var content = new MultipartFormDataContent { { new ByteArrayContent(bomb), "image", "bomb.png" } };
-            response = await http.PostAsync($"/api/v1/models/{jobId}/predict", content);
-        });
+        var growth = await PeakMemory.GrowthAsync(async () => response = await PredictAsync(bomb));
 
         var problem = await ProblemAsync(response!);
         output.WriteLine($"png {bomb.Length:N0} bytes: {(int)response!.StatusCode} {problem}; peak +{growth / 1048576} MiB");

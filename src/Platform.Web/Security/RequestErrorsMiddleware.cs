@@ -15,6 +15,13 @@ internal sealed class RequestErrorsMiddleware(RequestDelegate next, ILogger<Requ
     {
         try
         {
+            // A declared length past the endpoint's limit is refused before anything reads the body; the
+            // server enforces the same limit while reading (chunked bodies, lying lengths).
+            if (context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>() is { MaxRequestBodySize: { } max }
+                && context.Request.ContentLength > max)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
             await next(context);
         }
         catch (Exception ex) when (Status(ex) is { } status && !context.Response.HasStarted)

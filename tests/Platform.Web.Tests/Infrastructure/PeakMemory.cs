@@ -70,7 +70,8 @@ internal sealed class GeneratedContent : HttpContent
 
     protected override bool TryComputeLength(out long length)
     {
+        // A negative length: sent chunked, as a client that declares nothing does.
         length = _length;
-        return true;
+        return _length >= 0;
     }
 }

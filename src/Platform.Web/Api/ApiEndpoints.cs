@@ -142,6 +142,8 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> LaunchAsync(LaunchJobRequest request, LaunchJobCommand launch, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(request.BaseModel))
+            return Problem(StatusCodes.Status400BadRequest, "baseModel is required: a name from GET /api/v1/base-models.");
         var launched = await launch.ExecuteAsync(request, cancellationToken);
         return launched.IsSuccess
             ? Results.Created($"/api/v1/jobs/{launched.Value}", new LaunchedJobDto(launched.Value, $"/api/v1/jobs/{launched.Value}"))

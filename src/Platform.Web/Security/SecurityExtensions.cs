@@ -38,10 +38,10 @@ public static class SecurityExtensions
             // Numbers are numbers: "NaN" or "1e400" in quotes is not a learning rate.
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
             o.SerializerOptions.MaxDepth = 32;
-            // A field the request type needs (no default) must be there and not null: a missing baseModel is
-            // the client's 400, not a null that fails deeper down with a 500.
+            // A field the request type needs (no default) must be there: a missing baseModel is the client's
+            // 400, not a null that fails deeper down with a 500. (Not RespectNullableAnnotations: it would
+            // also make a response with an unexpected null fail while being written.)
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
-            o.SerializerOptions.RespectNullableAnnotations = true;
         });
         services.AddAntiforgery(o =>
         {

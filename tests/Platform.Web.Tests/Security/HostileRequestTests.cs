@@ -112,12 +112,14 @@ public sealed class HostileRequestTests(PortalFactory portal) : IClassFixture<Po
         Assert.Contains("depth", await ProblemDetailAsync(response));
     }
 
-    [Fact]
-    public async Task Launch_MissingBaseModel_Problem400()
+    [Theory]
+    [InlineData("""{"datasetId": "00000000-0000-0000-0000-000000000001"}""")]
+    [InlineData("""{"datasetId": "00000000-0000-0000-0000-000000000001", "baseModel": null}""")]
+    public async Task Launch_MissingBaseModel_Problem400(string body)
     {
         using var api = await OwnerApiAsync();
 
-        using var response = await api.PostAsJsonAsync("/api/v1/jobs", new { datasetId = Guid.NewGuid() });
+        using var response = await api.PostAsync("/api/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("baseModel", await ProblemDetailAsync(response), StringComparison.OrdinalIgnoreCase);

@@ -61,6 +61,8 @@ public static class Extensions
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
         services.AddScoped<PasswordSignIn>();
+        services.AddScoped<AssignSignUpPlanCommand>();
+        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);

@@ -11,6 +11,7 @@ public sealed class SignUpService(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     CreateTenantForNewUserCommand createTenant,
+    AssignSignUpPlanCommand assignPlan,
     IHttpContextAccessor httpContext,
     TimeProvider time)
 {
@@ -37,6 +38,8 @@ public sealed class SignUpService(
             return [tenant.Error!];
         }
         await transaction.CommitAsync(cancellationToken);
+        // After the commit: billing works on its own connection, which must see the new organisation.
+        await assignPlan.ExecuteAsync(tenant.Value.Id, cancellationToken);
         await signIn.SignInAsync(user, isPersistent: false);
         TenantCookie.Write(httpContext.HttpContext!, tenant.Value.Id);
         return [];

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Platform.Web.Tests.Infrastructure;
 
@@ -24,6 +25,35 @@ public sealed class SignInTests(PortalFactory portal) : IClassFixture<PortalFact
         Assert.Equal(HttpStatusCode.OK, dashboard.Status);
         Assert.Equal("Acme Robotics", dashboard.Text("h1"));
         Assert.Contains(email, dashboard.Text(".user-email"));
+    }
+
+    [Fact]
+    public async Task SignUp_NewOrganisation_StartsOnTheFreePlanWithHardCaps()
+    {
+        // Finding 6 of issue 11: a self-service tenant had no plan, so no compute-hour, storage or concurrency cap.
+        using var client = portal.CreatePortalClient();
+        var organisation = $"Capped {Guid.NewGuid():N}"[..20];
+        var form = await client.GetAsync("/account/sign-up");
+        var posted = await client.SubmitAsync(form, "form", new Dictionary<string, string>
+        {
+            ["Input.Organisation"] = organisation,
+            ["Input.Email"] = $"capped-{Guid.NewGuid():N}@example.com",
+            ["Input.Password"] = PortalFactory.Password,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, posted.Status);
+        var tenantId = await portal.Database.ScalarAsync<Guid>($"SELECT id FROM tenants WHERE name = '{organisation}'");
+
+        Assert.Equal("free", await portal.Database.ScalarAsync<string>(
+            $"SELECT p.code FROM subscription_plan_changes c JOIN billing_plans p ON p.id = c.plan_id WHERE c.tenant_id = '{tenantId}'"));
+        Assert.Equal("Hard", await portal.Database.ScalarAsync<string>("SELECT cap_mode FROM billing_plans WHERE code = 'free'"));
+        Assert.Equal(1, await portal.Database.ScalarAsync<int>($"SELECT max_concurrent FROM tenant_job_limits WHERE tenant_id = '{tenantId}'"));
+        var quota = await portal.WithServicesAsync(sp =>
+        {
+            sp.GetRequiredService<Platform.Data.CurrentTenant>().Set(tenantId, null);
+            return sp.GetRequiredService<Platform.Billing.Usage.CheckLaunchQuotaQuery>().ExecuteAsync("cpu", 3);
+        });
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, quota.Status);
+        Assert.StartsWith("Not enough CPU hours left on the Free plan", quota.Error);
     }
 
     [Fact]

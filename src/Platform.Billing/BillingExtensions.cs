@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Platform.Billing.Finance;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
@@ -10,6 +11,7 @@ using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
 using Platform.Domain.Datasets;
 using Platform.Domain.Usage;
+using Stripe;
 
 namespace Platform.Billing;
 
@@ -31,7 +33,8 @@ public static class BillingExtensions
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddHttpClient<StripeClient>();
+        services.AddHttpClient(StripeOptions.SectionName, http => http.Timeout = SystemNetHttpClient.DefaultHttpTimeout);
+        services.TryAddScoped(CreateStripeClient);
         services.TryAddScoped<StripeWebhookHandler>();
         services.TryAddScoped<ReportUsageToStripeCommand>();
         services.TryAddScoped<LinkStripeCustomerCommand>();
@@ -59,6 +62,23 @@ public static class BillingExtensions
         services.TryAddScoped<ChangeInvoiceStatusCommand>();
         services.TryAddScoped<CreateCreditNoteCommand>();
         return builder;
+    }
+
+    /// <summary>
+    /// Stripe.net's client over a factory-made HttpClient (so its handler is recycled), pointed at
+    /// Stripe:BaseUrl. Scoped, like the commands that use it. Without a secret key it carries none:
+    /// every command checks StripeOptions.Enabled before calling Stripe.
+    /// </summary>
+    private static IStripeClient CreateStripeClient(IServiceProvider services)
+    {
+        var settings = services.GetRequiredService<IOptions<StripeOptions>>().Value;
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(StripeOptions.SectionName);
+        return new StripeClient(new StripeClientOptions
+        {
+            ApiKey = settings.Enabled ? settings.SecretKey : null,
+            ApiBase = settings.BaseUrl.TrimEnd('/'),
+            HttpClient = new SystemNetHttpClient(http, settings.MaxRetries),
+        });
     }
 
     /// <summary>

@@ -126,6 +126,25 @@ public sealed class HostileRequestTests(PortalFactory portal) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task Names_WithControlCharacters_RefusedEverywhere()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var datasetId = await JobTestKit.UploadCsvAsync(owner.Client);
+        using var api = await OwnerApiAsync(owner);
+
+        using var job = await api.PostAsJsonAsync("/api/v1/jobs", new { datasetId, baseModel = Platform.Jobs.Catalog.DemoBaseModels.BertName, name = "evil\u001b[31mred" });
+        var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("bell\u0007"));
+        var tenant = Platform.Domain.Tenants.Tenant.Create("Org\r\nInjected: yes", "org-injected", DateTimeOffset.UtcNow);
+
+        Assert.Equal(HttpStatusCode.BadRequest, job.StatusCode);
+        Assert.Equal("The job name cannot contain control characters.", await ProblemDetailAsync(job));
+        Assert.Equal("The key name cannot contain control characters.", key.Error);
+        Assert.Equal("The organisation name cannot contain control characters.", tenant.Error);
+        Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{owner.TenantId}'"));
+    }
+
+    [Fact]
     public async Task Predict_BodyPastItsLimit_Problem413()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

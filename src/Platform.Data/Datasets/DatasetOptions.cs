@@ -56,6 +56,13 @@ public sealed class DatasetOptions
     [Range(1, 1_000_000)]
     public int MaxZipEntries { get; set; } = 100_000;
 
+    /// <summary>
+    /// Files one organisation's datasets may hold on disk, all versions together (an image is a file):
+    /// what bounds the inodes and blocks a tenant takes, whatever its plan's byte allowance.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxStoredFilesPerTenant { get; set; } = 250_000;
+
     [Range(1, long.MaxValue)]
     public long MaxZipUncompressedBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 

@@ -28,8 +28,12 @@ public sealed class SignUpOptions
     [Range(0, 10_000)]
     public decimal IncludedCpuHours { get; set; } = 2;
 
+    /// <summary>
+    /// GPU hours a month. Not zero: when a GPU worker is up, launches are estimated (and capped) in GPU
+    /// hours, and a free organisation could not train at all.
+    /// </summary>
     [Range(0, 10_000)]
-    public decimal IncludedGpuHours { get; set; }
+    public decimal IncludedGpuHours { get; set; } = 1;
 
     [Range(0, 1000)]
     public int MaxConcurrentJobs { get; set; } = 1;

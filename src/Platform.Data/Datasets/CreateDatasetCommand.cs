@@ -28,7 +28,7 @@ public sealed class CreateDatasetCommand(
 
     private DatasetOptions Options => datasetOptions.Value;
 
-    private string ScratchDirectory => storageOptions.Value.UploadScratchDirectory;
+    private string ScratchDirectory => storageOptions.Value.UploadScratchDirectory();
 
     public async Task<Result<Dataset>> ExecuteAsync(CreateDatasetRequest request, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Platform.Jobs.Queue;
 
 /// <summary>
@@ -11,4 +13,12 @@ public sealed record ClaimedJob(
     int Attempt,
     int Segment,
     Guid LeaseToken,
-    string PayloadJson);
+    string PayloadJson)
+{
+    /// <summary>
+    /// When the claim was sent (<see cref="Stopwatch.GetTimestamp"/> on this machine). The lease
+    /// started at the database after this moment, so "lease length after this" is a safe lower bound
+    /// of when it expires, and it is where the run's device time starts.
+    /// </summary>
+    public long RequestedAt { get; init; } = Stopwatch.GetTimestamp();
+}

@@ -266,6 +266,27 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EnsureDemoBert_WithACorpus_LearnsAWordVocabularyAndPlansFromScratch()
+    {
+        var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
+        var corpus = Directory.CreateTempSubdirectory("platform-fortunes-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(corpus, "computers"), string.Join("\n%\n", Enumerable.Range(0, 50).Select(i =>
+            $"The computer crashed again on day {i}; the computer is never wrong.")));
+        await File.WriteAllTextAsync(Path.Combine(corpus, "computers.dat"), "an index file, not text");
+
+        await DemoBaseModels.EnsureAsync(catalog, corpus);
+
+        var bert = (await catalog.FindAsync(null, DemoBaseModels.BertName))!;
+        var vocabulary = await File.ReadAllLinesAsync(Path.Combine(bert.Path!, "vocab.txt"));
+        Assert.Contains("computer", vocabulary);
+        Assert.DoesNotContain("index", vocabulary);
+        Assert.Contains("vocabulary of English", bert.Description);
+        // Random weights: the launch plans it as a model learning from scratch.
+        Assert.Equal(Platform.Training.Training.ModelStart.TextFromScratch, Platform.Training.Training.BaseModelProfile.Of(bert.Path!).Start);
+        Directory.Delete(corpus, recursive: true);
+    }
+
+    [Fact]
     public async Task RegisterTextModelFolder_FolderWithoutWeights_IsRefusedAndNothingIsAdded()
     {
         var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();

@@ -45,7 +45,7 @@ public sealed record TrainingOptions
     /// </summary>
     public int? EarlyStoppingPatience { get; init; }
 
-    /// <summary>Steps before early stopping may end the run; null: the preset's minimum steps.</summary>
+    /// <summary>Steps before early stopping may end the run; null: half the preset's minimum steps.</summary>
     public int? MinStepsBeforeStopping { get; init; }
 
     /// <summary>Write a checkpoint every this many optimiser steps; 0 writes none.</summary>

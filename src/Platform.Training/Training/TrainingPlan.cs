@@ -57,7 +57,7 @@ public sealed record BaseModelProfile(ModelStart Start, int Width = 0)
 /// learn anything (a fixed 3 epochs of it is 27 steps) and a large one is not trained for days.
 /// </summary>
 /// <param name="MinSteps">Optimiser steps the run takes at least (by adding epochs, up to <see cref="TrainingPlan.MaxEpochs"/>).</param>
-/// <param name="Patience">Epochs without a better validation macro-F1 before stopping, once MinSteps are done; 0 never stops early.</param>
+/// <param name="Patience">Epochs without a better validation macro-F1 before stopping, once half of MinSteps are done; 0 never stops early.</param>
 public sealed record TrainingPreset(
     string Name,
     string Description,
@@ -131,7 +131,9 @@ public sealed record TrainingPlan(
             options.WeightDecay ?? (model.IsText ? 0.01 : 1e-4),
             options.WarmupFraction ?? (model.IsText ? 0.1 : 0),
             options.EarlyStoppingPatience ?? preset.Patience,
-            options.MinStepsBeforeStopping ?? preset.MinSteps,
+            // Half the budget: the first epochs of a small dataset are noise, but once it has had half its
+            // steps a model past its best (3 epochs without gain) only over-fits further.
+            options.MinStepsBeforeStopping ?? preset.MinSteps / 2,
             stepsPerEpoch);
     }
 

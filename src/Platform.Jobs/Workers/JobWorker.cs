@@ -68,6 +68,8 @@ public sealed class JobWorker(
             return;
         var listener = new QueueListener(dataSource, logger);
         listener.WorkAvailable += _wake.Set;
+        // The listener also fires when it gets its connection back: the database may take reports again.
+        listener.WorkAvailable += _pendingAdded.Set;
         listener.CancelRequested += id =>
         {
             if (_running.TryGetValue(id, out var job))
@@ -82,6 +84,10 @@ public sealed class JobWorker(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await slots.WaitAsync(stoppingToken);
+                // What this worker owes the database (runs that ended while it was away) goes before
+                // new work: a run reported first can still publish its checkpoint for the next one.
+                if (!_pending.IsEmpty)
+                    await ReportPendingOnceAsync(stoppingToken);
                 ClaimedJob? claimed = null;
                 try
                 {
@@ -234,7 +240,10 @@ public sealed class JobWorker(
         else if (running.Fenced)
             logger.LogWarning("Job {JobId} stopped itself: the lease could not be confirmed in time", job.JobId);
         var next = shutdown.IsCancellationRequested ? null : new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind);
-        return (await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None)).Next;
+        var (done, nextJob) = await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None);
+        if (!done)
+            _pendingAdded.Set();
+        return nextJob;
     }
 
     /// <summary>
@@ -289,12 +298,9 @@ public sealed class JobWorker(
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            if (_pending.TryAdd(record.LeaseToken, pending))
-            {
-                logger.LogWarning("Job {JobId}: the end of run {Attempt}.{Segment} waits for the database ({Message})",
-                    job.JobId, job.Attempt, job.Segment, ex.Message);
-                _pendingAdded.Set();
-            }
+            _pending[record.LeaseToken] = pending;
+            logger.LogWarning("Job {JobId}: the end of run {Attempt}.{Segment} waits for the database ({Message})",
+                job.JobId, job.Attempt, job.Segment, ex.Message);
             return (false, null);
         }
     }
@@ -321,15 +327,13 @@ public sealed class JobWorker(
         var backoff = TimeSpan.FromMilliseconds(500);
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (_pending.IsEmpty)
-                await _pendingAdded.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            else
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _pendingAdded.WaitAsync(_pending.IsEmpty ? TimeSpan.FromSeconds(30) : backoff, stoppingToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (stoppingToken.IsCancellationRequested)
                 return;
             backoff = await ReportPendingOnceAsync(stoppingToken)
                 ? TimeSpan.FromMilliseconds(500)
-                : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
         }
     }
 
@@ -338,7 +342,9 @@ public sealed class JobWorker(
     {
         foreach (var pending in _pending.Values.OrderBy(p => p.Record.ActiveUntilUtc).ToList())
         {
-            _pending.TryRemove(pending.Record.LeaseToken, out _);
+            // Taken out first: the dispatcher and the reporting loop may pass over the list at once.
+            if (!_pending.TryRemove(pending.Record.LeaseToken, out _))
+                continue;
             if (!(await FinishAsync(pending, null, cancellationToken)).Done)
                 return false;
         }

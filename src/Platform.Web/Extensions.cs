@@ -6,6 +6,7 @@ using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Datasets;
+using Platform.Web.Health;
 using Platform.Web.Hosting;
 
 namespace Platform.Web;
@@ -60,6 +61,7 @@ public static class Extensions
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
+        services.AddPlatformHealth();
         return builder;
     }
 
@@ -70,6 +72,8 @@ public static class Extensions
             app.UseExceptionHandler("/error", createScopeForErrors: true);
             app.UseHsts();
         }
+        // Inside the exception handler, outside everything that reads the database: an outage is a 503.
+        app.UseMiddleware<DatabaseOutageMiddleware>();
         app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.UseAuthentication();
         app.UseMiddleware<TenantResolutionMiddleware>();
@@ -77,7 +81,7 @@ public static class Extensions
         app.UseAntiforgery();
 
         app.MapStaticAssets();
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
         app.MapRazorComponents<App>();

@@ -39,14 +39,30 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// </summary>
     public string HubEndpoint { get; set; } = "http://127.0.0.1:9";
 
+    /// <summary>
+    /// Set before the server starts: the portal reaches its database through a <see cref="TcpRelay"/> that
+    /// the test can cut (an outage for this portal alone; the test's own <see cref="Database"/> stays direct).
+    /// </summary>
+    public bool ThroughRelay { get; set; }
+
+    public TcpRelay Relay => _relay ?? throw new InvalidOperationException("Set ThroughRelay before the server starts.");
+
+    /// <summary>Set before the server starts: the artifact store root (default: a fresh temporary folder).</summary>
+    public string? StorageRootOverride { get; set; }
+
+    private TcpRelay? _relay;
+
     public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Platform", Database.ConnectionString);
+        var connectionString = Database.ConnectionString;
+        if (ThroughRelay)
+            (_relay, connectionString) = TcpRelay.For(connectionString);
+        builder.UseSetting("ConnectionStrings:Platform", connectionString);
         builder.UseSetting("Data:Migrations", "None");
-        builder.UseSetting("Storage:Root", _storageRoot);
+        builder.UseSetting("Storage:Root", StorageRootOverride ?? _storageRoot);
         builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Tests accept the PDF library's AGPL terms for their own process (docs/decisions/0013).
         builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
@@ -115,6 +131,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync();
+        }
         if (_database is not null)
         {
             await _database.DisposeAsync();

@@ -127,27 +127,9 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         return segments;
     }
 
-    private async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
-        while (true)
-        {
-            try
-            {
-                if (await condition())
-                    return;
-            }
-            catch (NpgsqlException)
-            {
-                // The test's own reads fail while the server restarts, like everyone else's.
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"not reached within 4 minutes:\n{string.Join('\n', _workers.Output)}");
-            if (_workers.Last is { HasExited: true } last)
-                throw new InvalidOperationException($"worker exited with {last.ExitCode}:\n{string.Join('\n', _workers.Output)}");
-            await Task.Delay(200);
-        }
-    }
+    private Task WaitForAsync(Func<Task<bool>> condition) =>
+        Eventually.WaitAsync(condition, TimeSpan.FromMinutes(4), () => Task.FromResult(string.Join('\n', _workers.Output)),
+            () => _workers.Last is { HasExited: true } last ? $"worker exited with {last.ExitCode}" : null);
 
     private async Task<long> ScalarAsync(string sql)
     {

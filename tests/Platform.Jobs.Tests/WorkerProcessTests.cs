@@ -59,7 +59,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
                 """));
 
         // Metering: the restarted worker reported the dead run from its spool, so its segment ends
-        // where the device stopped (the last spool write, at most one renewal period before the kill),
+        // where the device stopped (the last spool write, at most Worker:SpoolEvery before the kill),
         // not at a renewal; the next starts after it.
         var segments = await _db.SegmentRowsAsync(id);
         Assert.Equal([(1, 1), (1, 2)], segments.Select(s => (s.Attempt, s.Segment)));

@@ -184,7 +184,8 @@ public sealed class JobWorker(
         var context = new JobContext(job, linked.Token, queue, reports, () => running.Holds,
             Spool.WorkDirectory(job.JobId, job.LeaseToken));
         using var keeper = new CancellationTokenSource();
-        var keeping = KeepLeaseAsync(running, () => WriteSpool(record with
+        var keeping = KeepLeaseAsync(running, keeper.Token);
+        var spooling = SpoolAsync(() => WriteSpool(record with
         {
             ActiveUntilUtc = DateTime.UtcNow,
             DeviceSeconds = running.DeviceSeconds,
@@ -232,6 +233,7 @@ public sealed class JobWorker(
         };
         await keeper.CancelAsync();
         await keeping;
+        await spooling;
         WriteSpool(record);
         await pumpStop.CancelAsync();
         await pump;
@@ -355,10 +357,9 @@ public sealed class JobWorker(
     /// Renews on its own timer, never on the training thread, so a long step cannot starve the lease.
     /// A lost lease cancels the job at once: someone else owns it now. A lease that cannot be confirmed
     /// for <see cref="WorkerOptions.EffectiveSelfFenceAfter"/> cancels it too, while it is still this
-    /// run's: a renewal that hangs is abandoned at that deadline rather than waited for. Each period also
-    /// writes the run's spool record, so a kill loses at most one period of device time.
+    /// run's: a renewal that hangs is abandoned at that deadline rather than waited for.
     /// </summary>
-    private async Task KeepLeaseAsync(RunningJob running, Action heartbeat, CancellationToken stop)
+    private async Task KeepLeaseAsync(RunningJob running, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -380,7 +381,6 @@ public sealed class JobWorker(
             }
             if (running.UntilFence <= TimeSpan.Zero)
                 continue;
-            heartbeat();
             var sentAt = Stopwatch.GetTimestamp();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
             deadline.CancelAfter(running.UntilFence);
@@ -412,6 +412,17 @@ public sealed class JobWorker(
                     running.Job.JobId, ex.Message, Math.Max(0, running.UntilFence.TotalSeconds));
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the run's spool record every <see cref="WorkerOptions.SpoolEvery"/> while its device works, so
+    /// a kill leaves at most one period of device time unbilled, whatever the database or the lease do.
+    /// </summary>
+    private async Task SpoolAsync(Action write, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.SpoolEvery);
+        while (await TickAsync(timer, stop))
+            write();
     }
 
     private void WriteSpool(RunRecord record)

@@ -42,6 +42,14 @@ public sealed class WorkerOptions : IValidatableObject
     [MaxLength(1000)]
     public string? SpoolDirectory { get; set; }
 
+    /// <summary>
+    /// How often a running job's device time is written to the spool, on its own timer (not the lease's,
+    /// whose period stretches by each renewal's round trip): a killed worker's run is billed up to its
+    /// last write, so this bounds what a kill leaves unbilled.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
+    public TimeSpan SpoolEvery { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often the worker sweeps for expired leases of other workers.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RecoverEvery { get; set; } = TimeSpan.FromSeconds(5);

@@ -118,7 +118,12 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 
         await WaitForAsync(AllEndedAsync, TimeSpan.FromMinutes(Math.Max(6, window.TotalMinutes)));
         // Runs of killed workers are reported by their successors; those of the last kills may still be on the way.
-        await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM usage_segments WHERE NOT closed") == 0, TimeSpan.FromMinutes(1));
+        await Eventually.WaitAsync(async () => await ScalarAsync("SELECT count(*) FROM usage_segments WHERE NOT closed") == 0, TimeSpan.FromMinutes(1),
+            async () => $"{_log}\nopen segments:\n{string.Join('\n', await RowsAsync("""
+                SELECT s.job_id || ' ' || s.attempt || '.' || s.segment || ' token ' || s.lease_token || ' on ' || coalesce(w.name, '?')
+                       || ' started ' || s.started_at || ' lost ' || coalesce(s.lost_at::text, '-') || ' recovered ' || coalesce(s.recovered_at::text, '-')
+                FROM usage_segments s LEFT JOIN workers w ON w.id = s.worker_id WHERE NOT s.closed
+                """, r => r.GetString(0)))}\nspool: {string.Join(", ", Directory.EnumerateFiles(Path.Combine(_root, "spool"), "*.json", SearchOption.AllDirectories))}\n{string.Join('\n', _workers.Output)}");
 
         await AssertOutcomeAsync(jobs, kills, outageCount, readOnlyCount);
     }

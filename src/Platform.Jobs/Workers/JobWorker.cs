@@ -273,7 +273,13 @@ public sealed class JobWorker(
                     var outcome = record.Outcome == RunOutcomes.Succeeded ? JobOutcome.Succeeded : JobOutcome.Cancelled;
                     var completion = await queue.CompleteAndClaimAsync(job, outcome, record.ResultJson, next, stop, cancellationToken);
                     if (!completion.Completed)
+                    {
                         logger.LogWarning("Job {JobId} finished after another run took it over; the outcome was discarded", job.JobId);
+                        // The refused completion recorded nothing, so the run's segment is still open: its
+                        // device stop goes in as a late report, or it would wait for the report grace and be
+                        // billed to its last renewal.
+                        await queue.EndRunAsync(job, RunEnding.Interrupted, "finished after another run took the job over", stop, cancellationToken);
+                    }
                     claimed = completion.Next;
                     break;
                 default:

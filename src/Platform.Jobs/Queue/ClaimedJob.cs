@@ -18,7 +18,15 @@ public sealed record ClaimedJob(
     /// <summary>
     /// When the claim was sent (<see cref="Stopwatch.GetTimestamp"/> on this machine). The lease
     /// started at the database after this moment, so "lease length after this" is a safe lower bound
-    /// of when it expires, and it is where the run's device time starts.
+    /// of when it expires.
     /// </summary>
     public long RequestedAt { get; init; } = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// When the claim's answer arrived: the device starts working on the job here, so the run's device
+    /// time counts from this moment. Not from <see cref="RequestedAt"/>: the claim's round trip
+    /// (a connection opened after an outage, on a busy machine) measured up to 2 s, and the device did
+    /// nothing for the job then.
+    /// </summary>
+    public long ReceivedAt { get; init; } = Stopwatch.GetTimestamp();
 }

@@ -243,7 +243,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         var claimed = reader.IsDBNull(2)
             ? null
             : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
-                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt };
+                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt, ReceivedAt = Stopwatch.GetTimestamp() };
         return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
     }
 

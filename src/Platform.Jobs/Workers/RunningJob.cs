@@ -30,8 +30,8 @@ internal sealed class RunningJob(ClaimedJob job, TimeSpan selfFenceAfter)
     /// <summary>Time left before the run must stop unless a renewal confirms the lease again.</summary>
     public TimeSpan UntilFence => selfFenceAfter - Stopwatch.GetElapsedTime(Volatile.Read(ref _confirmedAt));
 
-    /// <summary>Device time so far: from the claim's send to now, on the monotonic clock.</summary>
-    public double DeviceSeconds => Stopwatch.GetElapsedTime(Job.RequestedAt).TotalSeconds;
+    /// <summary>Device time so far: from the claim's arrival to now, on the monotonic clock.</summary>
+    public double DeviceSeconds => Stopwatch.GetElapsedTime(Job.ReceivedAt).TotalSeconds;
 
     /// <summary>A renewal sent at <paramref name="sentAt"/> succeeded.</summary>
     public void Confirm(long sentAt)

@@ -139,9 +139,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(interruptions >= 1, "the faults interrupted some run");
 
         var segments = await RowsAsync("""
-            SELECT job_id, lease_token, started_at, ended_at, closed, device_seconds, end_source FROM usage_segments ORDER BY job_id, started_at
+            SELECT job_id, lease_token, started_at, ended_at, closed, device_seconds, end_source, lost_at FROM usage_segments ORDER BY job_id, started_at
             """, r => new Segment(r.GetGuid(0), r.GetGuid(1), r.GetDateTime(2), r.GetDateTime(3), r.GetBoolean(4),
-                r.IsDBNull(5) ? null : r.GetDouble(5), r.IsDBNull(6) ? null : r.GetString(6)));
+                r.IsDBNull(5) ? null : r.GetDouble(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetDateTime(7),
+                _killed.Any(k => k.Token == r.GetGuid(1))));
         // Every run was reported by its worker (the killed ones by the worker restarted on their spool).
         Assert.All(segments, s => Assert.Equal((true, "worker"), (s.Closed, s.EndSource)));
         // Billed time is the device time the worker measured, within a second per run.
@@ -301,7 +302,9 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         return rows;
     }
 
-    private sealed record Segment(Guid JobId, Guid Token, DateTime Start, DateTime End, bool Closed, double? DeviceSeconds, string? EndSource)
+    /// <summary>A run's segment; LostAt and Killed say, in a failure message, whether its lease ran out and whether the test killed it.</summary>
+    private sealed record Segment(Guid JobId, Guid Token, DateTime Start, DateTime End, bool Closed, double? DeviceSeconds, string? EndSource,
+        DateTime? LostAt, bool Killed)
     {
         public double Seconds => (End - Start).TotalSeconds;
     }

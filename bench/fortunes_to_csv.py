@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Turns Debian fortunes categories into a text-classification set: OUT/train.csv and OUT/test.csv
 (text,label; every fifth fortune of a category goes to test), plus OUT/vocab.txt, a WordPiece
-vocabulary built from the training texts (no pretrained vocabulary is available offline).
+vocabulary built from the training texts (no pretrained vocabulary is available offline), and
+OUT/domain-corpus.txt, unlabelled text for pre-training: every distinct fortune of every installed
+file, one per line, minus the test set.
 usage: fortunes_to_csv.py OUT [CATEGORY ...]
 """
 import collections
@@ -52,7 +54,20 @@ def main():
             vocab.append(piece)
     with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
-    print(f"{len(train)} train, {len(test)} test, {len(categories)} labels, vocabulary {len(vocab)}")
+    held_out = {quote for quote, _ in test}
+    corpus, seen_quotes = [], set()
+    for name in sorted(os.listdir(ROOT)):
+        path = os.path.join(ROOT, name)
+        if "." in name or not os.path.isfile(path):
+            continue
+        text = open(path, encoding="utf-8", errors="replace").read()
+        for quote in (" ".join(q.split()) for q in text.split("\n%\n")):
+            if quote and quote not in held_out and quote not in seen_quotes:
+                seen_quotes.add(quote)
+                corpus.append(quote)
+    with open(os.path.join(out, "domain-corpus.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(corpus) + "\n")
+    print(f"{len(train)} train, {len(test)} test, {len(categories)} labels, vocabulary {len(vocab)}, corpus {len(corpus)} documents")
 
 
 main()

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Platform.Billing.Finance;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
@@ -10,6 +11,7 @@ using Platform.Billing.Stripe;
 using Platform.Billing.Usage;
 using Platform.Domain.Datasets;
 using Platform.Domain.Usage;
+using Stripe;
 
 namespace Platform.Billing;
 
@@ -31,7 +33,8 @@ public static class BillingExtensions
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddHttpClient<StripeClient>();
+        services.AddHttpClient(StripeOptions.SectionName, http => http.Timeout = SystemNetHttpClient.DefaultHttpTimeout);
+        services.TryAddScoped(CreateStripeClient);
         services.TryAddScoped<StripeWebhookHandler>();
         services.TryAddScoped<ReportUsageToStripeCommand>();
         services.TryAddScoped<LinkStripeCustomerCommand>();
@@ -62,9 +65,27 @@ public static class BillingExtensions
     }
 
     /// <summary>
-    /// The billing scheduler (section "BillingScheduler"): a hosted service that ingests usage, closes
-    /// ended periods and reports to Stripe on an interval. Opt-in, so tools and tests that only need
-    /// billing's commands start no background work. Needs AddBilling (and an IUsageSource to ingest).
+    /// Stripe.net's client over a factory-made HttpClient (so its handler is recycled), pointed at
+    /// Stripe:BaseUrl. Scoped, like the commands that use it. Without a secret key it carries none:
+    /// every command checks StripeOptions.Enabled before calling Stripe.
+    /// </summary>
+    private static IStripeClient CreateStripeClient(IServiceProvider services)
+    {
+        var settings = services.GetRequiredService<IOptions<StripeOptions>>().Value;
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(StripeOptions.SectionName);
+        return new StripeClient(new StripeClientOptions
+        {
+            ApiKey = settings.Enabled ? settings.SecretKey : null,
+            ApiBase = settings.BaseUrl.TrimEnd('/'),
+            HttpClient = new SystemNetHttpClient(http, settings.MaxRetries),
+        });
+    }
+
+    /// <summary>
+    /// The billing scheduler (section "BillingScheduler"): its steps (ingest usage, close ended periods,
+    /// report to Stripe) and their Hangfire job class, <see cref="BillingJobs"/>. Nothing runs by itself:
+    /// the host that runs a Hangfire server puts the steps on its schedule with <see cref="BillingJobs.Schedule"/>
+    /// (docs/decisions/0024). Needs AddBilling (and an IUsageSource to ingest).
     /// </summary>
     public static IHostApplicationBuilder AddBillingScheduler(this IHostApplicationBuilder builder)
     {
@@ -73,7 +94,7 @@ public static class BillingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton<BillingScheduler>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<BillingScheduler>());
+        builder.Services.TryAddScoped<BillingJobs>();
         return builder;
     }
 }

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Billing.Invoices;
 using Platform.Domain.Billing;
 using Platform.Domain.Common;
+using Stripe;
 
 namespace Platform.Billing.Stripe;
 
@@ -11,11 +13,12 @@ namespace Platform.Billing.Stripe;
 /// metadata.platform_invoice_id. Every step's Idempotency-Key derives from our invoice id and line
 /// number, so a run interrupted anywhere can simply be run again.
 /// </summary>
-public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, StripeClient client, InvoiceQueries invoices)
+public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
+    InvoiceQueries invoices)
 {
     public async Task<Result<string>> ExecuteAsync(Guid invoiceId, CancellationToken cancellationToken = default)
     {
-        if (!client.Enabled)
+        if (!options.Value.Enabled)
             return Result<string>.Conflict("Stripe is not configured; the platform bills from its own ledger.");
         var found = await invoices.GetForFinanceAsync(invoiceId, cancellationToken);
         if (!found.IsSuccess)
@@ -42,13 +45,29 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, Stri
         if (stripeSubscription is not null)
             return Result<string>.Conflict("Stripe bills this organisation through its Stripe subscription; sending our invoice too would charge it twice.");
 
-        var stripeId = await client.CreateInvoiceAsync(invoice.Id, customer, invoice.Currency, cancellationToken);
+        var currency = invoice.Currency.ToLowerInvariant();
+        var stripeInvoices = new InvoiceService(stripe);
+        var stripeId = (await stripeInvoices.CreateAsync(new InvoiceCreateOptions
+        {
+            Customer = customer,
+            Currency = currency,
+            CollectionMethod = "send_invoice",
+            DaysUntilDue = 30,
+            Metadata = new() { ["platform_invoice_id"] = invoice.Id.ToString() },
+        }, new RequestOptions { IdempotencyKey = $"invoice-{invoice.Id:N}" }, cancellationToken)).Id;
+        var items = new InvoiceItemService(stripe);
         foreach (var line in invoice.Lines.Where(l => l.Amount != 0))
         {
-            await client.AddInvoiceItemAsync(stripeId, customer, new Money(line.Amount, invoice.Currency).MinorUnits(), invoice.Currency,
-                line.Description, $"invoiceitem-{invoice.Id:N}-{line.LineNo}", cancellationToken);
+            await items.CreateAsync(new InvoiceItemCreateOptions
+            {
+                Customer = customer,
+                Invoice = stripeId,
+                Amount = new Money(line.Amount, invoice.Currency).MinorUnits(),
+                Currency = currency,
+                Description = line.Description,
+            }, new RequestOptions { IdempotencyKey = $"invoiceitem-{invoice.Id:N}-{line.LineNo}" }, cancellationToken);
         }
-        await client.FinalizeInvoiceAsync(stripeId, cancellationToken);
+        await stripeInvoices.FinalizeInvoiceAsync(stripeId, null, new RequestOptions { IdempotencyKey = $"finalize-{stripeId}" }, cancellationToken);
         await using var update = dataSource.CreateCommand("UPDATE invoices SET stripe_invoice_id = $2 WHERE id = $1 AND stripe_invoice_id IS NULL");
         update.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
         update.Parameters.Add(new NpgsqlParameter { Value = stripeId });

@@ -1,4 +1,8 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Stripe;
+using Stripe.Billing;
 
 namespace Platform.Billing.Stripe;
 
@@ -8,11 +12,12 @@ namespace Platform.Billing.Stripe;
 /// it. Safe to run from several processes and to re-run after a crash: the identifier and the
 /// Idempotency-Key make a resend a no-op at Stripe. Without Stripe keys it does nothing.
 /// </summary>
-public sealed class ReportUsageToStripeCommand(NpgsqlDataSource dataSource, StripeClient client, Microsoft.Extensions.Options.IOptions<StripeOptions> options)
+public sealed class ReportUsageToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options)
 {
     public async Task<int> ExecuteAsync(int limit = 1000, CancellationToken cancellationToken = default)
     {
-        if (!client.Enabled)
+        var settings = options.Value;
+        if (!settings.Enabled)
             return 0;
         var pending = new List<(string Key, string Customer, string Device, long Seconds, DateTimeOffset EndedAt)>();
         await using (var command = dataSource.CreateCommand("""
@@ -28,11 +33,21 @@ public sealed class ReportUsageToStripeCommand(NpgsqlDataSource dataSource, Stri
             while (await reader.ReadAsync(cancellationToken))
                 pending.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetFieldValue<DateTimeOffset>(4)));
         }
+        var meterEvents = new MeterEventService(stripe);
         var sent = 0;
         foreach (var row in pending)
         {
-            var eventName = row.Device == "cuda" ? options.Value.GpuMeterEventName : options.Value.CpuMeterEventName;
-            await client.SendMeterEventAsync(eventName, row.Customer, row.Seconds, row.Key, row.EndedAt, cancellationToken);
+            await meterEvents.CreateAsync(new MeterEventCreateOptions
+            {
+                EventName = row.Device == "cuda" ? settings.GpuMeterEventName : settings.CpuMeterEventName,
+                Identifier = row.Key,
+                Timestamp = row.EndedAt.UtcDateTime,
+                Payload = new()
+                {
+                    ["stripe_customer_id"] = row.Customer,
+                    ["value"] = row.Seconds.ToString(CultureInfo.InvariantCulture),
+                },
+            }, new RequestOptions { IdempotencyKey = $"meter-{row.Key}" }, cancellationToken);
             await using var mark = dataSource.CreateCommand(
                 "UPDATE usage_ledger SET stripe_reported_at = now() WHERE idempotency_key = $1 AND stripe_reported_at IS NULL");
             mark.Parameters.Add(new NpgsqlParameter { Value = row.Key });

@@ -10,10 +10,14 @@ public sealed class StripeOptions
 {
     public const string SectionName = "Stripe";
 
+    /// <summary>Stripe.net refuses a key with whitespace in it; checked at start, not at the first call (likewise the webhook secret).</summary>
+    [RegularExpression(@"^\S+$", ErrorMessage = "Stripe:SecretKey must not contain whitespace.")]
     public string? SecretKey { get; set; }
 
+    [RegularExpression(@"^\S+$", ErrorMessage = "Stripe:WebhookSecret must not contain whitespace.")]
     public string? WebhookSecret { get; set; }
 
+    /// <summary>Stripe.net's ApiBase: Stripe's own by default, the local stand-in in tests.</summary>
     [Required, Url]
     public string BaseUrl { get; set; } = "https://api.stripe.com";
 
@@ -24,10 +28,11 @@ public sealed class StripeOptions
     [Required, MaxLength(100)]
     public string CpuMeterEventName { get; set; } = "platform_cpu_seconds";
 
-    /// <summary>How far a webhook's signed timestamp may be from now (Stripe's libraries default to 300 s).</summary>
+    /// <summary>How far a webhook's signed timestamp may be from now (EventUtility.DefaultTimeTolerance is 300 s).</summary>
     [Range(1, 3600)]
     public int WebhookToleranceSeconds { get; set; } = 300;
 
+    /// <summary>Stripe.net's MaxNetworkRetries: retries of a call under the same Idempotency-Key.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
 

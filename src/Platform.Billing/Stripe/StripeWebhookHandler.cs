@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Npgsql;
 using Platform.Billing.Invoices;
-using Platform.Billing.Plans;
 using Platform.Domain.Common;
+using Stripe;
 
 namespace Platform.Billing.Stripe;
 
@@ -19,10 +19,12 @@ public enum WebhookOutcome
 }
 
 /// <summary>
-/// Handles a Stripe webhook delivery: verifies Stripe-Signature, then records the event id and
-/// applies it in one transaction, so a redelivery (Stripe retries for days) is applied once. Events
-/// may arrive in any order: invoice states only move forward (invoice.finalized after invoice.paid
-/// changes nothing). The web tier maps the endpoint: BadRequest -> 400 (Stripe will retry), success -> 200.
+/// Handles a Stripe webhook delivery: Stripe.net's EventUtility.ConstructEvent verifies Stripe-Signature
+/// (against our clock, so tests can move it) and parses the event; then the event id is recorded and
+/// the event applied in one transaction, so a redelivery (Stripe retries for days) is applied once.
+/// Events may arrive in any order: invoice states only move forward (invoice.finalized after
+/// invoice.paid changes nothing). The web tier maps the endpoint: BadRequest -> 400 (Stripe will
+/// retry), success -> 200.
 /// </summary>
 public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<StripeOptions> options, TimeProvider clock,
     ILogger<StripeWebhookHandler> logger)
@@ -41,22 +43,36 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         var settings = options.Value;
         if (string.IsNullOrWhiteSpace(settings.WebhookSecret))
             return Result<WebhookOutcome>.Forbidden("Stripe webhooks are not configured.");
-        var now = clock.GetUtcNow();
-        if (StripeSignature.Verify(signatureHeader, body, settings.WebhookSecret, now,
-                TimeSpan.FromSeconds(settings.WebhookToleranceSeconds)) is { } problem)
-        {
-            logger.LogWarning("Refused a Stripe webhook: {Problem}", problem);
-            return Result<WebhookOutcome>.BadRequest(problem);
-        }
-        StripeEvent stripeEvent;
+        if (string.IsNullOrWhiteSpace(signatureHeader))
+            return Refuse("Missing Stripe-Signature header.");
+        Event stripeEvent;
         try
         {
-            stripeEvent = StripeEvent.Parse(body);
+            // The API version is not enforced (docs/decisions/0022): an endpoint on another version must not
+            // have every delivery refused, and this handler reads only fields every version carries.
+            stripeEvent = EventUtility.ConstructEvent(body, signatureHeader, settings.WebhookSecret, settings.WebhookToleranceSeconds,
+                clock.GetUtcNow().ToUnixTimeSeconds(), throwOnApiVersionMismatch: false);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        // FormatException and OverflowException: a "t=" that is not a 32-bit number of seconds.
+        catch (Exception e) when (e is StripeException or FormatException or OverflowException)
         {
+            return Refuse(e.Message);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            // Signed by Stripe, yet not readable as Stripe.net's Event: refused so that Stripe delivers it again once fixed.
+            logger.LogError("A signed Stripe webhook could not be read as an event ({Error}); is the endpoint on API version {Expected}?",
+                e.Message, StripeConfiguration.ApiVersion);
             return Result<WebhookOutcome>.BadRequest("The event is not a Stripe event object.");
         }
+        if (stripeEvent.Object != "event" || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
+            return Result<WebhookOutcome>.BadRequest("The event is not a Stripe event object.");
+        if (stripeEvent.ApiVersion is not { } version || !EventUtility.IsCompatibleApiVersion(version))
+        {
+            logger.LogWarning("Stripe event {EventId} is rendered at API version {EventVersion}, Stripe.net {Expected}: set the webhook endpoint's API version to {Expected}",
+                stripeEvent.Id, stripeEvent.ApiVersion ?? "(none)", StripeConfiguration.ApiVersion, StripeConfiguration.ApiVersion);
+        }
+        var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -65,18 +81,21 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         {
             record.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.Id });
             record.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.Type });
-            record.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.Created.UtcDateTime });
+            record.Parameters.Add(new NpgsqlParameter { Value = created.UtcDateTime });
             // A concurrent delivery of the same id waits on the key here and then finds it taken.
             if (await record.ExecuteNonQueryAsync(cancellationToken) == 0)
                 return Result<WebhookOutcome>.Success(WebhookOutcome.Duplicate);
         }
-        var outcome = stripeEvent.Type switch
+        var outcome = (stripeEvent.Type, stripeEvent.Data?.Object) switch
         {
-            "invoice.finalized" => await MoveInvoiceAsync(connection, transaction, stripeEvent, InvoiceStatus.Open, cancellationToken),
-            "invoice.paid" => await MoveInvoiceAsync(connection, transaction, stripeEvent, InvoiceStatus.Paid, cancellationToken),
-            "invoice.voided" => await MoveInvoiceAsync(connection, transaction, stripeEvent, InvoiceStatus.Void, cancellationToken),
-            "customer.subscription.updated" or "customer.subscription.deleted" =>
-                await UpdateSubscriptionAsync(connection, transaction, stripeEvent, cancellationToken),
+            (EventTypes.InvoiceFinalized, Invoice invoice) =>
+                await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Open, cancellationToken),
+            (EventTypes.InvoicePaid, Invoice invoice) =>
+                await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Paid, cancellationToken),
+            (EventTypes.InvoiceVoided, Invoice invoice) =>
+                await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Void, cancellationToken),
+            (EventTypes.CustomerSubscriptionUpdated or EventTypes.CustomerSubscriptionDeleted, Subscription subscription) =>
+                await UpdateSubscriptionAsync(connection, transaction, stripeEvent.Type, subscription, cancellationToken),
             _ => WebhookOutcome.Ignored,
         };
         await transaction.CommitAsync(cancellationToken);
@@ -84,31 +103,39 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         return Result<WebhookOutcome>.Success(outcome);
     }
 
-    private async Task<WebhookOutcome> MoveInvoiceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StripeEvent stripeEvent,
-        InvoiceStatus target, CancellationToken cancellationToken)
+    private Result<WebhookOutcome> Refuse(string problem)
     {
-        // Ours carry metadata.platform_invoice_id (set when the client creates them); the Stripe id is remembered on the way.
+        logger.LogWarning("Refused a Stripe webhook: {Problem}", problem);
+        return Result<WebhookOutcome>.BadRequest(problem);
+    }
+
+    private async Task<WebhookOutcome> MoveInvoiceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Invoice invoice,
+        DateTimeOffset created, InvoiceStatus target, CancellationToken cancellationToken)
+    {
+        // Ours carry metadata.platform_invoice_id (set when the push creates them); the Stripe id is remembered on the way.
+        Guid? platformId = invoice.Metadata is { } metadata && metadata.TryGetValue("platform_invoice_id", out var value)
+            && Guid.TryParse(value, out var parsed) ? parsed : null;
         await using var find = new NpgsqlCommand("""
             UPDATE invoices SET stripe_invoice_id = coalesce(stripe_invoice_id, $2)
             WHERE id = $1 OR stripe_invoice_id = $2
             RETURNING id
             """, connection, transaction);
-        find.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.PlatformInvoiceId ?? Guid.Empty });
-        find.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.ObjectId });
+        find.Parameters.Add(new NpgsqlParameter { Value = platformId ?? Guid.Empty });
+        find.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
         if (await find.ExecuteScalarAsync(cancellationToken) is not Guid invoiceId)
             return WebhookOutcome.Ignored;
-        var at = stripeEvent.Created > DateTimeOffset.UnixEpoch ? stripeEvent.Created : clock.GetUtcNow();
+        var at = created > DateTimeOffset.UnixEpoch ? created : clock.GetUtcNow();
         await InvoiceTransitions.MoveAsync(connection, transaction, invoiceId, target, at, cancellationToken);
         return WebhookOutcome.Applied;
     }
 
     private static async Task<WebhookOutcome> UpdateSubscriptionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        StripeEvent stripeEvent, CancellationToken cancellationToken)
+        string type, Subscription subscription, CancellationToken cancellationToken)
     {
         // Stripe's unpaid and incomplete_expired mean the same to launches as past_due and canceled.
-        var status = stripeEvent.Type == "customer.subscription.deleted" ? "canceled" : stripeEvent.ObjectStatus switch
+        var status = type == EventTypes.CustomerSubscriptionDeleted ? "canceled" : subscription.Status switch
         {
-            "active" or "trialing" or "past_due" or "canceled" => stripeEvent.ObjectStatus,
+            "active" or "trialing" or "past_due" or "canceled" => subscription.Status,
             "unpaid" => "past_due",
             "incomplete_expired" => "canceled",
             _ => null,
@@ -120,7 +147,7 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
                 canceled_at = CASE WHEN $2 = 'canceled' THEN coalesce(canceled_at, now()) ELSE canceled_at END
             WHERE stripe_subscription_id = $1
             """, connection, transaction);
-        update.Parameters.Add(new NpgsqlParameter { Value = stripeEvent.ObjectId });
+        update.Parameters.Add(new NpgsqlParameter { Value = subscription.Id });
         update.Parameters.Add(new NpgsqlParameter { Value = status });
         return await update.ExecuteNonQueryAsync(cancellationToken) > 0 ? WebhookOutcome.Applied : WebhookOutcome.Ignored;
     }

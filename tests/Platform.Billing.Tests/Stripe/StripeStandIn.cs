@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Stripe;
 
 namespace Platform.Billing.Tests.Stripe;
 
@@ -13,16 +14,18 @@ namespace Platform.Billing.Tests.Stripe;
 /// A local Stripe for the endpoints billing uses, following Stripe's documented behaviour: form
 /// posts with a Bearer secret key (401 without); Idempotency-Key replays the first response for the
 /// same parameters and refuses other parameters (400 idempotency_error); billing meter events are
-/// counted once per identifier; invoices go draft -> open on finalize. <see cref="FailNext"/> makes
-/// the next requests fail as Stripe's rate limiter or an outage would, before any work is done.
-/// Webhooks are signed as Stripe documents (HMAC-SHA256 of "{t}.{body}", computed here independently).
+/// counted once per identifier; invoices go draft -> open on finalize. Answers carry the API's object
+/// shapes (id, object, created, livemode, ...) so that Stripe.net deserializes them as it does
+/// Stripe's. <see cref="FailNext"/> makes the next requests fail as Stripe's rate limiter, a lock
+/// timeout or an outage would, before any work is done. Webhooks are signed as Stripe documents
+/// (HMAC-SHA256 of "{t}.{body}", computed here independently of Stripe.net).
 /// </summary>
 public sealed class StripeStandIn : IAsyncDisposable
 {
     public const string SecretKey = "sk_test_standin";
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (string Parameters, int Status, string Body)> _idempotency = new();
-    private readonly ConcurrentQueue<int> _failures = new();
+    private readonly ConcurrentQueue<(int Status, string Type, string? Code, bool? ShouldRetry)> _failures = new();
     private int _next;
 
     public ConcurrentDictionary<string, long> MeterEvents { get; } = new();
@@ -31,7 +34,10 @@ public sealed class StripeStandIn : IAsyncDisposable
 
     public ConcurrentBag<string> Customers { get; } = [];
 
-    public int Requests;
+    /// <summary>Every request received, in order: what the client sent, whatever the answer.</summary>
+    public ConcurrentQueue<StandInRequest> Received { get; } = new();
+
+    public int Requests => Received.Count;
 
     private StripeStandIn(WebApplication app) => _app = app;
 
@@ -49,10 +55,16 @@ public sealed class StripeStandIn : IAsyncDisposable
         return standIn;
     }
 
-    public void FailNext(int count, int status)
+    /// <summary>
+    /// The next <paramref name="count"/> requests fail with <paramref name="status"/> (429: rate_limit_error,
+    /// or lock_timeout when <paramref name="shouldRetry"/> is true; 5xx: api_error). A non-null
+    /// <paramref name="shouldRetry"/> is sent as Stripe-Should-Retry, as Stripe does when it knows.
+    /// </summary>
+    public void FailNext(int count, int status, bool? shouldRetry = null)
     {
+        var (type, code) = status == 429 ? ("rate_limit_error", shouldRetry == true ? "lock_timeout" : "rate_limit") : ("api_error", (string?)null);
         for (var i = 0; i < count; i++)
-            _failures.Enqueue(status);
+            _failures.Enqueue((status, type, code, shouldRetry));
     }
 
     /// <summary>A Stripe-Signature header for <paramref name="body"/> signed at <paramref name="at"/> with each secret given.</summary>
@@ -64,37 +76,49 @@ public sealed class StripeStandIn : IAsyncDisposable
         return $"t={t}," + string.Join(",", signatures);
     }
 
-    public static string Event(string id, string type, object dataObject, DateTimeOffset created) => JsonSerializer.Serialize(new
-    {
-        id,
-        @object = "event",
-        type,
-        created = created.ToUnixTimeSeconds(),
-        livemode = false,
-        data = new { @object = dataObject },
-    });
+    /// <summary>
+    /// A webhook event as Stripe renders it for an endpoint on <paramref name="apiVersion"/> (by default
+    /// the version Stripe.net is pinned to).
+    /// </summary>
+    public static string Event(string id, string type, object dataObject, DateTimeOffset created, string? apiVersion = null) =>
+        JsonSerializer.Serialize(new
+        {
+            id,
+            @object = "event",
+            api_version = apiVersion ?? StripeConfiguration.ApiVersion,
+            created = created.ToUnixTimeSeconds(),
+            data = new { @object = dataObject },
+            livemode = false,
+            pending_webhooks = 1,
+            request = new { id = (string?)null, idempotency_key = (string?)null },
+            type,
+        });
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref Requests);
-        if (context.Request.Headers.Authorization.ToString() != $"Bearer {SecretKey}")
+        var request = context.Request;
+        var key = request.Headers["Idempotency-Key"].ToString();
+        Received.Enqueue(new StandInRequest(request.Method, request.Path.Value ?? "", key.Length > 0 ? key : null,
+            request.Headers["Stripe-Version"].ToString()));
+        if (request.Headers.Authorization.ToString() != $"Bearer {SecretKey}")
         {
-            await WriteAsync(context, 401, Error("invalid_request_error", "Invalid API Key provided."));
+            await WriteAsync(context, 401, Error("invalid_request_error", null, "Invalid API Key provided."));
             return;
         }
         if (_failures.TryDequeue(out var failure))
         {
-            await WriteAsync(context, failure, Error(failure == 429 ? "rate_limit_error" : "api_error", "Try again."));
+            if (failure.ShouldRetry is { } retry)
+                context.Response.Headers["Stripe-Should-Retry"] = retry ? "true" : "false";
+            await WriteAsync(context, failure.Status, Error(failure.Type, failure.Code, "Try again."));
             return;
         }
-        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : null;
+        var form = request.HasFormContentType ? await request.ReadFormAsync() : null;
         var parameters = form is null ? "" : string.Join("&", form.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}"));
-        var key = context.Request.Headers["Idempotency-Key"].ToString();
-        if (context.Request.Method == "POST" && key.Length > 0 && _idempotency.TryGetValue(key, out var earlier))
+        if (request.Method == "POST" && key.Length > 0 && _idempotency.TryGetValue(key, out var earlier))
         {
             if (earlier.Parameters != parameters)
             {
-                await WriteAsync(context, 400, Error("idempotency_error",
+                await WriteAsync(context, 400, Error("idempotency_error", null,
                     "Keys for idempotent requests can only be used with the same parameters they were first used with."));
                 return;
             }
@@ -102,8 +126,8 @@ public sealed class StripeStandIn : IAsyncDisposable
             await WriteAsync(context, earlier.Status, earlier.Body);
             return;
         }
-        var (status, body) = Route(context.Request.Method, context.Request.Path.Value ?? "", form);
-        if (context.Request.Method == "POST" && key.Length > 0)
+        var (status, body) = Route(request.Method, request.Path.Value ?? "", form);
+        if (request.Method == "POST" && key.Length > 0)
             _idempotency.TryAdd(key, (parameters, status, body));
         await WriteAsync(context, status, body);
     }
@@ -111,56 +135,104 @@ public sealed class StripeStandIn : IAsyncDisposable
     private (int, string) Route(string method, string path, IFormCollection? form)
     {
         string F(string name) => form?[name].ToString() ?? "";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         switch (method, path)
         {
             case ("POST", "/v1/customers"):
                 var customer = $"cus_{Interlocked.Increment(ref _next)}";
                 Customers.Add(customer);
-                return (200, JsonSerializer.Serialize(new { id = customer, @object = "customer", name = F("name") }));
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = customer, @object = "customer", created = now, livemode = false, name = F("name"),
+                    metadata = Metadata(form),
+                }));
             case ("POST", "/v1/subscriptions"):
-                return (200, JsonSerializer.Serialize(new { id = $"sub_{Interlocked.Increment(ref _next)}", @object = "subscription", status = "active" }));
+                var subscription = $"sub_{Interlocked.Increment(ref _next)}";
+                var prices = form?.Keys.Where(k => k.StartsWith("items[", StringComparison.Ordinal) && k.EndsWith("][price]", StringComparison.Ordinal))
+                    .Select(k => form[k].ToString()).ToList() ?? [];
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = subscription, @object = "subscription", created = now, livemode = false, customer = F("customer"),
+                    status = "active", metadata = Metadata(form),
+                    items = new
+                    {
+                        @object = "list", has_more = false, url = $"/v1/subscription_items?subscription={subscription}",
+                        data = prices.Select(price => new
+                        {
+                            id = $"si_{Interlocked.Increment(ref _next)}", @object = "subscription_item", created = now, quantity = 1,
+                            subscription, price = new { id = price, @object = "price" },
+                        }),
+                    },
+                }));
             case ("POST", "/v1/billing/meter_events"):
                 if (F("event_name").Length == 0 || F("payload[stripe_customer_id]").Length == 0 || !long.TryParse(F("payload[value]"), out var value))
-                    return (400, Error("invalid_request_error", "Missing event_name, payload[stripe_customer_id] or payload[value]."));
+                    return (400, Error("invalid_request_error", "parameter_missing", "Missing event_name, payload[stripe_customer_id] or payload[value]."));
                 // Stripe enforces identifier uniqueness: a second event with one identifier is not counted again.
                 MeterEvents.TryAdd(F("identifier"), value);
-                return (200, JsonSerializer.Serialize(new { @object = "billing.meter_event", event_name = F("event_name"), identifier = F("identifier") }));
+                return (200, JsonSerializer.Serialize(new
+                {
+                    @object = "billing.meter_event", created = now, livemode = false, event_name = F("event_name"), identifier = F("identifier"),
+                    payload = new Dictionary<string, string> { ["stripe_customer_id"] = F("payload[stripe_customer_id]"), ["value"] = F("payload[value]") },
+                    timestamp = long.TryParse(F("timestamp"), out var at) ? at : now,
+                }));
             case ("POST", "/v1/invoices"):
                 var invoice = $"in_{Interlocked.Increment(ref _next)}";
-                Invoices[invoice] = new() { ["status"] = "draft", ["platform_invoice_id"] = F("metadata[platform_invoice_id]") };
+                Invoices[invoice] = new()
+                {
+                    ["status"] = "draft", ["amount_due"] = "0", ["customer"] = F("customer"), ["currency"] = F("currency"),
+                    ["collection_method"] = F("collection_method"), ["platform_invoice_id"] = F("metadata[platform_invoice_id]"),
+                };
                 return (200, InvoiceJson(invoice));
             case ("POST", "/v1/invoiceitems"):
                 if (!Invoices.TryGetValue(F("invoice"), out var target) || target["status"] != "draft")
-                    return (400, Error("invalid_request_error", "Invoice items can only be added to a draft invoice."));
+                    return (400, Error("invalid_request_error", null, "Invoice items can only be added to a draft invoice."));
                 if (!long.TryParse(F("amount"), out var amount))
-                    return (400, Error("invalid_request_error", "Invalid integer: amount."));
-                target["amount_due"] = ((target.TryGetValue("amount_due", out var due) ? long.Parse(due) : 0) + amount).ToString();
-                return (200, JsonSerializer.Serialize(new { id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount }));
+                    return (400, Error("invalid_request_error", "parameter_invalid_integer", "Invalid integer: amount."));
+                target["amount_due"] = (long.Parse(target["amount_due"]) + amount).ToString();
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount, currency = F("currency"),
+                    customer = F("customer"), date = now, description = F("description"), invoice = F("invoice"), livemode = false,
+                    metadata = new { },
+                }));
             case ("POST", _) when path.StartsWith("/v1/invoices/") && path.EndsWith("/finalize"):
                 var id = path["/v1/invoices/".Length..^"/finalize".Length];
                 if (!Invoices.TryGetValue(id, out var found))
-                    return (404, Error("invalid_request_error", "No such invoice."));
+                    return (404, Error("invalid_request_error", "resource_missing", $"No such invoice: '{id}'"));
                 if (found["status"] != "draft")
-                    return (400, Error("invalid_request_error", "This invoice is already finalized."));
+                    return (400, Error("invalid_request_error", "invoice_not_editable", "This invoice is already finalized."));
                 found["status"] = "open";
                 return (200, InvoiceJson(id));
-            case ("GET", _) when path.StartsWith("/v1/invoices/"):
-                var get = path["/v1/invoices/".Length..];
-                return Invoices.ContainsKey(get) ? (200, InvoiceJson(get)) : (404, Error("invalid_request_error", "No such invoice."));
             default:
-                return (404, Error("invalid_request_error", $"Unrecognized request URL ({method}: {path})."));
+                return (404, Error("invalid_request_error", null, $"Unrecognized request URL ({method}: {path})."));
         }
     }
 
-    private string InvoiceJson(string id) => JsonSerializer.Serialize(new
-    {
-        id,
-        @object = "invoice",
-        status = Invoices[id]["status"],
-        metadata = new { platform_invoice_id = Invoices[id]["platform_invoice_id"] },
-    });
+    private static Dictionary<string, string> Metadata(IFormCollection? form) =>
+        form?.Keys.Where(k => k.StartsWith("metadata[", StringComparison.Ordinal))
+            .ToDictionary(k => k["metadata[".Length..^1], k => form[k].ToString()) ?? [];
 
-    private static string Error(string type, string message) => JsonSerializer.Serialize(new { error = new { type, message } });
+    private string InvoiceJson(string id)
+    {
+        var invoice = Invoices[id];
+        var amountDue = long.Parse(invoice["amount_due"]);
+        return JsonSerializer.Serialize(new
+        {
+            id,
+            @object = "invoice",
+            amount_due = amountDue,
+            collection_method = invoice["collection_method"],
+            created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            currency = invoice["currency"],
+            customer = invoice["customer"],
+            livemode = false,
+            metadata = new { platform_invoice_id = invoice["platform_invoice_id"] },
+            status = invoice["status"],
+            total = amountDue,
+        });
+    }
+
+    private static string Error(string type, string? code, string message) => JsonSerializer.Serialize(new { error = new { type, code, message } });
 
     private static async Task WriteAsync(HttpContext context, int status, string body)
     {
@@ -175,3 +247,6 @@ public sealed class StripeStandIn : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>One request as the stand-in received it.</summary>
+public sealed record StandInRequest(string Method, string Path, string? IdempotencyKey, string StripeVersion);

@@ -24,8 +24,11 @@ public sealed class StripeWebhookHandlerTests : IAsyncLifetime
     public Task DisposeAsync() => _host.DisposeAsync();
 
     private Task<Result<WebhookOutcome>> DeliverAsync(string body, DateTimeOffset? signedAt = null, string secret = Secret) =>
+        DeliverAsync(body, StripeStandIn.SignatureHeader(body, signedAt ?? _host.Clock.Now, secret));
+
+    private Task<Result<WebhookOutcome>> DeliverAsync(string body, string? signatureHeader) =>
         _host.RunAsync(sp => sp.GetRequiredService<StripeWebhookHandler>().HandleAsync(
-            new Dictionary<string, StringValues> { ["stripe-signature"] = StripeStandIn.SignatureHeader(body, signedAt ?? _host.Clock.Now, secret) },
+            signatureHeader is null ? new Dictionary<string, StringValues>() : new Dictionary<string, StringValues> { ["stripe-signature"] = signatureHeader },
             body));
 
     /// <summary>A draft June invoice for a tenant with 12 GPU hours (total $105.00).</summary>
@@ -40,8 +43,12 @@ public sealed class StripeWebhookHandlerTests : IAsyncLifetime
         return closed.Value.InvoiceId;
     }
 
-    private static string InvoiceEvent(string id, string type, Guid invoiceId, string status, DateTimeOffset created) =>
-        StripeStandIn.Event(id, type, new { id = "in_42", @object = "invoice", status, metadata = new { platform_invoice_id = invoiceId.ToString() } }, created);
+    private static string InvoiceEvent(string id, string type, Guid invoiceId, string status, DateTimeOffset created, string? apiVersion = null) =>
+        StripeStandIn.Event(id, type, new
+        {
+            id = "in_42", @object = "invoice", amount_due = 10500, currency = "usd", customer = "cus_1", status,
+            metadata = new { platform_invoice_id = invoiceId.ToString() },
+        }, created, apiVersion);
 
     private async Task<(string Status, decimal Total)> InvoiceStateAsync(Guid id)
     {
@@ -60,14 +67,78 @@ public sealed class StripeWebhookHandlerTests : IAsyncLifetime
         Assert.Equal(0L, await _host.Database.ScalarAsync<long>("SELECT count(*) FROM stripe_events"));
     }
 
-    [Fact]
-    public async Task Handle_StaleSignature_IsRejected()
+    [Theory]
+    [InlineData(-300, true)]
+    [InlineData(300, true)]
+    [InlineData(-301, false)]
+    [InlineData(301, false)]
+    public async Task Handle_SignedAtOffsetFromNow_AcceptedWithinThe300SecondTolerance(int seconds, bool accepted)
     {
         var invoice = await DraftInvoiceAsync();
-        var body = InvoiceEvent("evt_old", "invoice.paid", invoice, "paid", _host.Clock.Now);
-        var result = await DeliverAsync(body, signedAt: _host.Clock.Now.AddSeconds(-301));
+        var body = InvoiceEvent("evt_at", "invoice.paid", invoice, "paid", _host.Clock.Now);
+
+        var result = await DeliverAsync(body, signedAt: _host.Clock.Now.AddSeconds(seconds));
+
+        Assert.Equal(accepted ? ResultStatus.Success : ResultStatus.BadRequest, result.Status);
+        Assert.Equal(accepted ? ("Paid", 105.00m) : ("Draft", 105.00m), await InvoiceStateAsync(invoice));
+    }
+
+    [Fact]
+    public async Task Handle_SecretBeingRolled_SecondOfSeveralSignaturesMatches()
+    {
+        var invoice = await DraftInvoiceAsync();
+        var body = InvoiceEvent("evt_roll", "invoice.paid", invoice, "paid", _host.Clock.Now);
+        var header = StripeStandIn.SignatureHeader(body, _host.Clock.Now, "whsec_old", Secret) + ",v0=deadbeef";
+
+        Assert.Equal(WebhookOutcome.Applied, (await DeliverAsync(body, header)).Value);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("v1=abc")]
+    [InlineData("t=1782907200")]
+    [InlineData("not a signature")]
+    public async Task Handle_MissingOrMalformedSignature_IsRejected(string? header)
+    {
+        var invoice = await DraftInvoiceAsync();
+        var body = InvoiceEvent("evt_mal", "invoice.paid", invoice, "paid", _host.Clock.Now);
+
+        Assert.Equal(ResultStatus.BadRequest, (await DeliverAsync(body, header)).Status);
+        Assert.Equal(0L, await _host.Database.ScalarAsync<long>("SELECT count(*) FROM stripe_events"));
+    }
+
+    [Fact]
+    public async Task Handle_BodyChangedAfterSigning_IsRejected()
+    {
+        var invoice = await DraftInvoiceAsync();
+        var body = InvoiceEvent("evt_changed", "invoice.paid", invoice, "paid", _host.Clock.Now);
+
+        var result = await DeliverAsync(body.Replace("10500", "1"), StripeStandIn.SignatureHeader(body, _host.Clock.Now, Secret));
+
         Assert.Equal(ResultStatus.BadRequest, result.Status);
         Assert.Equal(("Draft", 105.00m), await InvoiceStateAsync(invoice));
+    }
+
+    [Fact]
+    public async Task Handle_SignedButNotAnEvent_IsRejected()
+    {
+        Assert.Equal(ResultStatus.BadRequest, (await DeliverAsync("""{"id":"cus_1","object":"customer"}""")).Status);
+        Assert.Equal(ResultStatus.BadRequest, (await DeliverAsync("not json")).Status);
+    }
+
+    /// <summary>docs/decisions/0022: an endpoint on another API version than Stripe.net's still has its events applied.</summary>
+    [Theory]
+    [InlineData("2025-03-31.basil")]
+    [InlineData("2020-08-27")]
+    public async Task Handle_EventFromAnotherApiVersion_IsApplied(string apiVersion)
+    {
+        var invoice = await DraftInvoiceAsync();
+
+        var result = await DeliverAsync(InvoiceEvent("evt_v", "invoice.paid", invoice, "paid", _host.Clock.Now, apiVersion));
+
+        Assert.Equal(WebhookOutcome.Applied, result.Value);
+        Assert.Equal(("Paid", 105.00m), await InvoiceStateAsync(invoice));
     }
 
     [Fact]
@@ -96,6 +167,23 @@ public sealed class StripeWebhookHandlerTests : IAsyncLifetime
         await DeliverAsync(InvoiceEvent("evt_p", "invoice.paid", invoice, "paid", _host.Clock.Now));
         await DeliverAsync(InvoiceEvent("evt_v", "invoice.voided", invoice, "void", _host.Clock.Now));
         Assert.Equal(("Paid", 105.00m), await InvoiceStateAsync(invoice));
+    }
+
+    [Fact]
+    public async Task Handle_SubscriptionUpdatedThenDeleted_MovesTheLinkedSubscription()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        await using (var link = _host.Database.DataSource.CreateCommand("UPDATE subscriptions SET stripe_subscription_id = 'sub_9'"))
+            await link.ExecuteNonQueryAsync();
+        string SubscriptionEvent(string id, string type, string status) => StripeStandIn.Event(id, type,
+            new { id = "sub_9", @object = "subscription", customer = "cus_1", status, items = new { @object = "list", data = Array.Empty<object>() } },
+            _host.Clock.Now);
+
+        Assert.Equal(WebhookOutcome.Applied, (await DeliverAsync(SubscriptionEvent("evt_s1", "customer.subscription.updated", "unpaid"))).Value);
+        Assert.Equal("past_due", await _host.Database.ScalarAsync<string>("SELECT status FROM subscriptions"));
+        Assert.Equal(WebhookOutcome.Applied, (await DeliverAsync(SubscriptionEvent("evt_s2", "customer.subscription.deleted", "canceled"))).Value);
+        Assert.Equal("canceled", await _host.Database.ScalarAsync<string>("SELECT status FROM subscriptions"));
     }
 
     [Fact]

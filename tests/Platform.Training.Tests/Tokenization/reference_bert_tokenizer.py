@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Hugging Face BertTokenizer's BasicTokenizer + WordpieceTokenizer logic (transformers'
 tokenization_bert.py, without the NFC step of recent versions), for a differential test:
-`transformers` is not installed here. Writes random texts, a vocabulary and the reference tokens as JSON.
+`transformers` is not installed here. Writes random texts, a vocabulary and the reference tokens as JSON,
+and encodings of texts and text pairs with [CLS]/[SEP], truncated to a maximum length the way
+`tokenizer(text, pair, truncation=True, max_length=N)` does (tokenization_utils_base.py).
 usage: reference_bert_tokenizer.py OUT.json COUNT SEED
 """
 import json
@@ -109,6 +111,25 @@ def wordpiece(tokens, vocab):
     return out
 
 
+def encode(ids_a, ids_b, max_length, cls_id, sep_id):
+    """build_inputs_with_special_tokens + truncate_sequences("longest_first"): one token at a time
+    from the longer sequence, from the pair when both are as long."""
+    special = 2 if ids_b is None else 3
+    ids_a, ids_b = list(ids_a), None if ids_b is None else list(ids_b)
+    to_remove = len(ids_a) + (0 if ids_b is None else len(ids_b)) + special - max_length
+    for _ in range(max(0, to_remove)):
+        if ids_b is None or len(ids_a) > len(ids_b):
+            ids_a = ids_a[:-1]
+        else:
+            ids_b = ids_b[:-1]
+    input_ids = [cls_id] + ids_a + [sep_id]
+    type_ids = [0] * len(input_ids)
+    if ids_b is not None:
+        input_ids += ids_b + [sep_id]
+        type_ids += [1] * (len(ids_b) + 1)
+    return input_ids, type_ids
+
+
 PALETTE = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     " \t\n\r!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -157,8 +178,23 @@ def main():
             case[name + "_words"] = words
             case[name + "_pieces"] = wordpiece(words, vocab_set)
         cases.append(case)
+    # Max length from 3 ([CLS] a [SEP] with one token left) up: below that Hugging Face logs an error
+    # and returns the text untruncated, which no caller of ours asks for.
+    ids = {token: i for i, token in enumerate(vocab)}
+    encodings = []
+    for _ in range(count // 3):
+        lower = rng.random() < 0.5
+        text = rng.choice(texts)
+        pair = rng.choice(texts) if rng.random() < 0.5 else None
+        max_length = rng.randint(3 if pair is None else 4, 48)
+        pieces = [wordpiece(basic_tokenize(t, lower, set(specials)), vocab_set) for t in (text, pair) if t is not None]
+        input_ids, type_ids = encode([ids[p] for p in pieces[0]], [ids[p] for p in pieces[1]] if pair is not None else None,
+                                     max_length, ids["[CLS]"], ids["[SEP]"])
+        encodings.append({"text": text, "pair": pair, "lower": lower, "max_length": max_length,
+                          "input_ids": input_ids, "token_type_ids": type_ids})
     with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"unicode": unicodedata.unidata_version, "vocab": vocab, "cases": cases}, f, ensure_ascii=True)
+        json.dump({"unicode": unicodedata.unidata_version, "vocab": vocab, "cases": cases, "encodings": encodings},
+                  f, ensure_ascii=True)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,7 @@ public sealed class HealthTests : IClassFixture<HealthTests.RelayedPortal>
             builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
             builder.UseSetting("BillingScheduler:Enabled", "false");
             builder.UseSetting("Catalog:ImportsEnabled", "false");
+            builder.UseSetting("BackgroundJobs:Server", "false");
         }
     }
 

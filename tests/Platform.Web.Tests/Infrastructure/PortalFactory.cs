@@ -39,6 +39,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// </summary>
     public string HubEndpoint { get; set; } = "http://127.0.0.1:9";
 
+    /// <summary>Runs a Hangfire server in the portal (set before the server starts); off by default.</summary>
+    public bool BackgroundServer { get; set; }
+
     /// <summary>
     /// Set before the server starts: the portal reaches its database through a <see cref="TcpRelay"/> that
     /// the test can cut (an outage for this portal alone; the test's own <see cref="Database"/> stays direct).
@@ -46,9 +49,6 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     public bool ThroughRelay { get; set; }
 
     public TcpRelay Relay => _relay ?? throw new InvalidOperationException("Set ThroughRelay before the server starts.");
-
-    /// <summary>Set before the server starts: the artifact store root (default: a fresh temporary folder).</summary>
-    public string? StorageRootOverride { get; set; }
 
     private TcpRelay? _relay;
 
@@ -62,12 +62,14 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
             (_relay, connectionString) = TcpRelay.For(connectionString);
         builder.UseSetting("ConnectionStrings:Platform", connectionString);
         builder.UseSetting("Data:Migrations", "None");
-        builder.UseSetting("Storage:Root", StorageRootOverride ?? _storageRoot);
+        builder.UseSetting("Storage:Root", _storageRoot);
         builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Tests accept the PDF library's AGPL terms for their own process (docs/decisions/0013).
         builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
-        // Billing tests run the scheduler's tick themselves; a background tick would race them.
+        // Billing tests run the scheduler's steps themselves; a background run would race them. No
+        // Hangfire server runs here: nothing fires on its own (the background jobs' tests start one).
         builder.UseSetting("BillingScheduler:Enabled", "false");
+        builder.UseSetting("BackgroundJobs:Server", BackgroundServer ? "true" : "false");
         builder.UseSetting("HuggingFace:Endpoint", HubEndpoint);
         builder.UseSetting("HuggingFace:Token", "hf_test_token");
         builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");

@@ -22,6 +22,7 @@ namespace Platform.Jobs.Tests;
 /// The defaults fit CI (a few minutes); PLATFORM_CHAOS_JOBS, _WORKERS, _MINUTES (the fault window),
 /// _EPOCHS, _SEED and _REPORT (a file for the summary) make the longer run of bench/chaos.
 /// </summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly OwnCluster _cluster = new();

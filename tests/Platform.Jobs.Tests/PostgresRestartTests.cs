@@ -10,6 +10,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Tests;
 
 /// <summary>A worker process rides out a PostgreSQL restart in the middle of a training job.</summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class PostgresRestartTests : IAsyncLifetime
 {
     private readonly OwnCluster _cluster = new();
@@ -128,7 +129,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
     }
 
     private Task WaitForAsync(Func<Task<bool>> condition) =>
-        Eventually.WaitAsync(condition, TimeSpan.FromMinutes(4), () => Task.FromResult(string.Join('\n', _workers.Output)),
+        Eventually.WaitAsync(condition, TimeSpan.FromMinutes(8), () => Task.FromResult(string.Join('\n', _workers.Output)),
             () => _workers.Last is { HasExited: true } last ? $"worker exited with {last.ExitCode}" : null);
 
     private async Task<long> ScalarAsync(string sql)

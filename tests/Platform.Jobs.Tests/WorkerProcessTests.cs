@@ -9,6 +9,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Tests;
 
 /// <summary>Real worker processes (platform-worker) training a real CNN against real PostgreSQL.</summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class WorkerProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);

@@ -33,6 +33,8 @@ public static class JobsExtensions
         builder.Services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredKeyedService<NpgsqlDataSource>(JobQueue.DataSourceKey),
             sp.GetRequiredService<IOptions<RetryOptions>>().Value));
         builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
+        // Every host with the job system validates image uploads with the decoder its jobs use (CreateDatasetCommand).
+        builder.Services.TryAddSingleton<Platform.Data.Datasets.Ingestion.IImageVerifier, DecodingImageVerifier>();
         builder.Services.AddOptions<ModelCatalogOptions>()
             .BindConfiguration("Catalog")
             .Configure<IConfiguration>((o, configuration) =>

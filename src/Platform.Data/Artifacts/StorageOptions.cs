@@ -14,6 +14,7 @@ public sealed class StorageOptions
     /// <summary>
     /// Scratch space for uploads while they stream in and are parsed (files deleted on close; the
     /// housekeeping job removes those a crashed process left behind).
+    /// A method, not a property: options validation reads every property, and this one needs Root.
     /// </summary>
-    public string UploadScratchDirectory => Path.Combine(Path.GetFullPath(Root!), "uploads");
+    public string UploadScratchDirectory() => Path.Combine(Path.GetFullPath(Root!), "uploads");
 }

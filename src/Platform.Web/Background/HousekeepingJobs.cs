@@ -34,7 +34,7 @@ public sealed class HousekeepingJobs(
     [AutomaticRetry(Attempts = 2)]
     public Task<int> DeleteExpiredUploadSpoolsAsync(CancellationToken cancellationToken)
     {
-        var directory = new DirectoryInfo(storage.Value.UploadScratchDirectory);
+        var directory = new DirectoryInfo(storage.Value.UploadScratchDirectory());
         if (!directory.Exists)
             return Task.FromResult(0);
         var cutoff = clock.GetUtcNow().UtcDateTime - options.Value.UploadSpoolAge;

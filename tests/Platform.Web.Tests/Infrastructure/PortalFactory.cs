@@ -71,6 +71,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("BillingScheduler:Enabled", "false");
         builder.UseSetting("BackgroundJobs:Server", BackgroundServer ? "true" : "false");
         builder.UseSetting("HuggingFace:Endpoint", HubEndpoint);
+        // Every test client shares one address on the test server; the limits get tests of their own (RateLimitTests).
+        builder.UseSetting("RateLimits:SignInsPerMinute", "100000");
+        builder.UseSetting("RateLimits:SignUpsPerHour", "100000");
+        builder.UseSetting("RateLimits:UploadsPerHour", "100000");
         builder.UseSetting("HuggingFace:Token", "hf_test_token");
         builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");
         builder.UseSetting("Catalog:ImportPollInterval", "00:00:00.200");

@@ -6,6 +6,7 @@ using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Datasets;
+using Platform.Web.Health;
 using Platform.Web.Hosting;
 using Platform.Web.Security;
 
@@ -66,6 +67,7 @@ public static class Extensions
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
+        services.AddPlatformHealth();
         return builder;
     }
 
@@ -73,13 +75,16 @@ public static class Extensions
     {
         app.UseRequestSecurity();
         app.UseErrorResponses();
+        // Inside the error handling, outside everything that reads the database: an outage is a 503 with
+        // Retry-After (its body is written here, so no status page is re-executed against the database).
+        app.UseMiddleware<DatabaseOutageMiddleware>();
         app.UseAuthentication();
         app.UseMiddleware<TenantResolutionMiddleware>();
         app.UseAuthorization();
         app.UseRequestGuards();
 
         app.MapStaticAssets();
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
         app.MapRazorComponents<App>();

@@ -63,7 +63,9 @@ public sealed class PretrainAndFineTuneTests : PortalBrowserTest
             // 3. Pre-train from scratch, watching the held-out perplexity.
             await page.ClickAsync("#pretrain-model");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Pre-train a text model on your domain");
+            // Changing the size re-renders the form (htmx): wait for it, or the swap closes the section opened below.
             await page.SelectOptionAsync("#pretrain-size", "mini");
+            await Assertions.Expect(page.Locator("#pretrain-form.htmx-request")).ToHaveCountAsync(0);
             await page.FillAsync("#result-name", "mail-bert");
             await page.ClickAsync("#pretrain-advanced summary");
             await page.FillAsync("#pretrain-epochs", "2");

@@ -21,10 +21,6 @@ public sealed class HousekeepingJobs(
 {
     public const string UploadSpoolsId = "housekeeping:upload-spools";
     public const string StoppedWorkersId = "housekeeping:stopped-workers";
-    public const string JobEventsId = "housekeeping:job-events";
-
-    /// <summary>Rows per delete statement, so a first run over a large backlog holds no long transaction.</summary>
-    private const int Batch = 5000;
 
     /// <summary>
     /// Deletes upload scratch files that nothing wrote for <see cref="HousekeepingOptions.UploadSpoolAge"/>:
@@ -78,44 +74,16 @@ public sealed class HousekeepingJobs(
         return deleted;
     }
 
-    /// <summary>
-    /// Deletes the event lines of jobs that finished more than <see cref="HousekeepingOptions.JobEventRetention"/>
-    /// ago, keeping each job's last line (how it ended), in batches.
-    /// </summary>
-    [DisplayName("Housekeeping: delete old job events")]
-    [AutomaticRetry(Attempts = 2)]
-    public async Task<long> DeleteOldJobEventsAsync(CancellationToken cancellationToken)
-    {
-        long total = 0;
-        while (true)
-        {
-            await using var command = dataSource.CreateCommand($"""
-                DELETE FROM job_events WHERE id IN (
-                    SELECT e.id FROM job_events e JOIN jobs j ON j.id = e.job_id AND j.tenant_id = e.tenant_id
-                    WHERE j.finished_at < now() - $1
-                      AND e.id < (SELECT max(l.id) FROM job_events l WHERE l.tenant_id = e.tenant_id AND l.job_id = e.job_id)
-                    LIMIT {Batch})
-                """);
-            command.Parameters.Add(new NpgsqlParameter { Value = options.Value.JobEventRetention });
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-            total += deleted;
-            if (deleted < Batch)
-                break;
-        }
-        if (total > 0)
-            logger.LogInformation("Housekeeping: deleted {Count} old job event(s)", total);
-        return total;
-    }
-
     /// <summary>Puts the housekeeping jobs on the schedule (AddOrUpdate: every start may call it).</summary>
     public static void Schedule(IRecurringJobManager recurring, HousekeepingOptions options)
     {
         var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
         recurring.AddOrUpdate<HousekeepingJobs>(UploadSpoolsId, j => j.DeleteExpiredUploadSpoolsAsync(CancellationToken.None), options.Cron, utc);
         recurring.AddOrUpdate<HousekeepingJobs>(StoppedWorkersId, j => j.DeleteStoppedWorkersAsync(CancellationToken.None), options.Cron, utc);
-        recurring.AddOrUpdate<HousekeepingJobs>(JobEventsId, j => j.DeleteOldJobEventsAsync(CancellationToken.None), options.Cron, utc);
         // Per plan: checkpoints of finished jobs and job events past the plan's days (docs/security.md).
         recurring.AddOrUpdate<RetentionSweep>(PlanRetentionId, s => s.RunAsync(CancellationToken.None), options.Cron, utc);
+        // Job events used to have a fixed 90-day cleanup of their own; the plan's period is the one rule now.
+        recurring.RemoveIfExists("housekeeping:job-events");
     }
 
     public const string PlanRetentionId = "housekeeping:plan-retention";

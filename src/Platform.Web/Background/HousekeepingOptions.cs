@@ -21,13 +21,6 @@ public sealed class HousekeepingOptions
     [Range(typeof(TimeSpan), "1.00:00:00", "365.00:00:00")]
     public TimeSpan StoppedWorkerRetention { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>
-    /// Event lines of jobs that finished this long ago are deleted, all but each job's last (its outcome).
-    /// Jobs, results, metrics and usage stay.
-    /// </summary>
-    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
-    public TimeSpan JobEventRetention { get; set; } = TimeSpan.FromDays(90);
-
     /// <summary>When the housekeeping jobs run (cron, UTC): daily at 03:17 by default.</summary>
     [Required]
     public string Cron { get; set; } = "17 3 * * *";

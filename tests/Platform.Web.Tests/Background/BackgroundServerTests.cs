@@ -57,7 +57,7 @@ public sealed class BackgroundServerTests(BackgroundServerFactory fixture)
 
         Assert.Contains(HousekeepingJobs.UploadSpoolsId, ids);
         Assert.Contains(HousekeepingJobs.StoppedWorkersId, ids);
-        Assert.Contains(HousekeepingJobs.JobEventsId, ids);
+        Assert.Contains(HousekeepingJobs.PlanRetentionId, ids);
         Assert.Contains(HousekeepingJobs.PlanRetentionId, ids);
         Assert.DoesNotContain(BillingJobs.IngestUsageId, ids);
         Assert.DoesNotContain(BillingJobs.ReportUsageToStripeId, ids);

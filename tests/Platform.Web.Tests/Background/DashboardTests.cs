@@ -62,7 +62,7 @@ public sealed class DashboardTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Contains(BillingJobs.IngestUsageId, page.Html);
         Assert.Contains(BillingJobs.CloseDuePeriodsId, page.Html);
         Assert.Contains(HousekeepingJobs.UploadSpoolsId, page.Html);
-        Assert.Contains(HousekeepingJobs.JobEventsId, page.Html);
+        Assert.Contains(HousekeepingJobs.PlanRetentionId, page.Html);
     }
 
     [Fact]

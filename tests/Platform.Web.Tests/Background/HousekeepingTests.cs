@@ -43,29 +43,6 @@ public sealed class HousekeepingTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal(0, again);
     }
 
-    [Fact]
-    public async Task JobEvents_OfJobsFinishedLongAgo_KeepsOnlyTheirLastLine()
-    {
-        var owner = await portal.CreateUserAsync();
-        var tenant = await portal.CreateTenantAsync(owner);
-        var old = await JobAsync(tenant.Id, "Succeeded", "now() - interval '100 days'");
-        var recent = await JobAsync(tenant.Id, "Failed", "now() - interval '10 days'");
-        var running = await JobAsync(tenant.Id, "Running", null);
-        foreach (var job in new[] { old, recent, running })
-        {
-            foreach (var type in new[] { "queued", "started", "progress", "progress", "succeeded" })
-                await ExecuteAsync("INSERT INTO job_events (tenant_id, job_id, at, type, message) VALUES ($1, $2, now() - interval '200 days', $3, $3)",
-                    tenant.Id, job, type);
-        }
-
-        var deleted = await RunAsync(j => j.DeleteOldJobEventsAsync(CancellationToken.None));
-
-        Assert.Equal(4, deleted);
-        Assert.Equal(["succeeded"], await EventTypesAsync(old));
-        Assert.Equal(5, (await EventTypesAsync(recent)).Count);
-        Assert.Equal(5, (await EventTypesAsync(running)).Count);
-    }
-
     private async Task<T> RunAsync<T>(Func<HousekeepingJobs, Task<T>> job)
     {
         await using var scope = portal.Services.CreateAsyncScope();
@@ -89,25 +66,6 @@ public sealed class HousekeepingTests(PortalFactory portal) : IClassFixture<Port
         while (await reader.ReadAsync())
             left.Add(reader.GetGuid(0));
         return left;
-    }
-
-    private async Task<Guid> JobAsync(Guid tenantId, string state, string? finished)
-    {
-        var id = Guid.CreateVersion7();
-        await ExecuteAsync($"INSERT INTO jobs (id, tenant_id, kind, name, state, finished_at) VALUES ($1, $2, 'noop', 'housekeeping test', $3, {finished ?? "NULL"})",
-            id, tenantId, state);
-        return id;
-    }
-
-    private async Task<List<string>> EventTypesAsync(Guid jobId)
-    {
-        await using var command = portal.Database.DataSource.CreateCommand("SELECT type FROM job_events WHERE job_id = $1 ORDER BY id");
-        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
-        await using var reader = await command.ExecuteReaderAsync();
-        var types = new List<string>();
-        while (await reader.ReadAsync())
-            types.Add(reader.GetString(0));
-        return types;
     }
 
     private async Task ExecuteAsync(string sql, params object[] values)

@@ -6,7 +6,10 @@ namespace Platform.Billing.Invoices;
 
 /// <summary>
 /// Corrects a closed (open or paid) invoice without editing it: a credit note for part or all of its
-/// total. The credits on one invoice never exceed its total; the invoice row lock serialises issuers.
+/// total. The credits on one invoice never exceed its total: the invoice row lock serialises issuers,
+/// and the earlier credits are summed in a statement after the lock is held. At READ COMMITTED each
+/// statement sees what was committed before it started, so a sum read in the locking statement itself
+/// would miss the notes committed while it waited for the lock.
 /// </summary>
 public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
 {
@@ -19,9 +22,7 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var read = new NpgsqlCommand("""
-            SELECT i.tenant_id, i.status, i.currency, i.total,
-                   coalesce((SELECT sum(c.amount) FROM credit_notes c WHERE c.invoice_id = i.id), 0)
-            FROM invoices i WHERE i.id = $1 FOR UPDATE
+            SELECT i.tenant_id, i.status, i.currency, i.total FROM invoices i WHERE i.id = $1 FOR UPDATE
             """, connection, transaction);
         read.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
         Guid tenantId;
@@ -36,7 +37,13 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
                 return Result<Guid>.Conflict($"Only an open or paid invoice takes a credit note; this one is {status.ToString().ToLowerInvariant()}.");
             tenantId = reader.GetGuid(0);
             currency = reader.GetString(2);
-            left = reader.GetDecimal(3) - reader.GetDecimal(4);
+            left = reader.GetDecimal(3);
+        }
+        await using (var credited = new NpgsqlCommand("SELECT coalesce(sum(amount), 0) FROM credit_notes WHERE invoice_id = $1",
+            connection, transaction))
+        {
+            credited.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+            left -= (decimal)(await credited.ExecuteScalarAsync(cancellationToken))!;
         }
         var credit = new Money(amount, currency).Rounded();
         if (credit.Amount != amount)

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Billing.Stripe;
 using Platform.Domain.Billing;
 using Platform.Domain.Common;
 
@@ -9,9 +12,12 @@ namespace Platform.Billing.Invoices;
 /// total. The credits on one invoice never exceed its total: the invoice row lock serialises issuers,
 /// and the earlier credits are summed in a statement after the lock is held. At READ COMMITTED each
 /// statement sees what was committed before it started, so a sum read in the locking statement itself
-/// would miss the notes committed while it waited for the lock.
+/// would miss the notes committed while it waited for the lock. When the invoice is mirrored in Stripe,
+/// the note goes to Stripe as a credit note after it is committed here; should that fail, the note
+/// stands and the next "Send to Stripe" of the invoice sends it.
 /// </summary>
-public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current)
+public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current,
+    global::Stripe.IStripeClient stripe, IOptions<StripeOptions> stripeOptions, ILogger<CreateCreditNoteCommand> logger)
 {
     public async Task<Result<Guid>> ExecuteAsync(Guid invoiceId, decimal amount, string reason, CancellationToken cancellationToken = default)
     {
@@ -59,6 +65,17 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
             clock.GetUtcNow().UtcDateTime);
         await insert.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (stripeOptions.Value.Enabled)
+        {
+            try
+            {
+                await StripeCreditNotes.SendPendingAsync(dataSource, stripe, invoiceId, cancellationToken);
+            }
+            catch (global::Stripe.StripeException e)
+            {
+                logger.LogError(e, "Credit note {CreditNote} is recorded but Stripe refused it; send the invoice to Stripe again to retry", id);
+            }
+        }
         return Result<Guid>.Success(id);
     }
 }

@@ -11,7 +11,8 @@ namespace Platform.Billing.Stripe;
 /// Mirrors one of our open invoices in Stripe (draft invoice, one item per priced line, finalize) so
 /// Stripe collects it; the invoice.finalized / invoice.paid webhooks then come back to ours through
 /// metadata.platform_invoice_id. Every step's Idempotency-Key derives from our invoice id and line
-/// number, so a run interrupted anywhere can simply be run again.
+/// number, so a run interrupted anywhere can simply be run again. The invoice's credit notes follow
+/// as Stripe credit notes (issued before the push or after it), so Stripe asks for the total less them.
 /// </summary>
 public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
     InvoiceQueries invoices)
@@ -27,7 +28,11 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
         if (invoice.Status != InvoiceStatus.Open)
             return Result<string>.Conflict("Only an open invoice is sent to Stripe.");
         if (invoice.StripeInvoiceId is { } existing)
+        {
+            // Credit notes whose sending failed after they were issued go now.
+            await StripeCreditNotes.SendPendingAsync(dataSource, stripe, invoice.Id, cancellationToken);
             return Result<string>.Success(existing);
+        }
         string? customer = null, stripeSubscription = null;
         await using (var read = dataSource.CreateCommand("SELECT stripe_customer_id, stripe_subscription_id FROM subscriptions WHERE tenant_id = $1"))
         {
@@ -62,7 +67,7 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
             {
                 Customer = customer,
                 Invoice = stripeId,
-                Amount = new Money(line.Amount, invoice.Currency).MinorUnits(),
+                Amount = StripeAmounts.ToStripe(new Money(line.Amount, invoice.Currency)),
                 Currency = currency,
                 Description = line.Description,
             }, new RequestOptions { IdempotencyKey = $"invoiceitem-{invoice.Id:N}-{line.LineNo}" }, cancellationToken);
@@ -72,6 +77,7 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
         update.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
         update.Parameters.Add(new NpgsqlParameter { Value = stripeId });
         await update.ExecuteNonQueryAsync(cancellationToken);
+        await StripeCreditNotes.SendPendingAsync(dataSource, stripe, invoice.Id, cancellationToken);
         return Result<string>.Success(stripeId);
     }
 }

@@ -23,6 +23,7 @@ public sealed class StripeSyncTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _stripe = await StripeStandIn.StartAsync();
+        _stripe.Now = () => _host.Clock.Now;
         _host.Settings["Stripe:SecretKey"] = StripeStandIn.SecretKey;
         _host.Settings["Stripe:BaseUrl"] = _stripe.BaseUrl;
         // Stripe.net waits at least 0.5 s before a retry (and cannot be told otherwise): two keep the tests short.
@@ -205,5 +206,57 @@ public sealed class StripeSyncTests : IAsyncLifetime
         var pushed = await _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(closed.Value.InvoiceId));
         Assert.Equal(ResultStatus.Conflict, pushed.Status);
         Assert.Empty(_stripe.Invoices);
+    }
+
+    /// <summary>A linked tenant on the starter plan with an open June invoice of $100.00 (fee only).</summary>
+    private async Task<Guid> OpenJuneInvoiceAsync()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        Assert.True((await LinkAsync(tenant.Id)).IsSuccess);
+        _host.Clock.Now = June.AddMonths(1).AddHours(3);
+        var closed = await _host.RunAsync(sp => sp.GetRequiredService<ClosePeriodCommand>().ExecuteAsync(tenant.Id, June));
+        Assert.True(closed.IsSuccess, closed.Error);
+        return closed.Value.InvoiceId;
+    }
+
+    private Task<Result<Guid>> CreditAsync(Guid invoiceId, decimal amount) =>
+        _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(invoiceId, amount, "Outage on 3 June"));
+
+    private Task<Result<string>> PushAsync(Guid invoiceId) =>
+        _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(invoiceId));
+
+    [Fact]
+    public async Task PushInvoice_AfterACredit_StripeAmountDueIsNetOfTheCredit()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        Assert.True((await CreditAsync(invoiceId, 60.00m)).IsSuccess);
+
+        var pushed = await PushAsync(invoiceId);
+
+        Assert.True(pushed.IsSuccess, pushed.Error);
+        var stripeInvoice = _stripe.Invoices[pushed.Value];
+        Assert.Equal("10000", stripeInvoice["total"]);
+        Assert.Equal("4000", stripeInvoice["amount_due"]);
+        var creditNote = Assert.Single(_stripe.CreditNotes).Value;
+        Assert.Equal("6000", creditNote["amount"]);
+        Assert.Equal(creditNote["platform_credit_note_id"], (await _host.Database.ScalarAsync<Guid>("SELECT id FROM credit_notes")).ToString());
+    }
+
+    [Fact]
+    public async Task CreateCreditNote_AfterThePush_ReachesStripeAsACreditNote()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        var pushed = await PushAsync(invoiceId);
+        Assert.True(pushed.IsSuccess, pushed.Error);
+
+        Assert.True((await CreditAsync(invoiceId, 25.00m)).IsSuccess);
+
+        Assert.Equal("7500", _stripe.Invoices[pushed.Value]["amount_due"]);
+        var creditNote = Assert.Single(_stripe.CreditNotes);
+        Assert.Equal(creditNote.Key, await _host.Database.ScalarAsync<string>("SELECT stripe_credit_note_id FROM credit_notes"));
+        // A second push (the finance page's button again) sends nothing twice.
+        Assert.Equal(pushed.Value, (await PushAsync(invoiceId)).Value);
+        Assert.Single(_stripe.CreditNotes);
     }
 }

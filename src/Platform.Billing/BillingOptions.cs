@@ -11,6 +11,15 @@ public sealed class BillingOptions
     [Required]
     public string FontDirectory { get; set; } = "/usr/share/fonts/truetype/dejavu";
 
+    /// <summary>
+    /// How long after a period ends the scheduler waits before closing it, so that segments still open at
+    /// the end (closed when their job ends, or at lease recovery when their worker died) are in the
+    /// invoice. At least the longest lease (Worker:Lease, at most 1 h) plus a recovery sweep
+    /// (Worker:RecoverEvery, at most 10 min); usage later still is billed on the next invoice as late usage.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:15:00", "7.00:00:00")]
+    public TimeSpan CloseGrace { get; set; } = TimeSpan.FromHours(6);
+
     [Required, MaxLength(200)]
     public string SellerName { get; set; } = "Platform";
 

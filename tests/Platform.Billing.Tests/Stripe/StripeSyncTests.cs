@@ -173,7 +173,7 @@ public sealed class StripeSyncTests : IAsyncLifetime
         await _host.AssignAsync(tenant.Id, TestPlans.Starter());
         await LinkAsync(tenant.Id);
         _host.Usage.Segments.AddRange(Enumerable.Range(1, 11).Select(i => Segments.Make(tenant.Id, June.AddDays(i), 3600 + 90, segment: i)));
-        _host.Clock.Now = June.AddMonths(1);
+        _host.Clock.Now = June.AddMonths(1).AddHours(6); // the end of the close grace
         // Closing by the scheduler's command: one invoice, and none on a second run.
         Assert.Equal(1, await _host.RunAsync(sp => sp.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync()));
         Assert.Equal(0, await _host.RunAsync(sp => sp.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync()));

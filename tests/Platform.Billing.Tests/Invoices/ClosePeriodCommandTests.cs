@@ -161,4 +161,19 @@ public sealed class ClosePeriodCommandTests : IAsyncLifetime
         Assert.Equal(12 * 3600, invoice.GpuSeconds);
         Assert.Equal(25.00m, invoice.Total);
     }
+
+    [Fact]
+    public async Task Execute_ThreeDecimalCurrency_StoresTheInvoiceToTheFils()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter() with { Currency = "KWD", MonthlyFee = 30.125m, GpuOveragePerHour = 0.777m });
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, June.AddDays(3), 11 * 3600));
+        _host.Clock.Now = June.AddMonths(1);
+        var invoice = await InvoiceAsync((await CloseAsync(tenant.Id)).Value.InvoiceId);
+        Assert.Equal([30.125m, 0.777m], invoice.Lines.Where(l => l.Amount != 0).Select(l => l.Amount));
+        Assert.Equal(30.902m, invoice.Total);
+        var credit = await _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(invoice.Id, 0.005m, "Rounding"));
+        Assert.True(credit.IsSuccess, credit.Error);
+        Assert.Equal(0.005m, await _host.Database.ScalarAsync<decimal>("SELECT amount FROM credit_notes"));
+    }
 }

@@ -259,4 +259,53 @@ public sealed class StripeSyncTests : IAsyncLifetime
         Assert.Equal(pushed.Value, (await PushAsync(invoiceId)).Value);
         Assert.Single(_stripe.CreditNotes);
     }
+
+    [Fact]
+    public async Task ReportUsage_OneRowPermanentlyRejected_TheOthersAreSentAndTheRowIsSetAside()
+    {
+        await LinkedTenantWithUsageAsync(3);
+        // A second tenant whose Stripe customer was deleted at Stripe: each of its meter events is refused for good.
+        var (gone, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(gone.Id, TestPlans.Starter());
+        Assert.True((await LinkAsync(gone.Id)).IsSuccess);
+        await using (var delete = _host.Database.DataSource.CreateCommand("UPDATE subscriptions SET stripe_customer_id = 'cus_deleted' WHERE tenant_id = $1"))
+        {
+            delete.Parameters.Add(new Npgsql.NpgsqlParameter { Value = gone.Id });
+            await delete.ExecuteNonQueryAsync();
+        }
+        _host.Usage.Segments.Add(Segments.Make(gone.Id, June.AddDays(2).AddHours(5), 900, segment: 1));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, June.AddMonths(1)));
+
+        Assert.Equal(3, await ReportUsageAsync());
+        Assert.Equal(0, await ReportUsageAsync());
+
+        Assert.Equal(3, _stripe.MeterEvents.Count);
+        Assert.Equal(1L, await _host.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM usage_ledger WHERE stripe_rejected_at IS NOT NULL AND stripe_error LIKE '%No such customer%'"));
+        // Refused once, not again on every run.
+        Assert.Single(MeterEventRequests(), r => r.IdempotencyKey!.Contains(_host.Usage.Segments[^1].IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task ReportUsage_UsageOlderThan35Days_IsSentAsAnInvoiceItem()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        // Usage in June, the customer linked in August: June's meter events are beyond Stripe's 35 days.
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, June.AddDays(3), 7200, segment: 1));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, June.AddMonths(1)));
+        _host.Clock.Now = June.AddMonths(2);
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, _host.Clock.Now.AddDays(-1), 600, segment: 2));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, _host.Clock.Now));
+        Assert.True((await LinkAsync(tenant.Id)).IsSuccess);
+
+        Assert.Equal(2, await ReportUsageAsync());
+
+        Assert.Equal(600, Assert.Single(_stripe.MeterEvents).Value);
+        var item = Assert.Single(_stripe.PendingInvoiceItems);
+        // 2 GPU hours at the starter plan's $2.50 overage price.
+        Assert.Equal("500", item["amount"]);
+        Assert.Equal("usd", item["currency"]);
+        Assert.Equal(0L, await _host.Database.ScalarAsync<long>("SELECT count(*) FROM usage_ledger WHERE stripe_reported_at IS NULL"));
+    }
 }

@@ -20,6 +20,10 @@ public sealed class BillingOptions
     [Range(typeof(TimeSpan), "01:15:00", "7.00:00:00")]
     public TimeSpan CloseGrace { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>The code of the plan a new organisation is put on at sign-up (migration 0095 creates "free").</summary>
+    [Required, MaxLength(64)]
+    public string SignUpPlanCode { get; set; } = "free";
+
     [Required, MaxLength(200)]
     public string SellerName { get; set; } = "Platform";
 

@@ -56,7 +56,8 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         if (intervals.Count == 0)
             return Result<ClosePeriodResult>.Conflict("The subscription started after this period; there is nothing to invoice.");
         var currency = intervals[0].Plan.Currency;
-        var lines = PeriodPricing.Price(period, intervals)
+        var (extraGpu, extraCpu, _) = await QuotaOverrideReader.ReadAsync(connection, tenantId, cancellationToken);
+        var lines = PeriodPricing.Price(period, intervals, extraGpu, extraCpu)
             .Concat(await LateUsageLinesAsync(connection, transaction, subscription, period, currency, cancellationToken)).ToList();
         var (gpuSeconds, cpuSeconds, rows) = await LedgerTotals.SumAsync(connection, transaction, tenantId, period.Start, period.End,
             cancellationToken);
@@ -127,7 +128,8 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
                 var (gpu, cpu, _) = await LedgerTotals.SumAsync(connection, transaction, subscription.TenantId, from, to, cancellationToken);
                 intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, waiver));
             }
-            var repriced = PeriodPricing.Price(earlierPeriod, intervals);
+            var (extraGpu, extraCpu, _) = await QuotaOverrideReader.ReadAsync(connection, subscription.TenantId, cancellationToken);
+            var repriced = PeriodPricing.Price(earlierPeriod, intervals, extraGpu, extraCpu);
             var lastPlan = subscription.PlanAt(earlierPeriod.End.AddTicks(-1));
             foreach (var (device, now) in new[] { (DeviceClass.Gpu, gpuNow), (DeviceClass.Cpu, cpuNow) })
             {

@@ -154,10 +154,10 @@ public sealed class ClosePeriodCommandTests : IAsyncLifetime
         Assert.True(canceled.IsSuccess, canceled.Error);
         _host.Clock.Now = June.AddMonths(1).AddHours(1);
         var invoice = await InvoiceAsync((await CloseAsync(tenantId)).Value.InvoiceId);
-        // Fee: 6 of 30 days of $100 = $20.00, none after. GPU before the cancellation: 3.5 h against
-        // 2 h included (1.5 h over, $3.75); after it: 8.5 h against 8 h (0.5 h over, $1.25).
+        // Fee: 6 of 30 days of $100 = $20.00, none after. The cancellation waives the fee, not the
+        // hours: 12 h against the period's 10 h leaves 2 h over at $2.50, on one line.
         Assert.Equal([20.00m, 0m], invoice.Lines.Where(l => l.Kind == "Fee").Select(l => l.Amount));
-        Assert.Equal([3.75m, 1.25m], invoice.Lines.Where(l => l.Kind == "Overage").Select(l => l.Amount));
+        Assert.Equal([5.00m], invoice.Lines.Where(l => l.Kind == "Overage").Select(l => l.Amount));
         Assert.Equal(12 * 3600, invoice.GpuSeconds);
         Assert.Equal(25.00m, invoice.Total);
     }

@@ -24,6 +24,10 @@ public sealed class BillingOptions
     [Required, MaxLength(64)]
     public string SignUpPlanCode { get; set; } = "free";
 
+    /// <summary>Days from an invoice's issue to its due date (the invoice's payment terms, "net 30").</summary>
+    [Range(0, 365)]
+    public int PaymentTermsDays { get; set; } = 30;
+
     [Required, MaxLength(200)]
     public string SellerName { get; set; } = "Platform";
 

@@ -18,7 +18,8 @@ namespace Platform.Billing.Invoices;
 /// usage, and the line is what that adds to what its invoice and earlier late lines billed, so included
 /// hours it left unused still cover it. The earlier invoice itself never changes.
 /// </summary>
-public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider clock, IEnumerable<IUsageSource> sources)
+public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider clock, IEnumerable<IUsageSource> sources,
+    Microsoft.Extensions.Options.IOptions<BillingOptions>? options = null)
 {
     public async Task<Result<ClosePeriodResult>> ExecuteAsync(Guid tenantId, DateTimeOffset instantInPeriod, bool finalize = true,
         CancellationToken cancellationToken = default)
@@ -63,9 +64,12 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
             cancellationToken);
         var id = Guid.CreateVersion7(now);
         var number = await InsertAsync(connection, transaction, id, tenantId, period, currency,
-            PeriodPricing.Total(lines, currency).Amount, gpuSeconds, cpuSeconds, rows, lines, now, cancellationToken);
+            PeriodPricing.Total(lines, currency).Amount, gpuSeconds, cpuSeconds, rows, lines, now, (options?.Value ?? new BillingOptions()).PaymentTermsDays, cancellationToken);
         if (finalize)
+        {
             await InvoiceTransitions.MoveAsync(connection, transaction, id, InvoiceStatus.Open, now, cancellationToken);
+            number = await NumberAsync(connection, transaction, id, cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return Result<ClosePeriodResult>.Success(new ClosePeriodResult(id, number, true));
     }
@@ -147,11 +151,23 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         return lines;
     }
 
+    /// <summary>What a draft shows where an issued invoice shows its number: drafts are numbered when issued.</summary>
+    public const string DraftNumber = "DRAFT";
+
+    private static async Task<string> NumberAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT coalesce(number, '{DraftNumber}') FROM invoices WHERE id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     private static async Task<ClosePeriodResult?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
         BillingPeriod period, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT id, number FROM invoices WHERE tenant_id = $1 AND period_start = $2", connection, transaction);
+            $"SELECT id, coalesce(number, '{DraftNumber}') FROM invoices WHERE tenant_id = $1 AND period_start = $2 AND status <> 'void'",
+            connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = period.Start.UtcDateTime });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -160,21 +176,21 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
 
     private static async Task<string> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid tenantId,
         BillingPeriod period, string currency, decimal total, long gpuSeconds, long cpuSeconds, long rows,
-        IReadOnlyList<InvoiceLineDraft> lines, DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyList<InvoiceLineDraft> lines, DateTimeOffset now, int paymentTermsDays, CancellationToken cancellationToken)
     {
         string number;
         await using (var invoice = new NpgsqlCommand("""
             INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds,
-                cpu_seconds, ledger_rows, created_at)
-            VALUES ($1, $2, 'INV-' || to_char($3 AT TIME ZONE 'UTC', 'YYYYMM') || '-' || lpad(nextval('invoice_numbers')::text, 6, '0'),
-                $3, $4, 'draft', $5, $6, $7, $8, $9, $10)
-            RETURNING number
+                cpu_seconds, ledger_rows, created_at, payment_terms_days)
+            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11)
             """, connection, transaction))
         {
-            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows, now.UtcDateTime];
+            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows,
+                now.UtcDateTime, paymentTermsDays];
             foreach (var value in values)
                 invoice.Parameters.Add(new NpgsqlParameter { Value = value });
-            number = (string)(await invoice.ExecuteScalarAsync(cancellationToken))!;
+            await invoice.ExecuteNonQueryAsync(cancellationToken);
+            number = DraftNumber;
         }
         for (var i = 0; i < lines.Count; i++)
         {

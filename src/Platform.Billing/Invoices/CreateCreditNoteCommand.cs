@@ -57,12 +57,13 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
         if (credit.Amount > left)
             return Result<Guid>.Conflict($"At most {new Money(left, currency)} can still be credited on this invoice.");
         var id = Guid.CreateVersion7(clock.GetUtcNow());
+        var number = await DocumentNumbers.NextAsync(connection, transaction, DocumentNumbers.CreditNotes, clock.GetUtcNow(), cancellationToken);
         await using var insert = new NpgsqlCommand("""
             INSERT INTO credit_notes (id, tenant_id, invoice_id, number, amount, reason, created_by, created_at)
-            VALUES ($1, $2, $3, 'CN-' || lpad(nextval('invoice_numbers')::text, 6, '0'), $4, $5, $6, $7)
+            VALUES ($1, $2, $3, $8, $4, $5, $6, $7)
             """, connection, transaction);
         insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Uuid, id, tenantId, invoiceId, credit.Amount, reason.Trim(), current.UserId,
-            clock.GetUtcNow().UtcDateTime);
+            clock.GetUtcNow().UtcDateTime, number);
         await insert.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (stripeOptions.Value.Enabled)

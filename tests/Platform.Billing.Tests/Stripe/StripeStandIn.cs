@@ -26,6 +26,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (string Parameters, int Status, string Body)> _idempotency = new();
     private readonly ConcurrentQueue<(int Status, string Type, string? Code, bool? ShouldRetry)> _failures = new();
+    private readonly ConcurrentDictionary<string, (int Count, int Status)> _pathFailures = new();
     private int _next;
 
     public ConcurrentDictionary<string, long> MeterEvents { get; } = new();
@@ -76,6 +77,12 @@ public sealed class StripeStandIn : IAsyncDisposable
             _failures.Enqueue((status, type, code, shouldRetry));
     }
 
+    /// <summary>Stripe keeps idempotency keys about 24 hours: after this, a key is new again.</summary>
+    public void ForgetIdempotencyKeys() => _idempotency.Clear();
+
+    /// <summary>The next <paramref name="count"/> requests to <paramref name="path"/> fail with <paramref name="status"/> (api_error).</summary>
+    public void FailPath(string path, int count, int status) => _pathFailures[path] = (count, status);
+
     /// <summary>A Stripe-Signature header for <paramref name="body"/> signed at <paramref name="at"/> with each secret given.</summary>
     public static string SignatureHeader(string body, DateTimeOffset at, params string[] secrets)
     {
@@ -119,6 +126,12 @@ public sealed class StripeStandIn : IAsyncDisposable
             if (failure.ShouldRetry is { } retry)
                 context.Response.Headers["Stripe-Should-Retry"] = retry ? "true" : "false";
             await WriteAsync(context, failure.Status, Error(failure.Type, failure.Code, "Try again."));
+            return;
+        }
+        if (_pathFailures.TryGetValue(request.Path.Value ?? "", out var pathFailure) && pathFailure.Count > 0)
+        {
+            _pathFailures[request.Path.Value ?? ""] = (pathFailure.Count - 1, pathFailure.Status);
+            await WriteAsync(context, pathFailure.Status, Error("api_error", null, "Try again."));
             return;
         }
         var form = request.HasFormContentType ? await request.ReadFormAsync() : null;

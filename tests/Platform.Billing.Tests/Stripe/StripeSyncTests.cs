@@ -308,4 +308,27 @@ public sealed class StripeSyncTests : IAsyncLifetime
         Assert.Equal("usd", item["currency"]);
         Assert.Equal(0L, await _host.Database.ScalarAsync<long>("SELECT count(*) FROM usage_ledger WHERE stripe_reported_at IS NULL"));
     }
+
+    [Fact]
+    public async Task PushInvoice_RetriedAfterStripeForgotTheKeys_FinishesTheSameStripeInvoice()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        // Stripe created the invoice, then every try to add its item failed: the push gives up.
+        _stripe.FailPath("/v1/invoiceitems", 3, 500);
+        await Assert.ThrowsAsync<StripeException>(() => PushAsync(invoiceId));
+        // More than a day later Stripe no longer knows the keys: only our stored ids prevent a second invoice.
+        _stripe.ForgetIdempotencyKeys();
+
+        var pushed = await PushAsync(invoiceId);
+
+        Assert.True(pushed.IsSuccess, pushed.Error);
+        var stripeInvoice = Assert.Single(_stripe.Invoices);
+        Assert.Equal(pushed.Value, stripeInvoice.Key);
+        Assert.Equal("open", stripeInvoice.Value["status"]);
+        Assert.Equal("10000", stripeInvoice.Value["amount_due"]);
+        // Once more, keys forgotten again: nothing is added or finalized twice.
+        _stripe.ForgetIdempotencyKeys();
+        Assert.Equal(pushed.Value, (await PushAsync(invoiceId)).Value);
+        Assert.Equal("10000", stripeInvoice.Value["amount_due"]);
+    }
 }

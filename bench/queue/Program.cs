@@ -9,10 +9,17 @@ using Platform.Jobs.Workers;
 
 // Queue benchmarks: claims per second, enqueue-to-start latency, idle load per worker, recovery
 // time of a dead worker's job. Each run uses a fresh database on the server given as argument 1.
-var server = args.Length > 0 ? args[0] : throw new ArgumentException("usage: QueueBench <server connection string> [all|claims|latency|idle|recovery]");
+var server = args.Length > 0 ? args[0] : throw new ArgumentException("usage: QueueBench <server connection string> [all|claims|latency|idle|recovery|compare]");
 var which = args.Length > 1 ? args[1] : "all";
 var workers = int.Parse(Environment.GetEnvironmentVariable("WORKERS") ?? "4");
 
+// `compare` (platform queue vs Hangfire.PostgreSql) and the child processes it kills.
+if (which == "victim-own")
+    await Compare.OwnVictimAsync(server);
+if (which == "victim-hangfire")
+    await Compare.HangfireVictimAsync(server);
+if (which == "compare")
+    await Compare.RunAsync(server, workers, int.Parse(Environment.GetEnvironmentVariable("JOBS") ?? "2000"));
 if (which is "all" or "claims")
     await Bench.ClaimsAsync(server, workers, int.Parse(Environment.GetEnvironmentVariable("JOBS") ?? "5000"));
 if (which is "all" or "latency")
@@ -96,16 +103,23 @@ internal static class Bench
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
 
-internal sealed class RecordingHandler : IJobHandler
+internal sealed class RecordingHandler(TimeSpan? duration = null) : IJobHandler
 {
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long>> _starts = new();
 
     public string Kind => "noop";
 
-    public Task<string?> RunAsync(JobContext context)
+    /// <summary>Each job's (latest) start.</summary>
+    public ConcurrentDictionary<Guid, long> Starts { get; } = new();
+
+    public async Task<string?> RunAsync(JobContext context)
     {
-        Slot(context.Job.JobId).TrySetResult(Stopwatch.GetTimestamp());
-        return Task.FromResult<string?>(null);
+        var now = Stopwatch.GetTimestamp();
+        Starts[context.Job.JobId] = now;
+        Slot(context.Job.JobId).TrySetResult(now);
+        if (duration is { } busy)
+            await Task.Delay(busy);
+        return null;
     }
 
     public Task<long> WaitStartAsync(Guid id, TimeSpan? timeout = null) =>
@@ -163,6 +177,8 @@ internal sealed class BenchDatabase : IAsyncDisposable
     }
 
     public NpgsqlDataSource DataSource { get; }
+
+    public string ConnectionString => _connectionString;
 
     public JobQueue Queue { get; }
 

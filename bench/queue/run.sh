@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Queue benchmarks against a throwaway PostgreSQL 15 cluster (fsync on, as in production).
-# Usage: bench/queue/run.sh [all|claims|latency|idle|recovery]   (JOBS, WORKERS, SLOTS, PG_OPTS override)
+# Usage: bench/queue/run.sh [all|claims|latency|idle|recovery|compare]   (JOBS, WORKERS, SLOTS, PG_OPTS override)
+# compare: the platform queue and Hangfire.PostgreSql side by side in one run (docs/decisions/0024).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pg_bin=/usr/lib/postgresql/15/bin

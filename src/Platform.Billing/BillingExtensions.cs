@@ -83,9 +83,10 @@ public static class BillingExtensions
     }
 
     /// <summary>
-    /// The billing scheduler (section "BillingScheduler"): a hosted service that ingests usage, closes
-    /// ended periods and reports to Stripe on an interval. Opt-in, so tools and tests that only need
-    /// billing's commands start no background work. Needs AddBilling (and an IUsageSource to ingest).
+    /// The billing scheduler (section "BillingScheduler"): its steps (ingest usage, close ended periods,
+    /// report to Stripe) and their Hangfire job class, <see cref="BillingJobs"/>. Nothing runs by itself:
+    /// the host that runs a Hangfire server puts the steps on its schedule with <see cref="BillingJobs.Schedule"/>
+    /// (docs/decisions/0024). Needs AddBilling (and an IUsageSource to ingest).
     /// </summary>
     public static IHostApplicationBuilder AddBillingScheduler(this IHostApplicationBuilder builder)
     {
@@ -94,7 +95,7 @@ public static class BillingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton<BillingScheduler>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<BillingScheduler>());
+        builder.Services.TryAddScoped<BillingJobs>();
         return builder;
     }
 }

@@ -2,6 +2,7 @@ using Platform.Billing;
 using Platform.Data;
 using Platform.Web;
 using Platform.Web.Api;
+using Platform.Web.Background;
 using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
@@ -17,6 +18,8 @@ builder.AddJobsPortal();
 builder.AddBilling();
 // Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
 builder.AddBillingScheduler();
+// Hangfire runs those steps and housekeeping as recurring jobs, in this process (docs/decisions/0024).
+builder.AddBackgroundJobs();
 builder.AddPlatformApi();
 builder.AddStartupFlags(flags);
 
@@ -34,5 +37,6 @@ app.MapJobsPortal();
 app.MapStripeWebhook();
 app.MapBillingPortal();
 app.MapPlatformApi();
+app.MapBackgroundJobsDashboard();
 await app.RunAsync();
 return 0;

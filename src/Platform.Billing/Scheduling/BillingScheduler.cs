@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,8 +9,23 @@ using Platform.Domain.Usage;
 
 namespace Platform.Billing.Scheduling;
 
+/// <summary>The billing scheduler's steps; each is its own Hangfire recurring job (<see cref="BillingJobs"/>).</summary>
+public enum BillingStep
+{
+    IngestUsage,
+    CloseDuePeriods,
+    ReportUsageToStripe,
+}
+
 /// <summary>
-/// What one tick did. Ran is false when another instance held the scheduler lock (it did the work);
+/// What one step did. Ran is false when another caller held the step's lock (it did the work), or
+/// when the step does not apply here (ingestion without a usage source, Stripe without keys);
+/// Count is segments ingested, invoices created or meter events sent.
+/// </summary>
+public sealed record BillingStepResult(BillingStep Step, DateTimeOffset At, bool Ran, long Count);
+
+/// <summary>
+/// What one tick (all three steps in order) did. Ran is false when another caller held a step's lock;
 /// Failures name the steps that threw (each was logged; the others still ran).
 /// </summary>
 public sealed record BillingTickResult(
@@ -26,12 +40,14 @@ public sealed record BillingTickResult(
 }
 
 /// <summary>
-/// Keeps billing current without anyone pressing a button: every <see cref="BillingSchedulerOptions.Interval"/>
-/// it copies closed usage segments into the ledger, closes periods that have ended into invoices, and,
-/// when Stripe keys are set, sends unreported ledger rows to Stripe's meters. Every web instance may
-/// run it; a PostgreSQL advisory lock lets one of them work per tick (the others skip), and each
-/// command is idempotent on its own, so a tick cut short anywhere is simply finished by the next one.
-/// A failing step is logged and never stops the host or the following steps.
+/// Keeps billing current without anyone pressing a button: copies closed usage segments into the
+/// ledger, closes periods that have ended into invoices, and, when Stripe keys are set, sends
+/// unreported ledger rows to Stripe's meters. Hangfire runs each step as a recurring job
+/// (<see cref="BillingJobs"/>, docs/decisions/0024); this class holds the steps and their locks.
+/// Each step runs under its own PostgreSQL advisory lock, so two runs of one step never overlap (a
+/// scheduled run and an admin's "trigger now", a retry and the next occurrence, two web instances):
+/// the one that gets the lock works, the other returns at once. Each command is idempotent on its
+/// own, so a step cut short anywhere is simply finished by its next run or retry.
 /// </summary>
 public sealed class BillingScheduler(
     IServiceScopeFactory scopes,
@@ -39,115 +55,112 @@ public sealed class BillingScheduler(
     TimeProvider clock,
     IOptions<BillingSchedulerOptions> options,
     IOptions<StripeOptions> stripe,
-    ILogger<BillingScheduler> logger) : BackgroundService
+    ILogger<BillingScheduler> logger)
 {
-    /// <summary>The advisory lock's name; hashed to the lock key in SQL, as ClosePeriodCommand names its locks.</summary>
+    /// <summary>The advisory locks' common prefix; a step's lock is <see cref="LockNameFor"/>, hashed to the key in SQL.</summary>
     public const string LockName = "platform-billing-scheduler";
 
-    private volatile BillingTickResult? _lastTick;
+    /// <summary>The name of a step's advisory lock, as ClosePeriodCommand names its locks (hashtextextended in SQL).</summary>
+    public static string LockNameFor(BillingStep step) => $"{LockName}:{step}";
 
-    /// <summary>This instance's latest tick, for the finance pages (null before the first).</summary>
-    public BillingTickResult? LastTick => _lastTick;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var settings = options.Value;
-        if (!settings.Enabled)
-        {
-            logger.LogInformation("Billing scheduler disabled (BillingScheduler:Enabled is false)");
-            return;
-        }
-        // Let the host finish starting before the first tick's database work.
-        await Task.Yield();
-        using var timer = new PeriodicTimer(settings.Interval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await TickAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    // The database was unreachable, say: try again next tick rather than stop the host.
-                    logger.LogError(e, "Billing scheduler tick failed");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-    }
-
-    /// <summary>One tick: ingest, close due periods, report to Stripe, under the scheduler lock. Tests call it directly.</summary>
-    public async Task<BillingTickResult> TickAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs one step under its lock. Throws when the step fails (Hangfire records the failure and
+    /// retries it); returns Ran = false when another caller holds the lock or the step does not apply.
+    /// </summary>
+    public async Task<BillingStepResult> RunStepAsync(BillingStep step, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        // A session lock on a connection held for the tick: released explicitly below, and by the server
-        // if this process dies, so a crashed instance never blocks the others.
+        if (!Applies(step))
+            return new BillingStepResult(step, now, false, 0);
+        // A session lock on a connection held for the step: released explicitly below, and by the
+        // server if this process dies, so a crashed instance never blocks the others.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (!await LockAsync(connection, "pg_try_advisory_lock", cancellationToken))
+        if (!await LockAsync(connection, "pg_try_advisory_lock", LockNameFor(step), cancellationToken))
         {
-            logger.LogDebug("Billing scheduler: another instance holds the lock; skipping this tick");
-            return _lastTick = new BillingTickResult(now, false, 0, 0, 0, []);
+            logger.LogDebug("Billing step {Step}: another run holds its lock; skipping", step);
+            return new BillingStepResult(step, now, false, 0);
         }
         try
         {
-            var failures = new List<string>();
             await using var scope = scopes.CreateAsyncScope();
-            var services = scope.ServiceProvider;
-            var settings = options.Value;
-
-            long ingested = 0;
-            if (services.GetService<IUsageSource>() is not null)
-            {
-                // The window ends a day ahead: segments end at the database's clock, which may run ahead of ours.
-                ingested = await StepAsync("ingest usage", failures, () => services.GetRequiredService<IngestUsageCommand>()
-                    .ExecuteAsync(now - settings.IngestLookback, now.AddDays(1), cancellationToken: cancellationToken), cancellationToken);
-            }
-            var invoices = await StepAsync("close due periods", failures,
-                () => services.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync(cancellationToken), cancellationToken);
-            var sent = 0;
-            if (stripe.Value.Enabled)
-            {
-                sent = await StepAsync("report usage to Stripe", failures,
-                    () => services.GetRequiredService<ReportUsageToStripeCommand>().ExecuteAsync(settings.StripeBatchSize, cancellationToken),
-                    cancellationToken);
-            }
-            if (ingested > 0 || invoices > 0 || sent > 0)
-            {
-                logger.LogInformation("Billing scheduler: {Segments} segment(s) ingested, {Invoices} invoice(s) created, {Sent} meter event(s) sent to Stripe",
-                    ingested, invoices, sent);
-            }
-            return _lastTick = new BillingTickResult(now, true, ingested, invoices, sent, failures);
+            var count = await ExecuteAsync(step, scope.ServiceProvider, now, cancellationToken);
+            if (count > 0)
+                logger.LogInformation("Billing step {Step}: {Count}", step, count);
+            return new BillingStepResult(step, now, true, count);
         }
         finally
         {
-            await LockAsync(connection, "pg_advisory_unlock", CancellationToken.None);
+            await LockAsync(connection, "pg_advisory_unlock", LockNameFor(step), CancellationToken.None);
         }
     }
 
-    private async Task<T> StepAsync<T>(string name, List<string> failures, Func<Task<T>> step, CancellationToken cancellationToken)
+    /// <summary>
+    /// All three steps in order, each under its lock, a failing one logged and recorded while the
+    /// others still run. Tests and tools call it to bring billing current at once.
+    /// </summary>
+    public async Task<BillingTickResult> TickAsync(CancellationToken cancellationToken = default)
     {
-        try
+        var now = clock.GetUtcNow();
+        var failures = new List<string>();
+        var ran = true;
+        var results = new Dictionary<BillingStep, long>();
+        foreach (var (step, name) in new[]
+                 {
+                     (BillingStep.IngestUsage, "ingest usage"),
+                     (BillingStep.CloseDuePeriods, "close due periods"),
+                     (BillingStep.ReportUsageToStripe, "report usage to Stripe"),
+                 })
         {
-            return await step();
+            try
+            {
+                var result = await RunStepAsync(step, cancellationToken);
+                // A step that does not apply here ran as far as this tick is concerned.
+                if (!result.Ran && Applies(step))
+                    ran = false;
+                results[step] = result.Count;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Billing scheduler: {Step} failed", name);
+                failures.Add($"{name}: {e.Message}");
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogError(e, "Billing scheduler: {Step} failed", name);
-            failures.Add($"{name}: {e.Message}");
-            return default!;
-        }
+        return new BillingTickResult(now, ran, results.GetValueOrDefault(BillingStep.IngestUsage),
+            (int)results.GetValueOrDefault(BillingStep.CloseDuePeriods), (int)results.GetValueOrDefault(BillingStep.ReportUsageToStripe), failures);
     }
 
-    private static async Task<bool> LockAsync(NpgsqlConnection connection, string function, CancellationToken cancellationToken)
+    private bool Applies(BillingStep step) => step switch
+    {
+        BillingStep.IngestUsage => HasUsageSource(),
+        BillingStep.ReportUsageToStripe => stripe.Value.Enabled,
+        _ => true,
+    };
+
+    private bool HasUsageSource()
+    {
+        using var scope = scopes.CreateScope();
+        return scope.ServiceProvider.GetService<IUsageSource>() is not null;
+    }
+
+    private async Task<long> ExecuteAsync(BillingStep step, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        return step switch
+        {
+            // The window ends a day ahead: segments end at the database's clock, which may run ahead of ours.
+            BillingStep.IngestUsage => await services.GetRequiredService<IngestUsageCommand>()
+                .ExecuteAsync(now - settings.IngestLookback, now.AddDays(1), cancellationToken: cancellationToken),
+            BillingStep.CloseDuePeriods => await services.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync(cancellationToken),
+            BillingStep.ReportUsageToStripe => await services.GetRequiredService<ReportUsageToStripeCommand>()
+                .ExecuteAsync(settings.StripeBatchSize, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step, null),
+        };
+    }
+
+    private static async Task<bool> LockAsync(NpgsqlConnection connection, string function, string name, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"SELECT {function}(hashtextextended($1, 0))", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = LockName });
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 }

@@ -27,7 +27,7 @@ public sealed class CreateDatasetCommand(
 
     private DatasetOptions Options => datasetOptions.Value;
 
-    private string ScratchDirectory => Path.Combine(Path.GetFullPath(storageOptions.Value.Root!), "uploads");
+    private string ScratchDirectory => storageOptions.Value.UploadScratchDirectory();
 
     public async Task<Result<Dataset>> ExecuteAsync(CreateDatasetRequest request, CancellationToken cancellationToken = default)
     {

@@ -113,7 +113,6 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         Assert.Equal($"{jobId:N}:1:1", row.Key);
         Assert.Equal("cuda", row.Device);
         Assert.True(row.Seconds >= 1, $"{row.Seconds} s");
-        Assert.Same(second, Scheduler.LastTick);
     }
 
     [Fact]
@@ -147,11 +146,11 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         var (tenant, _) = await Seed.TenantAsync(_database);
         await FinishedJobAsync(tenant.Id);
         await using var other = await _database.DataSource.OpenConnectionAsync();
-        await ExecuteAsync(other, "SELECT pg_advisory_lock(hashtextextended($1, 0))", BillingScheduler.LockName);
+        await ExecuteAsync(other, "SELECT pg_advisory_lock(hashtextextended($1, 0))", BillingScheduler.LockNameFor(BillingStep.IngestUsage));
 
         var skipped = await Scheduler.TickAsync();
         var ledgerWhileLocked = await LedgerAsync();
-        await ExecuteAsync(other, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", BillingScheduler.LockName);
+        await ExecuteAsync(other, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", BillingScheduler.LockNameFor(BillingStep.IngestUsage));
         var ran = await Scheduler.TickAsync();
 
         Assert.False(skipped.Ran);
@@ -174,33 +173,67 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         Assert.StartsWith("ingest usage:", failure);
         Assert.Contains("unknown device kind 'tpu'", failure);
         await using var other = await _database.DataSource.OpenConnectionAsync();
-        Assert.True(await ExecuteAsync(other, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", BillingScheduler.LockName) is true);
+        Assert.True(await ExecuteAsync(other, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", BillingScheduler.LockNameFor(BillingStep.IngestUsage)) is true);
     }
 
     [Fact]
-    public async Task Background_StepKeepsFailing_HostKeepsTicking()
+    public async Task RunStep_IngestionFails_ThrowsForHangfireAndReleasesTheLock()
     {
         var (tenant, _) = await Seed.TenantAsync(_database);
         await FinishedJobAsync(tenant.Id, device: "tpu");
-        using var running = await StartHostAsync(new Dictionary<string, string?>
-        {
-            ["BillingScheduler:Enabled"] = "true",
-            ["BillingScheduler:Interval"] = "00:00:01",
-        });
-        var scheduler = running.Services.GetRequiredService<BillingScheduler>();
 
-        // Waits for the condition, not for a time: two ticks, both having failed the same step.
-        var first = await WaitForTickAsync(scheduler, after: null);
-        var second = await WaitForTickAsync(scheduler, after: first);
-        await running.StopAsync();
+        // Hangfire records a thrown step as failed and retries it; the step's lock is free for that retry.
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => Scheduler.RunStepAsync(BillingStep.IngestUsage));
+        var retry = await Assert.ThrowsAnyAsync<Exception>(() => Scheduler.RunStepAsync(BillingStep.IngestUsage));
 
-        Assert.Contains(first.Failures, f => f.StartsWith("ingest usage:", StringComparison.Ordinal));
-        Assert.Contains(second.Failures, f => f.StartsWith("ingest usage:", StringComparison.Ordinal));
-        Assert.False(scheduler.ExecuteTask!.IsFaulted);
+        Assert.Contains("unknown device kind 'tpu'", failure.Message);
+        Assert.Contains("unknown device kind 'tpu'", retry.Message);
+    }
+
+    [Fact]
+    public async Task RunStep_OtherStepsLockHeld_RunsItsOwn()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        await FinishedJobAsync(tenant.Id);
+        await using var other = await _database.DataSource.OpenConnectionAsync();
+        // A long period close elsewhere does not hold up ingestion: each step has its own lock.
+        await ExecuteAsync(other, "SELECT pg_advisory_lock(hashtextextended($1, 0))", BillingScheduler.LockNameFor(BillingStep.CloseDuePeriods));
+
+        var ingested = await Scheduler.RunStepAsync(BillingStep.IngestUsage);
+        var closing = await Scheduler.RunStepAsync(BillingStep.CloseDuePeriods);
+
+        Assert.True(ingested.Ran);
+        Assert.Equal(1, ingested.Count);
+        Assert.False(closing.Ran);
+    }
+
+    [Fact]
+    public async Task RunStep_NoStripeKeys_DoesNotRun()
+    {
+        var result = await Scheduler.RunStepAsync(BillingStep.ReportUsageToStripe);
+
+        Assert.False(result.Ran);
+    }
+
+    [Theory]
+    [InlineData("00:00:01", "*/1 * * * * *")]
+    [InlineData("00:00:15", "*/15 * * * * *")]
+    [InlineData("00:01:00", "*/1 * * * *")]
+    [InlineData("00:05:00", "*/5 * * * *")]
+    [InlineData("02:00:00", "0 */2 * * *")]
+    [InlineData("1.00:00:00", "0 0 * * *")]
+    [InlineData("00:00:45", null)]
+    [InlineData("00:07:00", null)]
+    [InlineData("00:01:30", null)]
+    [InlineData("05:00:00", null)]
+    public void CronFor_Interval_IsTheCronThatRunsThatOften(string interval, string? cron)
+    {
+        Assert.Equal(cron, BillingSchedulerOptions.CronFor(TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Theory]
     [InlineData("BillingScheduler:Interval", "00:00:00")]
+    [InlineData("BillingScheduler:Interval", "00:07:00")]
     [InlineData("BillingScheduler:IngestLookback", "00:00:30")]
     [InlineData("BillingScheduler:StripeBatchSize", "0")]
     public async Task Start_BadSetting_HostRefusesToStart(string key, string value)
@@ -209,14 +242,6 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
             () => StartHostAsync(new Dictionary<string, string?> { [key] = value }));
 
         Assert.Contains(key.Split(':')[1], failure.Message);
-    }
-
-    private static async Task<BillingTickResult> WaitForTickAsync(BillingScheduler scheduler, BillingTickResult? after)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (scheduler.LastTick is not { Ran: true } tick || ReferenceEquals(tick, after))
-            await Task.Delay(50, timeout.Token);
-        return scheduler.LastTick!;
     }
 
     private static async Task<object?> ExecuteAsync(NpgsqlConnection connection, string sql, string parameter)

@@ -39,6 +39,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// </summary>
     public string HubEndpoint { get; set; } = "http://127.0.0.1:9";
 
+    /// <summary>Runs a Hangfire server in the portal (set before the server starts); off by default.</summary>
+    public bool BackgroundServer { get; set; }
+
     public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -50,8 +53,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Tests accept the PDF library's AGPL terms for their own process (docs/decisions/0013).
         builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
-        // Billing tests run the scheduler's tick themselves; a background tick would race them.
+        // Billing tests run the scheduler's steps themselves; a background run would race them. No
+        // Hangfire server runs here: nothing fires on its own (the background jobs' tests start one).
         builder.UseSetting("BillingScheduler:Enabled", "false");
+        builder.UseSetting("BackgroundJobs:Server", BackgroundServer ? "true" : "false");
         builder.UseSetting("HuggingFace:Endpoint", HubEndpoint);
         builder.UseSetting("HuggingFace:Token", "hf_test_token");
         builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");

@@ -181,8 +181,8 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         string number;
         await using (var invoice = new NpgsqlCommand("""
             INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds,
-                cpu_seconds, ledger_rows, created_at, payment_terms_days)
-            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11)
+                cpu_seconds, ledger_rows, created_at, payment_terms_days, buyer_name)
+            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, (SELECT name FROM tenants WHERE id = $2))
             """, connection, transaction))
         {
             object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows,

@@ -72,4 +72,21 @@ public sealed class InvoiceNumberingTests : IAsyncLifetime
         Assert.Equal("INV-2026-000002", reissued.Number);
         Assert.Equal(100.00m, (await ViewAsync(reissued.InvoiceId)).Total);
     }
+
+    [Fact]
+    public async Task DeleteTenant_WithInvoicesAndCreditNotes_KeepsThemWithTheBuyersName()
+    {
+        var tenantId = await TenantOnStarterAsync();
+        var invoice = await CloseJuneAsync(tenantId);
+        Assert.True((await _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(invoice.InvoiceId, 10m, "Outage"))).IsSuccess);
+        var name = await _host.Database.ScalarAsync<string>($"SELECT name FROM tenants WHERE id = '{tenantId}'");
+
+        await using (var delete = _host.Database.DataSource.CreateCommand($"DELETE FROM tenants WHERE id = '{tenantId}'"))
+            await delete.ExecuteNonQueryAsync();
+
+        var kept = await ViewAsync(invoice.InvoiceId);
+        Assert.Equal(name, kept.TenantName);
+        Assert.Equal(100.00m, kept.Total);
+        Assert.Equal("CN-2026-000001", Assert.Single(kept.CreditNotes).Number);
+    }
 }

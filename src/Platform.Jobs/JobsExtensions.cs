@@ -29,8 +29,12 @@ public static class JobsExtensions
     {
         builder.Services.TryAddKeyedSingleton(JobQueue.DataSourceKey, (sp, _) =>
             JobQueue.CreateDataSource(sp.GetRequiredService<IOptions<DataOptions>>().Value.ConnectionString!));
-        builder.Services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredKeyedService<NpgsqlDataSource>(JobQueue.DataSourceKey)));
+        builder.Services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredKeyedService<NpgsqlDataSource>(JobQueue.DataSourceKey),
+            sp.GetRequiredService<IOptions<RetryOptions>>().Value));
         builder.Services.TryAddSingleton<IUsageSource, UsageSegmentSource>();
+        // Every host with the job system validates image uploads with the decoder its jobs use (CreateDatasetCommand).
+        builder.Services.TryAddSingleton<Platform.Data.Datasets.Ingestion.IImageVerifier, DecodingImageVerifier>();
         builder.Services.AddOptions<ModelCatalogOptions>()
             .BindConfiguration("Catalog")
             .Configure<IConfiguration>((o, configuration) =>

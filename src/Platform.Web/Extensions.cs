@@ -6,7 +6,9 @@ using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Datasets;
+using Platform.Web.Health;
 using Platform.Web.Hosting;
+using Platform.Web.Security;
 
 namespace Platform.Web;
 
@@ -15,6 +17,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddPortal(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddPortalSecurity();
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
 
@@ -35,12 +38,13 @@ public static class Extensions
                 options.Password.RequireUppercase = false;
                 options.Password.RequireLowercase = false;
                 options.Password.RequireDigit = false;
-                options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                // No lockout on failed passwords: anyone knowing an email could keep its owner locked out.
+                // Password guessing is throttled per client instead (RateLimits:SignInsPerMinute).
+                options.Lockout.AllowedForNewUsers = false;
             })
             .AddEntityFrameworkStores<PlatformDbContext>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddPasswordValidator<Platform.Web.Accounts.Passwords.PasswordPolicyValidator>();
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/account/sign-in";
@@ -57,27 +61,30 @@ public static class Extensions
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
+        services.AddScoped<PasswordSignIn>();
+        services.AddScoped<AssignSignUpPlanCommand>();
+        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
+        services.AddPlatformHealth();
         return builder;
     }
 
     public static WebApplication MapPortal(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment())
-        {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
-            app.UseHsts();
-        }
-        app.UseStatusCodePagesWithReExecute("/status/{0}");
+        app.UseRequestSecurity();
+        app.UseErrorResponses();
+        // Inside the error handling, outside everything that reads the database: an outage is a 503 with
+        // Retry-After (its body is written here, so no status page is re-executed against the database).
+        app.UseMiddleware<DatabaseOutageMiddleware>();
         app.UseAuthentication();
         app.UseMiddleware<TenantResolutionMiddleware>();
         app.UseAuthorization();
-        app.UseAntiforgery();
+        app.UseRequestGuards();
 
         app.MapStaticAssets();
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
         app.MapRazorComponents<App>();

@@ -43,6 +43,7 @@ public sealed class BillingHost : IAsyncLifetime
         builder.Services.AddSingleton<IUsageSource>(Usage);
         builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.AddPlatformData();
+        builder.Services.AddSingleton<Platform.Data.Datasets.Ingestion.IImageVerifier, Platform.Jobs.Training.DecodingImageVerifier>();
         builder.AddBilling();
         _host = builder.Build();
         await _host.StartAsync();

@@ -36,6 +36,7 @@ public sealed class DataServices : IAsyncLifetime
         });
         builder.Configuration.AddInMemoryCollection(Settings);
         builder.AddPlatformData();
+        builder.Services.AddSingleton<Platform.Data.Datasets.Ingestion.IImageVerifier, Platform.Jobs.Training.DecodingImageVerifier>();
         _host = builder.Build();
         // Starting runs the options validation and the migration check, as a real host does.
         await _host.StartAsync();

@@ -120,7 +120,7 @@ public sealed class CompleteAndClaimTests : QueueTestBase
 
         Assert.Equal(new Completion(false, null), completion);
         var job = await Db.JobAsync(id);
-        Assert.Equal(("Running", 2), (job.State, job.Attempt));
+        Assert.Equal(("Running", 1), (job.State, job.Attempt));
         Assert.Equal("Queued", (await Db.JobAsync(waiting)).State);
         Assert.Equal(1L, await Db.Database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE id = '{id}' AND result IS NULL"));
         Assert.Equal(1, await Db.Database.ScalarAsync<int>("SELECT running FROM tenant_job_limits"));
@@ -238,7 +238,7 @@ public sealed class CompleteAndClaimTests : QueueTestBase
         await Db.EnqueueAsync(Db.TenantA);
         var job = (await ClaimAsync())!;
         await using var command = Db.Database.DataSource.CreateCommand(
-            $"CALL complete_and_claim('{job.JobId}', '{job.LeaseToken}', 'Failed', 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+            $"CALL complete_and_claim('{job.JobId}', '{job.LeaseToken}', 'Failed', 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
 

@@ -85,7 +85,8 @@ public sealed class JobQueueTests : QueueTestBase
         var second = (await ClaimAsync())!;
 
         Assert.Equal(id, second.JobId);
-        Assert.Equal(2, second.Attempt);
+        // A lost lease is an interruption: same attempt, the next segment.
+        Assert.Equal((1, 2), (second.Attempt, second.Segment));
         Assert.NotEqual(first.LeaseToken, second.LeaseToken);
         Assert.Equal(LeaseRenewal.Lost, await Db.Queue.RenewAsync(first, Lease));
         Assert.False(await Db.Queue.CompleteAsync(first, JobOutcome.Succeeded));
@@ -138,17 +139,96 @@ public sealed class JobQueueTests : QueueTestBase
     }
 
     [Fact]
-    public async Task RecoverExpired_AtMaxAttempts_EndsFailedWithTheReason()
+    public async Task RecoverExpired_AtLastAttempt_RequeuesWithoutUsingAnAttempt()
     {
         var id = await Db.EnqueueAsync(Db.TenantA, maxAttempts: 1);
         await ClaimAsync();
         await Db.ExpireLeaseAsync(id);
 
+        Assert.Equal(1, await Db.Queue.RecoverExpiredAsync());
+
+        var job = await Db.JobRowAsync(id);
+        Assert.Equal(("Queued", 1, 1), (job.State, job.Attempt, job.Interruptions));
+        Assert.Null(job.Error);
+        Assert.Contains("lease", job.LastInterruption);
+        var retry = (await ClaimAsync())!;
+        Assert.Equal((id, 1, 2), (retry.JobId, retry.Attempt, retry.Segment));
+    }
+
+    [Fact]
+    public async Task Interrupt_PastMaxInterruptions_EndsFailedSayingSo()
+    {
+        var queue = new JobQueue(Db.Database.DataSource, RetryOptions.Immediate with { MaxInterruptions = 2 });
+        var id = await Db.EnqueueAsync(Db.TenantA, maxAttempts: 3);
+
+        Assert.Equal("Queued", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+        Assert.Equal("Queued", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+        Assert.Equal("Failed", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+
+        var job = await Db.JobRowAsync(id);
+        Assert.Equal(("Failed", 1, 3), (job.State, job.Attempt, job.Interruptions));
+        Assert.Contains("interrupted 3 times by infrastructure", job.Error);
+        Assert.Contains("read-only", job.Error);
+    }
+
+    [Theory]
+    [InlineData(RunEnding.Interrupted)]
+    [InlineData(RunEnding.Failed)]
+    public async Task EndRun_InterruptedOrFailed_WaitsOutABackOffBeforeTheNextClaim(RunEnding how)
+    {
+        var queue = new JobQueue(Db.Database.DataSource, new RetryOptions { Backoff = TimeSpan.FromMinutes(10), BackoffCap = TimeSpan.FromHours(1) });
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var run = (await ClaimAsync())!;
+
+        Assert.Equal("Queued", (await queue.EndRunAsync(run, how, "the database went away")).State);
+
+        Assert.Null(await ClaimAsync());
+        // First retry: 10 minutes, jittered to between half of it and all of it.
+        var wait = await Db.Database.ScalarAsync<double>(
+            $"SELECT extract(epoch FROM available_at - now())::float8 FROM job_queue WHERE job_id = '{id}'");
+        Assert.InRange(wait, 299, 600);
+        Assert.Equal(DateTimeOffset.UtcNow.AddSeconds(wait), (await queue.NextAvailableAsync())!.Value, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Release_NeverWaits()
+    {
+        var queue = new JobQueue(Db.Database.DataSource, new RetryOptions { Backoff = TimeSpan.FromMinutes(10) });
+        var id = await Db.EnqueueAsync(Db.TenantA);
+
+        Assert.Equal("Queued", await queue.ReleaseAsync((await ClaimAsync())!));
+
+        Assert.Equal(id, (await ClaimAsync())!.JobId);
+    }
+
+    [Fact]
+    public async Task Complete_AfterAFailedAttempt_SucceededJobKeepsNoError()
+    {
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        await Db.Queue.FailAttemptAsync((await ClaimAsync())!, "CUDA out of memory");
+        Assert.Contains("out of memory", (await Db.JobAsync(id)).Error);
+
+        Assert.True(await Db.Queue.CompleteAsync((await ClaimAsync())!, JobOutcome.Succeeded));
+
+        Assert.Equal(("Succeeded", 2, (string?)null), await Db.JobAsync(id));
+    }
+
+    [Fact]
+    public async Task Complete_LeaseExpiredAndRecoveredButNobodyClaimedSince_CompletesTheJob()
+    {
+        // The worker finished while the database was away; by the time it could say so its lease had
+        // been recovered, but no other run has started: its result is the job's result.
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var run = (await ClaimAsync())!;
+        await Db.ExpireLeaseAsync(id);
         await Db.Queue.RecoverExpiredAsync();
 
-        var job = await Db.JobAsync(id);
-        Assert.Equal("Failed", job.State);
-        Assert.Contains("lease", job.Error);
+        Assert.True(await Db.Queue.CompleteAsync(run, JobOutcome.Succeeded, """{"by":"first"}"""));
+
+        Assert.Equal("Succeeded", (await Db.JobAsync(id)).State);
+        Assert.Null(await ClaimAsync());
+        Assert.Equal(0, await Db.Database.ScalarAsync<int>("SELECT running FROM tenant_job_limits"));
+        Assert.True((await Db.SegmentRowsAsync(id)).Single().Closed);
     }
 
     [Fact]

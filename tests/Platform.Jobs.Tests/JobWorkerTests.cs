@@ -12,6 +12,7 @@ public sealed class JobWorkerTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private QueueDatabase _db = null!;
     private readonly List<JobWorker> _workers = [];
+    private readonly string _spool = Directory.CreateTempSubdirectory("platform-worker-spool-").FullName;
 
     public async Task InitializeAsync() => _db = await QueueDatabase.CreateAsync();
 
@@ -20,6 +21,7 @@ public sealed class JobWorkerTests : IAsyncLifetime
         foreach (var worker in _workers)
             await worker.StopAsync(CancellationToken.None);
         await _db.DisposeAsync();
+        Directory.Delete(_spool, recursive: true);
     }
 
     /// <summary>
@@ -32,8 +34,10 @@ public sealed class JobWorkerTests : IAsyncLifetime
         {
             Name = $"test-{_workers.Count}",
             IdlePoll = TimeSpan.FromMinutes(10),
+            Lease = TimeSpan.FromMinutes(10),
             RenewEvery = TimeSpan.FromMinutes(1),
             RecoverEvery = TimeSpan.FromMinutes(1),
+            SpoolDirectory = _spool,
         };
         configure?.Invoke(options);
         var worker = new JobWorker(_db.Database.DataSource, _db.Queue, [handler], Options.Create(options),
@@ -153,7 +157,7 @@ public sealed class JobWorkerTests : IAsyncLifetime
 
         await WaitForAsync(() => Task.FromResult(first.RunningCount == 0));
         Assert.Equal([false], firstHolderReports);
-        Assert.Equal(2, (await _db.JobAsync(id)).Attempt);
+        Assert.Equal((1, 1), ((await _db.JobRowAsync(id)).Attempt, (await _db.JobRowAsync(id)).Interruptions));
         Assert.Equal("""{"by": "second"}""", await _db.Database.ScalarAsync<string>("SELECT result::text FROM jobs"));
         Assert.Equal(0L, await _db.Database.ScalarAsync<long>("SELECT count(*) FROM job_events WHERE message = 'stale'"));
     }

@@ -24,16 +24,32 @@ public sealed class LossCurveTests : QueueTestBase
     }
 
     [Fact]
-    public async Task Record_LostLease_WritesNothing()
+    public async Task Record_AnotherRunClaimedTheJob_WritesNothing()
     {
         var id = await Db.EnqueueAsync(Db.TenantA);
         var job = (await ClaimAsync())!;
         await Db.ExpireLeaseAsync(id);
         await Db.Queue.RecoverExpiredAsync();
+        await ClaimAsync();
 
         Assert.False(await Recorder.RecordAsync(job, new LossPoint(10, 100, 2.5, 1e-4)));
 
         Assert.Empty(await QueriesFor(Db.TenantA).LossCurveAsync(id));
+    }
+
+    [Fact]
+    public async Task Record_LeaseRecoveredButNobodyClaimedSince_StillWrites()
+    {
+        // Points buffered through a database outage arrive after the recovery; the run is still the
+        // job's latest, and the next run resumes from its checkpoint, so they belong on the curve.
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var job = (await ClaimAsync())!;
+        await Db.ExpireLeaseAsync(id);
+        await Db.Queue.RecoverExpiredAsync();
+
+        Assert.True(await Recorder.RecordAsync(job, new LossPoint(10, 100, 2.5, 1e-4)));
+
+        Assert.Equal([new LossPointView(10, 100, 2.5)], await QueriesFor(Db.TenantA).LossCurveAsync(id));
     }
 
     [Fact]

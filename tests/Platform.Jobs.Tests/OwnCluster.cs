@@ -33,9 +33,16 @@ public sealed class OwnCluster : IAsyncDisposable
     /// <summary>A fast shutdown (every connection dropped) followed by a start, as in a failover or an upgrade.</summary>
     public async Task RestartAsync()
     {
-        await RunAsPostgresAsync(Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-m", "fast", "-w", "stop");
+        await StopAsync();
         await StartAsync();
     }
+
+    /// <summary>
+    /// Stops the server: "fast" drops every connection and shuts down cleanly; "immediate" is a crash
+    /// (no checkpoint, recovery at the next start).
+    /// </summary>
+    public Task StopAsync(string mode = "fast") =>
+        RunAsPostgresAsync(Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-m", mode, "-w", "stop");
 
     public async ValueTask DisposeAsync()
     {

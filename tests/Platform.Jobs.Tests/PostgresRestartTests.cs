@@ -10,6 +10,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Tests;
 
 /// <summary>A worker process rides out a PostgreSQL restart in the middle of a training job.</summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class PostgresRestartTests : IAsyncLifetime
 {
     private readonly OwnCluster _cluster = new();
@@ -57,27 +58,79 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         Assert.False(worker.HasExited);
     }
 
-    private async Task WaitForAsync(Func<Task<bool>> condition)
+    [Fact]
+    public async Task Worker_PostgresDownLongerThanTheLease_StopsInTimeBillsExactlyTheDeviceTimeAndLosesNoWork()
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
-        while (true)
+        var tenant = Guid.CreateVersion7();
+        await ExecuteAsync($"INSERT INTO tenants (id, name, slug, status, created_at) VALUES ('{tenant}', 'Outage', 'outage', 'Active', now())");
+        var data = Path.Combine(_root, "data");
+        TestData.WriteImageFolders(data, perLabel: 96);
+        // Long enough (about 1,300 steps) to train on well after the outage.
+        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
         {
-            try
-            {
-                if (await condition())
-                    return;
-            }
-            catch (NpgsqlException)
-            {
-                // The test's own reads fail while the server restarts, like everyone else's.
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("job did not succeed after the restart");
-            if (_workers.Last is { HasExited: true } last)
-                throw new InvalidOperationException($"worker exited with {last.ExitCode}");
-            await Task.Delay(200);
-        }
+            Epochs = 60, BatchSize = 8, Threads = 1, CheckpointEverySteps = 10, Seed = 3, EarlyStoppingPatience = 0,
+        });
+        var queue = new JobQueue(_dataSource);
+        var id = await queue.EnqueueAsync(new JobSubmission(tenant, TrainingJobHandler.JobKind, "cnn",
+            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web)), MaxAttempts: 1));
+        var worker = _workers.Start(_cluster.ServerConnectionString, _root, "survivor");
+        await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'") >= 2);
+
+        // Down for 15 s against a 10 s lease; the run must stop itself after 5 s without a renewal.
+        var downAt = DateTime.UtcNow;
+        await _cluster.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        await _cluster.StartAsync();
+        var upAt = DateTime.UtcNow;
+        NpgsqlConnection.ClearAllPools();
+
+        await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM jobs WHERE state = 'Succeeded'") == 1);
+        await WaitForAsync(async () => await ScalarAsync("SELECT count(*) FROM usage_segments WHERE NOT closed") == 0);
+        Assert.False(worker.HasExited);
+
+        // The outage cost the job no attempt (it had one) and left no error behind.
+        Assert.Equal((1L, 1L, 0L), (await ScalarAsync("SELECT attempt FROM jobs"), await ScalarAsync("SELECT interruptions FROM jobs"),
+            await ScalarAsync("SELECT count(*) FROM jobs WHERE error IS NOT NULL")));
+
+        // Metering: the first run's segment ends where its device stopped, after training into the
+        // outage and before its lease could run out (the last renewal was before downAt); billed time is
+        // the time the device measured, within a second per run; no second is counted twice.
+        var segments = await SegmentsAsync();
+        Assert.Equal(2, segments.Count);
+        Assert.All(segments, s => Assert.Equal("worker", s.Source));
+        Assert.All(segments, s => Assert.Equal(s.Device, (s.End - s.Start).TotalSeconds, 1.0));
+        Assert.InRange(segments[0].End, downAt.AddSeconds(3), downAt.AddSeconds(10));
+        Assert.True(segments[1].Start >= segments[0].End, "no second is counted twice");
+
+        // Events of the outage were kept and written with their own times, and the run after it resumed
+        // exactly at the last checkpoint the first run saved, although it was saved while the database was away.
+        Assert.True(await ScalarAsync($"""
+            SELECT count(*) FROM job_events WHERE at > '{downAt:O}'::timestamptz AND at < '{upAt:O}'::timestamptz
+            """) >= 1, "events made during the outage are in the log");
+        var lastSaved = await ScalarAsync($"""
+            SELECT max(substring(message FROM 'step ([0-9]+)')::bigint) FROM job_events
+            WHERE type = 'checkpoint' AND at < '{upAt:O}'::timestamptz
+            """);
+        var resumedAt = await ScalarAsync("""
+            SELECT substring(message FROM 'at step ([0-9]+)')::bigint FROM job_events WHERE type = 'log' AND message LIKE 'resumed from%'
+            """);
+        Assert.Equal(lastSaved, resumedAt);
     }
+
+    private async Task<List<(DateTime Start, DateTime End, double Device, string Source)>> SegmentsAsync()
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT started_at, ended_at, device_seconds, end_source FROM usage_segments ORDER BY attempt, segment");
+        await using var reader = await command.ExecuteReaderAsync();
+        var segments = new List<(DateTime, DateTime, double, string)>();
+        while (await reader.ReadAsync())
+            segments.Add((reader.GetDateTime(0), reader.GetDateTime(1), reader.GetDouble(2), reader.GetString(3)));
+        return segments;
+    }
+
+    private Task WaitForAsync(Func<Task<bool>> condition) =>
+        Eventually.WaitAsync(condition, TimeSpan.FromMinutes(8), () => Task.FromResult(string.Join('\n', _workers.Output)),
+            () => _workers.Last is { HasExited: true } last ? $"worker exited with {last.ExitCode}" : null);
 
     private async Task<long> ScalarAsync(string sql)
     {

@@ -12,7 +12,8 @@ public sealed class QueueDatabase : IAsyncDisposable
         Database = database;
         TenantA = tenantA;
         TenantB = tenantB;
-        Queue = new JobQueue(database.DataSource);
+        // No back-off: the tests claim a requeued job at once. Back-off has its own tests.
+        Queue = new JobQueue(database.DataSource, RetryOptions.Immediate);
     }
 
     public PostgresDatabase Database { get; }
@@ -55,11 +56,20 @@ public sealed class QueueDatabase : IAsyncDisposable
 
     public async Task<(string State, int Attempt, string? Error)> JobAsync(Guid jobId)
     {
-        await using var command = Database.DataSource.CreateCommand("SELECT state, attempt, error FROM jobs WHERE id = $1");
+        var job = await JobRowAsync(jobId);
+        return (job.State, job.Attempt, job.Error);
+    }
+
+    /// <summary>A job's state, attempt, interruptions and the two messages (its own error, the last interruption's reason).</summary>
+    public async Task<JobRow> JobRowAsync(Guid jobId)
+    {
+        await using var command = Database.DataSource.CreateCommand(
+            "SELECT state, attempt, interruptions, error, last_interruption FROM jobs WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync(), $"job {jobId} not found");
-        return (reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        return new JobRow(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
     }
 
     public async Task SetLimitAsync(Guid tenant, int maxConcurrent)
@@ -71,6 +81,25 @@ public sealed class QueueDatabase : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         command.Parameters.Add(new NpgsqlParameter { Value = maxConcurrent });
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A job's usage segments with what the worker reported, oldest first, times in UTC.</summary>
+    public async Task<List<SegmentRow>> SegmentRowsAsync(Guid job)
+    {
+        await using var command = Database.DataSource.CreateCommand("""
+            SELECT attempt, segment, started_at, ended_at, closed, lost_at, device_seconds, end_source
+            FROM usage_segments WHERE job_id = $1 ORDER BY attempt, segment
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = job });
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<SegmentRow>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new SegmentRow(reader.GetInt32(0), reader.GetInt32(1), reader.GetDateTime(2), reader.GetDateTime(3), reader.GetBoolean(4),
+                reader.IsDBNull(5) ? null : reader.GetDateTime(5), reader.IsDBNull(6) ? null : reader.GetDouble(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return rows;
     }
 
     /// <summary>A job's usage segments, oldest first, times in UTC.</summary>
@@ -87,4 +116,12 @@ public sealed class QueueDatabase : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Database.DisposeAsync();
+}
+
+public sealed record JobRow(string State, int Attempt, int Interruptions, string? Error, string? LastInterruption);
+
+public sealed record SegmentRow(int Attempt, int Segment, DateTime Start, DateTime End, bool Closed, DateTime? LostAt,
+    double? DeviceSeconds, string? EndSource)
+{
+    public double Seconds => (End - Start).TotalSeconds;
 }

@@ -9,6 +9,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Tests;
 
 /// <summary>Real worker processes (platform-worker) training a real CNN against real PostgreSQL.</summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class WorkerProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
@@ -30,20 +31,9 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Worker_KilledMidTraining_AnotherWorkerResumesFromCheckpointAndUsageIsExact()
+    public async Task Worker_KilledMidTrainingAndRestarted_ReportsTheDeadRunsDeviceTimeAndResumesWithoutUsingAnAttempt()
     {
-        var data = Path.Combine(_root, "data");
-        TestData.WriteImageFolders(data, perLabel: 48);
-        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
-        {
-            Epochs = 4,
-            BatchSize = 8,
-            Threads = 1,
-            CheckpointEverySteps = 3,
-            Seed = 7,
-        });
-        var id = await _db.Queue.EnqueueAsync(new JobSubmission(_db.TenantA, TrainingJobHandler.JobKind, "cnn",
-            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web)), MaxAttempts: 3));
+        var id = await EnqueueCnnAsync(maxAttempts: 1);
 
         var first = StartWorker("first");
         await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
@@ -51,43 +41,65 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         await first.WaitForExitAsync();
         var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()");
 
-        StartWorker("second");
+        // The same machine starts its worker again: same name, same spool.
+        StartWorker("first");
         await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
 
-        var job = await _db.JobAsync(id);
-        Assert.Equal(2, job.Attempt);
+        // The kill cost no attempt (the job had only one), and the job is not marked with an error.
+        var job = await _db.JobRowAsync(id);
+        Assert.Equal((1, 1, (string?)null), (job.Attempt, job.Interruptions, job.Error));
         Assert.Equal(await _db.Database.ScalarAsync<string>("SELECT progress->>'totalSteps' FROM jobs"),
             await _db.Database.ScalarAsync<string>("SELECT progress->>'step' FROM jobs"));
         Assert.Equal(1L, await CountAsync("SELECT count(*) FROM job_events WHERE type = 'log' AND message LIKE 'resumed from%'"));
-        var model = Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "model");
-        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
-        Assert.True(File.Exists(Path.Combine(model, "metrics.json")));
-        // The loss curve runs to the last step, and what the dead attempt did past its checkpoint was redone.
+        await AssertModelOfTheLastRunAsync(id);
+        // The loss curve runs to the last step, and what the dead run did past its checkpoint was redone.
         Assert.Equal(await _db.Database.ScalarAsync<long>("SELECT max(total_steps) FROM job_loss_points"),
-            await _db.Database.ScalarAsync<long>("SELECT max(step) FROM job_loss_points WHERE attempt = 2"));
-        Assert.Equal(2, await _db.Database.ScalarAsync<int>("SELECT attempt FROM job_loss_points ORDER BY step DESC LIMIT 1"));
+            await _db.Database.ScalarAsync<long>("""
+                SELECT max(step) FROM job_loss_points
+                WHERE recorded_at >= (SELECT started_at FROM usage_segments WHERE segment = 2)
+                """));
 
-        // Metering: one closed segment per attempt; the dead worker's ends at its last renewal
-        // (before the kill, at most one renewal period earlier) and the next starts after it.
-        var segments = await _db.SegmentsAsync(id);
-        Assert.Equal([(1, 1), (2, 1)], segments.Select(s => (s.Attempt, s.Segment)));
-        Assert.All(segments, s => Assert.True(s.Closed));
+        // Metering: the restarted worker reported the dead run from its spool, so its segment ends
+        // where the device stopped (the last spool write, at most Worker:SpoolEvery before the kill),
+        // not at a renewal; the next starts after it.
+        var segments = await _db.SegmentRowsAsync(id);
+        Assert.Equal([(1, 1), (1, 2)], segments.Select(s => (s.Attempt, s.Segment)));
+        Assert.All(segments, s => Assert.Equal((true, "worker"), (s.Closed, s.EndSource)));
+        Assert.InRange(segments[0].End, killedAt.AddSeconds(-1), killedAt.AddMilliseconds(100));
+        Assert.All(segments, s => Assert.Equal(s.DeviceSeconds!.Value, s.Seconds, 1.0));
+        Assert.True(segments[1].Start >= segments[0].End, "no second is counted twice");
+    }
+
+    [Fact]
+    public async Task Worker_KilledAndNeverBack_AnotherWorkerResumesAndTheSegmentEndsAtTheLastRenewal()
+    {
+        var id = await EnqueueCnnAsync(maxAttempts: 1);
+
+        var first = StartWorker("first");
+        await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()");
+
+        // Another machine: it recovers the job when the lease runs out; nobody ever reports the dead run.
+        StartWorker("second", new Dictionary<string, string> { ["Retry__ReportGrace"] = "00:00:02" });
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
+        await WaitForAsync(() => CountAsync("SELECT count(*) FROM usage_segments WHERE closed"), n => n == 2);
+
+        var job = await _db.JobRowAsync(id);
+        Assert.Equal((1, 1), (job.Attempt, job.Interruptions));
+        Assert.Contains("stopped renewing its lease", job.LastInterruption);
+        var segments = await _db.SegmentRowsAsync(id);
+        Assert.Equal([(1, 1, "renewal"), (1, 2, "worker")], segments.Select(s => (s.Attempt, s.Segment, s.EndSource)));
         Assert.True(segments[0].End <= killedAt.AddMilliseconds(100), "the dead worker is not billed past its death");
-        Assert.True(segments[0].End >= killedAt.AddSeconds(-5), "the dead worker is billed up to its last renewal");
+        Assert.True(segments[0].End >= killedAt.AddSeconds(-2), "the dead worker is billed up to its last renewal");
         Assert.True(segments[1].Start >= segments[0].End, "no second is counted twice");
     }
 
     [Fact]
     public async Task Worker_Sigterm_ReleasesJobAtOnceAndAnotherWorkerResumesIt()
     {
-        var data = Path.Combine(_root, "data");
-        TestData.WriteImageFolders(data, perLabel: 48);
-        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
-        {
-            Epochs = 4, BatchSize = 8, Threads = 1, CheckpointEverySteps = 3, Seed = 7,
-        });
-        var id = await _db.Queue.EnqueueAsync(new JobSubmission(_db.TenantA, TrainingJobHandler.JobKind, "cnn",
-            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))));
+        var id = await EnqueueCnnAsync(maxAttempts: 3);
 
         var first = StartWorker("first");
         await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 1);
@@ -103,7 +115,35 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         Assert.Equal([(1, 1), (1, 2)], (await _db.SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
     }
 
-    private Process StartWorker(string name) => Workers.Start(_db.Database.ConnectionString, _root, name);
+    private Process StartWorker(string name, IReadOnlyDictionary<string, string>? settings = null) =>
+        Workers.Start(_db.Database.ConnectionString, _root, name, settings);
+
+    private async Task<Guid> EnqueueCnnAsync(int maxAttempts)
+    {
+        var data = Path.Combine(_root, "data");
+        TestData.WriteImageFolders(data, perLabel: 48);
+        var payload = new TrainingJobPayload(data, "cnn-28-grey", new TrainingOptions
+        {
+            Epochs = 4,
+            BatchSize = 8,
+            Threads = 1,
+            CheckpointEverySteps = 3,
+            Seed = 7,
+        });
+        return await _db.Queue.EnqueueAsync(new JobSubmission(_db.TenantA, TrainingJobHandler.JobKind, "cnn",
+            JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web)), MaxAttempts: maxAttempts));
+    }
+
+    /// <summary>The job's result names the model its completing run published under its own token.</summary>
+    private async Task AssertModelOfTheLastRunAsync(Guid id)
+    {
+        var model = await _db.Database.ScalarAsync<string>($"SELECT result->>'modelDirectory' FROM jobs WHERE id = '{id}'");
+        var token = await _db.Database.ScalarAsync<Guid>(
+            $"SELECT lease_token FROM usage_segments WHERE job_id = '{id}' ORDER BY attempt DESC, segment DESC LIMIT 1");
+        Assert.Equal(Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "runs", token.ToString("N"), "model"), model);
+        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(model, "metrics.json")));
+    }
 
     private static void Signal(Process process, string signal) =>
         Process.Start("kill", ["-" + signal, process.Id.ToString()])!.WaitForExit();
@@ -116,9 +156,9 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         while (!done(await read()))
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"not reached within {Patience}; job events: {await EventsAsync()}");
+                throw new TimeoutException($"not reached within {Patience}; job events: {await EventsAsync()}\n{string.Join('\n', Workers.Output)}");
             if (Workers.Last is { HasExited: true } last)
-                throw new InvalidOperationException($"worker exited with {last.ExitCode}; job events: {await EventsAsync()}");
+                throw new InvalidOperationException($"worker exited with {last.ExitCode}; job events: {await EventsAsync()}\n{string.Join('\n', Workers.Output)}");
             await Task.Delay(100);
         }
     }

@@ -1,15 +1,24 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Platform.Jobs.Tests;
 
-/// <summary>Starts platform-worker processes for a test and kills whatever is left at the end.</summary>
+/// <summary>
+/// Starts platform-worker processes for a test and kills whatever is left at the end. A worker's spool
+/// folder follows its name (root/spool/{name}), so a worker restarted under the same name finds what
+/// its killed predecessor left there, as on a real machine.
+/// </summary>
 public sealed class WorkerProcesses : IDisposable
 {
     private readonly List<Process> _processes = [];
+    private readonly ConcurrentQueue<string> _output = new();
 
     public Process? Last => _processes.Count > 0 ? _processes[^1] : null;
 
-    public Process Start(string connectionString, string root, string name)
+    /// <summary>The workers' log lines, most recent last (for a failing test's message).</summary>
+    public IEnumerable<string> Output => _output;
+
+    public Process Start(string connectionString, string root, string name, IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "platform-worker.dll");
         var info = new ProcessStartInfo("dotnet", [dll])
@@ -23,16 +32,21 @@ public sealed class WorkerProcesses : IDisposable
                 ["Storage__Root"] = Path.Combine(root, "store"),
                 ["Training__WorkDirectory"] = Path.Combine(root, "work"),
                 ["Worker__Name"] = name,
+                ["Worker__SpoolDirectory"] = Path.Combine(root, "spool"),
                 // A short lease keeps the tests quick; the mechanism is the same as with the default.
                 ["Worker__Lease"] = "00:00:10",
                 ["Worker__RenewEvery"] = "00:00:00.500",
                 ["Worker__RecoverEvery"] = "00:00:00.500",
+                ["Retry__Backoff"] = "00:00:01",
+                ["Retry__BackoffCap"] = "00:00:04",
                 ["DOTNET_ENVIRONMENT"] = "Production",
             },
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => Keep(name, e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(name, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
@@ -43,5 +57,14 @@ public sealed class WorkerProcesses : IDisposable
     {
         foreach (var process in _processes.Where(p => !p.HasExited))
             process.Kill(entireProcessTree: true);
+    }
+
+    private void Keep(string name, string? line)
+    {
+        if (line is null)
+            return;
+        _output.Enqueue($"[{name}] {line}");
+        while (_output.Count > 400)
+            _output.TryDequeue(out _);
     }
 }

@@ -7,6 +7,8 @@ namespace Platform.Billing.Finance;
 /// Excel, LibreOffice and Sheets (CSV injection, OWASP), and job or tenant names are typed by
 /// customers; such cells get a leading apostrophe, which spreadsheets show as text and do not
 /// evaluate. Then RFC 4180 quoting: cells with a comma, quote, CR or LF are quoted, quotes doubled.
+/// A semicolon is quoted too: where the list separator is ";" (German, French... locales) a
+/// spreadsheet splits cells at it, and "a;=1+1" would become a cell "=1+1", a formula.
 /// </summary>
 public static class CsvCells
 {
@@ -18,7 +20,7 @@ public static class CsvCells
     }
 
     public static string Quote(string value) =>
-        value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        value.IndexOfAny([',', ';', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 
     /// <summary>One CSV record (CRLF-terminated); every cell neutralised, then quoted where needed.</summary>
     public static void AppendRecord(StringBuilder output, IEnumerable<string?> cells)

@@ -6,6 +6,9 @@ namespace Platform.Billing.Reconciliation;
 /// One tenant and device class in a window: what the job system metered (closed segments), what the
 /// ledger holds, and what Stripe acknowledged. Differences are the report's point: segments not in
 /// the ledger await ingestion; ledger rows not acknowledged await (or failed) reporting.
+/// <see cref="UnbilledDeviceSeconds"/> is device time the workers measured beyond their segments (zero
+/// when every segment ends where its device stopped, decision 0019), and <see cref="RenewalEnded"/>
+/// counts segments whose worker never reported, which end at their last renewal.
 /// </summary>
 public sealed record ReconciliationLine(
     Guid TenantId,
@@ -16,7 +19,9 @@ public sealed record ReconciliationLine(
     long LedgerCount,
     long LedgerSeconds,
     long StripeCount,
-    long StripeSeconds)
+    long StripeSeconds,
+    long RenewalEnded = 0,
+    double UnbilledDeviceSeconds = 0)
 {
     public long MissingFromLedger => SegmentCount - LedgerCount;
 
@@ -35,7 +40,10 @@ public sealed class ReconciliationQuery(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand("""
             WITH segments AS (
                 SELECT tenant_id, device_kind, count(*) AS n,
-                       sum(greatest(0, floor(extract(epoch FROM ended_at - started_at)))::bigint) AS seconds
+                       sum(greatest(0, floor(extract(epoch FROM ended_at - started_at)))::bigint) AS seconds,
+                       count(*) FILTER (WHERE end_source = 'renewal') AS renewal_n,
+                       coalesce(sum(greatest(0, device_seconds - extract(epoch FROM ended_at - started_at)::float8))
+                                FILTER (WHERE end_source = 'worker'), 0) AS unbilled
                 FROM usage_segments WHERE closed AND ended_at >= $1 AND ended_at < $2
                 GROUP BY tenant_id, device_kind),
             ledger AS (
@@ -46,7 +54,7 @@ public sealed class ReconciliationQuery(NpgsqlDataSource dataSource)
                 GROUP BY tenant_id, device_kind)
             SELECT coalesce(s.tenant_id, l.tenant_id), coalesce(t.name, '(deleted)'), coalesce(s.device_kind, l.device_kind),
                    coalesce(s.n, 0), coalesce(s.seconds, 0), coalesce(l.n, 0), coalesce(l.seconds, 0),
-                   coalesce(l.stripe_n, 0), coalesce(l.stripe_seconds, 0)
+                   coalesce(l.stripe_n, 0), coalesce(l.stripe_seconds, 0), coalesce(s.renewal_n, 0), coalesce(s.unbilled, 0)
             FROM segments s FULL JOIN ledger l ON l.tenant_id = s.tenant_id AND l.device_kind = s.device_kind
             LEFT JOIN tenants t ON t.id = coalesce(s.tenant_id, l.tenant_id)
             ORDER BY 2, 3
@@ -58,7 +66,8 @@ public sealed class ReconciliationQuery(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             lines.Add(new ReconciliationLine(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
-                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8)));
+                reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.GetInt64(9), reader.GetDouble(10)));
         }
         return lines;
     }

@@ -58,7 +58,8 @@ public sealed record ApiKeyPrincipal(Guid KeyId, Guid TenantId, Guid UserId);
 
 /// <summary>
 /// Platform-wide by necessity: a request with a key has no tenant until the key says which. Revoked
-/// keys, unknown keys and wrong secrets all fail the same way.
+/// keys, unknown keys, wrong secrets and keys whose creator is no longer an owner of the tenant all
+/// fail the same way.
 /// </summary>
 public sealed class AuthenticateApiKeyQuery(PlatformDbContext db, TimeProvider time)
 {
@@ -72,6 +73,12 @@ public sealed class AuthenticateApiKeyQuery(PlatformDbContext db, TimeProvider t
             return null;
         var key = await db.ApiKeys.IgnoreQueryFilters().FirstOrDefaultAsync(k => k.Prefix == prefix, cancellationToken);
         if (key is null || !key.Matches(presented))
+            return null;
+        // A key acts for the owner who created it: once they are removed from the organisation or are
+        // no longer an owner, the key stops working (RemoveMemberCommand also marks it revoked).
+        var creatorIsOwner = await db.TenantMemberships.IgnoreQueryFilters().AnyAsync(
+            m => m.TenantId == key.TenantId && m.UserId == key.CreatedByUserId && m.Role == TenantRole.Owner, cancellationToken);
+        if (!creatorIsOwner)
             return null;
         var now = time.GetUtcNow();
         if (key.LastUsedAt is null || now - key.LastUsedAt > UseRecordInterval)

@@ -21,6 +21,7 @@ public sealed class CreateDatasetCommand(
     IOptions<StorageOptions> storageOptions,
     TimeProvider time,
     ILogger<CreateDatasetCommand> logger,
+    IImageVerifier imageVerifier,
     IDatasetQuota? quota = null)
 {
     private const int VersionAttempts = 5;
@@ -71,6 +72,11 @@ public sealed class CreateDatasetCommand(
                 await DiscardAsync(batch);
                 return Result<Dataset>.From(draft);
             }
+            if (await StoredFilesRefusalAsync(batch, cancellationToken) is { } tooMany)
+            {
+                await DiscardAsync(batch);
+                return Result<Dataset>.Conflict(tooMany);
+            }
             return Result<Dataset>.Success(await InsertAsync(draft.Value, batch, cancellationToken));
         }
         catch (IngestionException ex)
@@ -99,6 +105,21 @@ public sealed class CreateDatasetCommand(
         return $"This upload ({UploadSpool.Describe(uploadBytes)}) would bring the organisation's datasets to " +
                $"{UploadSpool.Describe(used + uploadBytes)}; the {limits.PlanName} plan includes " +
                $"{UploadSpool.Describe(limits.MaxStorageBytes)}. Delete datasets you no longer need or change the plan.";
+    }
+
+    /// <summary>
+    /// Null when the organisation's files, with the ones this upload added, stay within
+    /// <see cref="DatasetOptions.MaxStoredFilesPerTenant"/>. Counted as stored: a ZIP of tiny images is
+    /// small to upload but becomes one file (an inode and a disk block at least) per image.
+    /// </summary>
+    private async Task<string?> StoredFilesRefusalAsync(ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        var stored = await db.DatasetFiles.Select(f => f.Hash).Distinct().CountAsync(cancellationToken);
+        var total = stored + batch.Added.Count;
+        return total <= Options.MaxStoredFilesPerTenant
+            ? null
+            : $"This upload adds {batch.Added.Count:N0} files, which would bring the organisation's datasets to {total:N0} stored files; " +
+              $"at most {Options.MaxStoredFilesPerTenant:N0} are allowed. Delete datasets you no longer need.";
     }
 
     private async Task<Result<DatasetDraft>> IngestTextAsync(
@@ -144,7 +165,7 @@ public sealed class CreateDatasetCommand(
     private async Task<Result<DatasetDraft>> IngestImagesAsync(
         CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
     {
-        var images = await new ImageIngester(Options).IngestAsync(spool.File, batch, cancellationToken);
+        var images = await new ImageIngester(Options, imageVerifier).IngestAsync(spool.File, batch, cancellationToken);
         var profile = DatasetProfile.Build(images.Labels, images.Stats, images.Warnings, Options.Rules);
         if (!profile.IsSuccess)
         {

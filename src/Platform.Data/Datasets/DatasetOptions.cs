@@ -22,6 +22,17 @@ public sealed class DatasetOptions
     [Range(1, 200)]
     public int MaxLabelLength { get; set; } = 100;
 
+    /// <summary>Columns a CSV may have; a row with more is refused while it is read (a line of commas is not millions of fields).</summary>
+    [Range(2, 100_000)]
+    public int MaxColumns { get; set; } = 1000;
+
+    /// <summary>
+    /// Bytes of one CSV row kept in memory, all fields together; fields past it count as over-long, so one
+    /// row never costs more than this however long it is in the file.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
+
     [Range(2, 100_000)]
     public int MaxClasses { get; set; } = 1000;
 
@@ -44,6 +55,13 @@ public sealed class DatasetOptions
 
     [Range(1, 1_000_000)]
     public int MaxZipEntries { get; set; } = 100_000;
+
+    /// <summary>
+    /// Files one organisation's datasets may hold on disk, all versions together (an image is a file):
+    /// what bounds the inodes and blocks a tenant takes, whatever its plan's byte allowance.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxStoredFilesPerTenant { get; set; } = 250_000;
 
     [Range(1, long.MaxValue)]
     public long MaxZipUncompressedBytes { get; set; } = 2L * 1024 * 1024 * 1024;

@@ -4,8 +4,11 @@ using Platform.Domain.Tenants;
 
 namespace Platform.Data.Tenants;
 
-/// <summary>An owner removes a member; the last owner cannot be removed, so a tenant is never orphaned.</summary>
-public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant current)
+/// <summary>
+/// An owner removes a member, revoking the API keys they created; the last owner cannot be removed, so
+/// a tenant is never orphaned.
+/// </summary>
+public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time)
 {
     public async Task<Result> ExecuteAsync(Guid userId, CancellationToken cancellationToken = default)
     {
@@ -25,6 +28,10 @@ public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant cur
             return Result.Conflict("The last owner cannot be removed.");
         }
         db.TenantMemberships.Remove(membership);
+        // Their API keys act for them: they go with the membership (the key list shows them revoked).
+        var now = time.GetUtcNow();
+        foreach (var key in await db.ApiKeys.Where(k => k.CreatedByUserId == userId && k.RevokedAt == null).ToListAsync(cancellationToken))
+            key.Revoke(now);
         await db.SaveChangesAsync(cancellationToken);
         return Result.Success();
     }

@@ -1,9 +1,19 @@
 namespace Platform.Domain.Jobs;
 
-/// <summary>A job's state and attempt number; attempts count claims lost to dead workers.</summary>
-public readonly record struct JobStatus(JobState State, int Attempt)
+/// <summary>
+/// A job's state, its attempt number (attempts count the job's own failures) and how many of its runs
+/// infrastructure interrupted (those cost no attempt).
+/// </summary>
+public readonly record struct JobStatus(JobState State, int Attempt, int Interruptions = 0)
 {
     public static JobStatus New => new(JobState.Queued, 1);
 
     public bool IsTerminal => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }
+
+/// <summary>
+/// How much a job may be retried: <see cref="MaxAttempts"/> for its own failures, and a generous
+/// <see cref="MaxInterruptions"/> for infrastructure faults, there only so a job that can never run
+/// (a poisoned worker pool) ends some day.
+/// </summary>
+public readonly record struct RetryLimits(int MaxAttempts, int MaxInterruptions);

@@ -34,6 +34,10 @@ public sealed class Tenant
         {
             return Result<Tenant>.BadRequest($"The organisation name must be 1 to {NameMaxLength} characters.");
         }
+        if (name.Any(char.IsControl))
+        {
+            return Result<Tenant>.BadRequest("The organisation name cannot contain control characters.");
+        }
         if (!TenantSlug.IsValid(slug))
         {
             return Result<Tenant>.BadRequest($"'{slug}' is not a valid organisation slug.");

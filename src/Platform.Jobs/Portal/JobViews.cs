@@ -1,6 +1,10 @@
 namespace Platform.Jobs.Portal;
 
-/// <summary>A job as lists and pages show it. Progress and Result are the worker's JSON, as stored.</summary>
+/// <summary>
+/// A job as lists and pages show it. Progress and Result are the worker's JSON, as stored. Error is the
+/// job's own (it used an attempt); Interruptions counts runs lost to infrastructure, which used none
+/// (decision 0019), and LastInterruption is the reason the latest of them gave.
+/// </summary>
 public sealed record JobView(
     Guid Id,
     string Name,
@@ -15,7 +19,9 @@ public sealed record JobView(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string PayloadJson)
+    string PayloadJson,
+    int Interruptions = 0,
+    string? LastInterruption = null)
 {
     public bool IsActive => State is "Queued" or "Running";
 }

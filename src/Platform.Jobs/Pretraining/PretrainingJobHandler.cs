@@ -13,15 +13,15 @@ namespace Platform.Jobs.Pretraining;
 
 /// <summary>
 /// Runs a masked-LM pre-training job and adds its result to the tenant's private catalog, where the
-/// launch form offers it for fine-tuning. Checkpoints go to the job's folder like a training job's,
-/// so an attempt after a lost lease resumes where the last one saved; a registration already made
-/// by an earlier attempt (found by its source, pretrain:job id) is not made twice.
+/// launch form offers it for fine-tuning. Checkpoints are published like a training job's
+/// (<see cref="RunStorage"/>), so a run after a lost lease or an outage resumes where the last
+/// published one stands; a registration already made by an earlier run (found by its source,
+/// pretrain:job id) is not made twice.
 /// </summary>
 internal sealed class PretrainingJobHandler(
     IOptions<TrainingJobOptions> options,
     IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
-    LossCurveRecorder lossCurve,
     BaseModelCatalog catalog,
     ILogger<PretrainingJobHandler> logger) : IJobHandler
 {
@@ -47,13 +47,14 @@ internal sealed class PretrainingJobHandler(
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
             Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
         };
-        var request = new PretrainingRequest(data.DataPath, Path.Combine(folder, "model"), pretrainingOptions,
+        var (storage, _) = await RunStorage.PrepareAsync(context, folder, logger);
+        var request = new PretrainingRequest(data.DataPath, storage.LocalModel, pretrainingOptions,
             BaseModel: payload.BaseModelPath,
             Config: payload.BaseModelPath is null ? PretrainingSizes.Config(payload.Size) : null,
-            CheckpointDirectory: Path.Combine(folder, "checkpoints"),
+            CheckpointDirectory: storage.LocalCheckpoints,
             Split: data.Split);
 
-        var reporter = new JobProgressReporter(context, lossCurve, settings.ReportEvery, logger);
+        var reporter = new JobProgressReporter(context, settings.ReportEvery);
         double? heldOutPerplexity = null;
         var callbacks = new PretrainingCallbacks
         {
@@ -75,7 +76,7 @@ internal sealed class PretrainingJobHandler(
                 ["train_perplexity"] = e.TrainPerplexity,
                 ["seconds"] = e.Seconds,
             }), flushStep: true),
-            CheckpointSaved = _ => reporter.Event("checkpoint", "Checkpoint saved"),
+            CheckpointSaved = saved => reporter.Event("checkpoint", TrainingJobHandler.CheckpointMessage(storage, saved)),
             Log = message => reporter.Event("log", message),
         };
 
@@ -85,7 +86,8 @@ internal sealed class PretrainingJobHandler(
                 () => Pretrainer.Train(request, callbacks, context.Cancellation),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
-            var registered = await RegisterAsync(job.TenantId, payload, result.ModelDirectory, source, context.Cancellation);
+            var modelDirectory = await storage.PublishModelAsync(result.ModelDirectory, settings.PublishPatience, context.Cancellation);
+            var registered = await RegisterAsync(job.TenantId, payload, modelDirectory, source, context.Cancellation);
             var final = result.FinalEvaluation;
             reporter.Event("metrics", $"Finished: held-out perplexity {Format(final?.Perplexity)}, masked tokens guessed {final?.MaskedAccuracy:P1}. " +
                 $"'{registered.Name}' is in your base models.");
@@ -93,7 +95,7 @@ internal sealed class PretrainingJobHandler(
         }
         finally
         {
-            await reporter.CompleteAsync();
+            reporter.Flush();
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Platform.Jobs.Queue;
 
 /// <summary>
@@ -11,4 +13,20 @@ public sealed record ClaimedJob(
     int Attempt,
     int Segment,
     Guid LeaseToken,
-    string PayloadJson);
+    string PayloadJson)
+{
+    /// <summary>
+    /// When the claim was sent (<see cref="Stopwatch.GetTimestamp"/> on this machine). The lease
+    /// started at the database after this moment, so "lease length after this" is a safe lower bound
+    /// of when it expires.
+    /// </summary>
+    public long RequestedAt { get; init; } = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// When the claim's answer arrived: the device starts working on the job here, so the run's device
+    /// time counts from this moment. Not from <see cref="RequestedAt"/>: the claim's round trip
+    /// (a connection opened after an outage, on a busy machine) measured up to 2 s, and the device did
+    /// nothing for the job then.
+    /// </summary>
+    public long ReceivedAt { get; init; } = Stopwatch.GetTimestamp();
+}

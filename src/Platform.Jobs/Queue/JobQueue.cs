@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,8 +8,10 @@ namespace Platform.Jobs.Queue;
 /// The PostgreSQL job queue. Every write by a job's holder is fenced by its lease token, so a worker
 /// that lost its lease (paused, partitioned, presumed dead) can no longer change the job.
 /// </summary>
-public sealed class JobQueue(NpgsqlDataSource dataSource)
+public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = null)
 {
+    private readonly RetryOptions _retry = retry ?? new RetryOptions();
+
     /// <summary>The DI key of the queue's own connection pool (<see cref="CreateDataSource"/>).</summary>
     public const string DataSourceKey = "Platform.Jobs.Queue";
 
@@ -73,7 +76,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
         // work still queued.
         for (var attempt = 0; ; attempt++)
         {
-            var call = await CallCompleteAndClaimAsync(null, null, null, new ClaimRequest(workerId, lease, deviceKind),
+            var call = await CallCompleteAndClaimAsync(null, null, null, null, new ClaimRequest(workerId, lease, deviceKind),
                 cancellationToken);
             if (!call.Busy)
                 return call.Next;
@@ -109,40 +112,88 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
         };
     }
 
-    /// <summary>Records progress (JSON) and, optionally, an event line; fenced like every holder write.</summary>
+    /// <summary>
+    /// Records progress (JSON) and, optionally, an event line that happened <paramref name="at"/> (now when
+    /// null). Fenced by the run's token: accepted while this run is the job's latest claim, which
+    /// includes a run whose lease ran out during a database outage when nobody has claimed the job since,
+    /// so what it buffered meanwhile still reaches the log. False once another run has claimed the job.
+    /// </summary>
     public async Task<bool> ReportAsync(ClaimedJob job, string? progressJson, string? eventType, string? message,
-        string? dataJson = null, CancellationToken cancellationToken = default)
+        string? dataJson = null, DateTime? at = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH owner AS (SELECT job_id FROM job_queue WHERE job_id = $1 AND lease_token = $2),
+            WITH owner AS (SELECT job_id FROM job_queue WHERE job_id = $1 AND last_token = $2),
             j AS (
                 UPDATE jobs SET progress = coalesce($3::jsonb, progress)
                 WHERE id = $1 AND EXISTS (SELECT 1 FROM owner) RETURNING id, tenant_id),
             e AS (
-                INSERT INTO job_events (tenant_id, job_id, type, message, data)
-                SELECT tenant_id, id, $4, coalesce($5, $4), $6::jsonb FROM j WHERE $4 IS NOT NULL)
+                INSERT INTO job_events (tenant_id, job_id, type, message, data, at)
+                SELECT tenant_id, id, $4, coalesce($5, $4), $6::jsonb, now() - make_interval(secs => $7) FROM j WHERE $4 IS NOT NULL)
             SELECT id, pg_notify('{QueueChannels.Events}', id::text) FROM j
             """);
         AddParameters(command, job.JobId, job.LeaseToken, Nullable(progressJson), Nullable(eventType),
-            Nullable(message), Nullable(dataJson));
+            Nullable(message), Nullable(dataJson), SecondsAgo(at));
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>
+    /// Makes checkpoint <paramref name="step"/> of this run (runs/{token}/checkpoint-{step} in the job
+    /// folder, already written there) the job's resume point. Fenced like a report: false once another
+    /// run has claimed the job, whose resume point this run can then no longer move.
+    /// </summary>
+    public async Task<bool> PublishCheckpointAsync(ClaimedJob job, long step, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs j SET checkpoint_token = $2, checkpoint_step = $3
+            FROM job_queue q WHERE q.job_id = j.id AND j.id = $1 AND q.last_token = $2
+            RETURNING 1
+            """);
+        AddParameters(command, job.JobId, job.LeaseToken, step);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>
+    /// The checkpoint this run must resume from (null: start from scratch), read under the run's own
+    /// lease, after which no other run can move it. Throws when the run no longer holds its lease.
+    /// </summary>
+    public async Task<ResumePoint?> ResumePointAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.checkpoint_token, j.checkpoint_step FROM jobs j JOIN job_queue q ON q.job_id = j.id
+            WHERE j.id = $1 AND q.lease_token = $2
+            """);
+        AddParameters(command, job.JobId, job.LeaseToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new LeaseLostException(job.JobId);
+        return reader.IsDBNull(0) ? null : new ResumePoint(reader.GetGuid(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Whether this run is still the job's latest claim (see <see cref="ReportAsync"/>).</summary>
+    public async Task<bool> IsLatestRunAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT 1 FROM job_queue WHERE job_id = $1 AND last_token = $2");
+        AddParameters(command, job.JobId, job.LeaseToken);
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     /// <summary>Ends a held job as Succeeded or Cancelled. False when the lease was lost first.</summary>
     public async Task<bool> CompleteAsync(ClaimedJob job, JobOutcome outcome, string? resultJson = null,
-        CancellationToken cancellationToken = default) =>
-        (await CompleteAndClaimAsync(job, outcome, resultJson, null, cancellationToken)).Completed;
+        DeviceStop? stop = null, CancellationToken cancellationToken = default) =>
+        (await CompleteAndClaimAsync(job, outcome, resultJson, null, stop, cancellationToken)).Completed;
 
     /// <summary>
     /// Ends a held job as Succeeded or Cancelled and, when <paramref name="next"/> is given, claims the
     /// worker's next job in the same transaction: one round trip and one durable commit where a
     /// completion and a claim took two. A holder that lost its lease completes nothing and claims
-    /// nothing (<see cref="Completion.Completed"/> is false).
+    /// nothing (<see cref="Completion.Completed"/> is false). A run whose lease ran out while nobody
+    /// claimed the job since may still complete it. The run's segment ends at <paramref name="stop"/>
+    /// (now when null).
     /// </summary>
     public async Task<Completion> CompleteAndClaimAsync(ClaimedJob job, JobOutcome outcome, string? resultJson,
-        ClaimRequest? next, CancellationToken cancellationToken = default)
+        ClaimRequest? next, DeviceStop? stop = null, CancellationToken cancellationToken = default)
     {
-        var call = await CallCompleteAndClaimAsync(job, outcome, resultJson, next, cancellationToken);
+        var call = await CallCompleteAndClaimAsync(job, outcome, resultJson, stop, next, cancellationToken);
         if (!call.Busy || next is null)
             return new Completion(call.Completed, call.Next);
         try
@@ -163,10 +214,10 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
     /// asynchronously committed transaction, so it must not run inside a caller's transaction.
     /// </summary>
     private async Task<(bool Completed, bool Busy, ClaimedJob? Next)> CallCompleteAndClaimAsync(ClaimedJob? job,
-        JobOutcome? outcome, string? resultJson, ClaimRequest? next, CancellationToken cancellationToken)
+        JobOutcome? outcome, string? resultJson, DeviceStop? stop, ClaimRequest? next, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
             """);
         var state = outcome switch
         {
@@ -180,73 +231,123 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
         command.Parameters.Add(Typed(job?.Attempt, NpgsqlDbType.Integer));
         command.Parameters.Add(Typed(job?.Segment, NpgsqlDbType.Integer));
         command.Parameters.Add(Typed(resultJson, NpgsqlDbType.Jsonb));
+        command.Parameters.Add(Typed(stop?.SecondsAgo(), NpgsqlDbType.Double));
+        command.Parameters.Add(Typed(stop?.DeviceSeconds, NpgsqlDbType.Double));
         command.Parameters.Add(Typed(next?.WorkerId, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(next is null ? null : (int)Math.Ceiling(next.Lease.TotalSeconds), NpgsqlDbType.Integer));
         command.Parameters.Add(Typed(next?.DeviceKind, NpgsqlDbType.Varchar));
+        var requestedAt = Stopwatch.GetTimestamp();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
             throw new InvalidOperationException("complete_and_claim returned no row.");
         var claimed = reader.IsDBNull(2)
             ? null
             : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
-                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8));
+                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt, ReceivedAt = Stopwatch.GetTimestamp() };
         return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
     }
 
     /// <summary>
-    /// The holder's attempt failed: the job goes back to the queue as a new attempt (resuming from its
-    /// checkpoint) or, at max attempts, ends Failed with the error. Returns the new state, or null
-    /// when the lease was lost first.
+    /// The job's own error ended the run: the job goes back to the queue as its next attempt (resuming
+    /// from its checkpoint, after a back-off) or, at max attempts, ends Failed with the error. Returns
+    /// the new state, or null when the run no longer held the job.
     /// </summary>
-    public Task<string?> FailAttemptAsync(ClaimedJob job, string error, CancellationToken cancellationToken = default) =>
-        EndHoldAsync(job, newAttempt: true, error, cancellationToken);
+    public async Task<string?> FailAttemptAsync(ClaimedJob job, string error, DeviceStop? stop = null,
+        CancellationToken cancellationToken = default) =>
+        (await EndRunAsync(job, RunEnding.Failed, error, stop, cancellationToken)).State;
+
+    /// <summary>
+    /// Infrastructure ended the run (the database, the store, the worker): the job comes back at the same
+    /// attempt after a back-off, one interruption more.
+    /// </summary>
+    public async Task<string?> InterruptAsync(ClaimedJob job, string reason, DeviceStop? stop = null,
+        CancellationToken cancellationToken = default) =>
+        (await EndRunAsync(job, RunEnding.Interrupted, reason, stop, cancellationToken)).State;
 
     /// <summary>
     /// Graceful shutdown: gives the job back at once, same attempt, so another worker resumes it
     /// from the checkpoint without waiting for the lease to expire.
     /// </summary>
-    public Task<string?> ReleaseAsync(ClaimedJob job, CancellationToken cancellationToken = default) =>
-        EndHoldAsync(job, newAttempt: false, null, cancellationToken);
+    public async Task<string?> ReleaseAsync(ClaimedJob job, DeviceStop? stop = null, CancellationToken cancellationToken = default) =>
+        (await EndRunAsync(job, RunEnding.Released, null, stop, cancellationToken)).State;
 
-    private async Task<string?> EndHoldAsync(ClaimedJob job, bool newAttempt, string? error,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends a run that did not complete its job: its segment ends when the device stopped
+    /// (<paramref name="stop"/>; now when null), and if the run still holds the job it is requeued as
+    /// <paramref name="how"/> says. A run that no longer holds it (recovered while its worker could
+    /// not reach the database) only reports its device time: <see cref="RunEnded.State"/> is null.
+    /// </summary>
+    public async Task<RunEnded> EndRunAsync(ClaimedJob job, RunEnding how, string? error, DeviceStop? stop = null,
+        CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var fence = new NpgsqlCommand("""
-            WITH q AS (SELECT job_id FROM job_queue WHERE job_id = $1 AND lease_token = $2 FOR UPDATE)
-            UPDATE usage_segments SET ended_at = now()
-            WHERE job_id = $1 AND attempt = $3 AND segment = $4 AND NOT closed AND EXISTS (SELECT 1 FROM q)
-            RETURNING 1
-            """, connection, transaction))
+        await using var command = dataSource.CreateCommand("SELECT state, metered FROM end_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+        command.Parameters.Add(Typed(job.JobId, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(job.LeaseToken, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(job.Attempt, NpgsqlDbType.Integer));
+        command.Parameters.Add(Typed(job.Segment, NpgsqlDbType.Integer));
+        command.Parameters.Add(Typed(how switch
         {
-            AddParameters(fence, job.JobId, job.LeaseToken, job.Attempt, job.Segment);
-            if (await fence.ExecuteScalarAsync(cancellationToken) is null)
-                return null;
-        }
-        await using var requeue = new NpgsqlCommand("SELECT requeue_job($1, $2, $3)", connection, transaction);
-        AddParameters(requeue, job.JobId, newAttempt, Nullable(Truncate(error, 3000)));
-        var state = await requeue.ExecuteScalarAsync(cancellationToken) as string;
-        await transaction.CommitAsync(cancellationToken);
-        return state;
+            RunEnding.Released => "released",
+            RunEnding.Interrupted => "interrupted",
+            _ => "failed",
+        }, NpgsqlDbType.Varchar));
+        command.Parameters.Add(Typed(Truncate(error, 900), NpgsqlDbType.Varchar));
+        command.Parameters.Add(Typed(stop?.SecondsAgo(), NpgsqlDbType.Double));
+        command.Parameters.Add(Typed(stop?.DeviceSeconds, NpgsqlDbType.Double));
+        AddRetryParameters(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new RunEnded(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetBoolean(1));
     }
 
     /// <summary>
-    /// Returns jobs whose lease expired (their worker died or lost the database) to the queue as a new
-    /// attempt, or fails them at max attempts. Any worker may run it; SKIP LOCKED keeps two sweepers
-    /// from touching the same row. Returns how many jobs it recovered.
+    /// Returns jobs whose lease expired (their worker died, or lost the database and stopped) to the
+    /// queue as interrupted: same attempt, after a back-off. Their segments wait for the worker's report
+    /// of when its device stopped; segments that waited longer than the report grace end at their last
+    /// renewal. Any worker may run it; SKIP LOCKED keeps two sweepers from touching the same row.
+    /// Returns how many jobs it recovered.
     /// </summary>
     public async Task<int> RecoverExpiredAsync(CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT count(requeue_job(x.job_id, true, 'the worker stopped renewing its lease'))
+        await using var batch = dataSource.CreateBatch();
+        var recover = new NpgsqlBatchCommand("""
+            SELECT count(requeue_job(x.job_id, 'interrupted', 'the worker stopped renewing its lease', $1, $2, $3))
             FROM (SELECT job_id FROM job_queue
                   WHERE lease_token IS NOT NULL AND lease_expires_at < now()
                   ORDER BY lease_expires_at LIMIT 100
                   FOR UPDATE SKIP LOCKED) x
             """);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
+        recover.Parameters.Add(Typed(_retry.Backoff.TotalSeconds, NpgsqlDbType.Double));
+        recover.Parameters.Add(Typed(_retry.BackoffCap.TotalSeconds, NpgsqlDbType.Double));
+        recover.Parameters.Add(Typed(_retry.MaxInterruptions, NpgsqlDbType.Integer));
+        batch.BatchCommands.Add(recover);
+        var unreported = new NpgsqlBatchCommand("""
+            UPDATE usage_segments SET closed = true, end_source = 'renewal'
+            WHERE recovered_at IS NOT NULL AND NOT closed AND recovered_at < now() - make_interval(secs => $1)
+            """);
+        unreported.Parameters.Add(Typed(_retry.ReportGrace.TotalSeconds, NpgsqlDbType.Double));
+        batch.BatchCommands.Add(unreported);
+        return Convert.ToInt32(await batch.ExecuteScalarAsync(cancellationToken));
     }
+
+    /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT min(available_at) FROM job_queue WHERE lease_token IS NULL AND available_at > now()
+            """);
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime next ? new DateTimeOffset(next, TimeSpan.Zero) : null;
+    }
+
+    private void AddRetryParameters(NpgsqlCommand command)
+    {
+        command.Parameters.Add(Typed(_retry.Backoff.TotalSeconds, NpgsqlDbType.Double));
+        command.Parameters.Add(Typed(_retry.BackoffCap.TotalSeconds, NpgsqlDbType.Double));
+        command.Parameters.Add(Typed(_retry.MaxInterruptions, NpgsqlDbType.Integer));
+    }
+
+    private static double SecondsAgo(DateTime? at) =>
+        at is { } moment ? Math.Max(0, (DateTime.UtcNow - moment).TotalSeconds) : 0;
 
     /// <summary>
     /// Cancels a tenant's job: a queued job is cancelled at once; a running one is flagged and its
@@ -304,6 +405,37 @@ public sealed class JobQueue(NpgsqlDataSource dataSource)
     private static string? Truncate(string? value, int length) =>
         value is { Length: var n } && n > length ? value[..length] : value;
 }
+
+/// <summary>
+/// When a run's device stopped working on its job, on the worker's own clock (UTC), and the device time
+/// the worker measured for the run. The database is told "so many seconds ago", computed as the call is
+/// sent: the worker's clock and the database's need not agree, only tick at the same rate.
+/// </summary>
+public sealed record DeviceStop(DateTime StoppedAtUtc, double? DeviceSeconds)
+{
+    public double SecondsAgo() => Math.Max(0, (DateTime.UtcNow - StoppedAtUtc).TotalSeconds);
+}
+
+/// <summary>A run's resume point: checkpoint <see cref="Step"/> of the run with lease token <see cref="Token"/>.</summary>
+public sealed record ResumePoint(Guid Token, long Step);
+
+/// <summary>Why a run ended when it did not complete its job (see requeue_job in migrations/0040).</summary>
+public enum RunEnding
+{
+    Released,
+    Interrupted,
+    Failed,
+}
+
+/// <summary>
+/// What <see cref="JobQueue.EndRunAsync"/> did: the job's new state (null when the run no longer held
+/// the job) and whether this call closed the run's usage segment.
+/// </summary>
+public sealed record RunEnded(string? State, bool Metered);
+
+/// <summary>The run asked for something only the lease's holder may have, and no longer holds it.</summary>
+public sealed class LeaseLostException(Guid jobId)
+    : Exception($"The run no longer holds the lease on job {jobId}: another run owns it now.");
 
 /// <summary>What a worker asks for when it claims: who it is, how long a lease, which device.</summary>
 public sealed record ClaimRequest(Guid WorkerId, TimeSpan Lease, string DeviceKind);

@@ -7,9 +7,9 @@ namespace Platform.Jobs.Training;
 public sealed record LossPoint(long Step, long TotalSteps, double Loss, double LearningRate);
 
 /// <summary>
-/// Writes the points of the loss curve, fenced by the lease like every other report. A point at step s
-/// also drops any points after s: those came from an attempt that died before its next checkpoint,
-/// and this attempt is redoing those steps.
+/// Writes the points of the loss curve, fenced by the run's token like every other report (accepted
+/// while the run is the job's latest claim). A point at step s also drops any points after s: those
+/// came from a run that died before its next checkpoint, and this run is redoing those steps.
 /// </summary>
 internal sealed class LossCurveRecorder(NpgsqlDataSource dataSource)
 {
@@ -18,7 +18,7 @@ internal sealed class LossCurveRecorder(NpgsqlDataSource dataSource)
         // The DELETE takes steps strictly after the point and the INSERT only the point itself, so the two
         // never touch the same row within the one statement.
         await using var command = dataSource.CreateCommand("""
-            WITH owner AS (SELECT job_id FROM job_queue WHERE job_id = $1 AND lease_token = $2),
+            WITH owner AS (SELECT job_id FROM job_queue WHERE job_id = $1 AND last_token = $2),
             stale AS (
                 DELETE FROM job_loss_points
                 WHERE tenant_id = $3 AND job_id = $1 AND step > $4 AND EXISTS (SELECT 1 FROM owner))

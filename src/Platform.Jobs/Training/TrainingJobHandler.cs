@@ -8,16 +8,16 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Training;
 
 /// <summary>
-/// Runs a fine-tuning job with the trainer of Platform.Training. Checkpoints go to the job's folder,
-/// so an attempt after a lost lease (or a graceful release) resumes where the last one saved.
-/// The trainer runs on its own thread; its callbacks only post to a <see cref="JobProgressReporter"/>,
-/// so a slow database never stalls a training step.
+/// Runs a fine-tuning job with the trainer of Platform.Training. The trainer works on the worker's
+/// disk; checkpoints are published to the job's folder under the run's fencing token
+/// (<see cref="RunStorage"/>), so a run after a lost lease, an outage or a graceful release resumes
+/// exactly where the last published checkpoint stands. The trainer runs on its own thread; its
+/// callbacks only post to a <see cref="JobProgressReporter"/>, so a slow database never stalls a step.
 /// </summary>
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
     IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
-    LossCurveRecorder lossCurve,
     ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
@@ -40,10 +40,11 @@ internal sealed class TrainingJobHandler(
         var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
-        var request = new TrainingRequest(data.DataPath, payload.BaseModel, Path.Combine(folder, "model"),
-            trainingOptions, Path.Combine(folder, "checkpoints"), data.Split);
+        var (storage, _) = await RunStorage.PrepareAsync(context, folder, logger);
+        var request = new TrainingRequest(data.DataPath, payload.BaseModel, storage.LocalModel,
+            trainingOptions, storage.LocalCheckpoints, data.Split);
 
-        var reporter = new JobProgressReporter(context, lossCurve, settings.ReportEvery, logger);
+        var reporter = new JobProgressReporter(context, settings.ReportEvery);
         var callbacks = new TrainingCallbacks
         {
             Progress = p => reporter.Step(new StepReport(p.Step, p.TotalSteps, p.Epoch, p.Epochs, p.Loss, p.LearningRate,
@@ -51,23 +52,25 @@ internal sealed class TrainingJobHandler(
             EpochCompleted = e => reporter.Event("epoch",
                 $"Epoch {e.Epoch}: train loss {e.TrainLoss:F4}" + (e.ValidationAccuracy is { } acc ? $", validation accuracy {acc:P1}" : ""),
                 JsonSerializer.Serialize(e), flushStep: true),
-            CheckpointSaved = _ => reporter.Event("checkpoint", "Checkpoint saved"),
+            CheckpointSaved = saved => reporter.Event("checkpoint", CheckpointMessage(storage, saved)),
             Log = message => reporter.Event("log", message),
         };
 
         try
         {
-            var (result, baseline) = await Task.Factory.StartNew(() =>
+            var (trained, baseline) = await Task.Factory.StartNew(() =>
             {
                 // Text jobs fit the linear baseline first (seconds), on the same split: the log shows the
                 // line to beat while the model trains. A resumed attempt fits it again, to the same weights.
                 var line = JobBaseline.IsText(request) ? JobBaseline.Fit(request, callbacks.Log!, context.Cancellation) : null;
                 if (line is not null)
                     reporter.Event("baseline", JobBaseline.Message(line), JsonSerializer.Serialize(BaselineSummary.From(line), Json));
-                var trained = Trainer.Train(request, callbacks, context.Cancellation);
-                return (trained, JobBaseline.EnsureSaved(request, line, context.Cancellation));
+                var model = Trainer.Train(request, callbacks, context.Cancellation);
+                return (model, JobBaseline.EnsureSaved(request, line, context.Cancellation));
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
+            var modelDirectory = await storage.PublishModelAsync(trained.ModelDirectory, settings.PublishPatience, context.Cancellation);
+            var result = trained with { ModelDirectory = modelDirectory };
             var evaluation = result.Metrics.Evaluation;
             var assessment = ResultAssessment.Assess(evaluation, baseline?.Metrics.Evaluation, ClassifierModel.DetectKind(result.ModelDirectory));
             var finished = $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
@@ -94,7 +97,16 @@ internal sealed class TrainingJobHandler(
         }
         finally
         {
-            await reporter.CompleteAsync();
+            reporter.Flush();
         }
+    }
+
+    /// <summary>Publishes the checkpoint (or keeps it on the worker) and says which happened.</summary>
+    internal static string CheckpointMessage(RunStorage storage, string saved)
+    {
+        var step = storage.OnCheckpointSaved(saved);
+        return storage.IsPublished(step)
+            ? $"Checkpoint saved at step {step}"
+            : $"Checkpoint saved at step {step} on the worker; published once the run's ownership is confirmed";
     }
 }

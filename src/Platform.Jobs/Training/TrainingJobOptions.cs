@@ -5,8 +5,9 @@ namespace Platform.Jobs.Training;
 public sealed class TrainingJobOptions
 {
     /// <summary>
-    /// Where each job's checkpoints and model folder live: {WorkDirectory}/{tenant}/{job}. Must be
-    /// storage every worker sees, or a resumed job starts over.
+    /// Where each job's folder lives: {WorkDirectory}/{tenant}/{job}, holding its data and, under
+    /// runs/{lease token}, the checkpoints and model each run published. Must be storage every worker
+    /// sees, or a resumed job starts over.
     /// </summary>
     [Required]
     public string WorkDirectory { get; set; } = "";
@@ -18,6 +19,13 @@ public sealed class TrainingJobOptions
     /// <summary>Least time between two progress writes to the database.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan ReportEvery { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a finished run keeps trying to write its model to an artifact store that refuses
+    /// writes before it gives up (an interruption: the next run resumes from the last checkpoint).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan PublishPatience { get; set; } = TimeSpan.FromMinutes(10);
 
     public static string JobDirectory(string root, Guid tenantId, Guid jobId) =>
         Path.Combine(root, tenantId.ToString("N"), jobId.ToString("N"));

@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Jobs.Metering;
 using Platform.Jobs.Queue;
+using Platform.Jobs.Training;
 
 namespace Platform.Jobs.Workers;
 
@@ -11,6 +14,9 @@ namespace Platform.Jobs.Workers;
 /// A worker process's dispatcher: registers itself, claims jobs into its slots when woken by NOTIFY,
 /// keeps each lease on its own timer, sweeps for other workers' expired leases, and on shutdown gives
 /// running jobs back (after their checkpoint) so another worker resumes them at once.
+/// Runs fence themselves: one that cannot confirm its lease stops before the lease can expire. What
+/// a run's device did is spooled on the worker's disk and reported whenever the database can take it,
+/// by this process or, after a kill, by the next one on the same spool (decision 0019).
 /// </summary>
 public sealed class JobWorker(
     NpgsqlDataSource dataSource,
@@ -23,17 +29,47 @@ public sealed class JobWorker(
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
     private readonly ConcurrentDictionary<Task, byte> _slots = new();
+    private readonly ConcurrentDictionary<Guid, PendingRun> _pending = new();
     private readonly WakeSignal _wake = new();
+    private readonly WakeSignal _pendingAdded = new();
+    private readonly LossCurveRecorder _lossCurve = new(dataSource);
+    private DeviceSpool? _spool;
 
     public Guid WorkerId { get; } = Guid.CreateVersion7();
 
     public int RunningCount => _running.Count;
 
+    /// <summary>Runs whose end the database has not recorded yet (it was unreachable when they stopped).</summary>
+    public int PendingCount => _pending.Count;
+
+    private DeviceSpool Spool => _spool ?? throw new InvalidOperationException("The worker has not started.");
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RegisterAsync(stoppingToken);
+        _spool = DeviceSpool.Open(_options.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "platform-worker"), _options.Name, logger);
+        try
+        {
+            await RunDispatcherAsync(stoppingToken);
+        }
+        finally
+        {
+            _spool.Dispose();
+        }
+    }
+
+    private async Task RunDispatcherAsync(CancellationToken stoppingToken)
+    {
+        // Runs a previous process on this spool left behind: it died, so their devices stopped.
+        foreach (var record in Spool.ReadAll())
+            _pending[record.LeaseToken] = new PendingRun(record, null);
+        if (!_pending.IsEmpty)
+            logger.LogInformation("{Count} run(s) left by a previous worker process on this spool will be reported", _pending.Count);
+        if (!await RegisterAsync(stoppingToken))
+            return;
         var listener = new QueueListener(dataSource, logger);
         listener.WorkAvailable += _wake.Set;
+        // The listener also fires when it gets its connection back: the database may take reports again.
+        listener.WorkAvailable += _pendingAdded.Set;
         listener.CancelRequested += id =>
         {
             if (_running.TryGetValue(id, out var job))
@@ -41,25 +77,30 @@ public sealed class JobWorker(
         };
         var listening = listener.RunAsync(stoppingToken);
         var housekeeping = HousekeepingAsync(stoppingToken);
+        var reporting = ReportPendingAsync(stoppingToken);
         using var slots = new SemaphoreSlim(_options.Slots, _options.Slots);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 await slots.WaitAsync(stoppingToken);
+                // What this worker owes the database (runs that ended while it was away) goes before
+                // new work: a run reported first can still publish its checkpoint for the next one.
+                if (!_pending.IsEmpty)
+                    await ReportPendingOnceAsync(stoppingToken);
                 ClaimedJob? claimed = null;
                 try
                 {
                     claimed = await queue.ClaimAsync(WorkerId, _options.Lease, _options.DeviceKind, stoppingToken);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
                 {
                     logger.LogWarning("Claim failed ({Message}); retrying", ex.Message);
                 }
                 if (claimed is null)
                 {
                     slots.Release();
-                    await _wake.WaitAsync(_options.IdlePoll, stoppingToken);
+                    await _wake.WaitAsync(await IdleWaitAsync(stoppingToken), stoppingToken);
                     continue;
                 }
                 var slot = RunSlotAsync(claimed, slots, stoppingToken);
@@ -72,8 +113,33 @@ public sealed class JobWorker(
         }
         // Shutdown: each running job sees its token fire, checkpoints, and is released.
         await Task.WhenAll(_slots.Keys);
-        await Task.WhenAll(listening, housekeeping);
+        await Task.WhenAll(listening, housekeeping, reporting);
+        await ReportPendingOnceAsync(CancellationToken.None);
+        if (!_pending.IsEmpty)
+            logger.LogWarning("{Count} run(s) could not be reported before shutdown; they stay in {Spool} for the next start",
+                _pending.Count, Spool.Directory);
         await MarkStoppedAsync();
+    }
+
+    /// <summary>
+    /// How long an idle worker sleeps when nothing wakes it: until the next job in back-off becomes
+    /// claimable (nothing notifies then), at most <see cref="WorkerOptions.IdlePoll"/>.
+    /// </summary>
+    private async Task<TimeSpan> IdleWaitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await queue.NextAvailableAsync(cancellationToken) is { } next)
+            {
+                var wait = next - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50);
+                return wait < _options.IdlePoll ? (wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(50)) : _options.IdlePoll;
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+        {
+            // The claim just failed the same way; the listener wakes us when the database is back.
+        }
+        return _options.IdlePoll;
     }
 
     /// <summary>
@@ -86,7 +152,7 @@ public sealed class JobWorker(
         {
             for (var job = first; job is not null;)
             {
-                var running = new RunningJob(job);
+                var running = new RunningJob(job, _options.EffectiveSelfFenceAfter);
                 _running[job.JobId] = running;
                 try
                 {
@@ -105,89 +171,230 @@ public sealed class JobWorker(
         }
     }, CancellationToken.None);
 
-    /// <summary>Runs one job to its end and records the outcome. Returns the next job when the completion claimed one.</summary>
+    /// <summary>Runs one job until its device stops, and records how it ended. Returns the next job when the completion claimed one.</summary>
     private async Task<ClaimedJob?> RunAsync(RunningJob running, CancellationToken shutdown)
     {
         var job = running.Job;
+        var record = RunRecord.Start(job);
+        WriteSpool(record);
+        var reports = new RunReports(job, queue, _lossCurve, logger);
+        using var pumpStop = new CancellationTokenSource();
+        var pump = reports.PumpAsync(pumpStop.Token);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, running.Cancel.Token);
+        var context = new JobContext(job, linked.Token, queue, reports, () => running.Holds,
+            Spool.WorkDirectory(job.JobId, job.LeaseToken));
         using var keeper = new CancellationTokenSource();
         var keeping = KeepLeaseAsync(running, keeper.Token);
+        var spooling = SpoolAsync(() => WriteSpool(record with
+        {
+            ActiveUntilUtc = DateTime.UtcNow,
+            DeviceSeconds = running.DeviceSeconds,
+            Unpublished = context.Unpublished,
+        }), keeper.Token);
+
+        RunOutcome outcome;
         try
         {
             if (!_handlers.TryGetValue(job.Kind, out var handler))
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
-            var result = await handler.RunAsync(new JobContext(job, linked.Token, queue));
-            await StopKeepingAsync(keeper, keeping);
-            return await CompleteAsync(job, JobOutcome.Succeeded, result, shutdown);
+            outcome = new RunOutcome(RunOutcomes.Succeeded, Result: await handler.RunAsync(context));
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        catch (Exception ex) when (running.LeaseLost || running.Fenced || ex is OperationCanceledException && linked.IsCancellationRequested)
         {
-            await StopKeepingAsync(keeper, keeping);
-            if (running.LeaseLost)
-                logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
-            else if (running.CancelRequested)
-                return await CompleteAsync(job, JobOutcome.Cancelled, null, shutdown);
-            else
-                await PersistAsync(() => queue.ReleaseAsync(job, CancellationToken.None));
+            outcome = running switch
+            {
+                { LeaseLost: true } => new RunOutcome(RunOutcomes.Lost, "another run took the job over"),
+                { Fenced: true } => new RunOutcome(RunOutcomes.Interrupted,
+                    $"the worker could not confirm its lease with the database for {_options.EffectiveSelfFenceAfter.TotalSeconds:0} s " +
+                    "and stopped the job before the lease could expire"),
+                { CancelRequested: true } => new RunOutcome(RunOutcomes.Cancelled),
+                _ => new RunOutcome(RunOutcomes.Released),
+            };
         }
         catch (Exception ex)
         {
-            await StopKeepingAsync(keeper, keeping);
-            logger.LogError(ex, "Job {JobId} attempt {Attempt} failed", job.JobId, job.Attempt);
-            if (!running.LeaseLost)
-                await PersistAsync(() => queue.FailAttemptAsync(job, ex.Message, CancellationToken.None));
+            var infrastructure = RunFailures.IsInfrastructure(ex);
+            if (infrastructure)
+                logger.LogWarning("Job {JobId} (attempt {Attempt}) interrupted by infrastructure: {Message}", job.JobId, job.Attempt, ex.Message);
+            else
+                logger.LogError(ex, "Job {JobId} attempt {Attempt} failed", job.JobId, job.Attempt);
+            outcome = new RunOutcome(infrastructure ? RunOutcomes.Interrupted : RunOutcomes.Failed, ex.Message);
         }
-        return null;
-    }
 
-    /// <summary>
-    /// Completes the job and, unless the worker is shutting down, claims the slot's next job in the
-    /// same transaction. A completion fenced out by a lost lease claims nothing.
-    /// </summary>
-    private async Task<ClaimedJob?> CompleteAsync(ClaimedJob job, JobOutcome outcome, string? result, CancellationToken shutdown)
-    {
-        var next = shutdown.IsCancellationRequested ? null : new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind);
-        var completion = await PersistAsync(() => queue.CompleteAndClaimAsync(job, outcome, result, next, CancellationToken.None));
-        if (!completion.Completed)
-            logger.LogWarning("Job {JobId} finished after its lease was lost; the outcome was discarded", job.JobId);
-        return completion.Next;
-    }
-
-    /// <summary>
-    /// Retries a job's final write while the database is unreachable (a restart, a failover), for up to
-    /// one lease: past that the job has been recovered elsewhere and the write would be fenced anyway.
-    /// </summary>
-    private async Task<T> PersistAsync<T>(Func<Task<T>> write)
-    {
-        var deadline = DateTime.UtcNow + _options.Lease;
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (true)
+        // The device stopped working on the job here: this is where its segment ends.
+        record = record with
         {
-            try
+            ActiveUntilUtc = DateTime.UtcNow,
+            DeviceSeconds = running.DeviceSeconds,
+            Outcome = outcome.Kind,
+            Message = outcome.Message,
+            ResultJson = outcome.Result,
+            Unpublished = context.Unpublished,
+        };
+        await keeper.CancelAsync();
+        await keeping;
+        await spooling;
+        WriteSpool(record);
+        await pumpStop.CancelAsync();
+        await pump;
+        if (running.LeaseLost)
+            logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
+        else if (running.Fenced)
+            logger.LogWarning("Job {JobId} stopped itself: the lease could not be confirmed in time", job.JobId);
+        var next = shutdown.IsCancellationRequested ? null : new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind);
+        var (done, nextJob) = await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None);
+        if (!done)
+            _pendingAdded.Set();
+        return nextJob;
+    }
+
+    /// <summary>
+    /// Records a stopped run in the database: its reports, a checkpoint it could not publish, then its
+    /// end (a completion that may claim the slot's next job, or a requeue or a late report). When the
+    /// database is unreachable the run waits in the pending list (and on the spool) for
+    /// <see cref="ReportPendingAsync"/>.
+    /// </summary>
+    private async Task<(bool Done, ClaimedJob? Next)> FinishAsync(PendingRun pending, ClaimRequest? next, CancellationToken cancellationToken)
+    {
+        var record = pending.Record;
+        var job = record.ToClaimedJob();
+        var stop = new DeviceStop(record.ActiveUntilUtc, record.DeviceSeconds);
+        try
+        {
+            if (pending.Reports is { } reports && !await reports.FlushAsync(cancellationToken))
+                throw new TimeoutException("the run's reports could not be written");
+            if (record.Unpublished is { } checkpoint && record.Outcome is not (RunOutcomes.Succeeded or RunOutcomes.Cancelled))
+                await PublishLateAsync(job, checkpoint, cancellationToken);
+
+            ClaimedJob? claimed = null;
+            switch (record.Outcome)
             {
-                return await write();
+                case RunOutcomes.Succeeded or RunOutcomes.Cancelled:
+                    var outcome = record.Outcome == RunOutcomes.Succeeded ? JobOutcome.Succeeded : JobOutcome.Cancelled;
+                    var completion = await queue.CompleteAndClaimAsync(job, outcome, record.ResultJson, next, stop, cancellationToken);
+                    if (!completion.Completed)
+                    {
+                        logger.LogWarning("Job {JobId} finished after another run took it over; the outcome was discarded", job.JobId);
+                        // The refused completion recorded nothing, so the run's segment is still open: its
+                        // device stop goes in as a late report, or it would wait for the report grace and be
+                        // billed to its last renewal.
+                        await queue.EndRunAsync(job, RunEnding.Interrupted, "finished after another run took the job over", stop, cancellationToken);
+                    }
+                    claimed = completion.Next;
+                    break;
+                default:
+                    var (how, reason) = record.Outcome switch
+                    {
+                        RunOutcomes.Released => (RunEnding.Released, null),
+                        RunOutcomes.Failed => (RunEnding.Failed, record.Message),
+                        RunOutcomes.Interrupted or RunOutcomes.Lost => (RunEnding.Interrupted, record.Message),
+                        // A record without an outcome was left by a process that died while the device worked.
+                        _ => (RunEnding.Interrupted, "the worker process stopped while running the job"),
+                    };
+                    var ended = await queue.EndRunAsync(job, how, reason, stop, cancellationToken);
+                    if (ended.State is null && !ended.Metered)
+                        logger.LogWarning("Job {JobId}: the end of run {Attempt}.{Segment} came after its segment was closed at its last renewal",
+                            job.JobId, job.Attempt, job.Segment);
+                    else if (ended.State is null)
+                        logger.LogInformation("Job {JobId}: device time of run {Attempt}.{Segment} reported ({Seconds:0.0} s)",
+                            job.JobId, job.Attempt, job.Segment, record.DeviceSeconds);
+                    break;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && DateTime.UtcNow < deadline)
-            {
-                logger.LogWarning("Recording a job's outcome failed ({Message}); retrying in {Delay}", ex.Message, delay);
-                await Task.Delay(delay);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(3).Ticks));
-            }
+            _pending.TryRemove(record.LeaseToken, out _);
+            DeleteSpool(record);
+            return (true, claimed);
         }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            _pending[record.LeaseToken] = pending;
+            logger.LogWarning("Job {JobId}: the end of run {Attempt}.{Segment} waits for the database ({Message})",
+                job.JobId, job.Attempt, job.Segment, ex.Message);
+            return (false, null);
+        }
+    }
+
+    /// <summary>A checkpoint kept on this disk goes to the store now if the run is still the job's latest claim.</summary>
+    private async Task PublishLateAsync(ClaimedJob job, UnpublishedCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await RunStorage.PublishLateAsync(queue, job, checkpoint, logger, cancellationToken))
+                logger.LogInformation("Job {JobId}: checkpoint at step {Step} kept on the worker is now the job's resume point", job.JobId, checkpoint.Step);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or InvalidDataException
+                                   || ex is IOException && ex is not NpgsqlException)
+        {
+            // The store still refuses it: the job resumes from its last published checkpoint instead.
+            logger.LogWarning("Job {JobId}: checkpoint at step {Step} could not be published ({Message})", job.JobId, checkpoint.Step, ex.Message);
+        }
+    }
+
+    /// <summary>Reports pending runs whenever the database takes them, backing off while it does not.</summary>
+    private async Task ReportPendingAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(500);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _pendingAdded.WaitAsync(_pending.IsEmpty ? TimeSpan.FromSeconds(30) : backoff, stoppingToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (stoppingToken.IsCancellationRequested)
+                return;
+            backoff = await ReportPendingOnceAsync(stoppingToken)
+                ? TimeSpan.FromMilliseconds(500)
+                : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+        }
+    }
+
+    /// <summary>One pass over the pending runs, oldest first; false when the database still refuses.</summary>
+    private async Task<bool> ReportPendingOnceAsync(CancellationToken cancellationToken)
+    {
+        foreach (var pending in _pending.Values.OrderBy(p => p.Record.ActiveUntilUtc).ToList())
+        {
+            // Taken out first: the dispatcher and the reporting loop may pass over the list at once.
+            if (!_pending.TryRemove(pending.Record.LeaseToken, out _))
+                continue;
+            if (!(await FinishAsync(pending, null, cancellationToken)).Done)
+                return false;
+        }
+        return true;
     }
 
     /// <summary>
     /// Renews on its own timer, never on the training thread, so a long step cannot starve the lease.
-    /// A lost lease cancels the job at once: someone else owns it now.
+    /// A lost lease cancels the job at once: someone else owns it now. A lease that cannot be confirmed
+    /// for <see cref="WorkerOptions.EffectiveSelfFenceAfter"/> cancels it too, while it is still this
+    /// run's: a renewal that hangs is abandoned at that deadline rather than waited for.
     /// </summary>
     private async Task KeepLeaseAsync(RunningJob running, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_options.RenewEvery);
-        while (await TickAsync(timer, stop))
+        while (!stop.IsCancellationRequested)
         {
+            var untilFence = running.UntilFence;
+            if (untilFence <= TimeSpan.Zero)
+            {
+                logger.LogWarning("Job {JobId}: lease not confirmed for {Seconds:0.0} s; stopping the run before it can expire",
+                    running.Job.JobId, _options.EffectiveSelfFenceAfter.TotalSeconds);
+                running.Fence();
+                return;
+            }
             try
             {
-                switch (await queue.RenewAsync(running.Job, _options.Lease, stop))
+                await Task.Delay(untilFence < _options.RenewEvery ? untilFence : _options.RenewEvery, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (running.UntilFence <= TimeSpan.Zero)
+                continue;
+            var sentAt = Stopwatch.GetTimestamp();
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            deadline.CancelAfter(running.UntilFence);
+            try
+            {
+                var renewal = await queue.RenewAsync(running.Job, _options.Lease, deadline.Token);
+                running.Confirm(sentAt);
+                switch (renewal)
                 {
                     case LeaseRenewal.Lost:
                         running.LoseLease();
@@ -201,11 +408,51 @@ public sealed class JobWorker(
             {
                 return;
             }
+            catch (OperationCanceledException)
+            {
+                // The renewal outlived the fence deadline; the loop fences the run.
+            }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
             {
-                // The database may be restarting: keep trying until the lease itself runs out.
-                logger.LogWarning("Lease renewal for job {JobId} failed ({Message})", running.Job.JobId, ex.Message);
+                logger.LogWarning("Lease renewal for job {JobId} failed ({Message}); {Left:0.0} s before the run stops itself",
+                    running.Job.JobId, ex.Message, Math.Max(0, running.UntilFence.TotalSeconds));
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the run's spool record every <see cref="WorkerOptions.SpoolEvery"/> while its device works, so
+    /// a kill leaves at most one period of device time unbilled, whatever the database or the lease do.
+    /// </summary>
+    private async Task SpoolAsync(Action write, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.SpoolEvery);
+        while (await TickAsync(timer, stop))
+            write();
+    }
+
+    private void WriteSpool(RunRecord record)
+    {
+        try
+        {
+            Spool.Write(record);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Without its spool the run is metered by its renewals alone, as before the spool existed.
+            logger.LogWarning("Device-time spool not written for job {JobId} ({Message})", record.JobId, ex.Message);
+        }
+    }
+
+    private void DeleteSpool(RunRecord record)
+    {
+        try
+        {
+            Spool.Delete(record);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Spool record of job {JobId} not removed ({Message})", record.JobId, ex.Message);
         }
     }
 
@@ -219,12 +466,6 @@ public sealed class JobWorker(
         {
             return false;
         }
-    }
-
-    private static async Task StopKeepingAsync(CancellationTokenSource keeper, Task keeping)
-    {
-        await keeper.CancelAsync();
-        await keeping;
     }
 
     private async Task HousekeepingAsync(CancellationToken stoppingToken)
@@ -254,19 +495,40 @@ public sealed class JobWorker(
         }
     }
 
-    private async Task RegisterAsync(CancellationToken cancellationToken)
+    /// <summary>Registers the worker, waiting for the database if it is not up yet. False when stopped first.</summary>
+    private async Task<bool> RegisterAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, $2, $3, $4, $5)
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = WorkerId });
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.Name });
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceKind });
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceName });
-        command.Parameters.Add(new NpgsqlParameter { Value = _options.Slots });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        logger.LogInformation("Worker {Name} ({WorkerId}) registered: {Slots} {Device} slot(s)",
-            _options.Name, WorkerId, _options.Slots, _options.DeviceKind);
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("""
+                    INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, $2, $3, $4, $5)
+                    """);
+                command.Parameters.Add(new NpgsqlParameter { Value = WorkerId });
+                command.Parameters.Add(new NpgsqlParameter { Value = _options.Name });
+                command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceKind });
+                command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceName });
+                command.Parameters.Add(new NpgsqlParameter { Value = _options.Slots });
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                logger.LogInformation("Worker {Name} ({WorkerId}) registered: {Slots} {Device} slot(s)",
+                    _options.Name, WorkerId, _options.Slots, _options.DeviceKind);
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+            {
+                logger.LogWarning("Worker registration failed ({Message}); retrying in {Delay}", ex.Message, delay);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (cancellationToken.IsCancellationRequested)
+                    return false;
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
     }
 
     private async Task MarkStoppedAsync()
@@ -277,32 +539,15 @@ public sealed class JobWorker(
             command.Parameters.Add(new NpgsqlParameter { Value = WorkerId });
             await command.ExecuteNonQueryAsync();
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
         {
             logger.LogWarning("Could not mark worker stopped ({Message})", ex.Message);
         }
     }
 
-    private sealed class RunningJob(ClaimedJob job)
-    {
-        public ClaimedJob Job { get; } = job;
+    /// <summary>How a run ended, as the worker saw it (<see cref="RunOutcomes"/>).</summary>
+    private sealed record RunOutcome(string Kind, string? Message = null, string? Result = null);
 
-        public CancellationTokenSource Cancel { get; } = new();
-
-        public bool CancelRequested { get; private set; }
-
-        public bool LeaseLost { get; private set; }
-
-        public void RequestCancel()
-        {
-            CancelRequested = true;
-            Cancel.Cancel();
-        }
-
-        public void LoseLease()
-        {
-            LeaseLost = true;
-            Cancel.Cancel();
-        }
-    }
+    /// <summary>A stopped run whose end is not recorded yet, with its unwritten reports when this process made it.</summary>
+    private sealed record PendingRun(RunRecord Record, RunReports? Reports);
 }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Platform.Jobs.Workers;
 
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatableObject
 {
     [Required, MaxLength(200)]
     public string Name { get; set; } = Environment.MachineName;
@@ -25,6 +25,31 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RenewEvery { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Self-fencing: a run that could not confirm its lease for this long stops training (and keeps its
+    /// checkpoint on the worker's disk) while the lease, Lease after the last confirmation, is still
+    /// its own. What is left of the lease covers the last step and the checkpoint. Default: half the lease.
+    /// </summary>
+    public TimeSpan? SelfFenceAfter { get; set; }
+
+    public TimeSpan EffectiveSelfFenceAfter => SelfFenceAfter ?? Lease / 2;
+
+    /// <summary>
+    /// A folder on the worker's own disk (never shared storage) for its device-time spool and each
+    /// run's local checkpoints. A worker restarted with the same folder reports what its predecessor
+    /// left there. Default: {temp}/platform-worker/{Name}.
+    /// </summary>
+    [MaxLength(1000)]
+    public string? SpoolDirectory { get; set; }
+
+    /// <summary>
+    /// How often a running job's device time is written to the spool, on its own timer (not the lease's,
+    /// whose period stretches by each renewal's round trip): a killed worker's run is billed up to its
+    /// last write, so this bounds what a kill leaves unbilled.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
+    public TimeSpan SpoolEvery { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often the worker sweeps for expired leases of other workers.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RecoverEvery { get; set; } = TimeSpan.FromSeconds(5);
@@ -35,4 +60,15 @@ public sealed class WorkerOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var fence = EffectiveSelfFenceAfter;
+        if (fence <= RenewEvery || fence >= Lease)
+        {
+            yield return new ValidationResult(
+                $"Worker:SelfFenceAfter ({fence}) must be longer than Worker:RenewEvery ({RenewEvery}) and shorter than Worker:Lease ({Lease}).",
+                [nameof(SelfFenceAfter)]);
+        }
+    }
 }

@@ -20,6 +20,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial int pt_clip_grad_norm(IntPtr* parameters, int count, double maxNorm, out double totalNorm);
 
     [LibraryImport(Library)] internal static partial int pt_image_info(byte* bytes, int length, out int width, out int height, out int channels);
+    [LibraryImport(Library)] internal static partial int pt_image_verify(byte* bytes, int length, int maxSide, out int width, out int height, out int channels);
     [LibraryImport(Library)] internal static partial int pt_image_decode(byte* bytes, int length, int channels, int height, int width, float* mean, float* std, byte* background, int maxSide, float* output);
     [LibraryImport(Library)] internal static partial int pt_image_preview(byte* bytes, int length, int channels, int height, int width, byte* background, int maxSide, byte* output);
 }

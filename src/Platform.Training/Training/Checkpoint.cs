@@ -211,3 +211,107 @@ internal static class BestWeights
         }
     }
 }
+
+/// <summary>
+/// Moves checkpoints between folders for a caller that keeps them elsewhere than where it trains: the
+/// job system trains against a folder on the worker's own disk and publishes checkpoints to shared
+/// storage under the run's fencing token (decision 0019). A checkpoint travels with the best-epoch
+/// weights its state names, and arrives complete or not at all.
+/// </summary>
+public static class CheckpointTransfer
+{
+    private const string LatestFile = "latest";
+    private const string StateFile = "trainer_state.json";
+
+    /// <summary>The folder name of the checkpoint at <paramref name="step"/>.</summary>
+    public static string FolderName(long step) => $"checkpoint-{step:D8}";
+
+    /// <summary>The step a checkpoint folder holds, from its trainer state.</summary>
+    public static long Step(string checkpointFolder) => ReadState(checkpointFolder).Step;
+
+    /// <summary>
+    /// Copies <paramref name="checkpointFolder"/> and the best-epoch weights its state names (from the
+    /// folder's parent) into <paramref name="destinationRoot"/>. With <paramref name="markLatest"/> the
+    /// destination's "latest" names it, so a trainer pointed at that root resumes from it. Returns the
+    /// copy's folder.
+    /// </summary>
+    public static string Copy(string checkpointFolder, string destinationRoot, bool markLatest)
+    {
+        var state = ReadState(checkpointFolder);
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointFolder));
+        Directory.CreateDirectory(destinationRoot);
+        if (state.BestWeightsFile is { } best)
+        {
+            var source = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(checkpointFolder))!, best);
+            if (!File.Exists(source))
+            {
+                throw new InvalidDataException($"checkpoint {checkpointFolder} names best weights {best}, which are missing");
+            }
+
+            var temporary = Path.Combine(destinationRoot, "." + best + ".partial");
+            File.Copy(source, temporary, overwrite: true);
+            File.Move(temporary, Path.Combine(destinationRoot, best), overwrite: true);
+        }
+
+        var final = Path.Combine(destinationRoot, name);
+        if (!Directory.Exists(final))
+        {
+            var partial = Path.Combine(destinationRoot, $".{name}.partial");
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+
+            Directory.CreateDirectory(partial);
+            foreach (var file in Directory.EnumerateFiles(checkpointFolder))
+            {
+                File.Copy(file, Path.Combine(partial, Path.GetFileName(file)));
+            }
+
+            Directory.Move(partial, final);
+        }
+
+        if (markLatest)
+        {
+            var latestTemporary = Path.Combine(destinationRoot, LatestFile + ".tmp");
+            File.WriteAllText(latestTemporary, name);
+            File.Move(latestTemporary, Path.Combine(destinationRoot, LatestFile), overwrite: true);
+        }
+
+        return final;
+    }
+
+    /// <summary>
+    /// Deletes every checkpoint and best-epoch file in <paramref name="root"/> except
+    /// <paramref name="keepCheckpointFolder"/> and the best weights it names.
+    /// </summary>
+    public static void Prune(string root, string keepCheckpointFolder)
+    {
+        var keep = Path.GetFileName(Path.TrimEndingDirectorySeparator(keepCheckpointFolder));
+        var best = ReadState(keepCheckpointFolder).BestWeightsFile;
+        foreach (var folder in Directory.EnumerateDirectories(root))
+        {
+            var name = Path.GetFileName(folder);
+            if (name != keep && (name.StartsWith("checkpoint-", StringComparison.Ordinal) || name.StartsWith(".checkpoint-", StringComparison.Ordinal)))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+
+        BestWeights.DeleteOthers(root, best);
+    }
+
+    private static TrainerState ReadState(string checkpointFolder)
+    {
+        var path = Path.Combine(checkpointFolder, StateFile);
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a trainer state ({e.Message})", e);
+        }
+    }
+}

@@ -11,6 +11,7 @@ public sealed class SignUpService(
     UserManager<ApplicationUser> users,
     SignInManager<ApplicationUser> signIn,
     CreateTenantForNewUserCommand createTenant,
+    AssignSignUpPlanCommand assignPlan,
     IHttpContextAccessor httpContext,
     TimeProvider time)
 {
@@ -19,6 +20,9 @@ public sealed class SignUpService(
     {
         // The user store and the tenant command share this request's DbContext, so one transaction
         // covers both: a refused organisation name leaves no account without a tenant behind.
+        // The email is checked by the password validator with the account; the organisation is known only here.
+        if (Passwords.PasswordPolicy.Refusal(password, email: null, organisation) is { } refusal)
+            return [refusal];
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
         var created = await users.CreateAsync(user, password);
@@ -34,6 +38,8 @@ public sealed class SignUpService(
             return [tenant.Error!];
         }
         await transaction.CommitAsync(cancellationToken);
+        // After the commit: billing works on its own connection, which must see the new organisation.
+        await assignPlan.ExecuteAsync(tenant.Value.Id, cancellationToken);
         await signIn.SignInAsync(user, isPersistent: false);
         TenantCookie.Write(httpContext.HttpContext!, tenant.Value.Id);
         return [];

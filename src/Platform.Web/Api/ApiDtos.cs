@@ -14,10 +14,11 @@ public sealed record DatasetDto(Guid Id, string Name, int Version, string Kind, 
 
 /// <summary>A job as the API returns it; progress and result are the worker's JSON objects.</summary>
 public sealed record JobDto(Guid Id, string Name, string State, int Attempt, int MaxAttempts, bool CancelRequested,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonElement? Progress, JsonElement? Result, string? Error)
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JsonElement? Progress, JsonElement? Result, string? Error,
+    int Interruptions, string? LastInterruption)
 {
     public static JobDto From(JobView j) => new(j.Id, j.Name, j.State, j.Attempt, j.MaxAttempts, j.CancelRequested, j.CreatedAt,
-        j.StartedAt, j.FinishedAt, Parse(j.ProgressJson), Parse(j.ResultJson), j.Error);
+        j.StartedAt, j.FinishedAt, Parse(j.ProgressJson), Parse(j.ResultJson), j.Error, j.Interruptions, j.LastInterruption);
 
     private static JsonElement? Parse(string? json)
     {

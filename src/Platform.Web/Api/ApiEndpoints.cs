@@ -28,7 +28,8 @@ internal static class ApiEndpoints
             .WithSummary("Upload a dataset: multipart/form-data with fields name (and textColumn, labelColumn for a CSV) before the file field.")
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<DatasetDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).RequireRateLimiting(Security.RateLimitPolicies.Upload);
 
         api.MapGet("/jobs", ListJobsAsync).WithTags("Jobs").WithSummary("Jobs, newest first; ?state=Queued|Running|Succeeded|Failed|Cancelled.");
         api.MapPost("/jobs", LaunchAsync).WithTags("Jobs").WithSummary("Launch a training job.")
@@ -69,6 +70,7 @@ internal static class ApiEndpoints
                 + "Text models also answer with their linear baseline (TF-IDF + logistic regression): {\"text\": ..., \"variant\": \"baseline\"} "
                 + "(or a multipart field 'variant'); \"model\", the default, is the fine-tuned model.")
             .Accepts<PredictTextRequest>("application/json", "multipart/form-data")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelEndpoints.MaxRequestBytes))
             .Produces<PredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
     }
 
@@ -140,6 +142,8 @@ internal static class ApiEndpoints
 
     private static async Task<IResult> LaunchAsync(LaunchJobRequest request, LaunchJobCommand launch, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(request.BaseModel))
+            return Problem(StatusCodes.Status400BadRequest, "baseModel is required: a name from GET /api/v1/base-models.");
         var launched = await launch.ExecuteAsync(request, cancellationToken);
         return launched.IsSuccess
             ? Results.Created($"/api/v1/jobs/{launched.Value}", new LaunchedJobDto(launched.Value, $"/api/v1/jobs/{launched.Value}"))

@@ -18,8 +18,18 @@ public static class StripeWebhookEndpoint
         {
             if (http.Request.ContentLength > MaxBodyBytes)
                 return Results.Problem("The event is too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
-            using var reader = new StreamReader(http.Request.Body);
-            var body = await reader.ReadToEndAsync(cancellationToken);
+            string body;
+            try
+            {
+                // A chunked body has no length to check up front: Kestrel stops at the endpoint's limit
+                // (the metadata below) instead of reading megabytes before the refusal.
+                using var reader = new StreamReader(http.Request.Body);
+                body = await reader.ReadToEndAsync(cancellationToken);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Results.Problem("The event is too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
             var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
             var result = await handler.HandleAsync(headers, body, cancellationToken);
             return result.Status switch
@@ -28,7 +38,8 @@ public static class StripeWebhookEndpoint
                 ResultStatus.Forbidden => Results.Problem(result.Error, statusCode: StatusCodes.Status503ServiceUnavailable),
                 _ => Results.Problem(result.Error, statusCode: StatusCodes.Status400BadRequest),
             };
-        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription()
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes));
         return app;
     }
 }

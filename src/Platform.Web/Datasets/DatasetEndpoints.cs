@@ -14,6 +14,7 @@ using Platform.Web.Components;
 using Platform.Web.Components.Shared;
 using Platform.Web.Components.Layout;
 using Platform.Web.Components.Pages.Datasets;
+using Platform.Web.Security;
 
 namespace Platform.Web.Datasets;
 
@@ -22,6 +23,8 @@ internal static class DatasetEndpoints
     /// <summary>Room for the multipart framing and the small form fields around the file.</summary>
     private const long FormOverheadBytes = 64 * 1024;
 
+    private const long ColumnsRequestBytes = 64 * 1024 + FormOverheadBytes;
+
 
     public static void MapDatasetEndpoints(this IEndpointRouteBuilder app)
     {
@@ -29,12 +32,15 @@ internal static class DatasetEndpoints
         // would read the whole form, file included, before the handler runs.
         app.MapPost("/datasets/upload", UploadAsync)
             .RequireAuthorization(PortalPolicies.TenantMember)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireRateLimiting(RateLimitPolicies.Upload);
 
         // htmx asks for the header of the CSV just chosen in the upload form; see wwwroot/js/portal.js.
         app.MapPost("/datasets/columns", ColumnsAsync)
             .RequireAuthorization(PortalPolicies.TenantMember)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            // The browser sends the file's first 64 KB (portal.js); the header must be in there.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ColumnsRequestBytes));
 
         app.MapPost("/datasets/{id:guid}/delete", DeleteAsync)
             .RequireAuthorization(PortalPolicies.TenantMember)

@@ -67,7 +67,11 @@ internal sealed class DemoSeeder(IServiceProvider services, IOptions<DemoSeedOpt
             var token = await users.GeneratePasswordResetTokenAsync(user);
             Check(await users.ResetPasswordAsync(user, token, password));
         }
-        Check(await users.SetLockoutEndDateAsync(user, null));
+        // Accounts no longer lock on failed passwords; one created before that may still be locked.
+        if (await users.GetLockoutEnabledAsync(user))
+        {
+            Check(await users.SetLockoutEndDateAsync(user, null));
+        }
         if (role is not null && !await users.IsInRoleAsync(user, role))
         {
             Check(await users.AddToRoleAsync(user, role));

@@ -16,11 +16,15 @@ internal static class ModelEndpoints
 
     public const int MaxTextLength = 10_000;
 
+    /// <summary>The playground's body: one image (or text) and a few small fields.</summary>
+    public const long MaxRequestBytes = MaxImageBytes + 64 * 1024;
+
     public static void MapModelEndpoints(this IEndpointRouteBuilder app)
     {
         var models = app.MapGroup("/models/{id:guid}").RequireAuthorization(PortalPolicies.TenantMember);
         models.MapGet("/download", DownloadAsync);
-        models.MapPost("/predict", PredictAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
+        models.MapPost("/predict", PredictAsync)
+            .WithMetadata(new RequireAntiforgeryTokenAttribute(), new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes));
     }
 
     /// <summary>The model folder (with its baseline/ folder), or with ?variant=baseline the baseline folder alone.</summary>

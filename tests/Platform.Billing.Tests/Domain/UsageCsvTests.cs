@@ -19,6 +19,18 @@ public sealed class UsageCsvTests
         Assert.Equal(expected, CsvCells.Neutralise(value));
     }
 
+    [Theory]
+    [InlineData("a;=1+1", "\"a;=1+1\"")]
+    [InlineData("x; @SUM(A1)", "\"x; @SUM(A1)\"")]
+    [InlineData("a,=1+1", "\"a,=1+1\"")]
+    public void AppendRecord_SeparatorOfAnyLocaleBeforeAFormula_IsQuoted(string value, string expected)
+    {
+        // Finding of issue 11: in a semicolon-separated locale "a;=1+1" opened as two cells, the second a formula.
+        var output = new System.Text.StringBuilder();
+        CsvCells.AppendRecord(output, [value]);
+        Assert.Equal(expected + "\r\n", output.ToString());
+    }
+
     [Fact]
     public void Write_JobNameWithFormulaCommaAndQuote_IsNeutralisedAndQuoted()
     {

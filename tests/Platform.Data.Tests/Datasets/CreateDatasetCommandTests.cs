@@ -123,7 +123,7 @@ public class CreateDatasetCommandTests(DataServices services) : IClassFixture<Da
         var (_, owner) = await Seed.TenantAsync(services.Database);
         var zip = new TestZip()
             .Add("pets/cat/a.png", TestImages.Png(4, 4, 1)).Add("pets/cat/b.png", TestImages.Png(4, 4, 2))
-            .Add("pets/dog/c.jpg", TestImages.JpegHeader(30, 20, 3)).Add("pets/dog/d.jpeg", TestImages.JpegHeader(30, 20, 4))
+            .Add("pets/dog/c.jpg", TestImages.Jpeg(3)).Add("pets/dog/d.jpeg", TestImages.Jpeg(4))
             .ToArray();
 
         var result = await CreateAsync(owner, new CreateDatasetRequest("Pets", DatasetKind.Image, new MemoryStream(zip)));
@@ -148,6 +148,10 @@ public class CreateDatasetCommandTests(DataServices services) : IClassFixture<Da
         { "fake PNG", "not a PNG or JPEG image", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/fake.png", Encoding.UTF8.GetBytes("hello, I am text")).ToArray() },
         { "other extension", ".png, .jpg", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/notes.txt", [1]).ToArray() },
         { "too many pixels", "at most 512x512", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/big.jpg", TestImages.JpegHeader(4000, 300)).ToArray() },
+        { "truncated PNG", "truncated or corrupt", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/cut.png", TestImages.Truncated(TestImages.Png(64, 64, 9))).ToArray() },
+        { "truncated JPEG", "truncated or corrupt", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/cut.jpg", TestImages.Truncated(TestImages.Jpeg(9))).ToArray() },
+        { "JPEG header only", "truncated or corrupt", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("dog/head.jpg", TestImages.JpegHeader(30, 20)).ToArray() },
+        { "line of commas", "more than 1,000 fields", DatasetKind.Text, Encoding.UTF8.GetBytes("text,label\n" + new string(',', 5000) + "\n") },
         { "too few image classes", "at least 2 classes", DatasetKind.Image, TestZip.Images(3, "cat").ToArray() },
         { "image at top level", "not in a label folder", DatasetKind.Image, TestZip.Images(2, "cat", "dog").Add("loose.png", TestImages.Png(2, 2)).ToArray() },
         { "oversized upload", "upload limit", DatasetKind.Text, Encoding.UTF8.GetBytes("text,label\n" + string.Concat(Enumerable.Repeat("some text here,pos\n", 12_000))) },

@@ -200,7 +200,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var member = await Seed.MemberAsync(Database, tenant.Id);
 
         await using var db = Database.CreateDbContext(owner);
-        var result = await new RemoveMemberCommand(db, owner).ExecuteAsync(member.Id);
+        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System).ExecuteAsync(member.Id);
 
         Assert.True(result.IsSuccess, result.Error);
         Assert.DoesNotContain(await new ListMembersQuery(db).ExecuteAsync(), m => m.UserId == member.Id);
@@ -215,7 +215,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
 
         await using (var db = Database.CreateDbContext(ownerA))
         {
-            Assert.Equal(ResultStatus.NotFound, (await new RemoveMemberCommand(db, ownerA).ExecuteAsync(memberB.Id)).Status);
+            Assert.Equal(ResultStatus.NotFound, (await new RemoveMemberCommand(db, ownerA, TimeProvider.System).ExecuteAsync(memberB.Id)).Status);
         }
 
         await using var check = Database.CreateDbContext(ownerB);
@@ -228,7 +228,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var (_, owner) = await Seed.TenantAsync(Database);
 
         await using var db = Database.CreateDbContext(owner);
-        var result = await new RemoveMemberCommand(db, owner).ExecuteAsync(owner.UserId!.Value);
+        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System).ExecuteAsync(owner.UserId!.Value);
 
         Assert.Equal(ResultStatus.Conflict, result.Status);
     }

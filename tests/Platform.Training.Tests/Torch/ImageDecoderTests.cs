@@ -116,6 +116,44 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void Verify_CompleteImages_ReturnsTheirSize()
+    {
+        Assert.Equal((2, 1, 3), ImageDecoder.Verify(Png(2, 1, [255, 0, 0, 0, 0, 255])));
+        Assert.Equal((8, 8, 3), ImageDecoder.Verify(Convert.FromBase64String(SolidJpeg)));
+    }
+
+    [Fact]
+    public void Verify_TruncatedPng_ThrowsThoughItsHeaderReads()
+    {
+        var pixels = Enumerable.Range(0, 64 * 64 * 3).Select(i => (byte)(i * 31 % 251)).ToArray();
+        var png = Png(64, 64, pixels);
+        var truncated = png[..(png.Length * 6 / 10)];
+
+        Assert.Equal((64, 64, 3), ImageDecoder.Info(truncated));
+        Assert.Throws<TorchException>(() => ImageDecoder.Verify(truncated));
+    }
+
+    [Fact]
+    public void Verify_TruncatedJpeg_Throws()
+    {
+        var jpeg = Convert.FromBase64String(SolidJpeg);
+
+        Assert.Throws<TorchException>(() => ImageDecoder.Verify(jpeg[..(jpeg.Length * 6 / 10)]));
+    }
+
+    [Fact]
+    public void Verify_DecompressionBomb_RefusedFromItsHeader()
+    {
+        // 30000x30000 grey declared; refused before a pixel (900 MB of them) is allocated.
+        var bomb = Png(1, 1, [0], colourType: 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(16), 30_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bomb.AsSpan(20), 30_000);
+
+        var error = Assert.Throws<TorchException>(() => ImageDecoder.Verify(bomb));
+        Assert.Contains("30000x30000", error.Message);
+    }
+
+    [Fact]
     public void Decode_CorruptBytes_ThrowsTorchException()
     {
         var error = Assert.Throws<TorchException>(() => ImageDecoder.Decode("not an image"u8, 3, 8, 8));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Platform.Web.Tests.Infrastructure;
 
@@ -24,6 +25,35 @@ public sealed class SignInTests(PortalFactory portal) : IClassFixture<PortalFact
         Assert.Equal(HttpStatusCode.OK, dashboard.Status);
         Assert.Equal("Acme Robotics", dashboard.Text("h1"));
         Assert.Contains(email, dashboard.Text(".user-email"));
+    }
+
+    [Fact]
+    public async Task SignUp_NewOrganisation_StartsOnTheFreePlanWithHardCaps()
+    {
+        // Finding 6 of issue 11: a self-service tenant had no plan, so no compute-hour, storage or concurrency cap.
+        using var client = portal.CreatePortalClient();
+        var organisation = $"Capped {Guid.NewGuid():N}"[..20];
+        var form = await client.GetAsync("/account/sign-up");
+        var posted = await client.SubmitAsync(form, "form", new Dictionary<string, string>
+        {
+            ["Input.Organisation"] = organisation,
+            ["Input.Email"] = $"capped-{Guid.NewGuid():N}@example.com",
+            ["Input.Password"] = PortalFactory.Password,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, posted.Status);
+        var tenantId = await portal.Database.ScalarAsync<Guid>($"SELECT id FROM tenants WHERE name = '{organisation}'");
+
+        Assert.Equal("free", await portal.Database.ScalarAsync<string>(
+            $"SELECT p.code FROM subscription_plan_changes c JOIN billing_plans p ON p.id = c.plan_id WHERE c.tenant_id = '{tenantId}'"));
+        Assert.Equal("Hard", await portal.Database.ScalarAsync<string>("SELECT cap_mode FROM billing_plans WHERE code = 'free'"));
+        Assert.Equal(1, await portal.Database.ScalarAsync<int>($"SELECT max_concurrent FROM tenant_job_limits WHERE tenant_id = '{tenantId}'"));
+        var quota = await portal.WithServicesAsync(sp =>
+        {
+            sp.GetRequiredService<Platform.Data.CurrentTenant>().Set(tenantId, null);
+            return sp.GetRequiredService<Platform.Billing.Usage.CheckLaunchQuotaQuery>().ExecuteAsync("cpu", 3);
+        });
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, quota.Status);
+        Assert.StartsWith("Not enough CPU hours left on the Free plan", quota.Error);
     }
 
     [Fact]
@@ -99,21 +129,26 @@ public sealed class SignInTests(PortalFactory portal) : IClassFixture<PortalFact
     }
 
     [Fact]
-    public async Task SignIn_FiveWrongPasswords_LocksOutEvenTheRightPassword()
+    public async Task SignIn_ManyWrongPasswords_SameAnswerAsUnknownEmailAndNoLockout()
     {
+        // Finding 9 of issue 11: a real account answered "locked" after 5 wrong passwords while an
+        // unknown email kept saying "incorrect", and anyone could keep a known account locked.
         var user = await portal.CreateUserAsync();
-        using var client = portal.CreatePortalClient();
-        for (var i = 0; i < 4; i++)
+        await portal.CreateTenantAsync(user);
+        using var attacker = portal.CreatePortalClient();
+        var unknown = await attacker.SignInAsync($"nobody-{Guid.NewGuid():N}@example.com", "wrong");
+        Assert.Equal("The email or password is incorrect.", unknown.Text("#sign-in-error"));
+
+        for (var i = 0; i < 8; i++)
         {
-            Assert.Equal("The email or password is incorrect.", (await client.SignInAsync(user.Email!, "wrong")).Text("#sign-in-error"));
+            var wrong = await attacker.SignInAsync(user.Email!, "wrong");
+            Assert.Equal(unknown.Text("#sign-in-error"), wrong.Text("#sign-in-error"));
         }
 
-        var fifth = await client.SignInAsync(user.Email!, "wrong");
-        var correct = await client.SignInAsync(user.Email!);
-
-        Assert.StartsWith("Too many failed attempts", fifth.Text("#sign-in-error"));
-        Assert.Equal(HttpStatusCode.OK, correct.Status);
-        Assert.Equal("Too many failed attempts: this account is locked for 15 minutes.", correct.Text("#sign-in-error"));
+        using var owner = portal.CreatePortalClient();
+        var posted = await owner.SignInAsync(user.Email!);
+        Assert.Equal(HttpStatusCode.Redirect, posted.Status);
+        Assert.True(await portal.Database.ScalarAsync<bool>($"SELECT lockout_end IS NULL FROM users WHERE id = '{user.Id}'"));
     }
 
     [Fact]

@@ -230,6 +230,30 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal("true", after.Document.QuerySelector($"#reconciliation-table tr[data-tenant='{owner.TenantId}']")!.GetAttribute("data-balanced"));
     }
 
+    [Fact]
+    public async Task Reconciliation_DeviceTimeBeyondSegmentsAndUnreportedSegments_AreShown()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var reported = await BillingKit.FinishedJobAsync(portal, owner.TenantId, device: "cpu");
+        var unreported = await BillingKit.FinishedJobAsync(portal, owner.TenantId, device: "cpu");
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var row = $"#reconciliation-table tr[data-tenant='{owner.TenantId}'][data-device=cpu]";
+
+        var exact = await finance.GetAsync($"/finance/reconciliation?month={Month}");
+        // What a segment capped at its lease's expiry while the device trained on would hold, and one
+        // whose worker never reported (ended by the recovery at its last renewal).
+        await JobTestKit.ExecuteAsync(portal, $"""
+            UPDATE usage_segments SET device_seconds = extract(epoch FROM ended_at - started_at) + 7.5 WHERE job_id = '{reported}';
+            UPDATE usage_segments SET end_source = 'renewal', device_seconds = NULL WHERE job_id = '{unreported}';
+            """);
+        var short_ = await finance.GetAsync($"/finance/reconciliation?month={Month}");
+
+        Assert.Equal("0.0 s", exact.Document.QuerySelector($"{row} .unbilled")!.TextContent.Trim());
+        Assert.False(exact.Has($"{row} .renewal-ended"));
+        Assert.StartsWith("7.5 s", short_.Document.QuerySelector($"{row} .unbilled")!.TextContent.Trim());
+        Assert.Equal("1 ended at last renewal", short_.Text($"{row} .renewal-ended"));
+    }
+
     [Theory]
     [InlineData("/finance/invoices")]
     [InlineData("/finance/reconciliation")]

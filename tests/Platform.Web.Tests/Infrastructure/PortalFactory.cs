@@ -42,12 +42,25 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>Runs a Hangfire server in the portal (set before the server starts); off by default.</summary>
     public bool BackgroundServer { get; set; }
 
+    /// <summary>
+    /// Set before the server starts: the portal reaches its database through a <see cref="TcpRelay"/> that
+    /// the test can cut (an outage for this portal alone; the test's own <see cref="Database"/> stays direct).
+    /// </summary>
+    public bool ThroughRelay { get; set; }
+
+    public TcpRelay Relay => _relay ?? throw new InvalidOperationException("Set ThroughRelay before the server starts.");
+
+    private TcpRelay? _relay;
+
     public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Platform", Database.ConnectionString);
+        var connectionString = Database.ConnectionString;
+        if (ThroughRelay)
+            (_relay, connectionString) = TcpRelay.For(connectionString);
+        builder.UseSetting("ConnectionStrings:Platform", connectionString);
         builder.UseSetting("Data:Migrations", "None");
         builder.UseSetting("Storage:Root", _storageRoot);
         builder.UseSetting("Datasets:MaxUploadBytes", UploadLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -58,6 +71,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("BillingScheduler:Enabled", "false");
         builder.UseSetting("BackgroundJobs:Server", BackgroundServer ? "true" : "false");
         builder.UseSetting("HuggingFace:Endpoint", HubEndpoint);
+        // Every test client shares one address on the test server; the limits get tests of their own (RateLimitTests).
+        builder.UseSetting("RateLimits:SignInsPerMinute", "100000");
+        builder.UseSetting("RateLimits:SignUpsPerHour", "100000");
+        builder.UseSetting("RateLimits:UploadsPerHour", "100000");
         builder.UseSetting("HuggingFace:Token", "hf_test_token");
         builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");
         builder.UseSetting("Catalog:ImportPollInterval", "00:00:00.200");
@@ -120,6 +137,10 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync();
+        }
         if (_database is not null)
         {
             await _database.DisposeAsync();

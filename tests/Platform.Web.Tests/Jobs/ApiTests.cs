@@ -50,6 +50,47 @@ public sealed class ApiTests(PortalFactory portal) : IClassFixture<PortalFactory
     }
 
     [Fact]
+    public async Task Api_KeyOfRemovedMember_Returns401AndIsListedRevoked()
+    {
+        // Finding 5 of issue 11: a removed member's key kept reading, launching, predicting and cancelling.
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var leaver = await portal.CreateUserAsync();
+        await portal.AddMemberAsync(owner.TenantId, leaver, Platform.Domain.Tenants.TenantRole.Owner);
+        var key = await CreateKeyAsync(owner with { UserId = leaver.Id });
+        using var http = ApiClient(key.PlainText);
+        using (var before = await http.GetAsync("/api/v1/jobs"))
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+
+        var removed = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.Tenants.RemoveMemberCommand>().ExecuteAsync(leaver.Id));
+        Assert.True(removed.IsSuccess, removed.ToString());
+
+        using var after = await http.GetAsync("/api/v1/jobs");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        using var launch = await http.PostAsJsonAsync("/api/v1/jobs", new { datasetId = Guid.NewGuid(), baseModel = "x" });
+        Assert.Equal(HttpStatusCode.Unauthorized, launch.StatusCode);
+        var keys = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<ListApiKeysQuery>().ExecuteAsync());
+        Assert.NotNull(Assert.Single(keys, k => k.Id == key.Id).RevokedAt);
+    }
+
+    [Fact]
+    public async Task Api_KeyOfOwnerNoLongerOwner_Returns401()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var demoted = await portal.CreateUserAsync();
+        await portal.AddMemberAsync(owner.TenantId, demoted, Platform.Domain.Tenants.TenantRole.Owner);
+        var key = await CreateKeyAsync(owner with { UserId = demoted.Id });
+        using var http = ApiClient(key.PlainText);
+        using (var before = await http.GetAsync("/api/v1/jobs"))
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+
+        await using (var demote = portal.Database.DataSource.CreateCommand($"UPDATE tenant_memberships SET role = 'Member' WHERE user_id = '{demoted.Id}'"))
+            Assert.Equal(1, await demote.ExecuteNonQueryAsync());
+
+        using var after = await http.GetAsync("/api/v1/jobs");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Api_WrongSecret_Returns401()
     {
         var owner = await JobTestKit.OwnerAsync(portal);

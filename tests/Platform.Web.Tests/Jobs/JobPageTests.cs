@@ -101,6 +101,35 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
     }
 
     [Fact]
+    public async Task Live_InterruptedAndFailedOnce_SaysWhichUsedAnAttemptAndSuccessLeavesNoError()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        // What requeue_job leaves after two infrastructure interruptions and one failure of the job's own.
+        await JobTestKit.ExecuteAsync(portal, $"""
+            UPDATE jobs SET attempt = 2, interruptions = 2, last_interruption = 'the worker stopped renewing its lease',
+                error = 'Attempt 1 failed: CUDA out of memory' WHERE id = '{jobId}'
+            """);
+
+        var queued = await owner.Client.GetAsync($"/jobs/{jobId}/live");
+
+        Assert.Equal("2 times", queued.Text("#job-interruptions"));
+        Assert.Contains("the worker stopped renewing its lease", queued.Text("#job-interruption"));
+        Assert.Contains("do not use the job's attempts", queued.Text("#job-interruption"));
+        Assert.Equal("Attempt 1 failed: CUDA out of memory", queued.Text("#job-error"));
+        Assert.Contains("alert-warning", queued.Document.QuerySelector("#job-error")!.ClassName);
+        Assert.Equal("Waiting for a worker to resume it from its last checkpoint", queued.Text("#job-status-text"));
+
+        // complete_and_claim clears the column itself (JobQueueTests); the page never shows a succeeded job's error.
+        await JobTestKit.SucceedAsync(portal, jobId);
+        var succeeded = await owner.Client.GetAsync($"/jobs/{jobId}/live");
+
+        Assert.False(succeeded.Has("#job-error"));
+        Assert.Equal("2 times", succeeded.Text("#job-interruptions"));
+    }
+
+    [Fact]
     public async Task Live_RunningJobWithEpochs_RendersProgressAndCurves()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

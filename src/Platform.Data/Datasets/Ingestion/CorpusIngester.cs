@@ -45,9 +45,9 @@ internal sealed class CorpusIngester(DatasetOptions options)
 
     public CorpusIngestion IngestCsv(Stream csv, string? textColumn, Stream normalized)
     {
-        var parser = new CsvParser(csv);
+        var parser = new CsvParser(csv, CsvLimits.From(options));
         var header = parser.Read() ?? throw new IngestionException("The file is empty: the first line must be a header naming the columns.");
-        var columns = header.Fields.Select(f => f.Trim()).ToList();
+        var columns = TextIngester.ReadHeader(header);
         var wanted = (textColumn ?? TextIngester.DefaultTextColumn).Trim();
         var index = columns.FindIndex(c => string.Equals(c, wanted, StringComparison.OrdinalIgnoreCase));
         if (index < 0)
@@ -62,6 +62,11 @@ internal sealed class CorpusIngester(DatasetOptions options)
                 throw new IngestionException(
                     $"Line {record.Line}: expected {columns.Count} fields, as in the header, but found {record.Fields.Length}. " +
                     "Fields containing commas or line breaks must be in quotes.");
+            }
+            if (record.IsTruncated(index))
+            {
+                collector.OverLong.Add(record.Line);
+                continue;
             }
             collector.Add(record.Fields[index], record.Line);
         }

@@ -7,8 +7,10 @@ namespace Platform.Data.Datasets.Ingestion;
 /// RFC 4180 reader working on bytes: the structural characters (comma, quote, CR, LF) are ASCII and
 /// never occur inside a UTF-8 multi-byte sequence, so fields are cut first and decoded strictly
 /// afterwards, which lets an encoding error name its line. A UTF-8 BOM is skipped; UTF-16 is refused.
+/// Memory is bounded by <see cref="CsvLimits"/> while reading: a record with too many fields is refused
+/// at the first field too many, and bytes past a field's or a record's limit are skipped, not kept.
 /// </summary>
-internal sealed class CsvParser(Stream stream)
+internal sealed class CsvParser(Stream stream, CsvLimits limits)
 {
     private static readonly SearchValues<byte> QuotedStops = SearchValues.Create("\"\n\0"u8);
     private static readonly SearchValues<byte> UnquotedStops = SearchValues.Create(",\"\r\n\0"u8);
@@ -17,7 +19,10 @@ internal sealed class CsvParser(Stream stream)
     private readonly byte[] _buffer = new byte[64 * 1024];
     private readonly MemoryStream _field = new();
     private readonly List<string> _fields = [];
+    private readonly List<int> _truncated = [];
     private int _length;
+    private long _recordBytes;
+    private bool _fieldTruncated;
     private int _position;
     private int _line = 1;
     private bool _started;
@@ -39,20 +44,51 @@ internal sealed class CsvParser(Stream stream)
         }
         var recordLine = _line;
         _fields.Clear();
+        _truncated.Clear();
+        _recordBytes = 0;
         while (true)
         {
+            if (_fields.Count == limits.MaxFields)
+            {
+                throw new IngestionException(
+                    $"Line {recordLine} has more than {limits.MaxFields:N0} fields, the most a row may have. Is the file really comma-separated CSV?");
+            }
             var fieldLine = _line;
             _field.SetLength(0);
+            _fieldTruncated = false;
             var terminator = Peek() == '"' ? ReadQuoted(fieldLine) : ReadUnquoted();
-            _fields.Add(Decode(fieldLine));
+            if (_fieldTruncated)
+            {
+                _truncated.Add(_fields.Count);
+            }
+            _fields.Add(_fieldTruncated ? "" : Decode(fieldLine));
             if (terminator == ',')
             {
                 Next();
                 continue;
             }
             EndLine();
-            return new CsvRecord(recordLine, [.. _fields]);
+            return new CsvRecord(recordLine, [.. _fields], _truncated.Count == 0 ? [] : [.. _truncated]);
         }
+    }
+
+    /// <summary>Keeps <paramref name="bytes"/> in the current field unless that passes a limit; from then on the field is only read past.</summary>
+    private void Keep(ReadOnlySpan<byte> bytes)
+    {
+        if (_fieldTruncated)
+        {
+            return;
+        }
+        if (_field.Length + bytes.Length > limits.MaxFieldBytes || _recordBytes + bytes.Length > limits.MaxRecordBytes)
+        {
+            // What was kept of this field is dropped too: a truncated field must not pass for a short one.
+            _fieldTruncated = true;
+            _recordBytes -= _field.Length;
+            _field.SetLength(0);
+            return;
+        }
+        _field.Write(bytes);
+        _recordBytes += bytes.Length;
     }
 
     private int ReadQuoted(int fieldLine)
@@ -68,7 +104,7 @@ internal sealed class CsvParser(Stream stream)
                     throw new IngestionException($"Line {fieldLine}: a quoted field starts here but its closing quote is missing.");
                 case '"' when Peek() == '"':
                     Next();
-                    _field.WriteByte((byte)'"');
+                    Keep("\""u8);
                     break;
                 case '"':
                     var after = Peek();
@@ -83,7 +119,7 @@ internal sealed class CsvParser(Stream stream)
                 default:
                     // Only a line feed stops the copy besides quotes and NUL.
                     _line++;
-                    _field.WriteByte((byte)c);
+                    Keep("\n"u8);
                     break;
             }
         }
@@ -110,7 +146,7 @@ internal sealed class CsvParser(Stream stream)
             var available = _buffer.AsSpan(_position, _length - _position);
             var stop = available.IndexOfAny(stops);
             var run = stop < 0 ? available : available[..stop];
-            _field.Write(run);
+            Keep(run);
             _position += run.Length;
             if (stop >= 0)
             {

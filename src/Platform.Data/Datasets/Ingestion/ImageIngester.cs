@@ -10,9 +10,10 @@ namespace Platform.Data.Datasets.Ingestion;
 /// single byte is decompressed: entry count, declared sizes and compression ratios (zip bombs),
 /// absolute and climbing paths (zip slip), symbolic links, the folder layout and the label counts.
 /// Only then is each image decompressed, bounded by its declared size, identified by its magic
-/// bytes, measured from its header and stored.
+/// bytes, measured from its header, decoded completely (so a truncated file never reaches a job)
+/// and stored.
 /// </summary>
-internal sealed class ImageIngester(DatasetOptions options)
+internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verifier)
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
     private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web);
@@ -21,7 +22,7 @@ internal sealed class ImageIngester(DatasetOptions options)
     {
         try
         {
-            using var archive = ZipSafety.Open(zip);
+            using var archive = ZipSafety.Open(zip, options.MaxZipEntries);
             var (images, ignored) = Inspect(archive);
             // Fail on too few classes before decompressing anything.
             var early = DatasetProfile.Build([.. images.Select(i => i.Label)], DatasetStats.Empty, [], options.Rules);
@@ -94,6 +95,14 @@ internal sealed class ImageIngester(DatasetOptions options)
             {
                 throw new IngestionException(
                     $"'{image.Entry.FullName}' is {info.Width}x{info.Height} pixels; images may be at most {options.MaxImageSide}x{options.MaxImageSide}.");
+            }
+            if (info.Format == ImageFormat.Jpeg && !ImageProbe.JpegHasScan(bytes))
+            {
+                throw new IngestionException($"'{image.Entry.FullName}' has no image data after its JPEG header: the file is truncated or corrupt.");
+            }
+            if (verifier.Verify(bytes, options.MaxImageSide) is { } broken)
+            {
+                throw new IngestionException($"'{image.Entry.FullName}' cannot be decoded ({broken}): the file is truncated or corrupt.");
             }
             var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
             if (!seen.Add(hash))

@@ -75,6 +75,34 @@ internal static class ImageProbe
         return false;
     }
 
+    /// <summary>
+    /// Whether a JPEG's markers reach a start of scan (the compressed pixels). The native decoder turns
+    /// a frame header with no scan into a flat grey picture without complaint; that is not an image.
+    /// </summary>
+    public static bool JpegHasScan(ReadOnlySpan<byte> data)
+    {
+        var i = 2;
+        while (i + 4 <= data.Length && data[i] == 0xFF)
+        {
+            var marker = data[i + 1];
+            if (marker == 0xDA)
+            {
+                return true;
+            }
+            if (marker is 0xFF or 0x01 or 0xD8 or (>= 0xD0 and <= 0xD7))
+            {
+                i += marker == 0xFF ? 1 : 2;
+                continue;
+            }
+            if (marker == 0xD9)
+            {
+                return false;
+            }
+            i += 2 + BinaryPrimitives.ReadUInt16BigEndian(data[(i + 2)..]);
+        }
+        return false;
+    }
+
     private static ImageInfo? ReadJpeg(ReadOnlySpan<byte> data)
     {
         var i = 2;

@@ -18,7 +18,7 @@ internal sealed class TextIngester(DatasetOptions options)
 
     public TextIngestion Ingest(Stream csv, string? textColumn, string? labelColumn, Stream normalized)
     {
-        var parser = new CsvParser(csv);
+        var parser = new CsvParser(csv, CsvLimits.From(options));
         var header = parser.Read() ?? throw new IngestionException("The file is empty: the first line must be a header naming the columns.");
         var columns = ReadHeader(header);
         var textIndex = FindColumn(columns, textColumn ?? DefaultTextColumn, "text");
@@ -51,6 +51,12 @@ internal sealed class TextIngester(DatasetOptions options)
                 throw new IngestionException(
                     $"Line {record.Line}: expected {columns.Count} fields, as in the header, but found {record.Fields.Length}. " +
                     "Fields containing commas or line breaks must be in quotes.");
+            }
+            // A field cut at the parser's limit is longer than any text or label may be.
+            if (record.IsTruncated(textIndex) || record.IsTruncated(labelIndex))
+            {
+                overLong.Add(record.Line);
+                continue;
             }
             var text = record.Fields[textIndex];
             var label = record.Fields[labelIndex].Trim();
@@ -99,14 +105,20 @@ internal sealed class TextIngester(DatasetOptions options)
     }
 
     /// <summary>The header's column names, for the column-mapping form.</summary>
-    public static IReadOnlyList<string> ReadColumns(Stream csv)
+    public static IReadOnlyList<string> ReadColumns(Stream csv, DatasetOptions options)
     {
-        var header = new CsvParser(csv).Read() ?? throw new IngestionException("The file is empty: the first line must be a header naming the columns.");
+        var header = new CsvParser(csv, CsvLimits.From(options)).Read()
+            ?? throw new IngestionException("The file is empty: the first line must be a header naming the columns.");
         return ReadHeader(header);
     }
 
-    private static List<string> ReadHeader(CsvRecord header)
+    /// <summary>The header's trimmed column names; blank, duplicate and over-long names are refused.</summary>
+    internal static List<string> ReadHeader(CsvRecord header)
     {
+        if (header.Truncated.Length > 0)
+        {
+            throw new IngestionException($"Line 1: column {header.Truncated[0] + 1} of the header is too long to be a column name.");
+        }
         var columns = header.Fields.Select(f => f.Trim()).ToList();
         var blank = columns.FindIndex(c => c.Length == 0);
         if (blank >= 0)

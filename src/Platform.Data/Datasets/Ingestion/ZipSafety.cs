@@ -19,14 +19,18 @@ public sealed class UnsafeZipException(string message) : Exception(message);
 /// </summary>
 public static class ZipSafety
 {
-    /// <summary>Opens <paramref name="zip"/> as an archive, or says it is not one.</summary>
-    public static ZipArchive Open(Stream zip)
+    /// <summary>
+    /// Opens <paramref name="zip"/> as an archive, or says it is not one. The entry limit is applied first,
+    /// from the end of the file, because opening loads the whole central directory.
+    /// </summary>
+    public static ZipArchive Open(Stream zip, int maxEntries)
     {
         try
         {
+            ZipCentralDirectory.CheckEntryCount(zip, maxEntries);
             return new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true);
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or ArgumentOutOfRangeException)
         {
             throw new UnsafeZipException("The file is not a valid ZIP archive.");
         }

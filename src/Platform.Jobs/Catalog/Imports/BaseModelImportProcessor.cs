@@ -157,7 +157,7 @@ internal sealed class BaseModelImportProcessor(
             Directory.Delete(model, recursive: true);
         Directory.CreateDirectory(model);
         await using (var stream = new FileStream(zipPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
-        using (var archive = ZipSafety.Open(stream))
+        using (var archive = ZipSafety.Open(stream, ModelZip.MaxEntries))
         {
             var plan = ModelZip.Plan(archive, options.Value.MaxUploadBytes);
             long done = 0;

@@ -11,10 +11,13 @@ namespace Platform.Jobs.Catalog.Imports;
 /// </summary>
 internal static class ModelZip
 {
+    /// <summary>A model folder is a handful of files; a thousand entries is already generous.</summary>
+    public const int MaxEntries = 1_000;
+
     /// <summary>The entry to extract for each catalog file name found; throws <see cref="UnsafeZipException"/> with the reason.</summary>
     public static Dictionary<string, ZipArchiveEntry> Plan(ZipArchive archive, long maxBytes)
     {
-        var (files, _) = ZipSafety.Inspect(archive, new ZipLimits(MaxEntries: 1_000, MaxEntryBytes: maxBytes, MaxTotalBytes: maxBytes,
+        var (files, _) = ZipSafety.Inspect(archive, new ZipLimits(MaxEntries: MaxEntries, MaxEntryBytes: maxBytes, MaxTotalBytes: maxBytes,
             // Weights barely compress; text files (vocab.txt) do, a few times: a larger ratio is a bomb.
             MaxCompressionRatio: 100, FileNoun: "model", ArchiveNoun: "model folder"));
         if (files.Count == 0)

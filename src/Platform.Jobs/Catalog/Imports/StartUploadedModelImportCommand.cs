@@ -50,7 +50,7 @@ public sealed class StartUploadedModelImportCommand(
                     return Result<Guid>.BadRequest($"The ZIP is larger than the {max:N0}-byte upload limit for models.");
                 }
                 target.Position = 0;
-                using var archive = ZipSafety.Open(target);
+                using var archive = ZipSafety.Open(target, ModelZip.MaxEntries);
                 ModelZip.Plan(archive, max);
             }
             await store.InsertAsync(id, scope.Value, name, description, "upload", null, null, size, current.UserId, cancellationToken);

@@ -19,6 +19,20 @@ public static class ImageDecoder
     }
 
     /// <summary>
+    /// Decodes every pixel of the image and discards them: what upload validation uses so that a file
+    /// a job would fail to decode (truncated, corrupt) is refused before it is stored. Sides over
+    /// <paramref name="maxSide"/> are refused from the header, before any pixel is allocated.
+    /// </summary>
+    public static unsafe (int Width, int Height, int Channels) Verify(ReadOnlySpan<byte> bytes, int maxSide = DefaultMaxSide)
+    {
+        fixed (byte* p = bytes)
+        {
+            NativeMethods.Check(NativeMethods.pt_image_verify(p, bytes.Length, maxSide, out var w, out var h, out var c));
+            return (w, h, c);
+        }
+    }
+
+    /// <summary>
     /// Returns [channels, height, width] float32: transparent pixels composited onto <paramref name="background"/>
     /// (white when empty), converted to 1 or 3 channels, resized to the target size, scaled to [0,1], then
     /// (x - mean) / std per channel. Corrupt or oversized data throws <see cref="TorchException"/>.

@@ -28,6 +28,25 @@ PT_EXPORT int pt_image_info(const uint8_t* bytes, int length, int* width, int* h
 }
 
 namespace {
+void check_side(int w, int h, int max_side) {
+  if (max_side > 0 && (w > max_side || h > max_side))
+    throw std::runtime_error("image is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; at most " +
+                             std::to_string(max_side) + "x" + std::to_string(max_side) + " are accepted");
+}
+}  // namespace
+
+PT_EXPORT int pt_image_verify(const uint8_t* bytes, int length, int max_side, int* width, int* height, int* channels) {
+  PT_CATCH_STD(0,
+    if (!stbi_info_from_memory(bytes, length, width, height, channels)) throw std::runtime_error(decode_error());
+    check_side(*width, *height, max_side);
+    int w = 0, h = 0, c = 0;
+    // The file's own channel count: the smallest buffer that still decodes every pixel.
+    std::unique_ptr<unsigned char, StbFree> pixels(stbi_load_from_memory(bytes, length, &w, &h, &c, 0));
+    if (!pixels) throw std::runtime_error(decode_error());
+    return 1;)
+}
+
+namespace {
 // Decodes to RGBA, composites transparent pixels onto the background (what a browser shows on a
 // page of that colour), converts to 1 or 3 channels with stb's own luma weights, then resizes.
 // For an opaque image every step is exact, so its pixels equal stb's direct 1- or 3-channel load.
@@ -37,9 +56,7 @@ std::vector<unsigned char> load_composited(const uint8_t* bytes, int length, int
   if (height <= 0 || width <= 0) throw std::invalid_argument("target size must be positive");
   int w = 0, h = 0, original = 0;
   if (!stbi_info_from_memory(bytes, length, &w, &h, &original)) throw std::runtime_error(decode_error());
-  if (max_side > 0 && (w > max_side || h > max_side))
-    throw std::runtime_error("image is " + std::to_string(w) + "x" + std::to_string(h) + " pixels; at most " +
-                             std::to_string(max_side) + "x" + std::to_string(max_side) + " are accepted");
+  check_side(w, h, max_side);
   std::unique_ptr<unsigned char, StbFree> rgba(stbi_load_from_memory(bytes, length, &w, &h, &original, 4));
   if (!rgba) throw std::runtime_error(decode_error());
   const unsigned char white[3] = {255, 255, 255};

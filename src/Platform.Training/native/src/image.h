@@ -4,6 +4,9 @@
 #include "common.h"
 
 PT_EXPORT int pt_image_info(const uint8_t* bytes, int length, int* width, int* height, int* channels);
+// Decodes every pixel once (and frees them) so a truncated or corrupt file is found before it is
+// stored; sides over max_side are refused from the header first, before any pixel is allocated.
+PT_EXPORT int pt_image_verify(const uint8_t* bytes, int length, int max_side, int* width, int* height, int* channels);
 // background: 3 bytes (RGB) that transparent pixels are composited onto; null is white.
 // max_side: images wider or taller are refused before their pixels are decoded (decompression bombs).
 PT_EXPORT int pt_image_decode(const uint8_t* bytes, int length, int channels, int height, int width,

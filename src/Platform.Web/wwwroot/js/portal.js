@@ -10,3 +10,47 @@ document.addEventListener('htmx:configRequest', function (e) {
   var file = input.files[0];
   e.detail.formData.set('file', file.slice(0, 65536), file.name);
 });
+
+// The content security policy allows no inline handlers, so the markup says what it wants with
+// data attributes and this file wires them up. Without JavaScript each form still posts.
+
+// data-confirm on a form (asked on submit) or on a submit button (asked on click).
+document.addEventListener('submit', function (e) {
+  var message = e.target.getAttribute && e.target.getAttribute('data-confirm');
+  if (message && !window.confirm(message)) {
+    e.preventDefault();
+  }
+}, true);
+document.addEventListener('click', function (e) {
+  var button = e.target.closest && e.target.closest('button[data-confirm], input[data-confirm]');
+  if (button && !window.confirm(button.getAttribute('data-confirm'))) {
+    e.preventDefault();
+  }
+}, true);
+
+// data-copy="id": copies that field's value and says so on the button.
+document.addEventListener('click', function (e) {
+  var button = e.target.closest && e.target.closest('[data-copy]');
+  if (!button) {
+    return;
+  }
+  var field = document.getElementById(button.getAttribute('data-copy'));
+  if (field && navigator.clipboard) {
+    navigator.clipboard.writeText(field.value);
+    button.textContent = 'Copied';
+  }
+});
+
+// data-select-on-focus: a read-only field whose whole value is selected when focused (keys, links).
+document.addEventListener('focusin', function (e) {
+  if (e.target.hasAttribute && e.target.hasAttribute('data-select-on-focus')) {
+    e.target.select();
+  }
+});
+
+// data-autosubmit: a select that submits its form when changed (the organisation switcher).
+document.addEventListener('change', function (e) {
+  if (e.target.hasAttribute && e.target.hasAttribute('data-autosubmit') && e.target.form) {
+    e.target.form.requestSubmit();
+  }
+});

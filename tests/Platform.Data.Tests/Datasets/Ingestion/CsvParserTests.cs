@@ -1,13 +1,16 @@
 using System.Text;
+using Platform.Data.Datasets;
 using Platform.Data.Datasets.Ingestion;
 
 namespace Platform.Data.Tests.Datasets.Ingestion;
 
 public class CsvParserTests
 {
-    private static List<CsvRecord> Parse(byte[] bytes)
+    private static readonly CsvLimits Defaults = CsvLimits.From(new DatasetOptions());
+
+    private static List<CsvRecord> Parse(byte[] bytes, CsvLimits? limits = null)
     {
-        var parser = new CsvParser(new MemoryStream(bytes));
+        var parser = new CsvParser(new MemoryStream(bytes), limits ?? Defaults);
         var records = new List<CsvRecord>();
         while (parser.Read() is { } record)
         {
@@ -16,7 +19,7 @@ public class CsvParserTests
         return records;
     }
 
-    private static List<CsvRecord> Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
+    private static List<CsvRecord> Parse(string text, CsvLimits? limits = null) => Parse(Encoding.UTF8.GetBytes(text), limits);
 
     [Fact]
     public void Read_QuotedCommaNewlineAndEscapedQuote_KeepsFieldsWhole()
@@ -139,5 +142,35 @@ public class CsvParserTests
         Assert.Equal(20_001, records.Count);
         Assert.Equal("row, number 19999\nwith \"quotes\"", records[^1].Fields[0]);
         Assert.Equal(1 + 19_999 * 2 + 1, records[^1].Line);
+    }
+
+    [Fact]
+    public void Read_TooManyFields_ThrowsAtTheFirstFieldTooMany()
+    {
+        var ex = Assert.Throws<IngestionException>(() => Parse("a,b\n" + new string(',', 100_000) + "\n", new CsvLimits(10, 100, 1000)));
+
+        Assert.Equal("Line 2 has more than 10 fields, the most a row may have. Is the file really comma-separated CSV?", ex.Message);
+    }
+
+    [Fact]
+    public void Read_FieldOverItsLimit_KeepsNothingOfItAndMarksItTruncated()
+    {
+        var records = Parse("text,label\n" + new string('x', 5000) + ",pos\n\"" + new string('y', 5000) + "\",neg\nshort,pos\n", new CsvLimits(10, 100, 1000));
+
+        Assert.Equal(["", "pos"], records[1].Fields);
+        Assert.Equal([0], records[1].Truncated);
+        Assert.Equal([0], records[2].Truncated);
+        Assert.Equal(3, records[2].Line);
+        Assert.Equal(["short", "pos"], records[3].Fields);
+        Assert.Empty(records[3].Truncated);
+    }
+
+    [Fact]
+    public void Read_RecordOverItsLimit_MarksTheFieldsPastIt()
+    {
+        var records = Parse("a,b,c\n" + new string('x', 90) + "," + new string('y', 90) + ",z\n", new CsvLimits(10, 100, 150));
+
+        Assert.Equal([1], records[1].Truncated);
+        Assert.Equal("z", records[1].Fields[2]);
     }
 }

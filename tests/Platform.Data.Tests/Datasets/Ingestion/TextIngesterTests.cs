@@ -129,7 +129,7 @@ public class TextIngesterTests
     [Fact]
     public void ReadColumns_Header_ReturnsTrimmedNames()
     {
-        var columns = TextIngester.ReadColumns(new MemoryStream(Encoding.UTF8.GetBytes("\uFEFF id , review,label\n1,x,y\n")));
+        var columns = TextIngester.ReadColumns(new MemoryStream(Encoding.UTF8.GetBytes("\uFEFF id , review,label\n1,x,y\n")), new DatasetOptions());
 
         Assert.Equal(["id", "review", "label"], columns);
     }

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Antiforgery;
+
+namespace Platform.Web.Security;
+
+/// <summary>
+/// The framework's antiforgery middleware only records whether a token was valid; the check happens
+/// where an endpoint binds its form, so a post that binds nothing (delete, cancel, revoke, sign-out)
+/// went through without one, and a handler that reads the form itself threw (500). Here every
+/// state-changing request is refused with 400 unless its token is valid, except on endpoints that
+/// opt out explicitly (.DisableAntiforgery(): the API and the webhook, which carry no cookies, and
+/// the uploads, which check the token themselves before reading the file).
+/// </summary>
+internal sealed class AntiforgeryEnforcementMiddleware(RequestDelegate next, IAntiforgery antiforgery, ILogger<AntiforgeryEnforcementMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // A status page or error page re-executed for a refused post is not the post itself.
+        if (IsStateChanging(context.Request.Method)
+            && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is null
+            && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is null
+            && context.GetEndpoint() is { } endpoint
+            && endpoint.Metadata.GetMetadata<IAntiforgeryMetadata>() is not { RequiresValidation: false })
+        {
+            // UseAntiforgery validated form posts already; anything it skipped (no form content) is validated here.
+            var valid = context.Features.Get<IAntiforgeryValidationFeature>()?.IsValid
+                ?? await antiforgery.IsRequestValidAsync(context);
+            if (!valid)
+            {
+                logger.LogInformation("Refused {Method} {Path}: no valid antiforgery token", context.Request.Method, context.Request.Path);
+                RefuseForStatusPage(context, StatusCodes.Status400BadRequest);
+                return;
+            }
+        }
+        await next(context);
+    }
+
+    /// <summary>
+    /// An empty response with <paramref name="status"/>, which the status-code pages fill. The refused
+    /// request is re-executed as a GET of the status page: as a post it would be validated (and refused)
+    /// again, and its unread form cannot be read at all.
+    /// </summary>
+    internal static void RefuseForStatusPage(HttpContext context, int status)
+    {
+        context.Response.StatusCode = status;
+        context.Request.Method = HttpMethods.Get;
+    }
+
+    internal static bool IsStateChanging(string method) =>
+        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Platform.Testing;
+
+/// <summary>
+/// A TCP relay in front of a real server (PostgreSQL) that a test can cut and restore. Cut resets every
+/// connection and refuses new ones, as a server that went down does. Restore accepts again on the same
+/// port. This lets a test take "the database" away from one host without stopping a server that other
+/// tests share.
+/// </summary>
+public sealed class TcpRelay : IAsyncDisposable
+{
+    private readonly IPEndPoint _target;
+    private readonly ConcurrentDictionary<Socket, byte> _sockets = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private TcpListener? _listener;
+    private Task _accepting = Task.CompletedTask;
+
+    private TcpRelay(IPEndPoint target)
+    {
+        _target = target;
+        Restore();
+    }
+
+    public int Port { get; private set; }
+
+    /// <summary>A relay to the host and port of <paramref name="connectionString"/>, and the same connection string through it.</summary>
+    public static (TcpRelay Relay, string ConnectionString) For(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var address = Dns.GetHostAddresses(builder.Host!).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        var relay = new TcpRelay(new IPEndPoint(address, builder.Port));
+        builder.Host = "127.0.0.1";
+        builder.Port = relay.Port;
+        return (relay, builder.ConnectionString);
+    }
+
+    /// <summary>Resets every open connection and stops accepting: the server is gone for the relay's clients.</summary>
+    public void Cut()
+    {
+        _listener?.Stop();
+        _listener = null;
+        foreach (var socket in _sockets.Keys)
+            Close(socket);
+    }
+
+    /// <summary>Accepts again, on the port the relay had.</summary>
+    public void Restore()
+    {
+        if (_listener is not null)
+            return;
+        var listener = new TcpListener(IPAddress.Loopback, Port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _listener = listener;
+        _accepting = AcceptAsync(listener);
+    }
+
+    private async Task AcceptAsync(TcpListener listener)
+    {
+        while (!_disposed.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptSocketAsync(_disposed.Token);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+            {
+                return;
+            }
+            _ = RelayAsync(client);
+        }
+    }
+
+    private async Task RelayAsync(Socket client)
+    {
+        var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _sockets[client] = 0;
+        _sockets[server] = 0;
+        try
+        {
+            await server.ConnectAsync(_target, _disposed.Token);
+            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Close(client);
+            Close(server);
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, _disposed.Token);
+                if (read == 0)
+                    return;
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+
+    private void Close(Socket socket)
+    {
+        if (!_sockets.TryRemove(socket, out _))
+            return;
+        try
+        {
+            // A reset, not a graceful close: the peer sees the connection fail at once.
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync();
+        Cut();
+        await _accepting;
+        _disposed.Dispose();
+    }
+}

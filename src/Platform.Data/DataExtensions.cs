@@ -1,3 +1,4 @@
+using Amazon.S3;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Data.Artifacts;
+using Platform.Data.Artifacts.Encryption;
 using Platform.Data.ApiKeys;
 using Platform.Data.Datasets;
 using Platform.Data.Migrations;
@@ -35,7 +37,14 @@ public static class DataExtensions
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddSingleton<IArtifactStore, LocalArtifactStore>();
+        // A KMS-backed IMasterKey registered before AddPlatformData replaces the configured keys.
+        services.TryAddSingleton<IMasterKey, ConfiguredMasterKeys>();
+        services.TryAddSingleton<TenantKeyRing>();
+        // Storage:Provider picks the store; both encrypt the same way and lay files out alike.
+        services.TryAddSingleton<IAmazonS3>(sp => S3Client.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3));
+        services.TryAddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageProvider.S3
+            ? ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp)
+            : ActivatorUtilities.CreateInstance<LocalArtifactStore>(sp));
         services.AddOptions<DatasetOptions>()
             .BindConfiguration(DatasetOptions.SectionName)
             .ValidateDataAnnotations()
@@ -51,6 +60,8 @@ public static class DataExtensions
         services.AddSingleton(sp => new SqlMigrator(
             sp.GetRequiredService<NpgsqlDataSource>(), MigrationScripts.Embedded(), sp.GetRequiredService<ILogger<SqlMigrator>>()));
         services.AddHostedService<MigrationHostedService>();
+        // After the migrations: encrypts what an install from before encryption left in the clear.
+        services.AddHostedService<LegacyArtifactEncryptionService>();
 
         services.AddScoped<CreateTenantForNewUserCommand>();
         services.AddScoped<ListMyTenantsQuery>();

@@ -16,6 +16,7 @@ using Platform.Jobs.Metering;
 using Platform.Jobs.Models;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Pretraining;
+using Platform.Jobs.Privacy;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
 using Platform.Jobs.Workers;
@@ -88,6 +89,20 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<RetryBaseModelImportCommand>();
         if (builder.Configuration.GetValue("Catalog:ImportsEnabled", true))
             builder.Services.AddHostedService<BaseModelImportService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Export, erasure and retention of tenants' data (section "Retention"). The host schedules
+    /// <see cref="RetentionSweep.RunAsync"/> (the web host: a Hangfire recurring job with housekeeping).
+    /// </summary>
+    public static IHostApplicationBuilder AddTenantPrivacy(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration("Retention").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<TenantFolders>();
+        builder.Services.TryAddSingleton<RetentionSweep>();
+        builder.Services.TryAddScoped<ExportTenantCommand>();
+        builder.Services.TryAddScoped<EraseTenantCommand>();
         return builder;
     }
 

@@ -1,11 +1,13 @@
 using Platform.Billing;
 using Platform.Data;
+using Platform.Jobs;
 using Platform.Web;
 using Platform.Web.Api;
 using Platform.Web.Background;
 using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
+using Platform.Web.Privacy;
 
 var flags = StartupFlags.Parse(args);
 var builder = WebApplication.CreateBuilder(flags.HostArgs);
@@ -18,6 +20,8 @@ builder.AddJobsPortal();
 builder.AddBilling();
 // Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
 builder.AddBillingScheduler();
+// Export and erasure (portal and API); the per-plan retention sweep is scheduled with housekeeping below.
+builder.AddTenantPrivacy();
 // Hangfire runs those steps and housekeeping as recurring jobs, in this process (docs/decisions/0024).
 builder.AddBackgroundJobs();
 builder.AddPlatformApi();
@@ -32,11 +36,16 @@ if (flags.GrantRole is var (email, role))
 {
     return await app.GrantRoleAsync(email, role);
 }
+if (flags.RotateKeys)
+{
+    return await app.RotateKeysAsync();
+}
 app.MapPortal();
 app.MapJobsPortal();
 app.MapStripeWebhook();
 app.MapBillingPortal();
 app.MapPlatformApi();
+app.MapPrivacyEndpoints();
 app.MapBackgroundJobsDashboard();
 await app.RunAsync();
 return 0;

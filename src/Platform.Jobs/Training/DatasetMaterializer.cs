@@ -68,14 +68,9 @@ internal sealed class DatasetMaterializer(IArtifactStore store)
     private async Task WriteImagesAsync(Guid tenantId, string manifestKey, string root, CancellationToken cancellationToken)
     {
         await using var manifest = await store.OpenReadAsync(tenantId, manifestKey, cancellationToken);
-        using var reader = new StreamReader(manifest);
         var record = 0;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        await foreach (var entry in ImageManifest.ReadAsync(manifest, cancellationToken))
         {
-            if (line.Length == 0)
-                continue;
-            var entry = JsonSerializer.Deserialize<ManifestEntry>(line, Json)
-                ?? throw new InvalidDataException("An image manifest line is empty.");
             var folder = Path.Combine(root, SafeName(entry.Label));
             Directory.CreateDirectory(folder);
             var name = $"{record.ToString("D7", CultureInfo.InvariantCulture)}-{SafeName(Path.GetFileName(entry.Name))}";
@@ -120,6 +115,4 @@ internal sealed class DatasetMaterializer(IArtifactStore store)
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private sealed record ManifestEntry(string Hash, string Label, string Name);
 }

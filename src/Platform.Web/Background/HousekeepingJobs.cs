@@ -3,6 +3,7 @@ using Hangfire;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Data.Artifacts;
+using Platform.Jobs.Privacy;
 
 namespace Platform.Web.Background;
 
@@ -113,5 +114,9 @@ public sealed class HousekeepingJobs(
         recurring.AddOrUpdate<HousekeepingJobs>(UploadSpoolsId, j => j.DeleteExpiredUploadSpoolsAsync(CancellationToken.None), options.Cron, utc);
         recurring.AddOrUpdate<HousekeepingJobs>(StoppedWorkersId, j => j.DeleteStoppedWorkersAsync(CancellationToken.None), options.Cron, utc);
         recurring.AddOrUpdate<HousekeepingJobs>(JobEventsId, j => j.DeleteOldJobEventsAsync(CancellationToken.None), options.Cron, utc);
+        // Per plan: checkpoints of finished jobs and job events past the plan's days (docs/security.md).
+        recurring.AddOrUpdate<RetentionSweep>(PlanRetentionId, s => s.RunAsync(CancellationToken.None), options.Cron, utc);
     }
+
+    public const string PlanRetentionId = "housekeeping:plan-retention";
 }

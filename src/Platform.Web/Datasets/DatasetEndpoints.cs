@@ -199,14 +199,16 @@ internal static class DatasetEndpoints
         {
             return Results.NotFound();
         }
+        // Read whole (ingestion bounds an image's size): the store's stream decrypts forward only, and
+        // reading to the end checks the content against its hash before a byte is served.
+        using var buffer = new MemoryStream();
+        await using (var stream = opened.Value)
+            await stream.CopyToAsync(buffer, cancellationToken);
+        var bytes = buffer.ToArray();
         // The content type comes from the bytes, never from the uploader: only PNG and JPEG pass ingestion.
-        var stream = opened.Value;
-        var head = new byte[4];
-        var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-        stream.Position = 0;
-        var contentType = read >= 4 && head[0] == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G' ? "image/png" : "image/jpeg";
+        var contentType = bytes is [0x89, (byte)'P', (byte)'N', (byte)'G', ..] ? "image/png" : "image/jpeg";
         // Artifacts are content-addressed: the bytes behind a hash never change.
-        return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{hash}\""), enableRangeProcessing: false);
+        return Results.File(bytes, contentType, entityTag: new EntityTagHeaderValue($"\"{hash}\""));
     }
 
     /// <summary>

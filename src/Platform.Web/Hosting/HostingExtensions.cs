@@ -1,3 +1,4 @@
+using Platform.Data.Artifacts.Encryption;
 using Platform.Data.Identity;
 using Platform.Data.Migrations;
 
@@ -38,6 +39,19 @@ public static class HostingExtensions
             return 1;
         }
         Console.WriteLine($"{email.Trim()} has the {role.Trim()} role; it applies at their next sign-in.");
+        return 0;
+    }
+
+    /// <summary>
+    /// `--rotate-keys`: re-wraps every tenant data key still wrapped by an older master key (listed in
+    /// Storage:PreviousMasterKeys) with Storage:MasterKey, then exits. No file is rewritten.
+    /// </summary>
+    public static async Task<int> RotateKeysAsync(this WebApplication app)
+    {
+        await app.Services.GetRequiredService<SqlMigrator>().MigrateAsync();
+        var rewrapped = await app.Services.GetRequiredService<TenantKeyRing>().RewrapAllAsync(CancellationToken.None);
+        Console.WriteLine($"Re-wrapped {rewrapped} tenant data key(s) with master key {app.Services.GetRequiredService<IMasterKey>().CurrentKeyId}. "
+            + "Once every host runs with the new Storage:MasterKey, drop the old one from Storage:PreviousMasterKeys.");
         return 0;
     }
 }

@@ -6,7 +6,9 @@ namespace Platform.Web.Hosting;
 /// seed-demo=--urls and drop the URL.
 /// </summary>
 /// <param name="GrantRole">`--grant-role EMAIL ROLE`: give an account a platform role, then exit.</param>
-public sealed record StartupFlags(bool MigrateOnly, bool SeedDemo, string[] HostArgs, (string Email, string Role)? GrantRole = null)
+/// <param name="RotateKeys">`--rotate-keys`: re-wrap every tenant data key with Storage:MasterKey, then exit.</param>
+public sealed record StartupFlags(bool MigrateOnly, bool SeedDemo, string[] HostArgs, (string Email, string Role)? GrantRole = null,
+    bool RotateKeys = false)
 {
     public static StartupFlags Parse(string[] args)
     {
@@ -16,7 +18,7 @@ public sealed record StartupFlags(bool MigrateOnly, bool SeedDemo, string[] Host
         {
             switch (args[i])
             {
-                case "--migrate-only" or "--seed-demo":
+                case "--migrate-only" or "--seed-demo" or "--rotate-keys":
                     break;
                 case "--grant-role":
                     if (i + 2 >= args.Length)
@@ -29,6 +31,6 @@ public sealed record StartupFlags(bool MigrateOnly, bool SeedDemo, string[] Host
                     break;
             }
         }
-        return new StartupFlags(args.Contains("--migrate-only"), args.Contains("--seed-demo"), [.. rest], grant);
+        return new StartupFlags(args.Contains("--migrate-only"), args.Contains("--seed-demo"), [.. rest], grant, args.Contains("--rotate-keys"));
     }
 }

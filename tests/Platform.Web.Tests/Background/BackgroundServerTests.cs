@@ -58,6 +58,7 @@ public sealed class BackgroundServerTests(BackgroundServerFactory fixture)
         Assert.Contains(HousekeepingJobs.UploadSpoolsId, ids);
         Assert.Contains(HousekeepingJobs.StoppedWorkersId, ids);
         Assert.Contains(HousekeepingJobs.JobEventsId, ids);
+        Assert.Contains(HousekeepingJobs.PlanRetentionId, ids);
         Assert.DoesNotContain(BillingJobs.IngestUsageId, ids);
         Assert.DoesNotContain(BillingJobs.ReportUsageToStripeId, ids);
     }
@@ -79,6 +80,26 @@ public sealed class BackgroundServerTests(BackgroundServerFactory fixture)
         Assert.Equal("Succeeded", state.Name);
         Assert.True(long.Parse(state.Data["Result"], System.Globalization.CultureInfo.InvariantCulture) >= 1, state.Data["Result"]);
         Assert.Equal(0L, await Portal.Database.ScalarAsync<long>($"SELECT count(*) FROM workers WHERE id = '{worker}'"));
+    }
+
+    [Fact]
+    public async Task TriggerNow_PlanRetention_ServerRunsTheSweepAndRemovesOldCheckpoints()
+    {
+        var owner = await JobTestKit.OwnerAsync(Portal);
+        var job = Guid.NewGuid();
+        await using (var command = Portal.Database.DataSource.CreateCommand(
+            "INSERT INTO jobs (id, tenant_id, kind, name, state, finished_at) VALUES ($1, $2, 'train', 'old', 'Succeeded', now() - interval '400 days')"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = job });
+            command.Parameters.Add(new NpgsqlParameter { Value = owner.TenantId });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var jobId = ((IRecurringJobManagerV2)Portal.Services.GetRequiredService<IRecurringJobManager>()).TriggerJob(HousekeepingJobs.PlanRetentionId);
+        var state = await WaitForFinalStateAsync(jobId);
+
+        Assert.Equal("Succeeded", state.Name);
+        Assert.Equal(1L, await Portal.Database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE id = '{job}' AND checkpoints_removed_at IS NOT NULL"));
     }
 
     [Fact]

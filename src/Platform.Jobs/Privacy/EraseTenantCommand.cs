@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Platform.Data.Artifacts;
+using Platform.Data.Artifacts.Encryption;
+using Platform.Domain.Common;
+
+namespace Platform.Jobs.Privacy;
+
+/// <summary>What an erasure removed: rows per table, files, and whether a tombstone row was kept for invoices.</summary>
+public sealed record ErasureSummary(Guid ErasureId, IReadOnlyDictionary<string, int> Rows, int StoredFiles, int InvoicesKept, bool TombstoneKept);
+
+/// <summary>
+/// Erases an organisation: every dataset, job (events, loss curve, metering), model, checkpoint,
+/// private base model, API key, invitation, membership, subscription and data key goes, rows and files.
+/// Invoices and credit notes stay, as the law requires, with the buyer's name copied onto them; the
+/// tenant row stays as a tombstone (status Erased) only when there are invoices to reference it. The
+/// erasure is recorded in tenant_erasures. Rows go in one transaction, which also deletes the data keys:
+/// from its commit no copy of the tenant's encrypted files anywhere (a backup included) can be read, and
+/// the files themselves are then deleted.
+/// </summary>
+public sealed class EraseTenantCommand(
+    NpgsqlDataSource dataSource,
+    ICurrentTenant current,
+    IArtifactStore store,
+    TenantKeyRing keys,
+    TenantFolders folders,
+    TimeProvider clock,
+    ILogger<EraseTenantCommand> logger)
+{
+    /// <summary>Tables deleted in this order (children first); any other table with a tenant_id column goes after them.</summary>
+    internal static readonly string[] Tables =
+    [
+        "job_loss_points", "job_events", "usage_segments", "job_queue", "jobs",
+        "usage_ledger", "usage_hourly_totals",
+        "dataset_files", "datasets",
+        "api_keys", "invitations", "tenant_memberships",
+        "base_model_imports", "base_models",
+        "tenant_job_limits", "tenant_quota_overrides", "subscription_plan_changes", "subscriptions",
+        "tenant_data_keys",
+    ];
+
+    /// <summary>What erasure keeps: the invoices and credit notes (and their lines), and the record of the erasure.</summary>
+    internal static readonly string[] Retained = ["invoices", "credit_notes", "tenant_erasures"];
+
+    /// <param name="confirmName">The organisation's name typed by the person erasing it: a slip of the mouse erases nothing.</param>
+    public async Task<Result<ErasureSummary>> ExecuteAsync(Guid tenantId, string confirmName, CancellationToken cancellationToken = default)
+    {
+        var access = await PrivacyAccess.RequireAsync(dataSource, current, tenantId, cancellationToken);
+        if (!access.IsSuccess)
+            return Result<ErasureSummary>.From(access);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        string name;
+        await using (var tenant = new NpgsqlCommand("SELECT name FROM tenants WHERE id = $1 AND status <> 'Erased' FOR UPDATE", connection, transaction))
+        {
+            tenant.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            if (await tenant.ExecuteScalarAsync(cancellationToken) is not string found)
+                return Result<ErasureSummary>.NotFound("The organisation does not exist.");
+            name = found;
+        }
+        if (!string.Equals(confirmName.Trim(), name, StringComparison.Ordinal))
+            return Result<ErasureSummary>.BadRequest($"Type the organisation's name exactly ({name}) to erase it.");
+        await using (var active = new NpgsqlCommand(
+            "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND state IN ('Queued', 'Running')", connection, transaction))
+        {
+            active.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            if ((long)(await active.ExecuteScalarAsync(cancellationToken))! is var count and > 0)
+                return Result<ErasureSummary>.Conflict($"{count} job(s) are queued or running: cancel them (or wait for them to finish) first.");
+        }
+
+        // Read before the rows go: the folders of private base models and imports.
+        var catalogFolders = new List<string>();
+        await using (var paths = new NpgsqlCommand(
+            "SELECT path FROM base_models WHERE tenant_id = $1 UNION ALL SELECT id::text FROM base_model_imports WHERE tenant_id = $1",
+            connection, transaction))
+        {
+            paths.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            await using var reader = await paths.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var value = reader.GetString(0);
+                var folder = Guid.TryParse(value, out var importId) ? folders.Import(importId) : value;
+                if (folder is not null && folders.InCatalog(folder))
+                    catalogFolders.Add(folder);
+            }
+        }
+
+        var invoices = await ExecuteAsync(connection, transaction,
+            "UPDATE invoices SET buyer_name = coalesce(buyer_name, $2) WHERE tenant_id = $1", tenantId, name, cancellationToken);
+        var rows = new Dictionary<string, int>();
+        foreach (var table in Tables.Concat(await OtherTenantTablesAsync(connection, transaction, cancellationToken)))
+            rows[table] = await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE tenant_id = $1", tenantId, null, cancellationToken);
+        var tombstone = invoices > 0;
+        rows["tenants"] = tombstone
+            ? await ExecuteAsync(connection, transaction,
+                "UPDATE tenants SET status = 'Erased', suspension_reason = NULL, slug = 'erased-' || replace(id::text, '-', '') WHERE id = $1",
+                tenantId, null, cancellationToken)
+            : await ExecuteAsync(connection, transaction, "DELETE FROM tenants WHERE id = $1", tenantId, null, cancellationToken);
+
+        var erasureId = Guid.CreateVersion7();
+        await using (var record = new NpgsqlCommand("""
+            INSERT INTO tenant_erasures (id, tenant_id, tenant_name, requested_by, requested_as, erased_at, summary)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+            """, connection, transaction))
+        {
+            record.Parameters.Add(new NpgsqlParameter { Value = erasureId });
+            record.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            record.Parameters.Add(new NpgsqlParameter { Value = name });
+            record.Parameters.Add(new NpgsqlParameter { Value = (object?)current.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+            record.Parameters.Add(new NpgsqlParameter { Value = access.Value.ToString() });
+            record.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
+            record.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { rows, invoicesKept = invoices }) });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        keys.Forget(tenantId);
+
+        // The keys are gone: what follows only frees the space. A failure here leaves unreadable files
+        // behind, logged for an operator, never a readable copy.
+        var files = 0;
+        try
+        {
+            files = await store.DeleteTenantAsync(tenantId, cancellationToken);
+            TenantFolders.DeleteIfExists(folders.TenantJobs(tenantId));
+            foreach (var folder in catalogFolders)
+                TenantFolders.DeleteIfExists(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogError(e, "Erasure {ErasureId} of tenant {TenantId}: deleting its (already undecryptable) files failed", erasureId, tenantId);
+        }
+        logger.LogInformation("Erased tenant {TenantId} as {Role} (erasure {ErasureId}); {Invoices} invoice(s) kept", tenantId, access.Value, erasureId, invoices);
+        return Result<ErasureSummary>.Success(new ErasureSummary(erasureId, rows, files, invoices, tombstone));
+    }
+
+    /// <summary>Tables with a tenant_id column that <see cref="Tables"/> does not name (added since), retained ones excepted.</summary>
+    private static async Task<List<string>> OtherTenantTablesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT quote_ident(c.table_name) FROM information_schema.columns c
+            JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+            WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' AND NOT (c.table_name = ANY($1))
+            ORDER BY c.table_name
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = Tables.Concat(Retained).ToArray() });
+        var tables = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            tables.Add(reader.GetString(0));
+        return tables;
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, Guid tenantId,
+        string? text, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        if (text is not null)
+            command.Parameters.Add(new NpgsqlParameter { Value = text });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

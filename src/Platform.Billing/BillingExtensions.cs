@@ -44,6 +44,7 @@ public static class BillingExtensions
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantCreatedHandler, SignUpSubscription>());
         services.TryAddScoped<CancelSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<GetTenantSubscriptionQuery>();

@@ -13,8 +13,13 @@ namespace Platform.Billing.Invoices;
 /// and UNIQUE (tenant_id, period_start) stands behind the lock. The period's closed segments are
 /// ingested first (idempotent), then priced from the ledger alone (docs/decisions/0010, 0011).
 /// The invoice is written as a draft and, unless asked to stay a draft, finalized (open).
+/// Usage of an earlier period that reached the ledger after that period's invoice is billed here, as a
+/// LateUsage line per device class naming that period: the earlier period is priced again with all its
+/// usage, and the line is what that adds to what its invoice and earlier late lines billed, so included
+/// hours it left unused still cover it. The earlier invoice itself never changes.
 /// </summary>
-public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider clock, IEnumerable<IUsageSource> sources)
+public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider clock, IEnumerable<IUsageSource> sources,
+    Microsoft.Extensions.Options.IOptions<BillingOptions>? options = null)
 {
     public async Task<Result<ClosePeriodResult>> ExecuteAsync(Guid tenantId, DateTimeOffset instantInPeriod, bool finalize = true,
         CancellationToken cancellationToken = default)
@@ -29,8 +34,10 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
             return Result<ClosePeriodResult>.Conflict($"The period ending {period.End:yyyy-MM-dd HH:mm} UTC has not ended yet.");
 
         // Usage is copied in outside the lock: ingestion is idempotent, and a slow source must not hold closers up.
+        // From the previous period's start: its segments closed after its invoice are billed here as late usage.
+        var ingestFrom = period.Start > subscription.Anchor ? subscription.PeriodContaining(period.Start.AddTicks(-1)).Start : period.Start;
         if (sources.LastOrDefault() is { } source)
-            await new IngestUsageCommand(dataSource, source).ExecuteAsync(period.Start, period.End, tenantId, cancellationToken);
+            await new IngestUsageCommand(dataSource, source).ExecuteAsync(ingestFrom, period.End, tenantId, cancellationToken);
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection, transaction))
@@ -49,24 +56,118 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         }
         if (intervals.Count == 0)
             return Result<ClosePeriodResult>.Conflict("The subscription started after this period; there is nothing to invoice.");
-        var lines = PeriodPricing.Price(period, intervals);
         var currency = intervals[0].Plan.Currency;
+        var (extraGpu, extraCpu, _) = await QuotaOverrideReader.ReadAsync(connection, tenantId, cancellationToken);
+        var lines = PeriodPricing.Price(period, intervals, extraGpu, extraCpu)
+            .Concat(await LateUsageLinesAsync(connection, transaction, subscription, period, currency, cancellationToken)).ToList();
         var (gpuSeconds, cpuSeconds, rows) = await LedgerTotals.SumAsync(connection, transaction, tenantId, period.Start, period.End,
             cancellationToken);
         var id = Guid.CreateVersion7(now);
         var number = await InsertAsync(connection, transaction, id, tenantId, period, currency,
-            PeriodPricing.Total(lines, currency).Amount, gpuSeconds, cpuSeconds, rows, lines, now, cancellationToken);
+            PeriodPricing.Total(lines, currency).Amount, gpuSeconds, cpuSeconds, rows, lines, now, (options?.Value ?? new BillingOptions()).PaymentTermsDays, cancellationToken);
         if (finalize)
+        {
             await InvoiceTransitions.MoveAsync(connection, transaction, id, InvoiceStatus.Open, now, cancellationToken);
+            number = await NumberAsync(connection, transaction, id, cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return Result<ClosePeriodResult>.Success(new ClosePeriodResult(id, number, true));
+    }
+
+    /// <summary>How many earlier invoices are checked for late usage: a year of monthly periods.</summary>
+    private const int LateUsageInvoices = 12;
+
+    private static async Task<IReadOnlyList<InvoiceLineDraft>> LateUsageLinesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        Subscription subscription, BillingPeriod period, string currency, CancellationToken cancellationToken)
+    {
+        var earlier = new List<(Guid Id, BillingPeriod Period, long Gpu, long Cpu)>();
+        await using (var find = new NpgsqlCommand("""
+            SELECT id, period_start, period_end, gpu_seconds, cpu_seconds FROM invoices
+            WHERE tenant_id = $1 AND period_start < $2 AND status <> 'void'
+            ORDER BY period_start DESC LIMIT $3
+            """, connection, transaction))
+        {
+            find.Parameters.Add(new NpgsqlParameter { Value = subscription.TenantId });
+            find.Parameters.Add(new NpgsqlParameter { Value = period.Start.UtcDateTime });
+            find.Parameters.Add(new NpgsqlParameter { Value = LateUsageInvoices });
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                earlier.Add((reader.GetGuid(0), new BillingPeriod(reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2)),
+                    reader.GetInt64(3), reader.GetInt64(4)));
+        }
+        var lines = new List<InvoiceLineDraft>();
+        foreach (var (invoiceId, earlierPeriod, invoicedGpu, invoicedCpu) in earlier.AsEnumerable().Reverse())
+        {
+            var (gpuNow, cpuNow, _) = await LedgerTotals.SumAsync(connection, transaction, subscription.TenantId, earlierPeriod.Start,
+                earlierPeriod.End, cancellationToken);
+            if (gpuNow <= invoicedGpu && cpuNow <= invoicedCpu)
+                continue; // the common case: nothing arrived after that invoice (late lines only ever add to what was invoiced)
+            // What the period's invoice and the late lines since billed, per device class.
+            var billed = new Dictionary<string, (long Seconds, decimal Amount)>
+            {
+                [DeviceClass.Gpu] = (invoicedGpu, 0m),
+                [DeviceClass.Cpu] = (invoicedCpu, 0m),
+            };
+            await using (var sums = new NpgsqlCommand("""
+                SELECT l.device_kind, sum(CASE WHEN l.kind = 'LateUsage' THEN l.seconds ELSE 0 END), sum(l.amount)
+                FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+                WHERE l.device_kind IS NOT NULL AND i.status <> 'void' AND i.tenant_id = $3
+                  AND ((l.invoice_id = $1 AND l.usage_period_start IS NULL) OR (l.kind = 'LateUsage' AND l.usage_period_start = $2))
+                GROUP BY l.device_kind
+                """, connection, transaction))
+            {
+                sums.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+                sums.Parameters.Add(new NpgsqlParameter { Value = earlierPeriod.Start.UtcDateTime });
+                sums.Parameters.Add(new NpgsqlParameter { Value = subscription.TenantId });
+                await using var reader = await sums.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var device = reader.GetString(0);
+                    billed[device] = (billed[device].Seconds + reader.GetInt64(1), reader.GetDecimal(2));
+                }
+            }
+            var intervals = new List<PlanInterval>();
+            foreach (var (plan, from, to, waiver) in subscription.Intervals(earlierPeriod))
+            {
+                var (gpu, cpu, _) = await LedgerTotals.SumAsync(connection, transaction, subscription.TenantId, from, to, cancellationToken);
+                intervals.Add(new PlanInterval(plan, from, to, gpu, cpu, waiver));
+            }
+            var (extraGpu, extraCpu, _) = await QuotaOverrideReader.ReadAsync(connection, subscription.TenantId, cancellationToken);
+            var repriced = PeriodPricing.Price(earlierPeriod, intervals, extraGpu, extraCpu);
+            var lastPlan = subscription.PlanAt(earlierPeriod.End.AddTicks(-1));
+            foreach (var (device, now) in new[] { (DeviceClass.Gpu, gpuNow), (DeviceClass.Cpu, cpuNow) })
+            {
+                var seconds = now - billed[device].Seconds;
+                if (seconds <= 0)
+                    continue;
+                var amount = repriced.Where(l => l.DeviceKind == device).Sum(l => l.Amount.Amount) - billed[device].Amount;
+                var hours = (seconds / 3600m).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+                lines.Add(new InvoiceLineDraft(InvoiceLineKind.LateUsage,
+                    $"{DeviceClass.Label(device)} time of the period {earlierPeriod.Start:yyyy-MM-dd} to {earlierPeriod.End:yyyy-MM-dd} " +
+                    $"metered after its invoice ({hours} h, priced with that period's usage and included hours)",
+                    device, seconds, lastPlan.OveragePerHour(device), new Money(amount, currency), earlierPeriod.Start));
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>What a draft shows where an issued invoice shows its number: drafts are numbered when issued.</summary>
+    public const string DraftNumber = "DRAFT";
+
+    private static async Task<string> NumberAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT coalesce(number, '{DraftNumber}') FROM invoices WHERE id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task<ClosePeriodResult?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
         BillingPeriod period, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT id, number FROM invoices WHERE tenant_id = $1 AND period_start = $2", connection, transaction);
+            $"SELECT id, coalesce(number, '{DraftNumber}') FROM invoices WHERE tenant_id = $1 AND period_start = $2 AND status <> 'void'",
+            connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = period.Start.UtcDateTime });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -75,31 +176,35 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
 
     private static async Task<string> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid tenantId,
         BillingPeriod period, string currency, decimal total, long gpuSeconds, long cpuSeconds, long rows,
-        IReadOnlyList<InvoiceLineDraft> lines, DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyList<InvoiceLineDraft> lines, DateTimeOffset now, int paymentTermsDays, CancellationToken cancellationToken)
     {
         string number;
         await using (var invoice = new NpgsqlCommand("""
             INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds,
-                cpu_seconds, ledger_rows, created_at)
-            VALUES ($1, $2, 'INV-' || to_char($3 AT TIME ZONE 'UTC', 'YYYYMM') || '-' || lpad(nextval('invoice_numbers')::text, 6, '0'),
-                $3, $4, 'draft', $5, $6, $7, $8, $9, $10)
-            RETURNING number
+                cpu_seconds, ledger_rows, created_at, payment_terms_days, buyer_name)
+            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, (SELECT name FROM tenants WHERE id = $2))
             """, connection, transaction))
         {
-            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows, now.UtcDateTime];
+            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows,
+                now.UtcDateTime, paymentTermsDays];
             foreach (var value in values)
                 invoice.Parameters.Add(new NpgsqlParameter { Value = value });
-            number = (string)(await invoice.ExecuteScalarAsync(cancellationToken))!;
+            await invoice.ExecuteNonQueryAsync(cancellationToken);
+            number = DraftNumber;
         }
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i];
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO invoice_lines (invoice_id, line_no, kind, description, device_kind, seconds, unit_price, amount)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO invoice_lines (invoice_id, line_no, kind, description, device_kind, seconds, unit_price, amount, usage_period_start)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 """, connection, transaction);
             insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Varchar, id, i + 1, line.Kind.ToString(), line.Description, line.DeviceKind,
                 line.Seconds, line.UnitPrice, line.Amount.Amount);
+            insert.Parameters.Add(new NpgsqlParameter
+            {
+                Value = (object?)line.UsagePeriodStart?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz,
+            });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         return number;

@@ -59,9 +59,9 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
     private async Task<IReadOnlyList<InvoiceSummary>> ListCoreAsync(InvoiceFilter filter, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT i.id, i.number, i.tenant_id, t.name, i.period_start, i.period_end, i.status, i.currency, i.total,
+            SELECT i.id, coalesce(i.number, 'DRAFT'), i.tenant_id, coalesce(t.name, i.buyer_name), i.period_start, i.period_end, i.status, i.currency, i.total,
                    coalesce((SELECT sum(c.amount) FROM credit_notes c WHERE c.invoice_id = i.id), 0)
-            FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+            FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
             WHERE ($1::uuid IS NULL OR i.tenant_id = $1)
               AND ($2::varchar IS NULL OR i.status = $2)
               AND ($3::timestamptz IS NULL OR i.period_start >= $3)
@@ -91,9 +91,9 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
-            SELECT i.id, i.number, i.tenant_id, t.name, i.period_start, i.period_end, i.status, i.currency, i.total,
+            SELECT i.id, coalesce(i.number, 'DRAFT'), i.tenant_id, coalesce(t.name, i.buyer_name), i.period_start, i.period_end, i.status, i.currency, i.total,
                    i.gpu_seconds, i.cpu_seconds, i.created_at, i.finalized_at, i.paid_at, i.voided_at, i.stripe_invoice_id
-            FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+            FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
             WHERE i.id = $1 AND ($2::uuid IS NULL OR i.tenant_id = $2)
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = invoiceId });

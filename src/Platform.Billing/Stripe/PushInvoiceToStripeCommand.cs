@@ -11,7 +11,8 @@ namespace Platform.Billing.Stripe;
 /// Mirrors one of our open invoices in Stripe (draft invoice, one item per priced line, finalize) so
 /// Stripe collects it; the invoice.finalized / invoice.paid webhooks then come back to ours through
 /// metadata.platform_invoice_id. Every step's Idempotency-Key derives from our invoice id and line
-/// number, so a run interrupted anywhere can simply be run again.
+/// number, so a run interrupted anywhere can simply be run again. The invoice's credit notes follow
+/// as Stripe credit notes (issued before the push or after it), so Stripe asks for the total less them.
 /// </summary>
 public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
     InvoiceQueries invoices)
@@ -26,8 +27,6 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
         var invoice = found.Value;
         if (invoice.Status != InvoiceStatus.Open)
             return Result<string>.Conflict("Only an open invoice is sent to Stripe.");
-        if (invoice.StripeInvoiceId is { } existing)
-            return Result<string>.Success(existing);
         string? customer = null, stripeSubscription = null;
         await using (var read = dataSource.CreateCommand("SELECT stripe_customer_id, stripe_subscription_id FROM subscriptions WHERE tenant_id = $1"))
         {
@@ -47,31 +46,64 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
 
         var currency = invoice.Currency.ToLowerInvariant();
         var stripeInvoices = new InvoiceService(stripe);
-        var stripeId = (await stripeInvoices.CreateAsync(new InvoiceCreateOptions
+        // Each Stripe id is stored the moment Stripe returns it, before the calls that depend on it: a run
+        // retried after Stripe forgot the idempotency keys (~24 h) resumes where the first one stopped.
+        var stripeId = invoice.StripeInvoiceId;
+        if (stripeId is null)
         {
-            Customer = customer,
-            Currency = currency,
-            CollectionMethod = "send_invoice",
-            DaysUntilDue = 30,
-            Metadata = new() { ["platform_invoice_id"] = invoice.Id.ToString() },
-        }, new RequestOptions { IdempotencyKey = $"invoice-{invoice.Id:N}" }, cancellationToken)).Id;
-        var items = new InvoiceItemService(stripe);
-        foreach (var line in invoice.Lines.Where(l => l.Amount != 0))
-        {
-            await items.CreateAsync(new InvoiceItemCreateOptions
+            var created = (await stripeInvoices.CreateAsync(new InvoiceCreateOptions
             {
                 Customer = customer,
-                Invoice = stripeId,
-                Amount = new Money(line.Amount, invoice.Currency).MinorUnits(),
                 Currency = currency,
-                Description = line.Description,
-            }, new RequestOptions { IdempotencyKey = $"invoiceitem-{invoice.Id:N}-{line.LineNo}" }, cancellationToken);
+                CollectionMethod = "send_invoice",
+                DaysUntilDue = 30,
+                Metadata = new() { ["platform_invoice_id"] = invoice.Id.ToString() },
+            }, new RequestOptions { IdempotencyKey = $"invoice-{invoice.Id:N}" }, cancellationToken)).Id;
+            await using var store = dataSource.CreateCommand(
+                "UPDATE invoices SET stripe_invoice_id = coalesce(stripe_invoice_id, $2) WHERE id = $1 RETURNING stripe_invoice_id");
+            store.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
+            store.Parameters.Add(new NpgsqlParameter { Value = created });
+            stripeId = (string)(await store.ExecuteScalarAsync(cancellationToken))!;
         }
-        await stripeInvoices.FinalizeInvoiceAsync(stripeId, null, new RequestOptions { IdempotencyKey = $"finalize-{stripeId}" }, cancellationToken);
-        await using var update = dataSource.CreateCommand("UPDATE invoices SET stripe_invoice_id = $2 WHERE id = $1 AND stripe_invoice_id IS NULL");
-        update.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
-        update.Parameters.Add(new NpgsqlParameter { Value = stripeId });
-        await update.ExecuteNonQueryAsync(cancellationToken);
+        var sent = new HashSet<int>();
+        bool finalized;
+        await using (var read = dataSource.CreateCommand("""
+            SELECT l.line_no FROM invoice_lines l WHERE l.invoice_id = $1 AND l.stripe_invoice_item_id IS NOT NULL
+            UNION ALL SELECT -1 FROM invoices WHERE id = $1 AND stripe_finalized_at IS NOT NULL
+            """))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                sent.Add(reader.GetInt32(0));
+            finalized = sent.Contains(-1);
+        }
+        if (!finalized)
+        {
+            var items = new InvoiceItemService(stripe);
+            foreach (var line in invoice.Lines.Where(l => l.Amount != 0 && !sent.Contains(l.LineNo)))
+            {
+                var item = await items.CreateAsync(new InvoiceItemCreateOptions
+                {
+                    Customer = customer,
+                    Invoice = stripeId,
+                    Amount = StripeAmounts.ToStripe(new Money(line.Amount, invoice.Currency)),
+                    Currency = currency,
+                    Description = line.Description,
+                }, new RequestOptions { IdempotencyKey = $"invoiceitem-{invoice.Id:N}-{line.LineNo}" }, cancellationToken);
+                await using var storeItem = dataSource.CreateCommand(
+                    "UPDATE invoice_lines SET stripe_invoice_item_id = $3 WHERE invoice_id = $1 AND line_no = $2");
+                storeItem.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
+                storeItem.Parameters.Add(new NpgsqlParameter { Value = line.LineNo });
+                storeItem.Parameters.Add(new NpgsqlParameter { Value = item.Id });
+                await storeItem.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await stripeInvoices.FinalizeInvoiceAsync(stripeId, null, new RequestOptions { IdempotencyKey = $"finalize-{stripeId}" }, cancellationToken);
+            await using var storeFinalized = dataSource.CreateCommand("UPDATE invoices SET stripe_finalized_at = now() WHERE id = $1");
+            storeFinalized.Parameters.Add(new NpgsqlParameter { Value = invoice.Id });
+            await storeFinalized.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await StripeCreditNotes.SendPendingAsync(dataSource, stripe, invoice.Id, cancellationToken);
         return Result<string>.Success(stripeId);
     }
 }

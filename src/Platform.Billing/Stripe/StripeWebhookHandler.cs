@@ -95,7 +95,7 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
             (EventTypes.InvoiceVoided, Invoice invoice) =>
                 await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Void, cancellationToken),
             (EventTypes.CustomerSubscriptionUpdated or EventTypes.CustomerSubscriptionDeleted, Subscription subscription) =>
-                await UpdateSubscriptionAsync(connection, transaction, stripeEvent.Type, subscription, cancellationToken),
+                await UpdateSubscriptionAsync(connection, transaction, stripeEvent.Type, subscription, created, cancellationToken),
             _ => WebhookOutcome.Ignored,
         };
         await transaction.CommitAsync(cancellationToken);
@@ -129,8 +129,13 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         return WebhookOutcome.Applied;
     }
 
+    /// <summary>
+    /// Applies a subscription event unless a newer one was applied already (by the events' created time,
+    /// Stripe's own clock): a retried older "updated" must not revive a subscription a later "deleted"
+    /// ended. Within one second a cancellation wins. canceled_at is the event's time, not our clock's.
+    /// </summary>
     private static async Task<WebhookOutcome> UpdateSubscriptionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        string type, Subscription subscription, CancellationToken cancellationToken)
+        string type, Subscription subscription, DateTimeOffset created, CancellationToken cancellationToken)
     {
         // Stripe's unpaid and incomplete_expired mean the same to launches as past_due and canceled.
         var status = type == EventTypes.CustomerSubscriptionDeleted ? "canceled" : subscription.Status switch
@@ -143,12 +148,14 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
         if (status is null)
             return WebhookOutcome.Ignored;
         await using var update = new NpgsqlCommand("""
-            UPDATE subscriptions SET status = $2, updated_at = now(),
-                canceled_at = CASE WHEN $2 = 'canceled' THEN coalesce(canceled_at, now()) ELSE canceled_at END
+            UPDATE subscriptions SET status = $2, updated_at = now(), stripe_status_at = $3,
+                canceled_at = CASE WHEN $2 = 'canceled' THEN coalesce(canceled_at, $3) ELSE canceled_at END
             WHERE stripe_subscription_id = $1
+              AND (stripe_status_at IS NULL OR stripe_status_at < $3 OR (stripe_status_at = $3 AND $2 = 'canceled'))
             """, connection, transaction);
         update.Parameters.Add(new NpgsqlParameter { Value = subscription.Id });
         update.Parameters.Add(new NpgsqlParameter { Value = status });
+        update.Parameters.Add(new NpgsqlParameter { Value = created.UtcDateTime });
         return await update.ExecuteNonQueryAsync(cancellationToken) > 0 ? WebhookOutcome.Applied : WebhookOutcome.Ignored;
     }
 }

@@ -37,9 +37,12 @@ public sealed class CheckLaunchQuotaQuery(NpgsqlDataSource dataSource, TimeProvi
         var plan = subscription.PlanAt(now);
         var period = subscription.PeriodContaining(now);
         var (extraGpu, extraCpu, capOverride) = await QuotaOverrideReader.ReadAsync(connection, tenantId, cancellationToken);
-        var included = plan.IncludedHours(deviceKind) + (deviceKind == DeviceClass.Gpu ? extraGpu : extraCpu);
+        // The allowance the invoice will apply (PeriodPricing): the plan's hours over its span in this period, the admin's extra hours included.
+        var intervals = subscription.Intervals(period).Select(i => new PlanInterval(i.Plan, i.From, i.To, 0, 0, i.FeeWaiver)).ToList();
+        var (included, since) = PeriodPricing.AllowanceAt(period, intervals, now, deviceKind,
+            deviceKind == DeviceClass.Gpu ? extraGpu : extraCpu);
         var mode = capOverride ?? plan.CapMode;
-        var usedSeconds = await UsageToDate.SecondsAsync(connection, tenantId, deviceKind, period.Start, period.End, now, cancellationToken);
+        var usedSeconds = await UsageToDate.SecondsAsync(connection, tenantId, deviceKind, since, period.End, now, cancellationToken);
         var used = usedSeconds / 3600m;
         var (verdict, left) = QuotaRules.Decide(included, used, estimate, mode);
         var label = DeviceClass.Label(deviceKind);

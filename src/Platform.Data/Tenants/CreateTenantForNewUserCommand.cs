@@ -6,9 +6,11 @@ namespace Platform.Data.Tenants;
 
 /// <summary>
 /// Sign-up (and "new organisation"): creates a tenant owned by the user. It takes the user id
-/// explicitly because the user has no current tenant yet.
+/// explicitly because the user has no current tenant yet. The <see cref="ITenantCreatedHandler"/>s run in
+/// the same transaction (billing puts the tenant on its sign-up plan there).
 /// </summary>
-public sealed class CreateTenantForNewUserCommand(PlatformDbContext db, TimeProvider time)
+public sealed class CreateTenantForNewUserCommand(PlatformDbContext db, TimeProvider time,
+    IEnumerable<ITenantCreatedHandler>? handlers = null)
 {
     public async Task<Result<Tenant>> ExecuteAsync(Guid userId, string tenantName, CancellationToken cancellationToken = default)
     {
@@ -23,6 +25,8 @@ public sealed class CreateTenantForNewUserCommand(PlatformDbContext db, TimeProv
         {
             return Result<Tenant>.NotFound("The user does not exist.");
         }
+        // The caller's transaction (sign-up's) if there is one, else our own: the handlers' rows go with the tenant's.
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         db.Tenants.Add(created.Value);
         db.TenantMemberships.Add(new TenantMembership(created.Value.Id, userId, TenantRole.Owner, now));
         try
@@ -35,6 +39,10 @@ public sealed class CreateTenantForNewUserCommand(PlatformDbContext db, TimeProv
             db.ChangeTracker.Clear();
             return Result<Tenant>.Conflict("That organisation name was just taken; try again.");
         }
+        foreach (var handler in handlers ?? [])
+            await handler.OnTenantCreatedAsync(db, created.Value.Id, now, cancellationToken);
+        if (own is not null)
+            await own.CommitAsync(cancellationToken);
         return created;
     }
 

@@ -12,6 +12,8 @@ public readonly record struct Money
     {
         if (currency is not { Length: 3 } || !currency.All(char.IsAsciiLetterUpper))
             throw new ArgumentException($"'{currency}' is not an ISO 4217 code (three capital letters).", nameof(currency));
+        if (!Iso4217.IsKnown(currency))
+            throw new ArgumentException($"'{currency}' is not an ISO 4217 currency.", nameof(currency));
         Amount = amount;
         Currency = currency;
     }
@@ -31,17 +33,16 @@ public readonly record struct Money
     /// <summary>The amount in the currency's minor unit (cents), as Stripe expects it; only for rounded amounts.</summary>
     public long MinorUnits()
     {
-        var scaled = Amount * (decimal)Math.Pow(10, MinorDigits(Currency));
+        var scaled = Amount;
+        for (var i = MinorDigits(Currency); i > 0; i--)
+            scaled *= 10;
         if (scaled != decimal.Truncate(scaled))
             throw new InvalidOperationException($"{this} is not rounded to the minor unit.");
         return (long)scaled;
     }
 
-    public static int MinorDigits(string currency) => currency switch
-    {
-        "JPY" or "KRW" or "VND" or "CLP" => 0,
-        _ => 2,
-    };
+    /// <summary>The currency's ISO 4217 minor unit: 0 (JPY, XOF, UGX, ...), 2, 3 (KWD, BHD, ...) or 4 (CLF, UYW).</summary>
+    public static int MinorDigits(string currency) => Iso4217.MinorDigits(currency);
 
     public static Money operator +(Money a, Money b) => new(a.Amount + b.SameCurrency(a).Amount, a.Currency);
 

@@ -51,7 +51,7 @@ public sealed record Plan(
         Check(Code?.Trim().Length > 64, nameof(Code), "A code is at most 64 characters.");
         Check(string.IsNullOrWhiteSpace(Name), nameof(Name), "A plan needs a name.");
         Check(Name?.Trim().Length > 200, nameof(Name), "A name is at most 200 characters.");
-        Check(Currency is not { Length: 3 } || !Currency.All(char.IsAsciiLetterUpper), nameof(Currency),
+        Check(Currency is null || !Iso4217.IsKnown(Currency), nameof(Currency),
             "The currency must be an ISO 4217 code such as USD.");
         Amount(MonthlyFee, nameof(MonthlyFee), "The monthly fee", MaxMonthlyFee, 4);
         Amount(IncludedGpuHours, nameof(IncludedGpuHours), "Included GPU hours", MaxIncludedHours, 4);

@@ -28,7 +28,9 @@ internal static class DemoPlans
                 throw new InvalidOperationException($"Could not create the demo plan {plan.Code}: {saved.Error}");
             plans.Add(saved.Value);
         }
-        if (await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken) is not null)
+        // Every organisation starts on the sign-up plan (issue 13); the demo one moves to Starter once.
+        if (await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken) is { } current
+            && current.Subscription.PlanChanges.Any(c => c.Plan.Code == "starter"))
             return;
         var starter = plans.First(p => p.Code == "starter");
         var assigned = await sp.GetRequiredService<AssignPlanCommand>().ExecuteAsync(demoTenantId, starter.Id, cancellationToken: cancellationToken);

@@ -64,4 +64,42 @@ public sealed class PeriodPricingTests
         Assert.Throws<InvalidOperationException>(() => PeriodPricing.Price(June,
             [new PlanInterval(usd, June.Start, middle, 0, 0), new PlanInterval(eur, middle, June.End, 0, 0)]));
     }
+
+    [Fact]
+    public void Price_TrialOfFourteenDays_WaivesTheFeeButKeepsTheWholeAllowance()
+    {
+        var plan = TestPlans.Starter();
+        var trialEnd = June.Start.AddDays(14);
+        // 8 GPU hours during the trial, none after: before, the trial's 14/30 of 10 h (4.67 h) left 3.3 h as overage.
+        var lines = PeriodPricing.Price(June, [
+            new PlanInterval(plan, June.Start, trialEnd, 8 * 3600, 0, "trial"),
+            new PlanInterval(plan, trialEnd, June.End, 0, 0)]);
+        Assert.DoesNotContain(lines, l => l.Kind == InvoiceLineKind.Overage);
+        var included = lines.Single(l => l.Kind == InvoiceLineKind.IncludedUsage && l.DeviceKind == "cuda");
+        Assert.Equal(8 * 3600, included.Seconds);
+        Assert.Contains("8 of 10 h", included.Description);
+        Assert.Contains("waives the fee, not the hours", included.Description);
+        Assert.Equal([0m, 53.33m], lines.Where(l => l.Kind == InvoiceLineKind.Fee).Select(l => l.Amount.Amount));
+    }
+
+    [Fact]
+    public void Price_SamePlanAssignedAgainMidPeriod_OneAllowance()
+    {
+        var plan = TestPlans.Starter();
+        var again = June.Start.AddDays(10);
+        var lines = PeriodPricing.Price(June, [
+            new PlanInterval(plan, June.Start, again, 0, 0),
+            new PlanInterval(plan, again, June.End, 9 * 3600, 0)]);
+        Assert.DoesNotContain(lines, l => l.Kind == InvoiceLineKind.Overage);
+        Assert.Equal(100.00m, PeriodPricing.Total(lines, "USD").Amount);
+    }
+
+    [Fact]
+    public void Price_AdminGrantedExtraHours_AreIncludedNotOverage()
+    {
+        var plan = TestPlans.Starter();
+        var lines = PeriodPricing.Price(June, [new PlanInterval(plan, June.Start, June.End, 14 * 3600, 0)], extraGpuHours: 5m);
+        Assert.DoesNotContain(lines, l => l.Kind == InvoiceLineKind.Overage);
+        Assert.Equal(14 * 3600, lines.Single(l => l.Kind == InvoiceLineKind.IncludedUsage && l.DeviceKind == "cuda").Seconds);
+    }
 }

@@ -154,11 +154,26 @@ public sealed class ClosePeriodCommandTests : IAsyncLifetime
         Assert.True(canceled.IsSuccess, canceled.Error);
         _host.Clock.Now = June.AddMonths(1).AddHours(1);
         var invoice = await InvoiceAsync((await CloseAsync(tenantId)).Value.InvoiceId);
-        // Fee: 6 of 30 days of $100 = $20.00, none after. GPU before the cancellation: 3.5 h against
-        // 2 h included (1.5 h over, $3.75); after it: 8.5 h against 8 h (0.5 h over, $1.25).
+        // Fee: 6 of 30 days of $100 = $20.00, none after. The cancellation waives the fee, not the
+        // hours: 12 h against the period's 10 h leaves 2 h over at $2.50, on one line.
         Assert.Equal([20.00m, 0m], invoice.Lines.Where(l => l.Kind == "Fee").Select(l => l.Amount));
-        Assert.Equal([3.75m, 1.25m], invoice.Lines.Where(l => l.Kind == "Overage").Select(l => l.Amount));
+        Assert.Equal([5.00m], invoice.Lines.Where(l => l.Kind == "Overage").Select(l => l.Amount));
         Assert.Equal(12 * 3600, invoice.GpuSeconds);
         Assert.Equal(25.00m, invoice.Total);
+    }
+
+    [Fact]
+    public async Task Execute_ThreeDecimalCurrency_StoresTheInvoiceToTheFils()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter() with { Currency = "KWD", MonthlyFee = 30.125m, GpuOveragePerHour = 0.777m });
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, June.AddDays(3), 11 * 3600));
+        _host.Clock.Now = June.AddMonths(1);
+        var invoice = await InvoiceAsync((await CloseAsync(tenant.Id)).Value.InvoiceId);
+        Assert.Equal([30.125m, 0.777m], invoice.Lines.Where(l => l.Amount != 0).Select(l => l.Amount));
+        Assert.Equal(30.902m, invoice.Total);
+        var credit = await _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(invoice.Id, 0.005m, "Rounding"));
+        Assert.True(credit.IsSuccess, credit.Error);
+        Assert.Equal(0.005m, await _host.Database.ScalarAsync<decimal>("SELECT amount FROM credit_notes"));
     }
 }

@@ -17,7 +17,8 @@ public sealed class SavePlanCommandTests : IAsyncLifetime
 
     private Task<Result<Plan>> SaveAsync(Plan plan) => _host.RunAsync(sp => sp.GetRequiredService<SavePlanCommand>().ExecuteAsync(plan));
 
-    private Task<long> PlanCountAsync() => _host.Database.ScalarAsync<long>("SELECT count(*) FROM billing_plans");
+    // Plans other than the sign-up plan that migration 0095 creates.
+    private Task<long> PlanCountAsync() => _host.Database.ScalarAsync<long>("SELECT count(*) FROM billing_plans WHERE code <> 'free'");
 
     [Fact]
     public async Task Execute_NegativePriceOrEmptyName_IsBadRequestAndSavesNothing()
@@ -41,7 +42,8 @@ public sealed class SavePlanCommandTests : IAsyncLifetime
         var updated = await SaveAsync(plan with { Name = " Starter 2026 ", MonthlyFee = 120m, StripePriceId = "price_123" });
 
         Assert.True(updated.IsSuccess, updated.Error);
-        var listed = Assert.Single(await _host.RunAsync(sp => sp.GetRequiredService<PlanQueries>().ListAsync()));
+        // Beside the sign-up plan that migration 0095 creates.
+        var listed = Assert.Single(await _host.RunAsync(sp => sp.GetRequiredService<PlanQueries>().ListAsync()), p => p.Code != "free");
         Assert.Equal(plan with { Name = "Starter 2026", MonthlyFee = 120m, StripePriceId = "price_123" }, listed);
     }
 

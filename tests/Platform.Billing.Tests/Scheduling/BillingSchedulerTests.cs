@@ -126,7 +126,7 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
             Assert.True((await scope.ServiceProvider.GetRequiredService<Platform.Billing.Plans.AssignPlanCommand>().ExecuteAsync(tenant.Id, plan.Id)).IsSuccess);
         }
         await FinishedJobAsync(tenant.Id);
-        _clock.Now = _clock.Now.AddMonths(1).AddHours(1);
+        _clock.Now = _clock.Now.AddMonths(1).AddHours(7); // past Billing:CloseGrace (6 h by default)
 
         var closing = await Scheduler.TickAsync();
         var again = await Scheduler.TickAsync();

@@ -26,6 +26,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, (string Parameters, int Status, string Body)> _idempotency = new();
     private readonly ConcurrentQueue<(int Status, string Type, string? Code, bool? ShouldRetry)> _failures = new();
+    private readonly ConcurrentDictionary<string, (int Count, int Status)> _pathFailures = new();
     private int _next;
 
     public ConcurrentDictionary<string, long> MeterEvents { get; } = new();
@@ -33,6 +34,15 @@ public sealed class StripeStandIn : IAsyncDisposable
     public ConcurrentDictionary<string, Dictionary<string, string>> Invoices { get; } = new();
 
     public ConcurrentBag<string> Customers { get; } = [];
+
+    /// <summary>Credit notes by id: invoice, amount (minor units) and our credit note's id from metadata.</summary>
+    public ConcurrentDictionary<string, Dictionary<string, string>> CreditNotes { get; } = new();
+
+    /// <summary>Invoice items created without an invoice: pending on the customer for its next invoice.</summary>
+    public ConcurrentQueue<Dictionary<string, string>> PendingInvoiceItems { get; } = new();
+
+    /// <summary>Stripe's clock: meter events are judged against it (tests set it to theirs).</summary>
+    public Func<DateTimeOffset> Now { get; set; } = () => DateTimeOffset.UtcNow;
 
     /// <summary>Every request received, in order: what the client sent, whatever the answer.</summary>
     public ConcurrentQueue<StandInRequest> Received { get; } = new();
@@ -66,6 +76,12 @@ public sealed class StripeStandIn : IAsyncDisposable
         for (var i = 0; i < count; i++)
             _failures.Enqueue((status, type, code, shouldRetry));
     }
+
+    /// <summary>Stripe keeps idempotency keys about 24 hours: after this, a key is new again.</summary>
+    public void ForgetIdempotencyKeys() => _idempotency.Clear();
+
+    /// <summary>The next <paramref name="count"/> requests to <paramref name="path"/> fail with <paramref name="status"/> (api_error).</summary>
+    public void FailPath(string path, int count, int status) => _pathFailures[path] = (count, status);
 
     /// <summary>A Stripe-Signature header for <paramref name="body"/> signed at <paramref name="at"/> with each secret given.</summary>
     public static string SignatureHeader(string body, DateTimeOffset at, params string[] secrets)
@@ -112,6 +128,12 @@ public sealed class StripeStandIn : IAsyncDisposable
             await WriteAsync(context, failure.Status, Error(failure.Type, failure.Code, "Try again."));
             return;
         }
+        if (_pathFailures.TryGetValue(request.Path.Value ?? "", out var pathFailure) && pathFailure.Count > 0)
+        {
+            _pathFailures[request.Path.Value ?? ""] = (pathFailure.Count - 1, pathFailure.Status);
+            await WriteAsync(context, pathFailure.Status, Error("api_error", null, "Try again."));
+            return;
+        }
         var form = request.HasFormContentType ? await request.ReadFormAsync() : null;
         var parameters = form is null ? "" : string.Join("&", form.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}"));
         if (request.Method == "POST" && key.Length > 0 && _idempotency.TryGetValue(key, out var earlier))
@@ -135,7 +157,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     private (int, string) Route(string method, string path, IFormCollection? form)
     {
         string F(string name) => form?[name].ToString() ?? "";
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = Now().ToUnixTimeSeconds();
         switch (method, path)
         {
             case ("POST", "/v1/customers"):
@@ -167,6 +189,12 @@ public sealed class StripeStandIn : IAsyncDisposable
             case ("POST", "/v1/billing/meter_events"):
                 if (F("event_name").Length == 0 || F("payload[stripe_customer_id]").Length == 0 || !long.TryParse(F("payload[value]"), out var value))
                     return (400, Error("invalid_request_error", "parameter_missing", "Missing event_name, payload[stripe_customer_id] or payload[value]."));
+                if (!Customers.Contains(F("payload[stripe_customer_id]")))
+                    return (400, Error("invalid_request_error", "resource_missing", $"No such customer: '{F("payload[stripe_customer_id]")}'"));
+                // Stripe accepts meter events up to 35 days old (and 5 minutes ahead): anything older is refused for good.
+                if (long.TryParse(F("timestamp"), out var stamp) && stamp < now - 35 * 86400)
+                    return (400, Error("invalid_request_error", "timestamp_too_far_in_past",
+                        "Timestamp must be within the past 35 calendar days."));
                 // Stripe enforces identifier uniqueness: a second event with one identifier is not counted again.
                 MeterEvents.TryAdd(F("identifier"), value);
                 return (200, JsonSerializer.Serialize(new
@@ -179,16 +207,52 @@ public sealed class StripeStandIn : IAsyncDisposable
                 var invoice = $"in_{Interlocked.Increment(ref _next)}";
                 Invoices[invoice] = new()
                 {
-                    ["status"] = "draft", ["amount_due"] = "0", ["customer"] = F("customer"), ["currency"] = F("currency"),
+                    ["status"] = "draft", ["amount_due"] = "0", ["total"] = "0", ["credited"] = "0", ["customer"] = F("customer"), ["currency"] = F("currency"),
                     ["collection_method"] = F("collection_method"), ["platform_invoice_id"] = F("metadata[platform_invoice_id]"),
                 };
                 return (200, InvoiceJson(invoice));
+            case ("POST", "/v1/invoiceitems") when F("invoice").Length == 0:
+                if (!Customers.Contains(F("customer")) || !long.TryParse(F("amount"), out var pendingAmount))
+                    return (400, Error("invalid_request_error", null, "Unknown customer or invalid amount."));
+                PendingInvoiceItems.Enqueue(new()
+                {
+                    ["customer"] = F("customer"), ["amount"] = pendingAmount.ToString(), ["currency"] = F("currency"),
+                    ["description"] = F("description"), ["subscription"] = F("subscription"),
+                    ["period_start"] = F("period[start]"), ["period_end"] = F("period[end]"),
+                });
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount = pendingAmount, currency = F("currency"),
+                    customer = F("customer"), date = now, description = F("description"), livemode = false, metadata = new { },
+                }));
+            case ("POST", "/v1/credit_notes"):
+                if (!Invoices.TryGetValue(F("invoice"), out var credited) || credited["status"] is not ("open" or "paid"))
+                    return (400, Error("invalid_request_error", null, "A credit note needs a finalized invoice."));
+                if (!long.TryParse(F("amount"), out var creditAmount) || creditAmount <= 0 || creditAmount > long.Parse(credited["total"]) - long.Parse(credited["credited"]))
+                    return (400, Error("invalid_request_error", "credit_note_amount_too_large", "The credit note's amount exceeds what is left on the invoice."));
+                credited["credited"] = (long.Parse(credited["credited"]) + creditAmount).ToString();
+                // On an open invoice a credit note lowers what is due; on a paid one it becomes a refund or customer balance.
+                if (credited["status"] == "open")
+                    credited["amount_due"] = Math.Max(0, long.Parse(credited["amount_due"]) - creditAmount).ToString();
+                var creditNote = $"cn_{Interlocked.Increment(ref _next)}";
+                CreditNotes[creditNote] = new()
+                {
+                    ["invoice"] = F("invoice"), ["amount"] = creditAmount.ToString(), ["reason"] = F("reason"),
+                    ["platform_credit_note_id"] = F("metadata[platform_credit_note_id]"),
+                };
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = creditNote, @object = "credit_note", amount = creditAmount, created = now, currency = credited["currency"],
+                    invoice = F("invoice"), livemode = false, memo = F("memo"), metadata = Metadata(form), status = "issued", type = "pre_payment",
+                    total = creditAmount,
+                }));
             case ("POST", "/v1/invoiceitems"):
                 if (!Invoices.TryGetValue(F("invoice"), out var target) || target["status"] != "draft")
                     return (400, Error("invalid_request_error", null, "Invoice items can only be added to a draft invoice."));
                 if (!long.TryParse(F("amount"), out var amount))
                     return (400, Error("invalid_request_error", "parameter_invalid_integer", "Invalid integer: amount."));
                 target["amount_due"] = (long.Parse(target["amount_due"]) + amount).ToString();
+                target["total"] = (long.Parse(target["total"]) + amount).ToString();
                 return (200, JsonSerializer.Serialize(new
                 {
                     id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount, currency = F("currency"),
@@ -222,13 +286,13 @@ public sealed class StripeStandIn : IAsyncDisposable
             @object = "invoice",
             amount_due = amountDue,
             collection_method = invoice["collection_method"],
-            created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            created = Now().ToUnixTimeSeconds(),
             currency = invoice["currency"],
             customer = invoice["customer"],
             livemode = false,
             metadata = new { platform_invoice_id = invoice["platform_invoice_id"] },
             status = invoice["status"],
-            total = amountDue,
+            total = long.Parse(invoice["total"]),
         });
     }
 

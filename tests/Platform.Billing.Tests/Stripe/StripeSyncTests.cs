@@ -23,6 +23,7 @@ public sealed class StripeSyncTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _stripe = await StripeStandIn.StartAsync();
+        _stripe.Now = () => _host.Clock.Now;
         _host.Settings["Stripe:SecretKey"] = StripeStandIn.SecretKey;
         _host.Settings["Stripe:BaseUrl"] = _stripe.BaseUrl;
         // Stripe.net waits at least 0.5 s before a retry (and cannot be told otherwise): two keep the tests short.
@@ -172,7 +173,7 @@ public sealed class StripeSyncTests : IAsyncLifetime
         await _host.AssignAsync(tenant.Id, TestPlans.Starter());
         await LinkAsync(tenant.Id);
         _host.Usage.Segments.AddRange(Enumerable.Range(1, 11).Select(i => Segments.Make(tenant.Id, June.AddDays(i), 3600 + 90, segment: i)));
-        _host.Clock.Now = June.AddMonths(1);
+        _host.Clock.Now = June.AddMonths(1).AddHours(6); // the end of the close grace
         // Closing by the scheduler's command: one invoice, and none on a second run.
         Assert.Equal(1, await _host.RunAsync(sp => sp.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync()));
         Assert.Equal(0, await _host.RunAsync(sp => sp.GetRequiredService<CloseDuePeriodsCommand>().ExecuteAsync()));
@@ -205,5 +206,129 @@ public sealed class StripeSyncTests : IAsyncLifetime
         var pushed = await _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(closed.Value.InvoiceId));
         Assert.Equal(ResultStatus.Conflict, pushed.Status);
         Assert.Empty(_stripe.Invoices);
+    }
+
+    /// <summary>A linked tenant on the starter plan with an open June invoice of $100.00 (fee only).</summary>
+    private async Task<Guid> OpenJuneInvoiceAsync()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        Assert.True((await LinkAsync(tenant.Id)).IsSuccess);
+        _host.Clock.Now = June.AddMonths(1).AddHours(3);
+        var closed = await _host.RunAsync(sp => sp.GetRequiredService<ClosePeriodCommand>().ExecuteAsync(tenant.Id, June));
+        Assert.True(closed.IsSuccess, closed.Error);
+        return closed.Value.InvoiceId;
+    }
+
+    private Task<Result<Guid>> CreditAsync(Guid invoiceId, decimal amount) =>
+        _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(invoiceId, amount, "Outage on 3 June"));
+
+    private Task<Result<string>> PushAsync(Guid invoiceId) =>
+        _host.RunAsync(sp => sp.GetRequiredService<PushInvoiceToStripeCommand>().ExecuteAsync(invoiceId));
+
+    [Fact]
+    public async Task PushInvoice_AfterACredit_StripeAmountDueIsNetOfTheCredit()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        Assert.True((await CreditAsync(invoiceId, 60.00m)).IsSuccess);
+
+        var pushed = await PushAsync(invoiceId);
+
+        Assert.True(pushed.IsSuccess, pushed.Error);
+        var stripeInvoice = _stripe.Invoices[pushed.Value];
+        Assert.Equal("10000", stripeInvoice["total"]);
+        Assert.Equal("4000", stripeInvoice["amount_due"]);
+        var creditNote = Assert.Single(_stripe.CreditNotes).Value;
+        Assert.Equal("6000", creditNote["amount"]);
+        Assert.Equal(creditNote["platform_credit_note_id"], (await _host.Database.ScalarAsync<Guid>("SELECT id FROM credit_notes")).ToString());
+    }
+
+    [Fact]
+    public async Task CreateCreditNote_AfterThePush_ReachesStripeAsACreditNote()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        var pushed = await PushAsync(invoiceId);
+        Assert.True(pushed.IsSuccess, pushed.Error);
+
+        Assert.True((await CreditAsync(invoiceId, 25.00m)).IsSuccess);
+
+        Assert.Equal("7500", _stripe.Invoices[pushed.Value]["amount_due"]);
+        var creditNote = Assert.Single(_stripe.CreditNotes);
+        Assert.Equal(creditNote.Key, await _host.Database.ScalarAsync<string>("SELECT stripe_credit_note_id FROM credit_notes"));
+        // A second push (the finance page's button again) sends nothing twice.
+        Assert.Equal(pushed.Value, (await PushAsync(invoiceId)).Value);
+        Assert.Single(_stripe.CreditNotes);
+    }
+
+    [Fact]
+    public async Task ReportUsage_OneRowPermanentlyRejected_TheOthersAreSentAndTheRowIsSetAside()
+    {
+        await LinkedTenantWithUsageAsync(3);
+        // A second tenant whose Stripe customer was deleted at Stripe: each of its meter events is refused for good.
+        var (gone, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(gone.Id, TestPlans.Starter());
+        Assert.True((await LinkAsync(gone.Id)).IsSuccess);
+        await using (var delete = _host.Database.DataSource.CreateCommand("UPDATE subscriptions SET stripe_customer_id = 'cus_deleted' WHERE tenant_id = $1"))
+        {
+            delete.Parameters.Add(new Npgsql.NpgsqlParameter { Value = gone.Id });
+            await delete.ExecuteNonQueryAsync();
+        }
+        _host.Usage.Segments.Add(Segments.Make(gone.Id, June.AddDays(2).AddHours(5), 900, segment: 1));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, June.AddMonths(1)));
+
+        Assert.Equal(3, await ReportUsageAsync());
+        Assert.Equal(0, await ReportUsageAsync());
+
+        Assert.Equal(3, _stripe.MeterEvents.Count);
+        Assert.Equal(1L, await _host.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM usage_ledger WHERE stripe_rejected_at IS NOT NULL AND stripe_error LIKE '%No such customer%'"));
+        // Refused once, not again on every run.
+        Assert.Single(MeterEventRequests(), r => r.IdempotencyKey!.Contains(_host.Usage.Segments[^1].IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task ReportUsage_UsageOlderThan35Days_IsSentAsAnInvoiceItem()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        // Usage in June, the customer linked in August: June's meter events are beyond Stripe's 35 days.
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, June.AddDays(3), 7200, segment: 1));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, June.AddMonths(1)));
+        _host.Clock.Now = June.AddMonths(2);
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, _host.Clock.Now.AddDays(-1), 600, segment: 2));
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(June, _host.Clock.Now));
+        Assert.True((await LinkAsync(tenant.Id)).IsSuccess);
+
+        Assert.Equal(2, await ReportUsageAsync());
+
+        Assert.Equal(600, Assert.Single(_stripe.MeterEvents).Value);
+        var item = Assert.Single(_stripe.PendingInvoiceItems);
+        // 2 GPU hours at the starter plan's $2.50 overage price.
+        Assert.Equal("500", item["amount"]);
+        Assert.Equal("usd", item["currency"]);
+        Assert.Equal(0L, await _host.Database.ScalarAsync<long>("SELECT count(*) FROM usage_ledger WHERE stripe_reported_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task PushInvoice_RetriedAfterStripeForgotTheKeys_FinishesTheSameStripeInvoice()
+    {
+        var invoiceId = await OpenJuneInvoiceAsync();
+        // Stripe created the invoice, then every try to add its item failed: the push gives up.
+        _stripe.FailPath("/v1/invoiceitems", 3, 500);
+        await Assert.ThrowsAsync<StripeException>(() => PushAsync(invoiceId));
+        // More than a day later Stripe no longer knows the keys: only our stored ids prevent a second invoice.
+        _stripe.ForgetIdempotencyKeys();
+
+        var pushed = await PushAsync(invoiceId);
+
+        Assert.True(pushed.IsSuccess, pushed.Error);
+        var stripeInvoice = Assert.Single(_stripe.Invoices);
+        Assert.Equal(pushed.Value, stripeInvoice.Key);
+        Assert.Equal("open", stripeInvoice.Value["status"]);
+        Assert.Equal("10000", stripeInvoice.Value["amount_due"]);
+        // Once more, keys forgotten again: nothing is added or finalized twice.
+        _stripe.ForgetIdempotencyKeys();
+        Assert.Equal(pushed.Value, (await PushAsync(invoiceId)).Value);
+        Assert.Equal("10000", stripeInvoice.Value["amount_due"]);
     }
 }

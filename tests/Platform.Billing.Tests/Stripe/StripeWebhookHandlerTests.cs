@@ -192,4 +192,25 @@ public sealed class StripeWebhookHandlerTests : IAsyncLifetime
         var body = StripeStandIn.Event("evt_x", "charge.refunded", new { id = "ch_1", @object = "charge" }, _host.Clock.Now);
         Assert.Equal(WebhookOutcome.Ignored, (await DeliverAsync(body)).Value);
     }
+
+    [Fact]
+    public async Task Handle_SubscriptionDeletedThenAnOlderUpdate_StaysCanceledAtTheEventsTime()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_host.Database);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter());
+        await using (var link = _host.Database.DataSource.CreateCommand("UPDATE subscriptions SET stripe_subscription_id = 'sub_7'"))
+            await link.ExecuteNonQueryAsync();
+        string SubscriptionEvent(string id, string type, string status, DateTimeOffset created) => StripeStandIn.Event(id, type,
+            new { id = "sub_7", @object = "subscription", customer = "cus_1", status, items = new { @object = "list", data = Array.Empty<object>() } },
+            created);
+        var deletedAt = June.AddDays(9).AddHours(14);
+        _host.Clock.Now = June.AddDays(10).AddHours(3);
+
+        Assert.Equal(WebhookOutcome.Applied, (await DeliverAsync(SubscriptionEvent("evt_del", "customer.subscription.deleted", "canceled", deletedAt))).Value);
+        // Stripe retried the 9 June update after the deletion: older than what was applied, so it changes nothing.
+        await DeliverAsync(SubscriptionEvent("evt_upd", "customer.subscription.updated", "active", June.AddDays(8)));
+
+        Assert.Equal("canceled", await _host.Database.ScalarAsync<string>("SELECT status FROM subscriptions"));
+        Assert.Equal(deletedAt.UtcDateTime, await _host.Database.ScalarAsync<DateTime>("SELECT canceled_at FROM subscriptions"));
+    }
 }

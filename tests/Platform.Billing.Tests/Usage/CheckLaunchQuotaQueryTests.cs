@@ -155,4 +155,46 @@ public sealed class CheckLaunchQuotaQueryTests : IAsyncLifetime
         Assert.Equal(10m, summary.Value.IncludedGpuHours);
         Assert.Equal(101.25m, summary.Value.ProjectedCost.Amount);
     }
+
+    [Fact]
+    public async Task Execute_PlanChangedMidPeriod_ChecksTheAllowanceTheInvoiceApplies()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_host.Database);
+        var start = _host.Clock.Now;
+        await _host.AssignAsync(tenant.Id, TestPlans.Growth());
+        // Starter (10 h) from day 15 of 30: the invoice includes half of its 10 h for that half, 5 h.
+        _host.Clock.Now = start.AddDays(15);
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter(CapMode.Hard));
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, _host.Clock.Now.AddHours(4), 4 * 3600));
+        _host.Clock.Now = _host.Clock.Now.AddHours(5);
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(start, _host.Clock.Now));
+
+        var refused = await CheckAsync(owner, "cuda", 1.5);
+        var allowed = await CheckAsync(owner, "cuda", 1.0);
+
+        Assert.Equal(ResultStatus.Conflict, refused.Status);
+        Assert.Contains("4 of 5 GPU hours used", refused.Error);
+        Assert.True(allowed.IsSuccess, allowed.Error);
+        Assert.Equal(1m, allowed.Value.HoursLeft);
+    }
+
+    [Fact]
+    public async Task Execute_AdminGrantedExtraHours_InvoiceIncludesThemToo()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_host.Database);
+        var start = _host.Clock.Now;
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter(CapMode.Hard));
+        var granted = await _host.RunAsync(sp => sp.GetRequiredService<SetQuotaOverrideCommand>().ExecuteAsync(tenant.Id, new QuotaOverride(5m, 0m, null, "Launch week")));
+        Assert.True(granted.IsSuccess, granted.Error);
+        _host.Usage.Segments.Add(Segments.Make(tenant.Id, start.AddDays(2), 14 * 3600));
+        _host.Clock.Now = start.AddDays(3);
+        await _host.RunAsync(sp => sp.GetRequiredService<IngestUsageCommand>().ExecuteAsync(start, _host.Clock.Now));
+        Assert.Equal(1m, (await CheckAsync(owner, "cuda", 0)).Value.HoursLeft);
+
+        _host.Clock.Now = start.AddMonths(1);
+        var closed = await _host.RunAsync(sp => sp.GetRequiredService<Platform.Billing.Invoices.ClosePeriodCommand>().ExecuteAsync(tenant.Id, start));
+        Assert.True(closed.IsSuccess, closed.Error);
+        // 14 h against 10 h + the 5 h the launch check allowed: no overage.
+        Assert.Equal(100.00m, await _host.Database.ScalarAsync<decimal>("SELECT total FROM invoices"));
+    }
 }

@@ -31,13 +31,14 @@ public sealed class TenantBillingTests(PortalFactory portal) : IClassFixture<Por
     }
 
     [Fact]
-    public async Task Billing_NoPlan_SaysSo()
+    public async Task Billing_NewOrganisation_IsOnTheFreePlanFromSignUp()
     {
+        // Every organisation is on a plan from sign-up (issue 13): there is no "no plan yet" any more.
         var owner = await JobTestKit.OwnerAsync(portal);
 
         var page = await owner.Client.GetAsync("/billing");
 
-        Assert.Equal("No plan yet", page.Text(".empty-state h2"));
+        Assert.Equal("Free", page.Text("#plan-name"));
     }
 
     [Fact]

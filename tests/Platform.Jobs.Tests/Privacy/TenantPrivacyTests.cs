@@ -151,9 +151,9 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         await SqlAsync("INSERT INTO subscription_plan_changes (tenant_id, effective_at, plan_id) VALUES ($1, $2, $3)", tenant.Id, now.AddMonths(-2), plan);
         var invoice = Guid.NewGuid();
         await SqlAsync("""
-            INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds, cpu_seconds, ledger_rows)
-            VALUES ($1, $2, $3, $4, $5, 'paid', 'EUR', 49, 0, 60, 1)
-            """, invoice, tenant.Id, $"INV-{invoice:N}"[..20], now.AddMonths(-2), now.AddMonths(-1));
+            INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds, cpu_seconds, ledger_rows, buyer_name)
+            VALUES ($1, $2, $3, $4, $5, 'paid', 'EUR', 49, 0, 60, 1, $6)
+            """, invoice, tenant.Id, $"INV-{invoice:N}"[..20], now.AddMonths(-2), now.AddMonths(-1), name);
         await SqlAsync("INSERT INTO invoice_lines (invoice_id, line_no, kind, description, seconds, unit_price, amount) VALUES ($1, 1, 'Fee', 'Starter', 0, 49, 49)", invoice);
         await SqlAsync("INSERT INTO credit_notes (id, tenant_id, invoice_id, number, amount, reason) VALUES ($1, $2, $3, $4, 5, 'goodwill')",
             Guid.NewGuid(), tenant.Id, invoice, $"CN-{invoice:N}"[..20]);

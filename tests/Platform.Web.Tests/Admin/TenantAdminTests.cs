@@ -69,13 +69,14 @@ public sealed class TenantAdminTests(PortalFactory portal) : IClassFixture<Porta
         var growth = await AdminTestKit.PlanAsync(portal, "Growth", 400m);
         using var admin = await AdminTestKit.SignedInAdminAsync(portal);
         var url = $"/admin/tenants/{tenantId}";
-        Assert.True((await admin.GetAsync(url)).Has("#no-subscription"));
+        // Every organisation is on a plan from sign-up (issue 13, finding 4).
+        Assert.False((await admin.GetAsync(url)).Has("#no-subscription"));
 
         var assigned = await admin.FollowAsync(await admin.SubmitAsync(await admin.GetAsync(url), "#assign-plan-form",
             new Dictionary<string, string> { ["AssignPlanId"] = starter.Id.ToString() }));
         Assert.Equal("Starter", assigned.Text("#current-plan"));
         Assert.Equal("Active", assigned.Text("#subscription-status"));
-        Assert.Equal("The tenant is on the Starter plan.", assigned.Text("#subscription-message"));
+        Assert.Equal("Changed to the Starter plan from now on.", assigned.Text("#subscription-message"));
         Assert.Contains("pro rata to the second", assigned.Text("#proration-rule"));
         Assert.Contains("decision 0010", assigned.Text("#proration-rule"));
 

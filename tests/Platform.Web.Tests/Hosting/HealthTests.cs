@@ -128,6 +128,8 @@ public sealed class HealthTests : IClassFixture<HealthTests.RelayedPortal>
             builder.UseSetting("ConnectionStrings:Platform", connectionString);
             builder.UseSetting("Data:Migrations", "None");
             builder.UseSetting("Storage:Root", storageRoot);
+            // A configured key: the demo fallback would create a key file under the root, which is a file here.
+            builder.UseSetting("Storage:MasterKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
             builder.UseSetting("Billing:PdfSharpLicense", "AGPL");
             builder.UseSetting("BillingScheduler:Enabled", "false");
             builder.UseSetting("Catalog:ImportsEnabled", "false");

@@ -54,6 +54,8 @@ internal static class EvalCommand
         return command;
     }
 
+    private static string Area(double? value) => value is { } v ? v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
     private static string RequireCsv(string dataPath, string model) =>
         File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
             ? dataPath
@@ -61,12 +63,15 @@ internal static class EvalCommand
 
     private static void Print(ClassificationMetrics metrics)
     {
-        Console.WriteLine($"accuracy {metrics.Accuracy:F4}  macro-F1 {metrics.MacroF1:F4}  ({metrics.Count} examples)");
+        Console.WriteLine($"accuracy {metrics.Accuracy:F4}  macro-F1 {metrics.MacroF1:F4}  macro ROC AUC {Area(metrics.Curves?.MacroRocAuc)}"
+            + $"  macro AP {Area(metrics.Curves?.MacroAveragePrecision)}  ({metrics.Count} examples)");
         var width = Math.Max(5, metrics.Labels.Max(l => l.Length));
-        Console.WriteLine($"{"label".PadRight(width)}  precision  recall  f1      support");
-        foreach (var c in metrics.PerClass)
+        Console.WriteLine($"{"label".PadRight(width)}  precision  recall  f1      roc_auc  avg_prec  support");
+        for (var i = 0; i < metrics.PerClass.Count; i++)
         {
-            Console.WriteLine($"{c.Label.PadRight(width)}  {c.Precision,9:F4}  {c.Recall,6:F4}  {c.F1,6:F4}  {c.Support,7}");
+            var c = metrics.PerClass[i];
+            var curves = metrics.Curves?.PerClass[i];
+            Console.WriteLine($"{c.Label.PadRight(width)}  {c.Precision,9:F4}  {c.Recall,6:F4}  {c.F1,6:F4}  {Area(curves?.RocAuc),7}  {Area(curves?.AveragePrecision),8}  {c.Support,7}");
         }
     }
 }

@@ -61,7 +61,7 @@ public static class BaselineTrainer
 
         var evaluated = fixedSplit.Validation.Length > 0 ? fixedSplit.Validation : fixedSplit.Train;
         var rows = evaluated.Select(i => model.Featurizer.Transform(examples[i].Text)).ToArray();
-        var metrics = ClassificationMetrics.Compute(evaluated.Select(i => labelIds[i]).ToArray(), model.PredictIds(rows), labels.Labels);
+        var metrics = ClassificationMetrics.FromLogits(evaluated.Select(i => labelIds[i]).ToArray(), model.Logits(rows), labels.Labels);
         var report = new MetricsReport(metrics, fixedSplit.Validation.Length > 0 ? "validation" : "train", []);
         model.Save(outputDirectory);
         MetricsFile.Write(Path.Combine(outputDirectory, MetricsFile.FileName), report);

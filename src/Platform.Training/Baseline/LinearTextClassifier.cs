@@ -91,7 +91,23 @@ public sealed class LinearTextClassifier
     {
         var labels = new LabelVocabulary(Labels);
         var truth = examples.Select(e => labels.GetId(e.Label ?? throw new InvalidDataException($"line {e.Line}: no label"))).ToArray();
-        return ClassificationMetrics.Compute(truth, PredictIds(examples.Select(e => Featurizer.Transform(e.Text)).ToArray()), Labels);
+        return ClassificationMetrics.FromLogits(truth, Logits(examples.Select(e => Featurizer.Transform(e.Text)).ToArray()), Labels);
+    }
+
+    /// <summary>Raw logits, row-major [rows × labels], for evaluation.</summary>
+    internal float[] Logits(IReadOnlyList<SparseRow> rows)
+    {
+        var classes = Labels.Count;
+        Span<double> row = stackalloc double[classes];
+        var logits = new float[rows.Count * classes];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            SoftmaxRegression.Logits(rows[i], _weights, _biases, row);
+            for (var k = 0; k < classes; k++)
+                logits[i * classes + k] = (float)row[k];
+        }
+
+        return logits;
     }
 
     /// <summary>Predicted label ids, for evaluation.</summary>

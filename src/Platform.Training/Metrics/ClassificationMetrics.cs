@@ -28,6 +28,42 @@ public sealed record ClassificationMetrics(
     [JsonPropertyName("macro_f1_all_labels")]
     public double? MacroF1AllLabels { get; init; }
 
+    /// <summary>ROC and precision-recall, one-vs-rest, from the model's scores (older metrics files lack them).</summary>
+    [JsonPropertyName("curves")]
+    public ScoreCurves? Curves { get; init; }
+
+    /// <summary>Macro one-vs-rest ROC AUC (a copy of the curves' own, for readers that want one number).</summary>
+    [JsonPropertyName("macro_roc_auc")]
+    public double? MacroRocAuc => Curves?.MacroRocAuc;
+
+    /// <summary>
+    /// Metrics from raw logits (row-major [examples × classes]): the prediction is the highest logit, the
+    /// curves use the softmax probabilities.
+    /// </summary>
+    public static ClassificationMetrics FromLogits(IReadOnlyList<int> truth, float[] logits, IReadOnlyList<string> labels)
+    {
+        var classes = labels.Count;
+        if (logits.Length != truth.Count * classes)
+            throw new ArgumentException($"{logits.Length} logits for {truth.Count} examples of {classes} classes");
+        var predicted = new int[truth.Count];
+        var probabilities = new double[logits.Length];
+        for (var i = 0; i < truth.Count; i++)
+        {
+            var row = logits.AsSpan(i * classes, classes);
+            var best = 0;
+            for (var c = 1; c < classes; c++)
+                best = row[c] > row[best] ? c : best;
+            predicted[i] = best;
+            double sum = 0;
+            for (var c = 0; c < classes; c++)
+                sum += probabilities[i * classes + c] = Math.Exp((double)row[c] - row[best]);
+            for (var c = 0; c < classes; c++)
+                probabilities[i * classes + c] /= sum;
+        }
+
+        return Compute(truth, predicted, labels) with { Curves = ScoreCurves.Compute(truth, probabilities, labels) };
+    }
+
     /// <summary>Computes the metrics; <see cref="ConfusionMatrix"/>[true][predicted].</summary>
     public static ClassificationMetrics Compute(IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> labels)
     {

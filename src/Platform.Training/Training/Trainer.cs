@@ -44,7 +44,8 @@ internal static class Evaluation
     {
         model.Module.Eval();
         using var noGrad = Torch.Torch.NoGrad();
-        var predicted = new int[indices.Length];
+        var classes = model.Labels.Count;
+        var allLogits = new float[indices.Length * classes];
         double lossSum = 0;
         for (var start = 0; start < indices.Length; start += batchSize)
         {
@@ -54,16 +55,12 @@ internal static class Evaluation
             var targets = Tensor.FromSpan(batch.Select(i => (long)data.LabelIds[i]).ToArray(), [batch.Length], model.Device);
             var loss = Functional.CrossEntropy(logits, targets);
             lossSum += loss.Item() * batch.Length;
-            var best = logits.ArgMax(1).ToInt64Array();
-            for (var i = 0; i < batch.Length; i++)
-            {
-                predicted[start + i] = (int)best[i];
-            }
+            logits.ToFloatArray().CopyTo(allLogits, start * classes);
         }
 
         model.Module.Train();
         var truth = indices.Select(i => data.LabelIds[i]).ToArray();
-        var metrics = ClassificationMetrics.Compute(truth, predicted, model.Labels);
+        var metrics = ClassificationMetrics.FromLogits(truth, allLogits, model.Labels);
         return (metrics, indices.Length == 0 ? 0 : lossSum / indices.Length);
     }
 }

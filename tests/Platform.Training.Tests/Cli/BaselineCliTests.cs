@@ -27,7 +27,12 @@ public sealed class BaselineCliTests
         Assert.Equal(["pos", "neg"], predictions.Take(2).Select(p => p.GetProperty("label").GetString()));
         Assert.All(predictions, p => Assert.Equal(2, p.GetProperty("logits").GetArrayLength()));
         Assert.True(eval.ExitCode == 0, eval.Error);
-        Assert.Equal(60, MetricsFile.Read(dir.File("eval.json")).Evaluation.Count);
+        var evaluation = MetricsFile.Read(dir.File("eval.json")).Evaluation;
+        Assert.Equal(60, evaluation.Count);
+        // Separable sentiment: every positive scores above every negative.
+        Assert.Equal(1.0, evaluation.Curves!.MacroRocAuc!.Value, 12);
+        Assert.Contains("macro ROC AUC 1.0000", eval.Output);
+        Assert.Contains("roc_auc", eval.Output);
     }
 
     [Fact]

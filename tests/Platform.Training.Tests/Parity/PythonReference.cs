@@ -11,7 +11,7 @@ internal static class PythonReference
     /// <param name="basePath">A bare encoder checkpoint whose tensors the reference takes instead of the folder's (see parity.py).</param>
     public static Dictionary<string, Tensor> Run(string kind, string modelDir, string inputsPath, string workDir, string? basePath = null)
     {
-        var script = FindScript();
+        var script = FindScript("parity.py");
         var output = Path.Combine(workDir, "reference.safetensors");
         var info = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { script, kind, modelDir, inputsPath, output }) info.ArgumentList.Add(arg);
@@ -25,14 +25,14 @@ internal static class PythonReference
     }
 
     // The scripts stay in the source tree (no copy step in the test project): walk up to find them.
-    private static string FindScript()
+    public static string FindScript(string name)
     {
         for (var dir = AppContext.BaseDirectory; !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
         {
-            var candidate = Path.Combine(dir, "tests", "Platform.Training.Tests", "Parity", "py", "parity.py");
+            var candidate = Path.Combine(dir, "tests", "Platform.Training.Tests", "Parity", "py", name);
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException("Parity/py/parity.py not found above " + AppContext.BaseDirectory);
+        throw new FileNotFoundException($"Parity/py/{name} not found above " + AppContext.BaseDirectory);
     }
 
     public static double MaxAbsDiff(Tensor a, Tensor b)

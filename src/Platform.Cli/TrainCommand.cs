@@ -11,7 +11,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "CSV (text,label) for BERT; ZIP or folder of label folders for a CNN", Required = true };
-        var baseModel = new Option<string>("--base") { Description = "BERT or DistilBERT model folder, CNN model folder, or CNN preset (cnn-28-grey, cnn-32-rgb, resnet-small)", Required = true };
+        var baseModel = new Option<string>("--base") { Description = "BERT or DistilBERT model folder, CNN model folder, or CNN/MLP image preset (cnn-28-grey, mlp-28-grey, cnn-32-rgb, resnet-small)", Required = true };
         var output = new Option<string>("--out") { Description = "folder for the trained model and metrics.json", Required = true };
         var preset = new Option<string>("--preset") { Description = "training budget: fast, balanced or best (the settings below override it)", DefaultValueFactory = _ => TrainingPreset.Default };
         var epochs = new Option<int?>("--epochs") { Description = "default: the preset's, raised until the run takes its minimum number of steps" };

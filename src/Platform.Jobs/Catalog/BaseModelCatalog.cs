@@ -191,6 +191,7 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
             var description = preset switch
             {
                 "cnn-28-grey" => "Two conv blocks for 28x28 greyscale images (digits, clothing, icons).",
+                "mlp-28-grey" => "A multi-layer perceptron (784-256-128) for 28x28 greyscale images: the classic MNIST model, to compare with the CNN.",
                 "cnn-32-rgb" => "Three conv blocks for 32x32 colour images.",
                 _ => "A small ResNet for colour images.",
             };

@@ -12,6 +12,8 @@ public enum ModelKind
     /// <summary>A text transformer: BERT-family or DistilBERT (the name predates DistilBERT support).</summary>
     Bert,
     Cnn,
+    /// <summary>An MLP over numeric and categorical columns of a table.</summary>
+    Tabular,
 }
 
 /// <summary>One input's prediction: the top label, softmax scores by label and the raw logits.</summary>
@@ -37,7 +39,12 @@ public abstract class ClassifierModel : IDisposable
     public static ClassifierModel Load(string directory, Device device)
     {
         var kind = DetectKind(directory);
-        return kind == ModelKind.Bert ? BertClassifier.Load(directory, device) : CnnImageClassifier.Load(directory, device);
+        return kind switch
+        {
+            ModelKind.Bert => BertClassifier.Load(directory, device),
+            ModelKind.Tabular => TabularClassifier.Load(directory, device),
+            _ => CnnImageClassifier.Load(directory, device),
+        };
     }
 
     public static ModelKind DetectKind(string directory)
@@ -69,9 +76,12 @@ public abstract class ClassifierModel : IDisposable
             return ModelKind.Bert;
         }
 
-        return modelType == "platform_cnn"
-            ? ModelKind.Cnn
-            : throw new InvalidDataException($"{configPath}: model_type '{modelType}' is not supported: a text model must be {TextModels.Supported}; an image model is 'platform_cnn'");
+        return modelType switch
+        {
+            "platform_cnn" => ModelKind.Cnn,
+            TabularClassifier.ModelType => ModelKind.Tabular,
+            _ => throw new InvalidDataException($"{configPath}: model_type '{modelType}' is not supported: a text model must be {TextModels.Supported}; an image model is 'platform_cnn'; a tabular one '{TabularClassifier.ModelType}'"),
+        };
     }
 
     /// <summary>Writes the model folder (config, weights and, for BERT, the tokenizer files).</summary>

@@ -32,9 +32,20 @@ public static class Trainer
         {
             BertClassifier bert => TextTrainingData.Create(bert, TextDataset.LoadCsv(dataPath, columns), labels, maxLength),
             CnnImageClassifier cnn => ImageTrainingData.Create(cnn, ImageDataset.Load(dataPath), labels, horizontalFlip: false),
+            TabularClassifier tabular => TabularEvaluationData(tabular, dataPath, labels),
             _ => throw new ArgumentException("unknown model kind"),
         };
         return Evaluation.Run(model, data, Enumerable.Range(0, data.Count).ToArray(), batchSize).Metrics;
+    }
+
+    private static TabularTrainingData TabularEvaluationData(TabularClassifier model, string dataPath, LabelVocabulary labels)
+    {
+        var table = Tabular.TabularTable.Load(dataPath);
+        var target = table.ColumnIndex(model.Preprocessor.Target);
+        var ids = table.Rows.Select((row, i) => labels.TryGetId(row[target].Trim(), out var id)
+            ? id
+            : throw new InvalidDataException($"line {table.Lines[i]}: label '{row[target]}' is not one the model knows ({string.Join(", ", labels.Labels)})")).ToArray();
+        return new TabularTrainingData(model, model.Preprocessor.TransformTable(table), ids);
     }
 }
 

@@ -88,3 +88,16 @@ internal sealed class ImageTrainingData(CnnImageClassifier model, float[] pixels
         }
     }
 }
+
+/// <summary>A table's rows already standardised and one-hot encoded (by the preprocessor fitted on the training split).</summary>
+internal sealed class TabularTrainingData(TabularClassifier model, float[] features, int[] labelIds) : TrainingData(labelIds)
+{
+    public override Tensor Logits(int[] indices, bool augment, ulong augmentSeed)
+    {
+        var width = model.Preprocessor.Width;
+        var batch = new float[indices.Length * width];
+        for (var r = 0; r < indices.Length; r++)
+            features.AsSpan(indices[r] * width, width).CopyTo(batch.AsSpan(r * width, width));
+        return model.Logits(batch, indices.Length);
+    }
+}

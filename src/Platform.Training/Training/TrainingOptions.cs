@@ -56,6 +56,9 @@ public sealed record TrainingOptions
 
     public TextColumns TextColumns { get; init; } = new();
 
+    /// <summary>For the tabular preset: the target column and the columns to leave out.</summary>
+    public Tabular.TabularColumns? TabularColumns { get; init; }
+
     /// <summary>What transparent pixels become for a CNN preset: "white" (null), "black" or "#rrggbb".</summary>
     public string? ImageBackground { get; init; }
 

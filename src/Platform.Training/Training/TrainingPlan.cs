@@ -35,6 +35,12 @@ public sealed record BaseModelProfile(ModelStart Start, int Width = 0)
             return new BaseModelProfile(ModelStart.ImageFromScratch);
         }
 
+        if (baseModel == TabularClassifier.Preset)
+        {
+            // A network trained from random weights, like an image preset: the same epochs and rate.
+            return new BaseModelProfile(ModelStart.ImageFromScratch);
+        }
+
         if (ClassifierModel.DetectKind(baseModel) == ModelKind.Cnn)
         {
             return new BaseModelProfile(ModelStart.ImageContinued);

@@ -47,6 +47,11 @@ internal sealed class TrainingRun : IDisposable
     public static TrainingRun Prepare(TrainingRequest request, Device device, Action<string>? log)
     {
         var options = request.Options;
+        if (request.BaseModel == TabularClassifier.Preset)
+        {
+            return PrepareTabular(request, device);
+        }
+
         if (File.Exists(request.DataPath) && request.DataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         {
             var examples = TextDataset.LoadCsv(request.DataPath, options.TextColumns);
@@ -91,6 +96,34 @@ internal sealed class TrainingRun : IDisposable
         catch
         {
             cnn.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingRun PrepareTabular(TrainingRequest request, Device device)
+    {
+        var options = request.Options;
+        var columns = options.TabularColumns ?? throw new InvalidDataException("a tabular model needs a target column");
+        var table = Tabular.TabularTable.Load(request.DataPath);
+        var target = table.ColumnIndex(columns.Target);
+        var missing = table.Rows.Select((row, i) => (row, i)).FirstOrDefault(x => Tabular.TabularTable.IsMissing(x.row[target]));
+        if (missing.row is not null)
+            throw new InvalidDataException($"line {table.Lines[missing.i]}: the target column '{columns.Target}' is empty");
+        var labels = LabelVocabulary.FromData(table.Rows.Select(r => r[target].Trim()));
+        var labelIds = table.Rows.Select(r => labels.GetId(r[target].Trim())).ToArray();
+        // The split the constructor makes from the same inputs: the preprocessor sees its training rows only.
+        var split = request.Split?.CheckedAgainst(labelIds.Length) ?? DataSplit.Stratified(labelIds, options.ValidationFraction, options.Seed);
+        var preprocessor = Tabular.TabularPreprocessor.Fit(table, columns, split.Train);
+        var features = preprocessor.TransformTable(table);
+        Torch.Torch.ManualSeed(options.Seed);
+        var model = TabularClassifier.ForTraining(preprocessor, labels.Labels, device);
+        try
+        {
+            return new TrainingRun(request, model, new TabularTrainingData(model, features, labelIds), BaseModelProfile.Of(request.BaseModel));
+        }
+        catch
+        {
+            model.Dispose();
             throw;
         }
     }

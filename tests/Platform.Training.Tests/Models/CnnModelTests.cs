@@ -9,6 +9,7 @@ public sealed class CnnModelTests
 {
     [Theory]
     [InlineData("cnn-28-grey", 1, 28)]
+    [InlineData("mlp-28-grey", 1, 28)]
     [InlineData("cnn-32-rgb", 3, 32)]
     [InlineData("resnet-small", 3, 64)]
     public void Preset_Forward_GivesOneLogitPerLabel(string preset, int channels, int size)
@@ -37,6 +38,18 @@ public sealed class CnnModelTests
         model.Forward(images);
         Assert.NotEqual(before, stats.ToFloatArray());
         Assert.Equal(1L, model.StateDict()["stages.0.0.bn.num_batches_tracked"].ItemInt64());
+    }
+
+    [Fact]
+    public void MlpPreset_Layers_AreFullyConnectedWithoutConvolutions()
+    {
+        using var model = new CnnClassifier(CnnConfig.FromPreset("mlp-28-grey", ["a", "b", "c"]));
+        var shapes = model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+
+        Assert.Equal(["classifier.bias", "classifier.weight", "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"], shapes.Keys.Order());
+        Assert.Equal([256L, 784], shapes["layers.0.weight"]);
+        Assert.Equal([128L, 256], shapes["layers.1.weight"]);
+        Assert.Equal([3L, 128], shapes["classifier.weight"]);
     }
 
     [Fact]

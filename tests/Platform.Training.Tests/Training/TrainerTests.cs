@@ -63,16 +63,19 @@ public sealed class TrainerTests
         AssertResumeMatches(dir, dir.File("images"), "cnn-28-grey", options, cancelAfterStep: 7);
     }
 
-    [Fact]
-    public void Train_CnnPresetOnImageFolder_LearnsBrightFromDark()
+    [Theory]
+    [InlineData("cnn-28-grey")]
+    [InlineData("mlp-28-grey")]
+    public void Train_ImagePresetOnImageFolder_LearnsBrightFromDark(string preset)
     {
         using var dir = new TestDirectory();
         TestData.WriteImageFolders(dir.File("images"), perLabel: 20);
 
-        var result = Trainer.Train(new TrainingRequest(dir.File("images"), "cnn-28-grey", dir.File("out"),
+        var result = Trainer.Train(new TrainingRequest(dir.File("images"), preset, dir.File("out"),
             new TrainingOptions { Epochs = 3, BatchSize = 8, Threads = 1, ValidationFraction = 0.25 }));
 
         Assert.Equal(1.0, result.Metrics.Evaluation.Accuracy);
+        Assert.Equal(1.0, result.Metrics.Evaluation.Curves!.MacroRocAuc!.Value, 12);
         Assert.True(File.Exists(dir.File("out/config.json")));
         using var model = ClassifierModel.Load(dir.File("out"), Platform.Training.Torch.Device.Cpu);
         Assert.Equal(["bright", "dark"], model.Labels);

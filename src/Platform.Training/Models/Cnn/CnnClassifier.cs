@@ -6,7 +6,8 @@ namespace Platform.Training.Models.Cnn;
 
 /// <summary>
 /// An image classifier built from a <see cref="CnnConfig"/>: either stages of (conv-bn-relu) x N,
-/// max pool and dropout followed by an MLP head, or a small ResNet (basic blocks, global average pool).
+/// max pool and dropout followed by an MLP head, a small ResNet (basic blocks, global average pool), or
+/// a plain multi-layer perceptron on the flattened pixels (no convolution).
 /// Input: float32 [batch, channels, height, width], already normalised.
 /// </summary>
 public sealed class CnnClassifier : Module
@@ -15,6 +16,7 @@ public sealed class CnnClassifier : Module
     private readonly Dropout convDropout;
     private readonly Dropout dropout;
     private readonly Linear? hidden;
+    private readonly List<Linear> mlpLayers = [];
     private readonly Linear classifier;
 
     public CnnClassifier(CnnConfig config)
@@ -40,6 +42,16 @@ public sealed class CnnClassifier : Module
                 stages.Add(x => SimpleStage(convs, x));
             }
             features = inChannels * (config.ImageHeight >> config.Channels.Count) * (config.ImageWidth >> config.Channels.Count);
+        }
+        else if (config.Architecture == CnnConfig.MlpArchitecture)
+        {
+            var layers = RegisterModule("layers", new CnnContainer());
+            features = (long)config.InChannels * config.ImageHeight * config.ImageWidth;
+            for (var l = 0; l < config.HiddenLayers!.Count; l++)
+            {
+                mlpLayers.Add(layers.Add(Name(l), new Linear(features, config.HiddenLayers[l])));
+                features = config.HiddenLayers[l];
+            }
         }
         else
         {
@@ -99,6 +111,10 @@ public sealed class CnnClassifier : Module
         {
             using var pooled = Config.Architecture == CnnConfig.ResNetArchitecture ? Functional.AdaptiveAvgPool2d(x, 1, 1) : x.Clone();
             using var flat = pooled.Flatten(1);
+            if (mlpLayers.Count > 0)
+            {
+                return MlpHead(flat);
+            }
             if (hidden is null)
             {
                 using var d = dropout.Forward(flat);
@@ -108,6 +124,22 @@ public sealed class CnnClassifier : Module
             using var r = h.Relu();
             using var dropped = dropout.Forward(r);
             return classifier.Forward(dropped);
+        }
+    }
+
+    private Tensor MlpHead(Tensor flat)
+    {
+        var x = flat.Clone();
+        foreach (var layer in mlpLayers)
+        {
+            using var previous = x;
+            using var linear = layer.Forward(previous);
+            using var relu = linear.Relu();
+            x = dropout.Forward(relu);
+        }
+        using (x)
+        {
+            return classifier.Forward(x);
         }
     }
 

@@ -11,7 +11,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "trained model folder, or a model's baseline/ folder", Required = true };
-        var input = new Option<string>("--input") { Description = "CSV with a text column (BERT); an image or a folder of images (CNN)", Required = true };
+        var input = new Option<string>("--input") { Description = "CSV with a text column (BERT); an image or a folder of images (CNN); CSV rows or JSON objects of column values (tabular)", Required = true };
         var output = new Option<string>("--output") { Description = "JSON Lines file, one object per input in input order", Required = true };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
         var maxLength = new Option<int>("--max-len") { DefaultValueFactory = _ => 128 };
@@ -38,7 +38,11 @@ internal static class PredictCommand
             {
                 var selected = CliRunner.Setup(parse.GetValue(device)!, parse.GetValue(threads));
                 using var classifier = ClassifierModel.Load(modelPath, selected);
-                if (classifier is BertClassifier bert)
+                if (classifier is TabularClassifier table)
+                {
+                    predictions = PredictTable(table, inputPath);
+                }
+                else if (classifier is BertClassifier bert)
                 {
                     var texts = ReadTexts(inputPath, parse.GetValue(textColumn)!, "a BERT model");
                     predictions = bert.Predict(texts, parse.GetValue(maxLength), parse.GetValue(batchSize));
@@ -56,6 +60,47 @@ internal static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A CSV with the model's columns, or a JSON file: one object, an array of objects, or JSON Lines.</summary>
+    private static IReadOnlyList<Prediction> PredictTable(TabularClassifier model, string inputPath)
+    {
+        if (inputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return model.Predict(Platform.Training.Tabular.TabularTable.Load(inputPath));
+        }
+
+        if (!File.Exists(inputPath))
+        {
+            throw new FileNotFoundException($"input not found: {inputPath}", inputPath);
+        }
+
+        var text = File.ReadAllText(inputPath).Trim();
+        var rows = new List<IReadOnlyDictionary<string, string?>>();
+        try
+        {
+            if (text.StartsWith('['))
+            {
+                using var document = JsonDocument.Parse(text);
+                rows.AddRange(document.RootElement.EnumerateArray().Select(Platform.Training.Tabular.TabularRow.FromJson));
+            }
+            else
+            {
+                // JSON Lines (one object a line), or a single object over several lines.
+                var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                foreach (var line in lines.All(l => l.StartsWith('{') && l.EndsWith('}')) ? lines : [text])
+                {
+                    using var document = JsonDocument.Parse(line);
+                    rows.Add(Platform.Training.Tabular.TabularRow.FromJson(document.RootElement));
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{inputPath}: not JSON objects of column values ({e.Message})", e);
+        }
+
+        return model.Predict(rows);
     }
 
     private static List<string> ReadTexts(string inputPath, string textColumn, string reader)

@@ -11,7 +11,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "CSV (text,label) for BERT; ZIP or folder of label folders for a CNN", Required = true };
-        var baseModel = new Option<string>("--base") { Description = "BERT or DistilBERT model folder, CNN model folder, or CNN/MLP image preset (cnn-28-grey, mlp-28-grey, cnn-32-rgb, resnet-small)", Required = true };
+        var baseModel = new Option<string>("--base") { Description = "BERT or DistilBERT model folder, CNN model folder, CNN/MLP image preset (cnn-28-grey, mlp-28-grey, cnn-32-rgb, resnet-small), or tabular-mlp for a table with --target", Required = true };
         var output = new Option<string>("--out") { Description = "folder for the trained model and metrics.json", Required = true };
         var preset = new Option<string>("--preset") { Description = "training budget: fast, balanced or best (the settings below override it)", DefaultValueFactory = _ => TrainingPreset.Default };
         var epochs = new Option<int?>("--epochs") { Description = "default: the preset's, raised until the run takes its minimum number of steps" };
@@ -29,10 +29,12 @@ internal static class TrainCommand
         var background = new Option<string?>("--background") { Description = "what transparent image pixels become for a CNN preset: white (default), black or #rrggbb" };
         var textColumn = new Option<string>("--text-column") { DefaultValueFactory = _ => "text" };
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
+        var target = new Option<string?>("--target") { Description = $"the column to predict ({TabularClassifier.Preset} on a table)" };
+        var exclude = new Option<string[]>("--exclude") { Description = "columns of a table to leave out (ids, names); repeat or separate with commas", AllowMultipleArgumentsPerToken = true };
         var command = new Command("train", "Fine-tune a BERT or train a CNN classifier.")
         {
             data, baseModel, output, preset, epochs, batchSize, learningRate, maxLength, seed, device, threads,
-            validation, patience, checkpointEvery, checkpointDir, flip, background, textColumn, labelColumn,
+            validation, patience, checkpointEvery, checkpointDir, flip, background, textColumn, labelColumn, target, exclude,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -52,7 +54,15 @@ internal static class TrainCommand
                 HorizontalFlip = parse.GetValue(flip),
                 ImageBackground = parse.GetValue(background),
                 TextColumns = new TextColumns(parse.GetValue(textColumn)!, parse.GetValue(labelColumn)!),
+                TabularColumns = parse.GetValue(target) is { } targetColumn
+                    ? new Platform.Training.Tabular.TabularColumns(targetColumn, SplitList(parse.GetValue(exclude)))
+                    : null,
             };
+            var tabular = parse.GetValue(baseModel) == TabularClassifier.Preset;
+            if (tabular && options.TabularColumns is null)
+            {
+                throw new ArgumentException($"{TabularClassifier.Preset} needs --target: the column to predict");
+            }
             var dataPath = parse.GetValue(data)!;
             if (!File.Exists(dataPath) && !Directory.Exists(dataPath))
             {
@@ -70,10 +80,11 @@ internal static class TrainCommand
             var metrics = result.Metrics.Evaluation;
             Console.WriteLine($"trained {result.Steps} steps, {result.EpochsCompleted} epochs{(result.StoppedEarly ? " (stopped early)" : "")}" +
                 (result.Metrics.SelectedEpoch is { } selected ? $"; the model is epoch {selected}'s (best validation macro-F1)" : ""));
-            Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count} examples");
+            Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4}, " +
+                $"macro ROC AUC {metrics.MacroRocAuc?.ToString("F4", System.Globalization.CultureInfo.InvariantCulture) ?? "-"} on {metrics.Count} examples");
             Console.WriteLine($"model written to {result.ModelDirectory}");
             BaselineResult? baseline = null;
-            if (File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            if (!tabular && File.Exists(dataPath) && dataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             {
                 // Same data, same split: the line the fine-tuned model has to beat.
                 baseline = BaselineTrainer.Train(request, log: ProgressBar.Log, cancellationToken: cancellationToken);
@@ -87,4 +98,7 @@ internal static class TrainCommand
         })));
         return command;
     }
+
+    internal static string[] SplitList(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 }

@@ -120,6 +120,10 @@ public sealed record ResultAssessment(
         {
             advice.Add("Pick the CNN whose input size and channels match your images.");
         }
+        else if (kind == ModelKind.Tabular)
+        {
+            advice.Add("Check the target column, and exclude identifier columns (ids, names, dates): they cannot generalise.");
+        }
         else
         {
             advice.Add("Start from a pretrained base model instead of a randomly initialised one.");

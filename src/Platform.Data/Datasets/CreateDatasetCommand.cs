@@ -65,6 +65,7 @@ public sealed class CreateDatasetCommand(
             {
                 DatasetKind.Text => await IngestTextAsync(request, spool, contentHash, batch, cancellationToken),
                 DatasetKind.Corpus => await IngestCorpusAsync(request, spool, contentHash, batch, cancellationToken),
+                DatasetKind.Tabular => await IngestTabularAsync(request, spool, contentHash, batch, cancellationToken),
                 _ => await IngestImagesAsync(request, spool, contentHash, batch, cancellationToken),
             };
             if (!draft.IsSuccess)
@@ -137,6 +138,23 @@ public sealed class CreateDatasetCommand(
         // Nothing is stored until the upload has proved usable.
         var dataHash = await batch.PutAsync(normalized, cancellationToken);
         return await DraftAsync(request, contentHash, spool.File.Length, dataHash, text.TextColumn, text.LabelColumn, text.Labels, profile.Value, text.Samples, batch, cancellationToken);
+    }
+
+    private async Task<Result<DatasetDraft>> IngestTabularAsync(
+        CreateDatasetRequest request, UploadSpool spool, string contentHash, ArtifactBatch batch, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(ScratchDirectory);
+        await using var normalized = new FileStream(Path.Combine(ScratchDirectory, Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        var table = new TabularIngester(Options).Ingest(spool.File, request.LabelColumn, request.ExcludedColumns ?? [], normalized);
+        var profile = DatasetProfile.Build(table.Labels, table.Stats, table.Warnings, Options.Rules);
+        if (!profile.IsSuccess)
+        {
+            return Result<DatasetDraft>.From(profile);
+        }
+        normalized.Position = 0;
+        var dataHash = await batch.PutAsync(normalized, cancellationToken);
+        return await DraftAsync(request, contentHash, spool.File.Length, dataHash, null, table.Target, table.Labels, profile.Value, table.Samples, batch, cancellationToken);
     }
 
     private async Task<Result<DatasetDraft>> IngestCorpusAsync(

@@ -10,4 +10,7 @@ public enum DatasetKind
 
     /// <summary>Unlabelled documents (.txt a line each, or a CSV text column): pre-trains a text encoder.</summary>
     Corpus,
+
+    /// <summary>A table (CSV of numeric and categorical columns and a target column): trains a tabular MLP.</summary>
+    Tabular,
 }

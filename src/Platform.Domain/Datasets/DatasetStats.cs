@@ -3,7 +3,8 @@ namespace Platform.Domain.Datasets;
 /// <summary>
 /// Size statistics of the accepted rows: characters of text for a text dataset, pixel width and
 /// height for an image dataset (Min/Max/Mean over width, MinHeight/MaxHeight over height), and for
-/// images how many are in colour and how many can be see-through (null for datasets profiled before these were counted).
+/// images how many are in colour and how many can be see-through (null for datasets profiled before these were counted);
+/// for a tabular dataset, its columns (<see cref="Table"/>).
 /// </summary>
 public sealed record DatasetStats(
     int Min,
@@ -13,7 +14,8 @@ public sealed record DatasetStats(
     int MinHeight = 0,
     int MaxHeight = 0,
     int? ColourCount = null,
-    int? TransparentCount = null)
+    int? TransparentCount = null,
+    TabularProfile? Table = null)
 {
     public static readonly DatasetStats Empty = new(0, 0, 0, 0);
 

@@ -11,13 +11,22 @@ public sealed record BaseModel(Guid Id, string Name, string Kind, string? Preset
     /// <summary>A text model (the kind is named after the first family the platform supported).</summary>
     public bool IsBert => Kind == "bert";
 
+    /// <summary>The MLP for tables (<see cref="Platform.Training.Training.TabularClassifier.Preset"/>).</summary>
+    public bool IsTabular => Kind == TabularKind;
+
+    public const string TabularKind = "tabular";
+
+    /// <summary>The dataset kind this base model trains on ("Text", "Image" or "Tabular", as datasets.kind spells it).</summary>
+    public string DatasetKind => IsBert ? "Text" : IsTabular ? "Tabular" : "Image";
+
     public bool IsPrivate => TenantId is not null;
 
     /// <summary>What the trainer takes as its base: the folder for text models, the preset name for a CNN.</summary>
     public string TrainerBase => IsBert ? Path! : Preset!;
 
-    /// <summary>For people: "BERT", "DistilBERT" or "CNN".</summary>
-    public string ArchitectureName => IsBert ? Platform.Training.Models.Text.TextModels.DisplayName(Architecture) : "CNN";
+    /// <summary>For people: "BERT", "DistilBERT", "CNN" or "MLP".</summary>
+    public string ArchitectureName => IsBert ? Platform.Training.Models.Text.TextModels.DisplayName(Architecture)
+        : IsTabular ? "MLP" : Preset?.StartsWith("mlp-", StringComparison.Ordinal) == true ? "MLP" : "CNN";
 }
 
 /// <summary>

@@ -186,6 +186,21 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
     public async Task EnsureCnnPresetsAsync(CancellationToken cancellationToken = default)
     {
         var existing = (await ListAsync(null, cancellationToken)).Where(m => !m.IsBert).Select(m => m.Preset).ToHashSet();
+        if (!existing.Contains(TabularClassifier.Preset))
+        {
+            try
+            {
+                // Its size follows the table's columns; this is the count for 20 input features, for the estimate.
+                await InsertAsync(new BaseModel(Guid.CreateVersion7(), TabularClassifier.Preset, BaseModel.TabularKind, TabularClassifier.Preset, null,
+                    "A multi-layer perceptron (64-32) for tables of numeric and categorical columns: churn, fraud, credit scoring.",
+                    TabularClassifier.ParameterCount(20, 2), null, "preset"), null, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // Another instance added it first.
+            }
+        }
+
         foreach (var preset in CnnConfig.PresetNames.Where(p => !existing.Contains(p)))
         {
             var description = preset switch

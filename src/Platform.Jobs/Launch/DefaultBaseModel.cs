@@ -13,10 +13,16 @@ public static class DefaultBaseModel
 {
     public static BaseModel? Choose(IReadOnlyList<BaseModel> catalog, DatasetKind kind, DatasetStats stats)
     {
+        if (kind == DatasetKind.Tabular)
+        {
+            return catalog.FirstOrDefault(m => m.IsTabular);
+        }
+
         if (kind == DatasetKind.Image)
         {
             var preset = ImagePreset(stats);
-            return catalog.FirstOrDefault(m => !m.IsBert && m.Preset == preset) ?? catalog.FirstOrDefault(m => !m.IsBert);
+            var images = catalog.Where(m => m.DatasetKind == "Image").ToList();
+            return images.FirstOrDefault(m => m.Preset == preset) ?? images.FirstOrDefault();
         }
 
         var text = catalog.Where(m => m.IsBert).ToList();

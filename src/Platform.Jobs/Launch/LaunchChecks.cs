@@ -87,7 +87,7 @@ internal static class LaunchChecks
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT id, name, version, kind, artifact_path, train_count, split_path, coalesce((stats->>'mean')::float8, 0)
+            SELECT id, name, version, kind, artifact_path, train_count, split_path, coalesce((stats->>'mean')::float8, 0), label_column
             FROM datasets WHERE tenant_id = $1 AND id = $2
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -95,11 +95,11 @@ internal static class LaunchChecks
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new DatasetRow(reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
-                reader.IsDBNull(6) ? "" : reader.GetString(6), reader.GetDouble(7))
+                reader.IsDBNull(6) ? "" : reader.GetString(6), reader.GetDouble(7), reader.IsDBNull(8) ? null : reader.GetString(8))
             : null;
     }
 
     /// <param name="MeanLength">Characters per text (pixels of width for images).</param>
     internal sealed record DatasetRow(Guid Id, string Name, int Version, string Kind, string ArtifactPath, int TrainCount, string SplitPath,
-        double MeanLength);
+        double MeanLength, string? LabelColumn = null);
 }

@@ -50,15 +50,21 @@ public sealed class LaunchJobCommand(
             return Result<Guid>.NotFound("Dataset not found.");
         if (dataset.Kind == "Corpus")
             return Result<Guid>.BadRequest("This dataset is unlabelled text: it can pre-train a text model, not train a classifier.");
-        if ((dataset.Kind == "Text") != baseModel.IsBert)
+        if (dataset.Kind != baseModel.DatasetKind)
         {
-            return Result<Guid>.BadRequest(dataset.Kind == "Text"
-                ? "A text dataset trains a BERT classifier: choose a BERT base model."
-                : "An image dataset trains a CNN: choose a CNN preset.");
+            return Result<Guid>.BadRequest(dataset.Kind switch
+            {
+                "Text" => "A text dataset trains a BERT classifier: choose a BERT base model.",
+                "Tabular" => $"A tabular dataset trains the {TabularClassifier.Preset} model: choose it.",
+                _ => "An image dataset trains a CNN: choose a CNN preset.",
+            });
         }
 
         var plan = LaunchPlan.For(baseModel, request, dataset.TrainCount);
-        var options = plan.Options;
+        // A table's target is the dataset's: the job carries it so the worker needs no lookup.
+        var options = dataset.Kind == "Tabular" && dataset.LabelColumn is { } target
+            ? plan.Options with { TabularColumns = new Platform.Training.Tabular.TabularColumns(target) }
+            : plan.Options;
         var deviceKind = await LaunchChecks.LikelyDeviceAsync(connection, transaction, cancellationToken);
         var estimate = plan.Estimate(baseModel.Parameters, deviceKind);
         string? warning = null;

@@ -56,8 +56,11 @@ public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int 
     {
         if (model.IsBert)
             return maxSequenceLength;
+        if (model.IsTabular)
+            return 1;
         var config = CnnConfig.FromPreset(model.Preset!, ["a", "b"]);
-        return Math.Max(1, config.ImageHeight * config.ImageWidth / 16);
+        // An MLP uses each weight once per image, like a table's MLP.
+        return config.Architecture == CnnConfig.MlpArchitecture ? 1 : Math.Max(1, config.ImageHeight * config.ImageWidth / 16);
     }
 
     private static BaseModelProfile ProfileOf(BaseModel model)

@@ -39,6 +39,13 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
             ? cnn.Predict([(name, bytes)])
             : throw new InvalidOperationException("This model classifies text, not images."), cancellationToken);
 
+    /// <summary>Rows of a table, each column → raw value (a form's fields, a JSON object, a CSV row).</summary>
+    public async Task<IReadOnlyList<Prediction>> PredictTableAsync(string folder, IReadOnlyList<IReadOnlyDictionary<string, string?>> rows,
+        CancellationToken cancellationToken = default) =>
+        await UseAsync(folder, model => model is TabularClassifier table
+            ? table.Predict(rows)
+            : throw new InvalidOperationException("This model does not classify table rows."), cancellationToken);
+
     private Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken) =>
         UseAsync(folder, path => ClassifierModel.Load(path, Device.Cpu), use, cancellationToken);
 

@@ -23,6 +23,9 @@ public enum ModelVariant
 public sealed record ModelView(Guid JobId, string Name, string Kind, string Folder, MetricsReport Metrics,
     MetricsReport? Baseline = null, JobResult? Result = null)
 {
+    /// <summary>For a tabular model: its columns and how they are scaled/encoded (the playground's form); null otherwise.</summary>
+    public Platform.Training.Tabular.TabularPreprocessor? Table { get; init; }
+
     public string BaselineFolder => Path.Combine(Folder, BaselineTrainer.FolderName);
 
     public bool HasBaseline => Baseline is not null;
@@ -57,10 +60,18 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
         {
             return null;
         }
-        var kind = ClassifierModel.DetectKind(folder) == ModelKind.Bert ? "bert" : "cnn";
+        var kind = ClassifierModel.DetectKind(folder) switch
+        {
+            ModelKind.Bert => "bert",
+            ModelKind.Tabular => "tabular",
+            _ => "cnn",
+        };
         var baselineMetrics = Path.Combine(folder, BaselineTrainer.FolderName, MetricsFile.FileName);
         return new ModelView(job.Id, job.Name, kind, folder, MetricsFile.Read(Path.Combine(folder, MetricsFile.FileName)),
-            File.Exists(baselineMetrics) ? MetricsFile.Read(baselineMetrics) : null, JobResult.Parse(result));
+            File.Exists(baselineMetrics) ? MetricsFile.Read(baselineMetrics) : null, JobResult.Parse(result))
+        {
+            Table = kind == "tabular" ? Platform.Training.Tabular.TabularPreprocessor.Load(folder) : null,
+        };
     }
 
     /// <summary>Classifies with the model or its baseline; null when the job has no such model (or it reads images).</summary>
@@ -75,6 +86,13 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
             _ => null,
         };
     }
+
+    /// <summary>Classifies table rows (column → value); null when the job has no tabular model.</summary>
+    public async Task<IReadOnlyList<Prediction>?> PredictTableAsync(Guid jobId, IReadOnlyList<IReadOnlyDictionary<string, string?>> rows,
+        CancellationToken cancellationToken = default) =>
+        await GetAsync(jobId, cancellationToken) is { Kind: "tabular" } model
+            ? await cache.PredictTableAsync(model.Folder, rows, cancellationToken)
+            : null;
 
     public async Task<IReadOnlyList<Prediction>?> PredictImageAsync(Guid jobId, string name, byte[] image, CancellationToken cancellationToken = default) =>
         await GetAsync(jobId, cancellationToken) is { Kind: "cnn" } model

@@ -25,8 +25,9 @@ internal sealed class DatasetMaterializer(IArtifactStore store)
         CancellationToken cancellationToken)
     {
         var target = Path.Combine(jobFolder, "data");
-        // Text and corpus datasets are stored as normalised CSV (text,label or text); images as a manifest.
-        var csv = dataset.Kind is "Text" or "Corpus";
+        // Text and corpus datasets are stored as normalised CSV (text,label or text), tables as their accepted
+        // columns; images as a manifest.
+        var csv = dataset.Kind is "Text" or "Corpus" or "Tabular";
         var path = csv ? Path.Combine(target, "data.csv") : Path.Combine(target, "images");
         var splitPath = Path.Combine(target, SplitFileName);
         if (File.Exists(Path.Combine(target, Marker)))

@@ -9,7 +9,7 @@ internal static class JobBaseline
 {
     /// <summary>Text jobs train on a CSV (the trainer's own test for BERT data).</summary>
     public static bool IsText(TrainingRequest request) =>
-        File.Exists(request.DataPath) && request.DataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+        request.BaseModel != TabularClassifier.Preset && File.Exists(request.DataPath) && request.DataPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Fits the baseline, or logs why it could not and returns null: the baseline is a yardstick next to

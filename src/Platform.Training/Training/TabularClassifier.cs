@@ -42,6 +42,19 @@ public sealed class TabularClassifier : ClassifierModel
     public double Dropout { get; }
     internal override Module Module => Model;
 
+    /// <summary>Weights of the preset's network for <paramref name="features"/> inputs and <paramref name="labels"/> classes.</summary>
+    public static long ParameterCount(int features, int labels)
+    {
+        long count = 0, width = features;
+        foreach (var layer in PresetLayers)
+        {
+            count += width * layer + layer;
+            width = layer;
+        }
+
+        return count + width * labels + labels;
+    }
+
     /// <summary>A fresh network for <paramref name="preprocessor"/>'s features.</summary>
     public static TabularClassifier ForTraining(TabularPreprocessor preprocessor, IReadOnlyList<string> labels, Device device)
     {

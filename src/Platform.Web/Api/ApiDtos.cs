@@ -40,7 +40,7 @@ public sealed record PredictionDto(string Label, IReadOnlyDictionary<string, dou
 /// <summary>A base model the organisation can launch from: its own (scope "organisation") or the platform's ("platform").</summary>
 public sealed record BaseModelDto(string Name, string Kind, string Architecture, long Parameters, string Scope, string Source, string Description)
 {
-    public static BaseModelDto From(BaseModel m) => new(m.Name, m.IsBert ? "text" : "image", m.IsBert ? m.Architecture ?? "bert" : m.Preset ?? "cnn",
+    public static BaseModelDto From(BaseModel m) => new(m.Name, m.IsBert ? "text" : m.IsTabular ? "tabular" : "image", m.IsBert ? m.Architecture ?? "bert" : m.Preset ?? "cnn",
         m.Parameters, m.IsPrivate ? "organisation" : "platform", m.Source, m.Description);
 }
 

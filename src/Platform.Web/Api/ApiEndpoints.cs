@@ -25,7 +25,7 @@ internal static class ApiEndpoints
 
         api.MapGet("/datasets", ListDatasetsAsync).WithTags("Datasets").WithSummary("The organisation's datasets, newest first.");
         api.MapPost("/datasets", UploadDatasetAsync).WithTags("Datasets")
-            .WithSummary("Upload a dataset: multipart/form-data with fields name (and textColumn, labelColumn for a CSV) before the file field.")
+            .WithSummary("Upload a dataset: multipart/form-data with fields name (and textColumn, labelColumn for a CSV; purpose=tabular, labelColumn as the target and excludeColumns for a table) before the file field.")
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<DatasetDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -100,8 +100,10 @@ internal static class ApiEndpoints
                 return Problem(StatusCodes.Status400BadRequest, purpose == "corpus"
                     ? $"'{file.FileName}' is neither a .txt nor a .csv file."
                     : $"'{file.FileName}' is neither a .csv nor a .zip file.");
+            // purpose=tabular: a table; labelColumn is its target, excludeColumns (comma-separated) the columns left out.
             var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body,
-                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")), Lines: DatasetEndpoints.IsPlainText(file.FileName)), cancellationToken);
+                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")), Lines: DatasetEndpoints.IsPlainText(file.FileName),
+                ExcludedColumns: CreateDatasetRequest.ParseColumnList(upload.Field("excludeColumns"))), cancellationToken);
             if (!created.IsSuccess)
                 return Problem(created);
             var summary = (await datasets.ExecuteAsync(cancellationToken)).First(d => d.Id == created.Value.Id);
@@ -200,6 +202,8 @@ internal static class ApiEndpoints
         var model = await models.GetAsync(id, cancellationToken);
         if (model is null)
             return ModelNotFound();
+        if (model.Kind == "tabular")
+            return await PredictRowAsync(request, models, model, cancellationToken);
         string text = "";
         string? variant = null;
         IFormFile? image = null;
@@ -226,6 +230,38 @@ internal static class ApiEndpoints
         var outcome = await ModelEndpoints.PlaygroundAsync(models, model, text, image, variant, cancellationToken);
         return outcome.Prediction is { } prediction
             ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores, outcome.Variant.ToString().ToLowerInvariant()))
+            : Problem(StatusCodes.Status400BadRequest, outcome.Error ?? "Nothing to classify.");
+    }
+
+    /// <summary>A tabular model: a JSON object of column values ({"row": {...}} or the object itself), or {"csv": "..."}; or form fields.</summary>
+    private static async Task<IResult> PredictRowAsync(HttpRequest request, ModelQueries models, ModelView model, CancellationToken cancellationToken)
+    {
+        ModelEndpoints.PlaygroundOutcome outcome;
+        try
+        {
+            if (request.HasJsonContentType())
+            {
+                using var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+                var (row, csv, _) = TablePredictions.FromJson(body.RootElement);
+                outcome = await TablePredictions.PredictAsync(models, model, row, csv, cancellationToken);
+            }
+            else if (request.HasFormContentType)
+            {
+                var form = await request.ReadFormAsync(cancellationToken);
+                outcome = await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), cancellationToken);
+            }
+            else
+            {
+                return Problem(StatusCodes.Status415UnsupportedMediaType, "Send JSON: {\"row\": {column: value, ...}} or {\"csv\": \"v1,v2,...\"}.");
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"The body is not a row of column values: {ex.Message}");
+        }
+
+        return outcome.Prediction is { } prediction
+            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores))
             : Problem(StatusCodes.Status400BadRequest, outcome.Error ?? "Nothing to classify.");
     }
 

@@ -95,13 +95,16 @@ internal static class DatasetEndpoints
             }
             if (KindOf(file.FileName, upload.Field("purpose")) is not { } kind)
             {
-                return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") == "corpus"
-                    ? $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those."
-                    : $"'{file.FileName}' is neither a .csv nor a .zip file.", upload);
+                return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") switch
+                {
+                    "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those.",
+                    "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
+                    _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
+                }, upload);
             }
             var created = await createDataset.ExecuteAsync(
                 new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")),
-                    Lines: IsPlainText(file.FileName)),
+                    Lines: IsPlainText(file.FileName), ExcludedColumns: CreateDatasetRequest.ParseColumnList(upload.Field("excludeColumns"))),
                 cancellationToken);
             return created.IsSuccess
                 ? Results.Redirect($"/datasets/{created.Value.Id}")
@@ -253,6 +256,8 @@ internal static class DatasetEndpoints
     {
         (".csv" or ".txt", "corpus") => DatasetKind.Corpus,
         (_, "corpus") => null,
+        (".csv", "tabular") => DatasetKind.Tabular,
+        (_, "tabular") => null,
         (".csv" or ".txt" or ".tsv", _) => DatasetKind.Text,
         (".zip", _) => DatasetKind.Image,
         _ => null,
@@ -284,6 +289,7 @@ internal static class DatasetEndpoints
                 [nameof(DatasetUpload.TextColumn)] = upload?.Field("textColumn") is { Length: > 0 } text ? text : "text",
                 [nameof(DatasetUpload.LabelColumn)] = upload?.Field("labelColumn") is { Length: > 0 } label ? label : "label",
                 [nameof(DatasetUpload.Purpose)] = upload?.Field("purpose") ?? "labelled",
+                [nameof(DatasetUpload.ExcludeColumns)] = upload?.Field("excludeColumns") ?? "",
             },
         })
         { StatusCode = statusCode };

@@ -55,8 +55,9 @@ internal static class ModelEndpoints
         if (model is null)
             return Results.NotFound();
         var form = await request.ReadFormAsync(cancellationToken);
-        var outcome = await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), form["variant"].ToString(),
-            cancellationToken);
+        var outcome = model.Kind == "tabular"
+            ? await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), cancellationToken)
+            : await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), form["variant"].ToString(), cancellationToken);
         var parameters = new Dictionary<string, object?>
         {
             [nameof(PredictionResult.Prediction)] = outcome.Prediction,

@@ -216,6 +216,59 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_TabularJob_UploadTrainPredictDownload()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var csv = Path.Combine(_root, "churn.csv");
+        Platform.Training.Tests.Common.TestData.WriteChurnCsv(csv, 300);
+        await using var content = File.OpenRead(csv);
+        var created = await AsAsync(owner, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+            new CreateDatasetRequest("Churn", DatasetKind.Tabular, content, LabelColumn: "churn", ExcludedColumns: ["customer_id"])));
+        Assert.True(created.IsSuccess, created.Error);
+        var dataset = created.Value;
+        Assert.Equal(DatasetKind.Tabular, dataset.Kind);
+        Assert.Equal("churn", dataset.LabelColumn);
+        var table = dataset.Stats.Table!;
+        Assert.Equal(["customer_id"], table.Excluded);
+        Assert.Equal(["tenure", "monthly_charges", "contract"], table.Columns.Select(c => c.Name));
+        Assert.Equal(["numeric", "numeric", "categorical"], table.Columns.Select(c => c.Type));
+        Assert.True(table.Columns[0].Missing > 0);
+        Assert.Equal(["tenure", "monthly_charges", "churn = yes"], table.CorrelationColumns);
+        // Churn rises with the monthly charges in this data.
+        Assert.True(table.Correlation[1][2] > 0.1, $"correlation {table.Correlation[1][2]}");
+
+        var wrongKind = await LaunchAsync(owner, new LaunchJobRequest(dataset.Id, "cnn-28-grey"));
+        Assert.Equal(ResultStatus.BadRequest, wrongKind.Status);
+        var launched = await LaunchAsync(owner, new LaunchJobRequest(dataset.Id, "tabular-mlp", "fast", Epochs: 30));
+        Assert.True(launched.IsSuccess, launched.Error);
+        _workers.Start(_database.ConnectionString, _root, "tabular-worker");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        string state;
+        while ((state = await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{launched.Value}'")) is "Queued" or "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish in time");
+            Assert.False(_workers.Last!.HasExited, "the worker exited");
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("Succeeded", state);
+        var model = (await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value)))!;
+        Assert.Equal("tabular", model.Kind);
+        Assert.Equal("churn", model.Table!.Target);
+        Assert.Null(model.Baseline);
+        Assert.Equal(dataset.ValidationCount, model.Metrics.Evaluation.Count);
+        Assert.True(model.Metrics.Evaluation.Curves!.MacroRocAuc > 0.85, $"AUC {model.Metrics.Evaluation.MacroRocAuc}");
+        var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTableAsync(launched.Value,
+            [new Dictionary<string, string?> { ["tenure"] = "1", ["monthly_charges"] = "118", ["contract"] = "month-to-month" }]));
+        Assert.Equal("yes", prediction!.Single().Label);
+        using var zip = new MemoryStream();
+        await ModelQueries.WriteZipAsync(model, zip);
+        zip.Position = 0;
+        using var archive = new System.IO.Compression.ZipArchive(zip);
+        Assert.Equal(["config.json", "metrics.json", "model.safetensors", "preprocessing.json"], archive.Entries.Select(e => e.Name).Order());
+    }
+
+    [Fact]
     public async Task Execute_TextJobOnAPrivateDistilBert_WorkerFineTunesItAndThePlaygroundAnswers()
     {
         var (tenant, owner) = await Seed.TenantAsync(_database);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Platform.Training.Metrics;
 using Platform.Training.Tests.Common;
-using Platform.Training.Tests.Tabular;
 
 namespace Platform.Training.Tests.Cli;
 
@@ -12,7 +11,7 @@ public sealed class TabularCliTests
     public void TrainPredictEval_ChurnTable_EndToEnd()
     {
         using var dir = new TestDirectory();
-        TabularTrainingTests.WriteChurnCsv(dir.File("churn.csv"), 300);
+        TestData.WriteChurnCsv(dir.File("churn.csv"), 300);
         File.WriteAllText(dir.File("rows.csv"), "tenure,monthly_charges,contract\n2,115,month-to-month\n70,22,two-year\n");
         File.WriteAllText(dir.File("rows.jsonl"), "{\"tenure\": 2, \"monthly_charges\": 115, \"contract\": \"month-to-month\"}\n{\"tenure\": 70, \"monthly_charges\": 22.0, \"contract\": \"two-year\"}\n");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
@@ -147,5 +148,29 @@ public static class TestData
         }
 
         return ~crc;
+    }
+
+    /// <summary>
+    /// A churn-like table: customers on a monthly contract with short tenure and high charges leave.
+    /// An id column to exclude, a few missing values in each kind of column.
+    /// </summary>
+    public static void WriteChurnCsv(string path, int rows, int seed = 5)
+    {
+        var random = new Random(seed);
+        var csv = new StringBuilder("customer_id,tenure,monthly_charges,contract,churn\n");
+        string[] contracts = ["month-to-month", "one-year", "two-year"];
+        for (var i = 0; i < rows; i++)
+        {
+            var tenure = random.Next(1, 72);
+            var charges = 20 + random.NextDouble() * 100;
+            var contract = contracts[random.Next(3)];
+            var risk = (contract == "month-to-month" ? 1.5 : -1.5) + (30 - tenure) / 15.0 + (charges - 70) / 25.0;
+            var churn = risk > 0 ? "yes" : "no";
+            var tenureCell = i % 17 == 3 ? "" : tenure.ToString(CultureInfo.InvariantCulture);
+            var contractCell = i % 23 == 5 ? "NA" : contract;
+            csv.Append(CultureInfo.InvariantCulture, $"C{i:D5},{tenureCell},{charges:F2},{contractCell},{churn}\n");
+        }
+
+        File.WriteAllText(path, csv.ToString());
     }
 }

@@ -9,35 +9,11 @@ namespace Platform.Training.Tests.Tabular;
 
 public sealed class TabularTrainingTests
 {
-    /// <summary>
-    /// A churn-like table: customers on a monthly contract with short tenure and high charges leave.
-    /// An id column to exclude, a few missing values in each kind of column.
-    /// </summary>
-    internal static void WriteChurnCsv(string path, int rows, int seed = 5)
-    {
-        var random = new Random(seed);
-        var csv = new StringBuilder("customer_id,tenure,monthly_charges,contract,churn\n");
-        string[] contracts = ["month-to-month", "one-year", "two-year"];
-        for (var i = 0; i < rows; i++)
-        {
-            var tenure = random.Next(1, 72);
-            var charges = 20 + random.NextDouble() * 100;
-            var contract = contracts[random.Next(3)];
-            var risk = (contract == "month-to-month" ? 1.5 : -1.5) + (30 - tenure) / 15.0 + (charges - 70) / 25.0;
-            var churn = risk > 0 ? "yes" : "no";
-            var tenureCell = i % 17 == 3 ? "" : tenure.ToString(CultureInfo.InvariantCulture);
-            var contractCell = i % 23 == 5 ? "NA" : contract;
-            csv.Append(CultureInfo.InvariantCulture, $"C{i:D5},{tenureCell},{charges:F2},{contractCell},{churn}\n");
-        }
-
-        File.WriteAllText(path, csv.ToString());
-    }
-
     [Fact]
     public void Train_ChurnCsv_LearnsAndSavesPreprocessingFittedOnTrainingRowsOnly()
     {
         using var dir = new TestDirectory();
-        WriteChurnCsv(dir.File("churn.csv"), 400);
+        TestData.WriteChurnCsv(dir.File("churn.csv"), 400);
         var options = new TrainingOptions
         {
             Epochs = 30, Threads = 1, ValidationFraction = 0.25, TabularColumns = new TabularColumns("churn", ["customer_id"]),
@@ -88,7 +64,7 @@ public sealed class TabularTrainingTests
     public void Predict_BadCells_ClearErrors()
     {
         using var dir = new TestDirectory();
-        WriteChurnCsv(dir.File("churn.csv"), 120);
+        TestData.WriteChurnCsv(dir.File("churn.csv"), 120);
         Trainer.Train(new TrainingRequest(dir.File("churn.csv"), TabularClassifier.Preset, dir.File("out"),
             new TrainingOptions { Epochs = 1, Threads = 1, TabularColumns = new TabularColumns("churn", ["customer_id"]) }));
         using var model = TabularClassifier.Load(dir.File("out"), Device.Cpu);

@@ -141,6 +141,13 @@ internal static class JobTestKit
         var evaluation = ClassificationMetrics.Compute(truth, predicted, labels);
         MetricsFile.Write(Path.Combine(folder, MetricsFile.FileName), new MetricsReport(evaluation, "validation",
             [new EpochRecord(1, 1.05, 0.98, 0.6, 0.55, 1.5), new EpochRecord(2, 0.71, 0.80, 0.8, 0.78, 1.4)]));
+        await MarkSucceededAsync(portal, jobId, folder, evaluation, baseline);
+    }
+
+    /// <summary>Marks a job succeeded with the result a worker stores, for a model folder that already has its metrics.json.</summary>
+    public static async Task MarkSucceededAsync(PortalFactory portal, Guid jobId, string folder, ClassificationMetrics evaluation,
+        BaselineResult? baseline = null)
+    {
         // What TrainingJobHandler stores: the scores, the baseline's summary and the verdict on them.
         var kind = ClassifierModel.DetectKind(folder);
         var result = JsonSerializer.Serialize(new

@@ -98,9 +98,9 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         Assert.Contains("column 'tenure' is numeric; 'soon' is not a number", wrong.Html);
 
         // The API: a JSON object, the same row as CSV with a header, and a clear 400 for a bad one.
-        var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("tabular"));
+        var apiKey = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("tabular"));
         using var http = portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Value.PlainText);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey.Value.PlainText);
         using var byObject = await http.PostAsJsonAsync($"/api/v1/models/{jobId}/predict", new { row = new { tenure = 2, monthly_charges = 115.0, contract = "month-to-month" } });
         using var byCsv = await http.PostAsJsonAsync($"/api/v1/models/{jobId}/predict", new { csv = "contract,tenure,monthly_charges\nmonth-to-month,2,115" });
         using var bad = await http.PostAsJsonAsync($"/api/v1/models/{jobId}/predict", new { row = new { age = 3 } });

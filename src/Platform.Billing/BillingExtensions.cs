@@ -48,6 +48,7 @@ public static class BillingExtensions
         services.TryAddScoped<CancelSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<GetTenantSubscriptionQuery>();
+        services.TryAddScoped<Usage.GetModelCostQuery>();
         services.TryAddScoped<GetQuotaOverrideQuery>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();

@@ -265,7 +265,21 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         await ModelQueries.WriteZipAsync(model, zip);
         zip.Position = 0;
         using var archive = new System.IO.Compression.ZipArchive(zip);
-        Assert.Equal(["config.json", "metrics.json", "model.safetensors", "preprocessing.json"], archive.Entries.Select(e => e.Name).Order());
+        Assert.Equal(["config.json", "metrics.json", "model.int8.onnx", "model.onnx", "model.safetensors", "preprocessing.json", "serving.json"],
+            archive.Entries.Select(e => e.Name).Order());
+
+        // The worker exported ONNX and int8, scored them on the same validation rows, and both serve.
+        var serving = model.Serving!;
+        Assert.Equal(["platform", "onnx", "int8"], serving.Variants.Select(v => v.Variant));
+        Assert.Equal(dataset.ValidationCount, serving.Examples);
+        Assert.Equal(model.Metrics.Evaluation.Accuracy, serving.Find("onnx")!.Accuracy);
+        Assert.True(serving.Find("int8")!.Bytes < serving.Find("onnx")!.Bytes);
+        foreach (var variant in new[] { ModelVariant.Onnx, ModelVariant.Int8 })
+        {
+            var served = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTableAsync(launched.Value,
+                [new Dictionary<string, string?> { ["tenure"] = "1", ["monthly_charges"] = "118", ["contract"] = "month-to-month" }], variant));
+            Assert.Equal("yes", served!.Single().Label);
+        }
     }
 
     [Fact]

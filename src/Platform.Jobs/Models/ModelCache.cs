@@ -46,6 +46,22 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
             ? table.Predict(rows)
             : throw new InvalidOperationException("This model does not classify table rows."), cancellationToken);
 
+    /// <summary>
+    /// Runs an exported ONNX file in ONNX Runtime: the model folder's own code prepares the input
+    /// (<paramref name="inputs"/>: decoded pixels, or a table's scaled features), the ONNX file computes the logits.
+    /// </summary>
+    public async Task<IReadOnlyList<Prediction>> PredictOnnxAsync(string folder, string onnxFile, Func<ClassifierModel, float[]> inputs, int rows,
+        CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(onnxFile))
+            throw new InvalidOperationException("This model has no ONNX export: text models and models trained before exports existed are served by the platform only.");
+        var (values, labels, shape) = await UseAsync(folder, model => (inputs(model), model.Labels, Platform.Training.Onnx.ServingReport.RowShape(model)),
+            cancellationToken);
+        var logits = await UseAsync(onnxFile, path => new Platform.Training.Onnx.OnnxRunner(path, shape), runner => runner.Logits(values, rows),
+            cancellationToken);
+        return ClassifierModel.ToPredictions(logits, rows, labels);
+    }
+
     private Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken) =>
         UseAsync(folder, path => ClassifierModel.Load(path, Device.Cpu), use, cancellationToken);
 
@@ -130,7 +146,7 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
     {
         public string Folder { get; } = folder;
         public SemaphoreSlim Lock { get; } = new(1, 1);
-        /// <summary>A <see cref="ClassifierModel"/> (native, disposed on eviction) or a <see cref="LinearTextClassifier"/>.</summary>
+        /// <summary>A <see cref="ClassifierModel"/> (native, disposed on eviction), an ONNX Runtime session or a <see cref="LinearTextClassifier"/>.</summary>
         public object? Model { get; set; }
         public int Users { get; set; }
         public bool Evicted { get; set; }

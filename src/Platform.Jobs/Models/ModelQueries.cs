@@ -8,11 +8,16 @@ using Platform.Training.Training;
 
 namespace Platform.Jobs.Models;
 
-/// <summary>Which of a job's models to use: the fine-tuned one, or the linear baseline a text job fits next to it.</summary>
+/// <summary>
+/// Which of a job's models to use: the trained one, the linear baseline a text job fits next to it, or
+/// (image and tabular models) its ONNX export in ONNX Runtime, float or int8 dynamically quantised.
+/// </summary>
 public enum ModelVariant
 {
     Model,
     Baseline,
+    Onnx,
+    Int8,
 }
 
 /// <summary>
@@ -25,6 +30,16 @@ public sealed record ModelView(Guid JobId, string Name, string Kind, string Fold
 {
     /// <summary>For a tabular model: its columns and how they are scaled/encoded (the playground's form); null otherwise.</summary>
     public Platform.Training.Tabular.TabularPreprocessor? Table { get; init; }
+
+    /// <summary>The ONNX and int8 exports with their validation scores, sizes and latency (serving.json); null for text models.</summary>
+    public Platform.Training.Onnx.ServingReport? Serving { get; init; }
+
+    public bool HasOnnx => Serving is not null && File.Exists(Path.Combine(Folder, Platform.Training.Onnx.OnnxExport.FileName));
+
+    /// <summary>The file a variant downloads as or runs from.</summary>
+    public string VariantFile(ModelVariant variant) => Path.Combine(Folder, variant == ModelVariant.Int8
+        ? Platform.Training.Onnx.OnnxExport.Int8FileName
+        : Platform.Training.Onnx.OnnxExport.FileName);
 
     public string BaselineFolder => Path.Combine(Folder, BaselineTrainer.FolderName);
 
@@ -71,6 +86,7 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
             File.Exists(baselineMetrics) ? MetricsFile.Read(baselineMetrics) : null, JobResult.Parse(result))
         {
             Table = kind == "tabular" ? Platform.Training.Tabular.TabularPreprocessor.Load(folder) : null,
+            Serving = Platform.Training.Onnx.ServingReport.Read(folder),
         };
     }
 
@@ -89,14 +105,26 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
 
     /// <summary>Classifies table rows (column → value); null when the job has no tabular model.</summary>
     public async Task<IReadOnlyList<Prediction>?> PredictTableAsync(Guid jobId, IReadOnlyList<IReadOnlyDictionary<string, string?>> rows,
-        CancellationToken cancellationToken = default) =>
+        ModelVariant variant = ModelVariant.Model, CancellationToken cancellationToken = default) =>
         await GetAsync(jobId, cancellationToken) is { Kind: "tabular" } model
-            ? await cache.PredictTableAsync(model.Folder, rows, cancellationToken)
+            ? variant is ModelVariant.Onnx or ModelVariant.Int8
+                ? await cache.PredictOnnxAsync(model.Folder, model.VariantFile(variant),
+                    m => ((TabularClassifier)m).Features(rows), rows.Count, cancellationToken)
+                : await cache.PredictTableAsync(model.Folder, rows, cancellationToken)
             : null;
 
-    public async Task<IReadOnlyList<Prediction>?> PredictImageAsync(Guid jobId, string name, byte[] image, CancellationToken cancellationToken = default) =>
+    public async Task<IReadOnlyList<Prediction>?> PredictImageAsync(Guid jobId, string name, byte[] image, ModelVariant variant = ModelVariant.Model,
+        CancellationToken cancellationToken = default) =>
         await GetAsync(jobId, cancellationToken) is { Kind: "cnn" } model
-            ? await cache.PredictImageAsync(model.Folder, name, image, cancellationToken)
+            ? variant is ModelVariant.Onnx or ModelVariant.Int8
+                ? await cache.PredictOnnxAsync(model.Folder, model.VariantFile(variant), m =>
+                {
+                    var cnn = (CnnImageClassifier)m;
+                    var pixels = new float[cnn.ImageSize];
+                    cnn.Preprocess(image, name, pixels);
+                    return pixels;
+                }, 1, cancellationToken)
+                : await cache.PredictImageAsync(model.Folder, name, image, cancellationToken)
             : null;
 
     /// <summary>
@@ -107,6 +135,22 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
         CancellationToken cancellationToken = default)
     {
         await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        if (variant is ModelVariant.Onnx or ModelVariant.Int8)
+        {
+            // The ONNX file with what reads its input and output: labels (config.json) and, for a table, the preprocessing.
+            foreach (var file in new[] { model.VariantFile(variant), Path.Combine(model.Folder, ClassifierModel.ConfigFile),
+                         Path.Combine(model.Folder, Platform.Training.Tabular.TabularPreprocessor.FileName),
+                         Path.Combine(model.Folder, Platform.Training.Onnx.ServingReport.FileName) }.Where(File.Exists))
+            {
+                var entry = zip.CreateEntry(Path.GetFileName(file), CompressionLevel.Fastest);
+                await using var target = await entry.OpenAsync(cancellationToken);
+                await using var source = File.OpenRead(file);
+                await source.CopyToAsync(target, cancellationToken);
+            }
+
+            return;
+        }
+
         var root = variant == ModelVariant.Baseline ? model.BaselineFolder : model.Folder;
         await AddFilesAsync(zip, root, "", cancellationToken);
         if (variant == ModelVariant.Model && model.HasBaseline)

@@ -128,7 +128,10 @@ public sealed class TabularClassifier : ClassifierModel
     /// reads that a row lacks is a missing value; a column it does not know is an error, except the
     /// target, which is ignored so a labelled row can be sent as it is.
     /// </summary>
-    public IReadOnlyList<Prediction> Predict(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows) => PredictFeatures(Features(rows), rows.Count);
+
+    /// <summary>The rows' scaled and one-hot features (the ONNX export's input), checked as Predict checks them.</summary>
+    public float[] Features(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
     {
         var known = Preprocessor.Columns.Select(c => c.Name).Append(Preprocessor.Target).ToHashSet(StringComparer.Ordinal);
         var features = new float[rows.Count * Preprocessor.Width];
@@ -141,7 +144,7 @@ public sealed class TabularClassifier : ClassifierModel
             Preprocessor.Transform(name => row.TryGetValue(name, out var v) ? v : null, features.AsSpan(r * Preprocessor.Width, Preprocessor.Width));
         }
 
-        return PredictFeatures(features, rows.Count);
+        return features;
     }
 
     /// <summary>Classifies every row of a CSV that has the model's columns (extra columns are ignored).</summary>

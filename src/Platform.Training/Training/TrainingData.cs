@@ -13,6 +13,20 @@ internal abstract class TrainingData
 
     /// <param name="augmentSeed">Drives random augmentation; derived from the step so resume needs no extra state.</param>
     public abstract Tensor Logits(int[] indices, bool augment, ulong augmentSeed);
+
+    /// <summary>The model's dense inputs of these examples, row after row (what an ONNX export reads); null for text.</summary>
+    public virtual float[]? Inputs(int[] indices) => null;
+
+    /// <summary>Logits of dense inputs laid out as <see cref="Inputs"/> returns them.</summary>
+    public virtual Tensor LogitsOfInputs(float[] inputs, int rows) => throw new NotSupportedException("text data has no dense inputs");
+
+    protected static float[] Gather(float[] all, int rowSize, int[] indices)
+    {
+        var rows = new float[indices.Length * rowSize];
+        for (var r = 0; r < indices.Length; r++)
+            all.AsSpan(indices[r] * rowSize, rowSize).CopyTo(rows.AsSpan(r * rowSize, rowSize));
+        return rows;
+    }
 }
 
 internal sealed class TextTrainingData(BertClassifier model, int[][] tokenIds, int[] labelIds, int maxLength) : TrainingData(labelIds)
@@ -48,6 +62,10 @@ internal sealed class ImageTrainingData(CnnImageClassifier model, float[] pixels
 
         return model.Logits(batch, indices.Length);
     }
+
+    public override float[] Inputs(int[] indices) => Gather(pixels, model.ImageSize, indices);
+
+    public override Tensor LogitsOfInputs(float[] inputs, int rows) => model.Logits(inputs, rows);
 
     public static ImageTrainingData Create(CnnImageClassifier model, IReadOnlyList<ImageExample> examples, LabelVocabulary labels, bool horizontalFlip)
     {
@@ -100,4 +118,8 @@ internal sealed class TabularTrainingData(TabularClassifier model, float[] featu
             features.AsSpan(indices[r] * width, width).CopyTo(batch.AsSpan(r * width, width));
         return model.Logits(batch, indices.Length);
     }
+
+    public override float[] Inputs(int[] indices) => Gather(features, model.Preprocessor.Width, indices);
+
+    public override Tensor LogitsOfInputs(float[] inputs, int rows) => model.Logits(inputs, rows);
 }

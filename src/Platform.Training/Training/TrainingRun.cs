@@ -305,6 +305,14 @@ internal sealed class TrainingRun : IDisposable
         };
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
+        if (Onnx.OnnxExport.Supports(_model))
+        {
+            // ONNX, int8 and their validation scores and latency: the serving options the model page compares.
+            _model.Module.Eval();
+            var serving = Onnx.ServingReport.Write(_model, _data, evaluated, report.Split, metrics, _request.OutputDirectory);
+            log?.Invoke("serving: " + string.Join("; ", serving.Variants.Select(v =>
+                $"{v.Variant} {v.Bytes / 1024.0:0.#} KiB, accuracy {v.Accuracy:P1}, {v.LatencyMs:0.###} ms")));
+        }
         if (_request.CheckpointDirectory is null && Directory.Exists(_request.Checkpoints))
         {
             // Default checkpoints live inside the model folder; once the model is written they would only bloat downloads.

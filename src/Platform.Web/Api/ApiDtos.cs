@@ -53,3 +53,10 @@ public sealed record BaseModelImportDto(Guid Id, string Name, string Source, str
 }
 
 public sealed record StartHubImportDto(string RepoId, string? Revision = null, string? Name = null, string? Description = null);
+
+/// <summary>One serving option of a model; <see cref="CostPerThousand"/> is 1,000 predictions on one CPU core at the plan's CPU rate.</summary>
+public sealed record ServingVariantDto(string Variant, long Bytes, double Accuracy, double MacroF1, double? MacroRocAuc, double LatencyMs, decimal? CostPerThousand);
+
+/// <summary>What a model cost to train (metered device seconds at the plan's rates) and its serving options.</summary>
+public sealed record ServingDto(long CpuSeconds, long GpuSeconds, string? Currency, decimal? TrainingCost, string? Split, int? Examples,
+    IReadOnlyList<ServingVariantDto> Variants);

@@ -65,10 +65,17 @@ internal static class ApiEndpoints
             .WithSummary("Evaluation of a succeeded job's model: accuracy, macro-F1, per class, confusion matrix, history. "
                 + "?variant=baseline: the same for the linear baseline a text job fits on the same split.")
             .Produces<Platform.Training.Metrics.MetricsReport>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/models/{id:guid}/serving", ServingAsync).WithTags("Models")
+            .WithSummary("Serving options of an image or tabular model (platform, ONNX, int8): size, validation accuracy, latency and cost per 1,000 predictions; and what training cost.")
+            .Produces<ServingDto>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/models/{id:guid}/download", DownloadAsync).WithTags("Models")
+            .WithSummary("The model as a ZIP: the model folder, or ?variant=baseline (text), onnx or int8 (image and tabular models: the ONNX file, config.json and preprocessing.json).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/models/{id:guid}/predict", PredictAsync).WithTags("Models")
             .WithSummary("Classify {\"text\": ...} (BERT) or a multipart field 'image' (CNN). "
                 + "Text models also answer with their linear baseline (TF-IDF + logistic regression): {\"text\": ..., \"variant\": \"baseline\"} "
-                + "(or a multipart field 'variant'); \"model\", the default, is the fine-tuned model.")
+                + "(or a multipart field 'variant'); \"model\", the default, is the fine-tuned model. "
+                + "Tabular models: {\"row\": {column: value}} or {\"csv\": \"...\"}. Image and tabular models also answer through ONNX Runtime: \"variant\": \"onnx\" or \"int8\".")
             .Accepts<PredictTextRequest>("application/json", "multipart/form-data")
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelEndpoints.MaxRequestBytes))
             .Produces<PredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -192,9 +199,40 @@ internal static class ApiEndpoints
             return Problem(StatusCodes.Status400BadRequest, "The variant is either \"model\" or \"baseline\".");
         if (selected == ModelVariant.Model)
             return Results.Ok(model.Metrics);
+        if (selected is ModelVariant.Onnx or ModelVariant.Int8)
+            return Problem(StatusCodes.Status400BadRequest, "The ONNX and int8 variants' scores are in /models/{id}/serving.");
         return model.Baseline is { } baseline
             ? Results.Ok(baseline)
             : Problem(StatusCodes.Status404NotFound, "This model has no baseline: baselines are fitted for text models, by jobs that finished since they were introduced.");
+    }
+
+    /// <summary>The serving options (platform, ONNX, int8): size, validation scores, latency; and what training cost and serving costs.</summary>
+    private static async Task<IResult> ServingAsync(Guid id, ModelQueries models, Platform.Billing.Usage.GetModelCostQuery cost,
+        CancellationToken cancellationToken)
+    {
+        if (await models.GetAsync(id, cancellationToken) is not { } model)
+            return ModelNotFound();
+        var priced = await cost.ExecuteAsync(id, cancellationToken);
+        return Results.Ok(new ServingDto(priced.CpuSeconds, priced.GpuSeconds, priced.Currency, priced.TrainingCost,
+            model.Serving?.Split, model.Serving?.Examples,
+            (model.Serving?.Variants ?? []).Select(v => new ServingVariantDto(v.Variant, v.Bytes, v.Accuracy, v.MacroF1, v.MacroRocAuc, v.LatencyMs,
+                priced.PerThousandPredictions(v.LatencyMs))).ToList()));
+    }
+
+    /// <summary>The model folder as a ZIP; ?variant=baseline|onnx|int8 the baseline folder or an ONNX file with its config.</summary>
+    private static async Task<IResult> DownloadAsync(Guid id, string? variant, HttpContext context, ModelQueries models, CancellationToken cancellationToken)
+    {
+        if (await models.GetAsync(id, cancellationToken) is not { } model)
+            return ModelNotFound();
+        if (!ModelView.TryParseVariant(variant, out var selected))
+            return Problem(StatusCodes.Status400BadRequest, ModelEndpoints.VariantHelp);
+        if ((selected == ModelVariant.Baseline && !model.HasBaseline) || (selected is ModelVariant.Onnx or ModelVariant.Int8 && !model.HasOnnx))
+            return Problem(StatusCodes.Status404NotFound, selected == ModelVariant.Baseline ? "This model has no baseline." : ModelEndpoints.NoOnnx);
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
+            bodyControl.AllowSynchronousIO = true;
+        var name = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'))
+            + (selected == ModelVariant.Model ? "" : "-" + selected.ToString().ToLowerInvariant()) + ".zip";
+        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", name);
     }
 
     private static async Task<IResult> PredictAsync(Guid id, HttpRequest request, ModelQueries models, CancellationToken cancellationToken)
@@ -242,13 +280,13 @@ internal static class ApiEndpoints
             if (request.HasJsonContentType())
             {
                 using var body = await System.Text.Json.JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-                var (row, csv, _) = TablePredictions.FromJson(body.RootElement);
-                outcome = await TablePredictions.PredictAsync(models, model, row, csv, cancellationToken);
+                var (row, csv, variant) = TablePredictions.FromJson(body.RootElement);
+                outcome = await TablePredictions.PredictAsync(models, model, row, csv, variant, cancellationToken);
             }
             else if (request.HasFormContentType)
             {
                 var form = await request.ReadFormAsync(cancellationToken);
-                outcome = await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), cancellationToken);
+                outcome = await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), form["variant"].ToString(), cancellationToken);
             }
             else
             {
@@ -261,7 +299,7 @@ internal static class ApiEndpoints
         }
 
         return outcome.Prediction is { } prediction
-            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores))
+            ? Results.Ok(new PredictionDto(prediction.Label, prediction.Scores, outcome.Variant.ToString().ToLowerInvariant()))
             : Problem(StatusCodes.Status400BadRequest, outcome.Error ?? "Nothing to classify.");
     }
 

@@ -33,10 +33,10 @@ internal static class ModelEndpoints
         var model = await models.GetAsync(id, cancellationToken);
         if (model is null || !ModelView.TryParseVariant(variant, out var selected))
             return Results.NotFound();
-        if (selected == ModelVariant.Baseline && !model.HasBaseline)
+        if ((selected == ModelVariant.Baseline && !model.HasBaseline) || (selected is ModelVariant.Onnx or ModelVariant.Int8 && !model.HasOnnx))
             return Results.NotFound();
         var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'))
-            + (selected == ModelVariant.Baseline ? "-baseline" : "") + ".zip";
+            + (selected == ModelVariant.Model ? "" : "-" + selected.ToString().ToLowerInvariant()) + ".zip";
         // ZipArchive still writes some of its framing synchronously, even through its async API; the
         // alternative, zipping to a temporary file first, would double the disk used by a large BERT.
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
@@ -56,7 +56,7 @@ internal static class ModelEndpoints
             return Results.NotFound();
         var form = await request.ReadFormAsync(cancellationToken);
         var outcome = model.Kind == "tabular"
-            ? await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), cancellationToken)
+            ? await TablePredictions.PredictAsync(models, model, TablePredictions.FromForm(form), form["csv"].ToString(), form["variant"].ToString(), cancellationToken)
             : await PlaygroundAsync(models, model, form["text"].ToString(), form.Files.GetFile("image"), form["variant"].ToString(), cancellationToken);
         var parameters = new Dictionary<string, object?>
         {
@@ -79,6 +79,11 @@ internal static class ModelEndpoints
         });
     }
 
+    internal const string VariantHelp = "The variant is \"model\" (the trained model), \"baseline\" (a text model's TF-IDF + logistic regression), " +
+        "\"onnx\" or \"int8\" (an image or tabular model's ONNX export in ONNX Runtime, float or dynamically quantised).";
+
+    internal const string NoOnnx = "This model has no ONNX export: text models, and models trained before exports existed, are served by the platform only.";
+
     internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model);
 
     /// <summary>One classification for the playground and the API; <paramref name="variant"/> is "model" (or empty) or "baseline".</summary>
@@ -86,7 +91,9 @@ internal static class ModelEndpoints
         string? variant, CancellationToken cancellationToken)
     {
         if (!ModelView.TryParseVariant(variant, out var selected))
-            return new(null, "The variant is either \"model\" (the fine-tuned model) or \"baseline\" (TF-IDF + logistic regression).", null);
+            return new(null, VariantHelp, null);
+        if (selected is ModelVariant.Onnx or ModelVariant.Int8 && !model.HasOnnx)
+            return new(null, NoOnnx, null, selected);
         if (selected == ModelVariant.Baseline && !model.HasBaseline)
         {
             return new(null, model.Kind == "bert"
@@ -96,6 +103,8 @@ internal static class ModelEndpoints
 
         if (model.Kind == "bert")
         {
+            if (selected is ModelVariant.Onnx or ModelVariant.Int8)
+                return new(null, NoOnnx, text, selected);
             if (string.IsNullOrWhiteSpace(text))
                 return new(null, "Type some text to classify.", text, selected);
             if (text.Length > MaxTextLength)
@@ -111,8 +120,8 @@ internal static class ModelEndpoints
         await image.CopyToAsync(buffer, cancellationToken);
         try
         {
-            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, buffer.ToArray(), cancellationToken);
-            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName);
+            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, buffer.ToArray(), selected, cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName, selected);
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or Platform.Training.Torch.TorchException)
         {

@@ -18,17 +18,21 @@ internal static class TablePredictions
     public const int MaxCsvLength = 100_000;
 
     public static async Task<ModelEndpoints.PlaygroundOutcome> PredictAsync(ModelQueries models, ModelView model,
-        IReadOnlyDictionary<string, string?>? row, string? csv, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string?>? row, string? csv, string? variant, CancellationToken cancellationToken)
     {
+        if (!ModelView.TryParseVariant(variant, out var selected) || selected == ModelVariant.Baseline)
+            return new(null, ModelEndpoints.VariantHelp, null);
+        if (selected is ModelVariant.Onnx or ModelVariant.Int8 && !model.HasOnnx)
+            return new(null, ModelEndpoints.NoOnnx, null, selected);
         try
         {
             if (!string.IsNullOrWhiteSpace(csv))
                 row = ParseCsvRow(csv, model.Table!);
             if (row is null || row.Count == 0)
                 return new(null, "Give the row's values: a JSON object of column values, or a CSV row.", null);
-            var predictions = await models.PredictTableAsync(model.JobId, [row], cancellationToken);
+            var predictions = await models.PredictTableAsync(model.JobId, [row], selected, cancellationToken);
             var input = string.Join(", ", row.Select(kv => $"{kv.Key}={kv.Value}"));
-            return new(predictions?.FirstOrDefault(), predictions is null ? "This model does not classify table rows." : null, input);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model does not classify table rows." : null, input, selected);
         }
         catch (InvalidDataException ex)
         {

@@ -62,7 +62,7 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         var page = await owner.Client.GetAsync($"/datasets/{datasetId}");
         Assert.Equal("churn", page.Text("#tabular-target"));
         Assert.Equal("customer_id", page.Text("#tabular-excluded"));
-        Assert.Equal(["tenure", "monthly_charges", "contract"], page.Document.QuerySelectorAll("#tabular-columns tbody tr").Select(r => r.GetAttribute("data-column")));
+        Assert.Equal(["tenure", "monthly_charges", "contract"], page.Document.QuerySelectorAll("#tabular-column-table tbody tr").Select(r => r.GetAttribute("data-column")));
         Assert.Contains("numeric", page.Text("#tabular-columns tr[data-column=tenure]"));
         Assert.Contains("month-to-month", page.Text("#tabular-columns tr[data-column=contract]"));
         Assert.True(page.Has("#correlation"));
@@ -94,8 +94,17 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal("yes", answered.Text("#predicted-label"));
         var fromCsv = await owner.Client.SubmitAsync(model, "#playground-form", new Dictionary<string, string> { ["csv"] = "70,22.5,two-year" });
         Assert.Equal("no", fromCsv.Text("#predicted-label"));
+        // Served by ONNX Runtime, int8: the same answer for a clear case, and the card compares the three ways.
+        var int8 = await owner.Client.SubmitAsync(model, "#playground-form", new Dictionary<string, string>
+        {
+            ["variant"] = "int8", ["column.tenure"] = "2", ["column.monthly_charges"] = "115", ["column.contract"] = "month-to-month",
+        });
+        Assert.Equal("yes", int8.Text("#predicted-label"));
+        Assert.True(int8.Has("[data-variant=int8] #predicted-label"));
+        Assert.Equal(["platform", "onnx", "int8"], model.Document.QuerySelectorAll("#serving-variants tbody tr").Select(r => r.GetAttribute("data-variant")));
+        Assert.True(model.Has("#download-int8"));
         var wrong = await owner.Client.SubmitAsync(model, "#playground-form", new Dictionary<string, string> { ["column.tenure"] = "soon" });
-        Assert.Contains("column 'tenure' is numeric; 'soon' is not a number", wrong.Html);
+        Assert.Contains("column 'tenure' is numeric; 'soon' is not a number", wrong.Document.Body!.TextContent);
 
         // The API: a JSON object, the same row as CSV with a header, and a clear 400 for a bad one.
         var apiKey = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("tabular"));
@@ -114,10 +123,18 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         var metrics = await http.GetFromJsonAsync<JsonElement>($"/api/v1/models/{jobId}/metrics");
         Assert.Equal(trained.Metrics.Evaluation.Curves.MacroRocAuc.Value, metrics.GetProperty("evaluation").GetProperty("curves").GetProperty("macro_roc_auc").GetDouble(), 12);
 
-        // The download holds the preprocessing fitted on the training split.
+        // The download holds the preprocessing fitted on the training split; the int8 one its ONNX file with it.
         using var zip = await owner.Client.Http.GetAsync($"/models/{jobId}/download");
         using var archive = new System.IO.Compression.ZipArchive(await zip.Content.ReadAsStreamAsync());
         Assert.Contains("preprocessing.json", archive.Entries.Select(e => e.Name));
+        using var int8Zip = await http.GetAsync($"/api/v1/models/{jobId}/download?variant=int8");
+        Assert.Equal(HttpStatusCode.OK, int8Zip.StatusCode);
+        using var int8Archive = new System.IO.Compression.ZipArchive(await int8Zip.Content.ReadAsStreamAsync());
+        Assert.Equal(["config.json", "model.int8.onnx", "preprocessing.json", "serving.json"], int8Archive.Entries.Select(e => e.Name).Order());
+        var serving = await http.GetFromJsonAsync<JsonElement>($"/api/v1/models/{jobId}/serving");
+        Assert.Equal(["platform", "onnx", "int8"], serving.GetProperty("variants").EnumerateArray().Select(v => v.GetProperty("variant").GetString()));
+        using var byInt8 = await http.PostAsJsonAsync($"/api/v1/models/{jobId}/predict", new { row = new { tenure = 2, monthly_charges = 115.0, contract = "month-to-month" }, variant = "int8" });
+        Assert.Equal("int8", (await byInt8.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("variant").GetString());
     }
 
     [Fact]
@@ -136,7 +153,7 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         var posted = await owner.Client.PostAsync("/datasets/upload", content);
 
         Assert.Equal(HttpStatusCode.BadRequest, posted.Status);
-        Assert.Contains("no column 'outcome' to use as the target column", posted.Html);
+        Assert.Contains("no column 'outcome' to use as the target column", posted.Document.Body!.TextContent);
         var list = await owner.Client.GetAsync("/datasets");
         Assert.DoesNotContain("churn", list.Html);
     }

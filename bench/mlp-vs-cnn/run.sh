@@ -7,6 +7,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${1:-/tmp/bench-mlp-vs-cnn}; TRAIN=${2:-500}; TEST=${3:-200}; EPOCHS=${4:-5}
 [ -d "$OUT/all/train" ] || /usr/bin/python3 "$ROOT/bench/fashion_mnist_to_png.py" "$OUT/all" >/dev/null
+# head closes the pipe early: not an error here.
+set +o pipefail
 for split in "train:$TRAIN" "test:$TEST"; do
   s=${split%%:*}; n=${split##*:}
   for d in "$OUT"/all/$s/*/; do
@@ -14,6 +16,7 @@ for split in "train:$TRAIN" "test:$TEST"; do
     ls "$d" | sort | head -"$n" | while read -r f; do ln -f "$d/$f" "$OUT/sub/$s/$l/$f"; done
   done
 done
+set -o pipefail
 for preset in mlp-28-grey cnn-28-grey; do
   start=$(date +%s)
   "$ROOT/platform" cli train --data "$OUT/sub/train" --base "$preset" --out "$OUT/$preset" --epochs "$EPOCHS" --threads 2 2>/dev/null | tail -2

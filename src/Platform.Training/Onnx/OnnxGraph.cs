@@ -13,7 +13,8 @@ internal sealed class OnnxGraph(string name)
     public const int Int8 = 3;
     public const int Int64 = 7;
 
-    private const int OpsetVersion = 13;
+    // 17: LayerNormalization (BERT); every other op the exports use is unchanged from 13.
+    private const int OpsetVersion = 17;
     private const int IrVersion = 8;
 
     private readonly List<ProtoWriter> _nodes = [];
@@ -86,6 +87,19 @@ internal sealed class OnnxGraph(string name)
 
     /// <summary>A graph input or output: float32 with a symbolic batch dimension first.</summary>
     public void Input(string tensorName, params long[] dimsAfterBatch) => _inputs.Add(ValueInfo(tensorName, dimsAfterBatch));
+
+    /// <summary>An int64 [batch, sequence] input (token ids, masks).</summary>
+    public void SequenceInput(string tensorName)
+    {
+        var shape = new ProtoWriter()
+            .Message(1, new ProtoWriter().String(2, "batch"))
+            .Message(1, new ProtoWriter().String(2, "sequence"));
+        var tensorType = new ProtoWriter().Int(1, Int64).Message(2, shape);
+        _inputs.Add(new ProtoWriter().String(1, tensorName).Message(2, new ProtoWriter().Message(1, tensorType)));
+    }
+
+    public string Int64Initializer(string tensorName, long[] values, params long[] dims) =>
+        Initializer(tensorName, Int64, MemoryMarshal.AsBytes(values.AsSpan()), dims);
 
     public void Output(string tensorName, params long[] dimsAfterBatch) => _outputs.Add(ValueInfo(tensorName, dimsAfterBatch));
 

@@ -70,6 +70,49 @@ public sealed class OnnxExportTests
         Assert.True(agree >= table.Rows.Count * 0.95, $"int8 agrees on {agree} of {table.Rows.Count} rows");
     }
 
+    [Fact]
+    public void Export_TinyBert_OnnxRuntimeGivesTheSameLogitsWithPadding()
+    {
+        using var dir = new TestDirectory();
+        TestData.WriteTinyBertConfig(dir.File("bert-config.json"));
+        TestData.WriteVocabulary(dir.File("bert-vocab.txt"));
+        BertClassifier.Initialise(dir.File("bert-config.json"), dir.File("bert-vocab.txt"), ["neg", "pos"], dir.File("bert"), seed: 7);
+        using var model = (BertClassifier)ClassifierModel.Load(dir.File("bert"), Device.Cpu);
+        model.Model.Eval();
+        // Different lengths: the short rows are padded, so the attention mask matters.
+        var ids = new[] { "good movie", "the movie was so very bad and sad", "nice" }.Select(model.Tokenizer.TokenizeToIds).ToList();
+        var batch = model.Tokenizer.BuildBatch(ids, 64, Platform.Training.Tokenization.PaddingStrategy.Longest);
+        float[] expected;
+        using (Platform.Training.Torch.Torch.NoGrad())
+        using (var logits = model.Logits(ids, 64))
+            expected = logits.ToFloatArray();
+        var full = dir.File("bert.onnx");
+        var int8 = dir.File("bert.int8.onnx");
+        File.WriteAllBytes(full, OnnxExport.Build(model, quantize: false));
+        File.WriteAllBytes(int8, OnnxExport.Build(model, quantize: true));
+
+        var actual = RunText(full, batch);
+        var quantised = RunText(int8, batch);
+
+        AssertClose(expected, actual, 1e-4);
+        Assert.True(new FileInfo(int8).Length < new FileInfo(full).Length);
+        Assert.True(expected.Zip(quantised).Max(p => Math.Abs(p.First - p.Second)) < 0.1,
+            $"int8 logits {string.Join(", ", quantised)} vs {string.Join(", ", expected)}");
+    }
+
+    private static float[] RunText(string path, Platform.Training.Tokenization.EncodedBatch batch)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        using var session = new InferenceSession(path, options);
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        using var ids = OrtValue.CreateTensorValueFromMemory(batch.InputIds, shape);
+        using var mask = OrtValue.CreateTensorValueFromMemory(batch.AttentionMask, shape);
+        using var types = OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, OnnxExport.TextInputNames, [ids, mask, types], [OnnxExport.OutputName]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
     private static float[] Run(string path, float[] input, long[] shape)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };

@@ -62,6 +62,21 @@ public sealed class ModelCache(IOptions<ModelCacheOptions> options) : IDisposabl
         return ClassifierModel.ToPredictions(logits, rows, labels);
     }
 
+    /// <summary>A text model's ONNX export: the folder's tokenizer makes the batch, ONNX Runtime the logits.</summary>
+    public async Task<IReadOnlyList<Prediction>> PredictTextOnnxAsync(string folder, string onnxFile, IReadOnlyList<string> texts,
+        CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(onnxFile))
+            throw new InvalidOperationException("This model has no ONNX export: models trained before exports existed are served by the platform only.");
+        var (batch, labels) = await UseAsync(folder, model => model is BertClassifier bert
+            ? (bert.Tokenizer.BuildBatch(texts.Select(bert.Tokenizer.TokenizeToIds).ToList(), bert.EffectiveMaxLength(128),
+                Platform.Training.Tokenization.PaddingStrategy.Longest), bert.Labels)
+            : throw new InvalidOperationException("This model classifies images, not text."), cancellationToken);
+        var logits = await UseAsync(onnxFile, path => new Platform.Training.Onnx.OnnxRunner(path, []), runner => runner.TextLogits(batch),
+            cancellationToken);
+        return ClassifierModel.ToPredictions(logits, texts.Count, labels);
+    }
+
     private Task<T> UseAsync<T>(string folder, Func<ClassifierModel, T> use, CancellationToken cancellationToken) =>
         UseAsync(folder, path => ClassifierModel.Load(path, Device.Cpu), use, cancellationToken);
 

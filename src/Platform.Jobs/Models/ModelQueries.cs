@@ -98,6 +98,8 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
         return model switch
         {
             { Kind: "bert" } when variant == ModelVariant.Model => await cache.PredictTextAsync(model.Folder, [text], cancellationToken),
+            { Kind: "bert", HasOnnx: true } when variant is ModelVariant.Onnx or ModelVariant.Int8 =>
+                await cache.PredictTextOnnxAsync(model.Folder, model.VariantFile(variant), [text], cancellationToken),
             { HasBaseline: true } when variant == ModelVariant.Baseline => await cache.PredictBaselineAsync(model.BaselineFolder, [text], cancellationToken),
             _ => null,
         };

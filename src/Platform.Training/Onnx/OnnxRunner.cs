@@ -40,5 +40,17 @@ public sealed class OnnxRunner : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
+    /// <summary>Logits of a text model's tokenised batch (input ids, attention mask, token types).</summary>
+    public float[] TextLogits(Tokenization.EncodedBatch batch)
+    {
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        using var ids = OrtValue.CreateTensorValueFromMemory(batch.InputIds, shape);
+        using var mask = OrtValue.CreateTensorValueFromMemory(batch.AttentionMask, shape);
+        using var types = OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, OnnxExport.TextInputNames, [ids, mask, types], [OnnxExport.OutputName]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
     public void Dispose() => _session.Dispose();
 }

@@ -58,11 +58,16 @@ public sealed record ServingReport(
         string directory)
     {
         var (fullPath, int8Path) = OnnxExport.Save(model, directory);
-        var rowShape = RowShape(model);
-        var rows = data.Inputs(evaluated) ?? throw new InvalidOperationException("this model's data has no dense inputs");
+        var text = data as TextTrainingData;
+        var rowShape = text is null ? RowShape(model) : [];
         var truth = evaluated.Select(i => data.LabelIds[i]).ToArray();
-        var rowSize = rows.Length / Math.Max(1, evaluated.Length);
-        var single = rows.AsSpan(0, rowSize).ToArray();
+        // Dense inputs once (images, tables); a text batch is tokenised per call.
+        var rows = text is null ? data.Inputs(evaluated) ?? throw new InvalidOperationException("this model's data has no dense inputs") : [];
+        var rowSize = text is null ? rows.Length / Math.Max(1, evaluated.Length) : 0;
+        float[] OnnxLogits(OnnxRunner runner, int start, int count) => text is null
+            ? runner.Logits(rows.AsSpan(start * rowSize, count * rowSize).ToArray(), count)
+            : runner.TextLogits(text.Batch(evaluated[start..(start + count)]));
+        var first = evaluated.Length > 0 ? evaluated[..1] : throw new InvalidOperationException("nothing to evaluate");
 
         var previousThreads = Torch.Torch.NumThreads;
         Torch.Torch.NumThreads = 1;
@@ -71,7 +76,7 @@ public sealed record ServingReport(
             var platformLatency = Median(() =>
             {
                 using var noGrad = Torch.Torch.NoGrad();
-                using var logits = data.LogitsOfInputs(single, 1);
+                using var logits = data.Logits(first, augment: false, augmentSeed: 0);
             });
             var variants = new List<ServingVariant>
             {
@@ -82,14 +87,15 @@ public sealed record ServingReport(
             {
                 using var runner = new OnnxRunner(path, rowShape);
                 var logits = new float[evaluated.Length * model.Labels.Count];
-                for (var start = 0; start < evaluated.Length; start += EvaluationBatch)
+                var batchSize = text is null ? EvaluationBatch : 32;
+                for (var start = 0; start < evaluated.Length; start += batchSize)
                 {
-                    var count = Math.Min(EvaluationBatch, evaluated.Length - start);
-                    runner.Logits(rows.AsSpan(start * rowSize, count * rowSize).ToArray(), count).CopyTo(logits, start * model.Labels.Count);
+                    var count = Math.Min(batchSize, evaluated.Length - start);
+                    OnnxLogits(runner, start, count).CopyTo(logits, start * model.Labels.Count);
                 }
 
                 var metrics = ClassificationMetrics.FromLogits(truth, logits, model.Labels);
-                var latency = Median(() => runner.Logits(single, 1));
+                var latency = Median(() => OnnxLogits(runner, 0, 1));
                 variants.Add(new ServingVariant(variant, Path.GetFileName(path), new FileInfo(path).Length, metrics.Accuracy, metrics.MacroF1,
                     metrics.MacroRocAuc, latency));
             }
@@ -111,7 +117,7 @@ public sealed record ServingReport(
     {
         TabularClassifier table => [table.Preprocessor.Width],
         CnnImageClassifier image => [image.Config.InChannels, image.Config.ImageHeight, image.Config.ImageWidth],
-        _ => throw new NotSupportedException("text models have no ONNX form"),
+        _ => [],
     };
 
     private static double Median(Action run)

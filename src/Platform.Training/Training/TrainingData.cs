@@ -34,6 +34,10 @@ internal sealed class TextTrainingData(BertClassifier model, int[][] tokenIds, i
     public override Tensor Logits(int[] indices, bool augment, ulong augmentSeed) =>
         model.Logits(indices.Select(i => tokenIds[i]).ToList(), maxLength);
 
+    /// <summary>The tokenised batch the model reads for these examples (an ONNX export's inputs).</summary>
+    public Tokenization.EncodedBatch Batch(int[] indices) =>
+        model.Tokenizer.BuildBatch(indices.Select(i => tokenIds[i]).ToList(), maxLength, Tokenization.PaddingStrategy.Longest);
+
     public static TextTrainingData Create(BertClassifier model, IReadOnlyList<TextExample> examples, LabelVocabulary labels, int maxLength)
     {
         var ids = new int[examples.Count][];

@@ -305,7 +305,7 @@ internal sealed class TrainingRun : IDisposable
         };
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
-        if (_model is CnnImageClassifier or TabularClassifier)
+        if (Onnx.OnnxExport.Supports(_model))
         {
             // ONNX, int8 and their validation scores and latency: the serving options the model page compares.
             _model.Module.Eval();

@@ -82,7 +82,7 @@ internal static class ModelEndpoints
     internal const string VariantHelp = "The variant is \"model\" (the trained model), \"baseline\" (a text model's TF-IDF + logistic regression), " +
         "\"onnx\" or \"int8\" (an image or tabular model's ONNX export in ONNX Runtime, float or dynamically quantised).";
 
-    internal const string NoOnnx = "This model has no ONNX export: text models, and models trained before exports existed, are served by the platform only.";
+    internal const string NoOnnx = "This model has no ONNX export: models trained before exports existed (and DistilBERT models) are served by the platform only.";
 
     internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model);
 
@@ -103,8 +103,6 @@ internal static class ModelEndpoints
 
         if (model.Kind == "bert")
         {
-            if (selected is ModelVariant.Onnx or ModelVariant.Int8)
-                return new(null, NoOnnx, text, selected);
             if (string.IsNullOrWhiteSpace(text))
                 return new(null, "Type some text to classify.", text, selected);
             if (text.Length > MaxTextLength)

@@ -37,6 +37,13 @@ public sealed class TrainerTests
         Assert.Equal(12, metrics.Evaluation.Count);
         Assert.Equal(2, metrics.History.Count);
         Assert.All(metrics.History, e => Assert.NotNull(e.ValidationLoss));
+
+        // The ONNX and int8 exports, scored in ONNX Runtime on the same 12 validation rows.
+        var serving = Platform.Training.Onnx.ServingReport.Read(output)!;
+        Assert.Equal(["platform", "onnx", "int8"], serving.Variants.Select(v => v.Variant));
+        Assert.Equal(12, serving.Examples);
+        Assert.Equal(metrics.Evaluation.Accuracy, serving.Find("onnx")!.Accuracy);
+        Assert.True(serving.Find("int8")!.Bytes < serving.Find("onnx")!.Bytes);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Platform.Web.Tests.Jobs;
 public sealed class ImageModelTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
     [Fact]
-    public async Task LaunchForm_ImageDataset_OffersOnlyCnnPresetsWithPixelEstimate()
+    public async Task LaunchForm_ImageDataset_OffersOnlyImagePresetsWithPixelEstimate()
     {
         await JobTestKit.EnsureCatalogAsync(portal);
         var owner = await JobTestKit.OwnerAsync(portal);
@@ -21,7 +21,8 @@ public sealed class ImageModelTests(PortalFactory portal) : IClassFixture<Portal
         var page = await owner.Client.GetAsync("/jobs/new");
 
         var models = page.Document.QuerySelectorAll("#base-model option").Select(o => o.GetAttribute("value")).Order().ToList();
-        Assert.Equal(["cnn-28-grey", "cnn-32-rgb", "resnet-small"], models);
+        // The image presets (the MLP included), not the text models nor the tabular MLP.
+        Assert.Equal(["cnn-28-grey", "cnn-32-rgb", "mlp-28-grey", "resnet-small"], models);
         Assert.False(page.Has("#max-length"));
         Assert.True(page.Has("#estimate-steps"));
     }

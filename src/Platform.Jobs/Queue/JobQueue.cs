@@ -94,7 +94,9 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// <summary>
     /// Extends the lease and pushes the open usage segment's end to now, so a crash bills up to the
     /// last renewal and no further. Returns <see cref="LeaseRenewal.Lost"/> when the token no longer
-    /// matches: the holder must stop at once.
+    /// matches: the holder must stop at once; <see cref="LeaseRenewal.CancelRequested"/> when the job is
+    /// to stop at its next step: a user cancelled it, or it reached its plan's per-job runtime cap
+    /// (stop_over_runtime_cap, migration 0121, which records the reason as the job's error).
     /// </summary>
     public async Task<LeaseRenewal> RenewAsync(ClaimedJob job, TimeSpan lease, CancellationToken cancellationToken = default)
     {
@@ -106,7 +108,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                 UPDATE usage_segments SET ended_at = now()
                 WHERE job_id = $1 AND attempt = $4 AND segment = $5 AND NOT closed
                   AND EXISTS (SELECT 1 FROM q))
-            SELECT j.cancel_requested_at IS NOT NULL FROM jobs j JOIN q ON q.job_id = j.id
+            SELECT stop_over_runtime_cap(j.id) FROM jobs j JOIN q ON q.job_id = j.id
             """);
         AddParameters(command, job.JobId, job.LeaseToken, (int)Math.Ceiling(lease.TotalSeconds), job.Attempt, job.Segment);
         var result = await command.ExecuteScalarAsync(cancellationToken);

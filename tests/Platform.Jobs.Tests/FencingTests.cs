@@ -126,6 +126,36 @@ public sealed class FencingTests : IAsyncLifetime
         await WaitForAsync(() => Task.FromResult(!Directory.EnumerateFiles(Path.Combine(_spool, "fencing", "runs")).Any()));
     }
 
+    [Fact]
+    public async Task Worker_JobReachesItsPlansRuntimeCap_StopsItWithTheReasonAndBillingStopsThere()
+    {
+        var plan = Guid.CreateVersion7();
+        await _db.Database.ScalarAsync<int>($"""
+            WITH p AS (INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
+                           gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes, cap_mode,
+                           max_job_runtime_seconds)
+                       VALUES ('{plan}', 'capped-{plan:N}', 'Capped', 'USD', 0, 1, 1, 0, 0, 1, 1000, 1000, 'Hard', 3) RETURNING id),
+                 s AS (INSERT INTO subscriptions (tenant_id, status, anchor) VALUES ('{_db.TenantA}', 'active', now() - interval '1 day') RETURNING tenant_id),
+                 c AS (INSERT INTO subscription_plan_changes (tenant_id, effective_at, plan_id)
+                       SELECT s.tenant_id, now() - interval '1 day', p.id FROM s, p RETURNING 1)
+            SELECT count(*)::int FROM c
+            """);
+        var device = new Device(stopTakes: TimeSpan.Zero);
+        await StartWorkerAsync(device);
+        var id = await _db.EnqueueAsync(_db.TenantA);
+
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Cancelled");
+
+        var job = await _db.JobRowAsync(id);
+        Assert.StartsWith("Stopped: the Capped plan allows", job.Error);
+        var segment = (await _db.SegmentRowsAsync(id)).Single();
+        Assert.Equal((true, "worker"), (segment.Closed, segment.EndSource));
+        // Not before the cap; stopped by a renewal past it (every 0.3 s here) rather than running on to
+        // the end of the job (it never ends by itself). The bound is loose: it is not a speed measurement.
+        Assert.InRange(segment.Seconds, 3.0, 3.0 + 5.0);
+        Assert.Equal(device.Seconds, segment.DeviceSeconds!.Value, 1.0);
+    }
+
     private async Task<SegmentRow> ReportedSegmentAsync(Guid id)
     {
         SegmentRow? segment = null;

@@ -29,6 +29,7 @@ public static class BillingExtensions
             .BindConfiguration(BillingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<BillingOptions>, SignUpPlanCodeFromSetting>());
         services.AddOptions<StripeOptions>()
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()

@@ -63,7 +63,10 @@ public static class Extensions
         services.AddScoped<SignUpService>();
         services.AddScoped<PasswordSignIn>();
         services.AddScoped<AssignSignUpPlanCommand>();
-        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section)
+            // The same code billing's sign-up subscription uses (SignUp:PlanCode, or its old name Billing:SignUpPlanCode).
+            .PostConfigure<IConfiguration>((o, configuration) => o.PlanCode = Platform.Billing.Plans.SignUpPlanSetting.Resolve(configuration).Code)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);

@@ -8,6 +8,7 @@ using Platform.Billing.Plans;
 using Platform.Billing.Reconciliation;
 using Platform.Billing.Scheduling;
 using Platform.Billing.Stripe;
+using Platform.Billing.Tax;
 using Platform.Billing.Usage;
 using Platform.Domain.Datasets;
 using Platform.Domain.Usage;
@@ -30,6 +31,9 @@ public static class BillingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<BillingOptions>, SignUpPlanCodeFromSetting>());
+        services.AddOptions<SellerOptions>().BindConfiguration(SellerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TaxOptions>().BindConfiguration(TaxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddScoped<BuyerDetailsStore>();
         services.AddOptions<StripeOptions>()
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()

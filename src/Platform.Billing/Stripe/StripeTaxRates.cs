@@ -32,7 +32,9 @@ internal static class StripeTaxRates
         var created = await new TaxRateService(stripe).CreateAsync(new TaxRateCreateOptions
         {
             DisplayName = reverse ? "Reverse charge" : TaxIds.IsEu(country) ? "VAT" : country == "US" ? "Sales tax" : "Tax",
-            Percentage = tax.RatePercent,
+            // Without numeric(7,4)'s trailing zeros: 19, not 19.0000.
+            Percentage = decimal.Parse(tax.RatePercent.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture),
+                System.Globalization.CultureInfo.InvariantCulture),
             Inclusive = false,
             Country = country,
             State = country == "US" && tax.Jurisdiction.Length > 3 ? tax.Jurisdiction[3..] : null,

@@ -146,9 +146,20 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
                 credits.Add(new CreditNoteView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3),
                     reader.GetFieldValue<DateTimeOffset>(4), reader.GetDecimal(5)));
         }
+        var payments = new List<PaymentEventView>();
+        await using (var paymentCommand = new NpgsqlCommand(
+            "SELECT stripe_id, kind, amount, currency, status, reason, event_at FROM stripe_payment_events WHERE invoice_id = $1 ORDER BY first_seen_at, stripe_id",
+            connection))
+        {
+            paymentCommand.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+            await using var reader = await paymentCommand.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                payments.Add(new PaymentEventView(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
         var credited = credits.Sum(c => c.Amount);
         var due = view.Status is InvoiceStatus.Paid or InvoiceStatus.Void ? 0m : Math.Max(0m, view.Total - credited);
-        return view with { Lines = lines, CreditNotes = credits, Credited = credited, AmountDue = due };
+        return view with { Lines = lines, CreditNotes = credits, Credited = credited, AmountDue = due, Payments = payments };
     }
 
     private static DateTimeOffset? Nullable(NpgsqlDataReader reader, int ordinal) =>

@@ -30,11 +30,35 @@ public sealed record InvoiceView(
     InvoiceParties? Parties = null,
     InvoiceTax? Tax = null,
     DateTimeOffset? DueAt = null,
-    int PaymentTermsDays = 30)
+    int PaymentTermsDays = 30,
+    IReadOnlyList<PaymentEventView>? Payments = null)
 {
     /// <summary>The amount before tax: the total when the invoice carries no tax.</summary>
     public decimal Subtotal => Tax?.Subtotal ?? Total;
+
+    /// <summary>What Stripe refunded on the charges that paid this invoice.</summary>
+    public decimal Refunded => (Payments ?? []).Where(p => p.Kind == "refund").Sum(p => p.Amount);
+
+    /// <summary>Disputed and not yet decided: the money is held by the card network.</summary>
+    public decimal Disputed => (Payments ?? []).Where(p => p.Kind == "dispute" && p.Status is not ("won" or "lost" or "warning_closed")).Sum(p => p.Amount);
+
+    /// <summary>Disputes the customer won: the money went back to them.</summary>
+    public decimal DisputeLost => (Payments ?? []).Where(p => p.Kind == "dispute" && p.Status == "lost").Sum(p => p.Amount);
+
+    /// <summary>What the platform keeps of a paid invoice after refunds and lost disputes (credit notes aside).</summary>
+    public decimal NetReceived => Status == InvoiceStatus.Paid ? Math.Max(0m, Total - Refunded - DisputeLost) : 0m;
+
+    /// <summary>The payment's state beyond paid, as finance reads it; null when nothing happened after payment.</summary>
+    public string? PaymentState => Disputed > 0 ? "disputed"
+        : DisputeLost > 0 ? "dispute lost"
+        : Refunded > 0 && Refunded >= Total ? "refunded"
+        : Refunded > 0 ? "partially refunded"
+        : (Payments ?? []).Any(p => p.Kind == "dispute" && p.Status == "won") ? "dispute won"
+        : null;
 }
+
+/// <summary>A refund (a charge's refunds together) or dispute received from Stripe, as its newest event left it.</summary>
+public sealed record PaymentEventView(string StripeId, string Kind, decimal Amount, string Currency, string Status, string? Reason, DateTimeOffset EventAt);
 
 /// <summary>Seller lines (legal name first) and the buyer's legal details as issued.</summary>
 public sealed record InvoiceParties(IReadOnlyList<string> Seller, string BuyerName, IReadOnlyList<string> BuyerAddress, string? BuyerCountry,

@@ -46,6 +46,7 @@ public static class BillingExtensions
         services.TryAddSingleton<InvoicePdf>();
         services.TryAddScoped<FinanceUsageQueries>();
         services.TryAddScoped<ReconciliationQuery>();
+        services.TryAddScoped<PeriodReconciliationQuery>();
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();

@@ -47,6 +47,7 @@ public static class BillingExtensions
         services.TryAddScoped<FinanceUsageQueries>();
         services.TryAddScoped<ReconciliationQuery>();
         services.TryAddScoped<PeriodReconciliationQuery>();
+        services.TryAddScoped<UnmatchedPaymentEventsQuery>();
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();

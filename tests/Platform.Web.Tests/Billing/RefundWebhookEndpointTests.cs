@@ -63,4 +63,20 @@ public sealed class RefundWebhookEndpointTests(PortalFactory portal) : IClassFix
         Assert.Equal("75.00 USD", disputed.Text("#payments-disputed"));
         Assert.Equal("75.00 USD", disputed.Text("#payments-net"));
     }
+
+    [Fact]
+    public async Task Webhooks_RefundOfAnUnknownCharge_ListedForFinanceOnTheReconciliationPage()
+    {
+        var charge = "ch_unknown_" + Guid.NewGuid().ToString("N")[..8];
+        var stripe = portal.WithWebHostBuilder(b => b.UseSetting("Stripe:WebhookSecret", Secret)).CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(stripe, "evt_" + charge, "charge.refunded",
+            new { id = charge, @object = "charge", amount = 5000, amount_refunded = 5000, currency = "eur", metadata = new { } }));
+
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+        var page = await finance.GetAsync("/finance/reconciliation");
+        var item = page.Document.QuerySelector($"#unmatched-payments li[data-stripe-id='{charge}']");
+        Assert.NotNull(item);
+        Assert.Contains("50.00 EUR", item.TextContent);
+    }
 }

@@ -27,11 +27,11 @@ ALTER TABLE invoices
     ADD COLUMN tax_rate         numeric(7,4) NOT NULL DEFAULT 0 CHECK (tax_rate >= 0 AND tax_rate <= 100),
     ADD COLUMN tax_jurisdiction varchar(8),
     ADD COLUMN tax_reason       varchar(300) NOT NULL DEFAULT '',
-    -- total = subtotal + tax_amount; before this migration there was no tax, so subtotal = total.
+    -- total = subtotal + tax_amount. Null where a writer other than the close inserts an invoice (seeds,
+    -- imports) or before this migration: readers take total - tax_amount then.
     ADD COLUMN subtotal         numeric(19,4),
     ADD COLUMN tax_amount       numeric(19,4) NOT NULL DEFAULT 0;
 UPDATE invoices SET subtotal = total;
-ALTER TABLE invoices ALTER COLUMN subtotal SET NOT NULL;
 
 ALTER TABLE invoice_lines ADD COLUMN tax_amount numeric(19,4) NOT NULL DEFAULT 0;
 -- The part of a credit note's amount that is tax, in the invoice's proportion.

@@ -94,7 +94,7 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
             SELECT i.id, coalesce(i.number, 'DRAFT'), i.tenant_id, coalesce(t.name, i.buyer_name), i.period_start, i.period_end, i.status, i.currency, i.total,
                    i.gpu_seconds, i.cpu_seconds, i.created_at, i.finalized_at, i.paid_at, i.voided_at, i.stripe_invoice_id,
                    i.seller_details, i.buyer_name, i.buyer_address, i.buyer_country, i.buyer_tax_id,
-                   i.tax_treatment, i.tax_rate, i.tax_jurisdiction, i.tax_reason, i.subtotal, i.tax_amount, i.due_at, i.payment_terms_days
+                   i.tax_treatment, i.tax_rate, i.tax_jurisdiction, i.tax_reason, coalesce(i.subtotal, i.total - i.tax_amount), i.tax_amount, i.due_at, i.payment_terms_days
             FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
             WHERE i.id = $1 AND ($2::uuid IS NULL OR i.tenant_id = $2)
             """, connection);

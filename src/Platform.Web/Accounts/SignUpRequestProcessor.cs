@@ -44,11 +44,11 @@ public sealed class SignUpRequestProcessor(
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked and skipped by other runs: two servers never create one account twice.
-        var request = await db.Database.SqlQuery<PendingSignUp>($"""
+        var request = (await db.Database.SqlQuery<PendingSignUp>($"""
             SELECT id AS "Id", email AS "Email", organisation AS "Organisation", password_hash AS "PasswordHash"
             FROM sign_up_requests WHERE attempts < {MaxAttempts}
             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-            """).FirstOrDefaultAsync(cancellationToken);
+            """).ToListAsync(cancellationToken)) is [var pending] ? pending : null;
         if (request is null)
             return null;
         Guid? newTenant = null;

@@ -21,6 +21,7 @@ namespace Platform.Jobs.Workers;
 public sealed class JobWorker(
     NpgsqlDataSource dataSource,
     JobQueue queue,
+    Platform.Data.Artifacts.StoredFolders storedFolders,
     IEnumerable<IJobHandler> handlers,
     IOptions<WorkerOptions> options,
     ILogger<JobWorker> logger) : BackgroundService
@@ -318,10 +319,10 @@ public sealed class JobWorker(
     {
         try
         {
-            if (await RunStorage.PublishLateAsync(queue, job, checkpoint, logger, cancellationToken))
+            if (await RunStorage.PublishLateAsync(queue, storedFolders, job, checkpoint, logger, cancellationToken))
                 logger.LogInformation("Job {JobId}: checkpoint at step {Step} kept on the worker is now the job's resume point", job.JobId, checkpoint.Step);
         }
-        catch (Exception ex) when (ex is UnauthorizedAccessException or InvalidDataException
+        catch (Exception ex) when (ex is UnauthorizedAccessException or InvalidDataException or HttpRequestException or Amazon.Runtime.AmazonServiceException
                                    || ex is IOException && ex is not NpgsqlException)
         {
             // The store still refuses it: the job resumes from its last published checkpoint instead.

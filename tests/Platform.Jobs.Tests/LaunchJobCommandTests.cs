@@ -193,7 +193,8 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         }
         Assert.Equal("Succeeded", state);
         var result = JsonDocument.Parse(await _database.ScalarAsync<string>($"SELECT result::text FROM jobs WHERE id = '{launched.Value}'"));
-        Assert.True(File.Exists(Path.Combine(result.RootElement.GetProperty("modelDirectory").GetString()!, "metrics.json")));
+        Assert.StartsWith($"jobs/{launched.Value:N}/runs/", result.RootElement.GetProperty("modelFolder").GetString());
+        Assert.False(result.RootElement.TryGetProperty("modelDirectory", out _));
 
         // The model page's view, playground and download, for the owner only.
         var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
@@ -206,7 +207,11 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
             launched.Value, "probe.png", Platform.Training.Tests.Common.TestData.GreyPng(28, 28, new byte[28 * 28])));
         Assert.Contains(prediction!.Single().Label, new[] { "bright", "dark" });
         using var zip = new MemoryStream();
-        await ModelQueries.WriteZipAsync(model, zip);
+        await AsAsync(owner, async sp =>
+        {
+            await sp.GetRequiredService<ModelQueries>().WriteZipAsync(model, zip);
+            return true;
+        });
         zip.Position = 0;
         using var archive = new System.IO.Compression.ZipArchive(zip);
         Assert.Contains("model.safetensors", archive.Entries.Select(e => e.Name));

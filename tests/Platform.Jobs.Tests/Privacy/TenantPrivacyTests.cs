@@ -372,6 +372,7 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(checkpoint, "checkpoint-00000020"));
         await File.WriteAllTextAsync(Path.Combine(checkpoint, "checkpoint-00000020", "trainer_state.json"), "{\"step\":20}");
         await stored.PutAsync(tenant.Id, JobFolders.Checkpoint(JobFolders.Run(job, Guid.NewGuid()), 20), checkpoint);
+        _clock.Advance(TimeSpan.FromHours(2));
         await SqlAsync("UPDATE jobs SET state = 'Succeeded', finished_at = $2 WHERE id = $1", job, _clock.GetUtcNow());
         Assert.Equal(0, (await sweep.RunAsync()).JobsSwept);
 

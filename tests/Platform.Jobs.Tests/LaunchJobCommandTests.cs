@@ -245,7 +245,9 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Assert.True(state == "Succeeded", await _database.ScalarAsync<string>($"SELECT coalesce(error, '') FROM jobs WHERE id = '{launched.Value}'"));
         var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
         Assert.Equal("bert", model!.Kind);
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(model.Folder, "config.json")));
+        Assert.Equal("distilbert", model.ModelType);
+        await using var stored = await _host.Services.GetRequiredService<StoredFolders>().OpenReadAsync(owner.TenantId!.Value, model.Folder, "config.json");
+        using var config = await JsonDocument.ParseAsync(stored);
         Assert.Equal("distilbert", config.RootElement.GetProperty("model_type").GetString());
         Assert.Equal("DistilBertForSequenceClassification", config.RootElement.GetProperty("architectures")[0].GetString());
         var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTextAsync(launched.Value, "good film"));

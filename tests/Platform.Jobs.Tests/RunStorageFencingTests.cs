@@ -119,6 +119,14 @@ public sealed class RunStorageFencingTests : IAsyncLifetime
         Assert.Equal((third.Job.LeaseToken, 9L), await ResumePointAsync(jobId));
         Assert.Equal([JobFolders.Checkpoint(JobFolders.Run(jobId, third.Job.LeaseToken), 9)],
             await Folders.FoldersAsync(_db.TenantA, JobFolders.Runs(jobId)).ToListAsync());
+
+        // Two checkpoints stored before their publications reach the database: publishing the first keeps the newer one.
+        third.Storage.OnCheckpointSaved(SaveCheckpoint(third, 12));
+        third.Storage.OnCheckpointSaved(SaveCheckpoint(third, 15));
+        Assert.True(await third.Reports.FlushAsync(CancellationToken.None));
+        Assert.Equal((third.Job.LeaseToken, 15L), await ResumePointAsync(jobId));
+        Assert.Equal([JobFolders.Checkpoint(JobFolders.Run(jobId, third.Job.LeaseToken), 15)],
+            await Folders.FoldersAsync(_db.TenantA, JobFolders.Runs(jobId)).ToListAsync());
     }
 
     [Fact]

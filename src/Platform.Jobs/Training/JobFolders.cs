@@ -21,6 +21,13 @@ public static class JobFolders
 
     public static string Model(string runFolder) => $"{runFolder}/{ModelName}";
 
+    /// <summary>The step of a checkpoint folder's name; null for anything else.</summary>
+    public static long? CheckpointStep(string folder) =>
+        IsCheckpoint(folder) && long.TryParse(folder[(folder.LastIndexOf('/') + 1 + "checkpoint-".Length)..],
+            System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var step)
+            ? step
+            : null;
+
     /// <summary>Whether a stored folder is a checkpoint (what retention removes), not a model.</summary>
     public static bool IsCheckpoint(string folder) =>
         folder[(folder.LastIndexOf('/') + 1)..].StartsWith("checkpoint-", StringComparison.Ordinal);

@@ -80,16 +80,23 @@ internal sealed class RunStorage
             {
                 throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} cannot be read from the artifact store ({ex.Message}).", ex);
             }
-            if (found)
-            {
-                CheckpointTransfer.Copy(Path.Combine(restored, CheckpointTransfer.FolderName(point.Step)), storage.LocalCheckpoints, markLatest: true);
-                Directory.Delete(restored, recursive: true);
-                return (storage, point.Step);
-            }
             var legacy = Path.Combine(LegacyRunFolder(legacyJobFolder, point.Token), CheckpointTransfer.FolderName(point.Step));
-            if (!Directory.Exists(legacy))
+            if (!found && !Directory.Exists(legacy))
                 throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} ({name}) cannot be read from the artifact store.");
-            CheckpointTransfer.Copy(legacy, storage.LocalCheckpoints, markLatest: true);
+            try
+            {
+                CheckpointTransfer.Copy(found ? Path.Combine(restored, CheckpointTransfer.FolderName(point.Step)) : legacy,
+                    storage.LocalCheckpoints, markLatest: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // The checkpoint is the platform's artifact, not the tenant's data: a file of it that is
+                // missing or unreadable is the store's fault and must not use one of the job's attempts.
+                throw new StorageUnavailableException(
+                    $"The job's checkpoint at step {point.Step} could not be read from the artifact store: {ex.Message}", ex);
+            }
+            if (found)
+                Directory.Delete(restored, recursive: true);
             return (storage, point.Step);
         }
 
@@ -218,8 +225,10 @@ internal sealed class RunStorage
 
     /// <summary>
     /// After a publication the run's checkpoint is the job's resume point: its older checkpoints and the
-    /// folders of earlier runs are superseded. Best effort: a store that refuses deletes now gets them
-    /// at the next publication (or retention does).
+    /// folders of other runs are superseded. The run's newer checkpoints stay (decision 0019's prune rule):
+    /// a publication can reach the database well after the run stored its next checkpoint, whose own
+    /// publication is still on its way. Best effort: a store that refuses deletes now gets them at the next
+    /// publication (or retention does).
     /// </summary>
     internal static async Task PruneAfterPublicationAsync(StoredFolders folders, Guid tenantId, Guid jobId, string runFolder, long step,
         ILogger logger, CancellationToken cancellationToken)
@@ -230,7 +239,9 @@ internal sealed class RunStorage
             var superseded = new List<string>();
             await foreach (var folder in folders.FoldersAsync(tenantId, JobFolders.Runs(jobId), cancellationToken))
             {
-                if (folder != keep)
+                var newerOfThisRun = folder.StartsWith(runFolder + "/", StringComparison.Ordinal)
+                    && JobFolders.CheckpointStep(folder) is { } other && other > step;
+                if (folder != keep && !newerOfThisRun)
                     superseded.Add(folder);
             }
             await folders.DeleteAsync(tenantId, superseded, cancellationToken);

@@ -129,6 +129,27 @@ public sealed class RunStorageFencingTests : IAsyncLifetime
             await Folders.FoldersAsync(_db.TenantA, JobFolders.Runs(jobId)).ToListAsync());
     }
 
+    /// <summary>Ported from main's CheckpointPruneTests (issue 10): a resume point that cannot be resumed from is the store's fault.</summary>
+    [Fact]
+    public async Task PrepareAsync_ResumePointMissingItsBestWeights_InterruptsTheRunInsteadOfFailingTheJob()
+    {
+        var jobId = await _db.EnqueueAsync(_db.TenantA, kind: TrainingJobHandler.JobKind);
+        var first = await ClaimAsync("first");
+        // Stored as a checkpoint whose state names best weights the folder does not hold.
+        var broken = Path.Combine(_root.Path, "broken");
+        Directory.CreateDirectory(Path.Combine(broken, CheckpointTransfer.FolderName(5)));
+        File.WriteAllText(Path.Combine(broken, CheckpointTransfer.FolderName(5), "trainer_state.json"),
+            """{"step":5,"best_epoch":1,"best_weights":"best-epoch-0001.safetensors"}""");
+        await Folders.PutAsync(_db.TenantA, JobFolders.Checkpoint(JobFolders.Run(jobId, first.Job.LeaseToken), 5), broken);
+        Assert.True(await _db.Queue.PublishCheckpointAsync(first.Job, 5));
+        await _db.Queue.ReleaseAsync(first.Job);
+
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => ClaimAsync("second"));
+
+        Assert.True(RunFailures.IsInfrastructure(error));
+        Assert.Contains("step 5", error.Message);
+    }
+
     [Fact]
     public async Task Prepare_ResumePointWhoseFolderIsMissing_IsAStorageInterruption()
     {

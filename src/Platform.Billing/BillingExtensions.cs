@@ -52,6 +52,8 @@ public static class BillingExtensions
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantCreatedHandler, SignUpSubscription>());
+        // Erasing an organisation deletes its Stripe customer (EraseTenantCommand runs the cleanups after its commit).
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantErasureCleanup, DeleteStripeCustomerOnErasure>());
         services.TryAddScoped<CancelSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<GetTenantSubscriptionQuery>();

@@ -35,6 +35,9 @@ public sealed class StripeStandIn : IAsyncDisposable
 
     public ConcurrentBag<string> Customers { get; } = [];
 
+    /// <summary>Customers deleted (DELETE /v1/customers/{id}).</summary>
+    public ConcurrentDictionary<string, byte> DeletedCustomers { get; } = new();
+
     /// <summary>Credit notes by id: invoice, amount (minor units) and our credit note's id from metadata.</summary>
     public ConcurrentDictionary<string, Dictionary<string, string>> CreditNotes { get; } = new();
 
@@ -296,6 +299,12 @@ public sealed class StripeStandIn : IAsyncDisposable
                     return (400, Error("invalid_request_error", "invoice_not_editable", "This invoice is already finalized."));
                 found["status"] = "open";
                 return (200, InvoiceJson(id));
+            case ("DELETE", _) when path.StartsWith("/v1/customers/"):
+                var customerId = path["/v1/customers/".Length..];
+                // Stripe answers a second delete of one customer with resource_missing.
+                if (!Customers.Contains(customerId) || !DeletedCustomers.TryAdd(customerId, 0))
+                    return (404, Error("invalid_request_error", "resource_missing", $"No such customer: '{customerId}'"));
+                return (200, JsonSerializer.Serialize(new { id = customerId, @object = "customer", deleted = true }));
             default:
                 return (404, Error("invalid_request_error", null, $"Unrecognized request URL ({method}: {path})."));
         }

@@ -45,6 +45,7 @@ public static class DataExtensions
         services.TryAddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageProvider.S3
             ? ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp)
             : ActivatorUtilities.CreateInstance<LocalArtifactStore>(sp));
+        services.TryAddSingleton<StoredFolders>();
         services.AddOptions<DatasetOptions>()
             .BindConfiguration(DatasetOptions.SectionName)
             .ValidateDataAnnotations()

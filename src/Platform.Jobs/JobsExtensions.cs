@@ -103,6 +103,9 @@ public static class JobsExtensions
         builder.Services.TryAddSingleton<RetentionSweep>();
         builder.Services.TryAddScoped<ExportTenantCommand>();
         builder.Services.TryAddScoped<EraseTenantCommand>();
+        // Model folders of installs from before the store held them move into it once (decision 0025).
+        builder.Services.TryAddSingleton<LegacyJobFolderMigration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LegacyJobFolderMigration>());
         return builder;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.Billing.Plans;
 using Platform.Data;
+using Platform.Jobs;
 using Platform.Domain.Billing;
 using Platform.Domain.Usage;
 using Platform.Testing;
@@ -45,6 +46,8 @@ public sealed class BillingHost : IAsyncLifetime
         builder.AddPlatformData();
         builder.Services.AddSingleton<Platform.Data.Datasets.Ingestion.IImageVerifier, Platform.Jobs.Training.DecodingImageVerifier>();
         builder.AddBilling();
+        // Erasure runs billing's cleanups (the Stripe customer).
+        builder.AddTenantPrivacy();
         _host = builder.Build();
         await _host.StartAsync();
     }

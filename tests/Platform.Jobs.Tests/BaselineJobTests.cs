@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.Data;
+using Platform.Data.Artifacts;
 using Platform.Data.Datasets;
 using Platform.Domain.Datasets;
 using Platform.Jobs.Catalog;
@@ -55,8 +56,10 @@ public sealed class BaselineJobTests : IAsyncLifetime
 
         var model = (await AsOwnerAsync(portal, owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(jobId)))!;
         Assert.NotNull(model.Baseline);
+        Assert.True(model.Stored);
+        var files = (await portal.Services.GetRequiredService<StoredFolders>().ListAsync(owner.TenantId!.Value, model.Folder)).Select(f => f.Path).ToList();
         foreach (var file in new[] { "config.json", "model.safetensors", "metrics.json" })
-            Assert.True(File.Exists(Path.Combine(model.Folder, "baseline", file)), file);
+            Assert.Contains("baseline/" + file, files);
         // The same validation rows: the dataset's stored split, label by label.
         var validationCount = await _database.ScalarAsync<int>($"SELECT validation_count FROM datasets WHERE id = '{datasetId}'");
         Assert.Equal(validationCount, model.Baseline.Evaluation.Count);
@@ -85,8 +88,8 @@ public sealed class BaselineJobTests : IAsyncLifetime
         var prediction = await AsOwnerAsync(portal, owner, sp => sp.GetRequiredService<ModelQueries>()
             .PredictTextAsync(jobId, "the parcel never arrived", ModelVariant.Baseline));
         Assert.Equal("shipping", Assert.Single(prediction!).Label);
-        Assert.Equal(["config.json", "metrics.json", "model.safetensors"], await ZipEntriesAsync(model, ModelVariant.Baseline));
-        var whole = await ZipEntriesAsync(model, ModelVariant.Model);
+        Assert.Equal(["config.json", "metrics.json", "model.safetensors"], await ZipEntriesAsync(portal, owner, model, ModelVariant.Baseline));
+        var whole = await ZipEntriesAsync(portal, owner, model, ModelVariant.Model);
         Assert.Contains("baseline/model.safetensors", whole);
         Assert.Contains("vocab.txt", whole);
     }
@@ -117,7 +120,9 @@ public sealed class BaselineJobTests : IAsyncLifetime
         var model = (await AsOwnerAsync(portal, owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(jobId)))!;
         Assert.Equal(fits[1].Accuracy, model.Baseline!.Evaluation.Accuracy);
         Assert.Equal(fits[1].Accuracy, result.RootElement.GetProperty("baseline").GetProperty("accuracy").GetDouble());
-        Assert.NotNull(LinearTextClassifier.Load(model.BaselineFolder));
+        var predicted = await AsOwnerAsync(portal, owner, sp => sp.GetRequiredService<ModelQueries>()
+            .PredictTextAsync(jobId, "my invoice was charged twice", ModelVariant.Baseline));
+        Assert.NotNull(predicted);
     }
 
     private async Task<IHost> StartHostAsync(string? worker)
@@ -185,10 +190,14 @@ public sealed class BaselineJobTests : IAsyncLifetime
         return events;
     }
 
-    private static async Task<List<string>> ZipEntriesAsync(ModelView model, ModelVariant variant)
+    private static async Task<List<string>> ZipEntriesAsync(IHost host, TestTenant owner, ModelView model, ModelVariant variant)
     {
         using var zip = new MemoryStream();
-        await ModelQueries.WriteZipAsync(model, zip, variant);
+        await AsOwnerAsync(host, owner, async sp =>
+        {
+            await sp.GetRequiredService<ModelQueries>().WriteZipAsync(model, zip, variant);
+            return true;
+        });
         zip.Position = 0;
         using var archive = new ZipArchive(zip);
         return archive.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal).ToList();

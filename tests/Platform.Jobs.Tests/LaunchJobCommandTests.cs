@@ -193,7 +193,8 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         }
         Assert.Equal("Succeeded", state);
         var result = JsonDocument.Parse(await _database.ScalarAsync<string>($"SELECT result::text FROM jobs WHERE id = '{launched.Value}'"));
-        Assert.True(File.Exists(Path.Combine(result.RootElement.GetProperty("modelDirectory").GetString()!, "metrics.json")));
+        Assert.StartsWith($"jobs/{launched.Value:N}/runs/", result.RootElement.GetProperty("modelFolder").GetString());
+        Assert.False(result.RootElement.TryGetProperty("modelDirectory", out _));
 
         // The model page's view, playground and download, for the owner only.
         var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
@@ -206,7 +207,11 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
             launched.Value, "probe.png", Platform.Training.Tests.Common.TestData.GreyPng(28, 28, new byte[28 * 28])));
         Assert.Contains(prediction!.Single().Label, new[] { "bright", "dark" });
         using var zip = new MemoryStream();
-        await ModelQueries.WriteZipAsync(model, zip);
+        await AsAsync(owner, async sp =>
+        {
+            await sp.GetRequiredService<ModelQueries>().WriteZipAsync(model, zip);
+            return true;
+        });
         zip.Position = 0;
         using var archive = new System.IO.Compression.ZipArchive(zip);
         Assert.Contains("model.safetensors", archive.Entries.Select(e => e.Name));
@@ -262,7 +267,7 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
             [new Dictionary<string, string?> { ["tenure"] = "1", ["monthly_charges"] = "118", ["contract"] = "month-to-month" }]));
         Assert.Equal("yes", prediction!.Single().Label);
         using var zip = new MemoryStream();
-        await ModelQueries.WriteZipAsync(model, zip);
+        await AsAsync(owner, async sp => { await sp.GetRequiredService<ModelQueries>().WriteZipAsync(model, zip); return 0; });
         zip.Position = 0;
         using var archive = new System.IO.Compression.ZipArchive(zip);
         Assert.Equal(["config.json", "metrics.json", "model.int8.onnx", "model.onnx", "model.safetensors", "preprocessing.json", "serving.json"],
@@ -307,7 +312,9 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Assert.True(state == "Succeeded", await _database.ScalarAsync<string>($"SELECT coalesce(error, '') FROM jobs WHERE id = '{launched.Value}'"));
         var model = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().GetAsync(launched.Value));
         Assert.Equal("bert", model!.Kind);
-        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(model.Folder, "config.json")));
+        Assert.Equal("distilbert", model.ModelType);
+        await using var stored = await _host.Services.GetRequiredService<StoredFolders>().OpenReadAsync(owner.TenantId!.Value, model.Folder, "config.json");
+        using var config = await JsonDocument.ParseAsync(stored);
         Assert.Equal("distilbert", config.RootElement.GetProperty("model_type").GetString());
         Assert.Equal("DistilBertForSequenceClassification", config.RootElement.GetProperty("architectures")[0].GetString());
         var prediction = await AsAsync(owner, sp => sp.GetRequiredService<ModelQueries>().PredictTextAsync(launched.Value, "good film"));

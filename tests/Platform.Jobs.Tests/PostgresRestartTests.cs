@@ -114,7 +114,7 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         var resumedAt = await ScalarAsync("""
             SELECT substring(message FROM 'at step ([0-9]+)')::bigint FROM job_events WHERE type = 'log' AND message LIKE 'resumed from%'
             """);
-        Assert.Equal(lastSaved, resumedAt);
+        Assert.True(lastSaved == resumedAt, $"resumed at {resumedAt}, last saved {lastSaved}:\n{string.Join('\n', _workers.Output.TakeLast(80))}");
     }
 
     private async Task<List<(DateTime Start, DateTime End, double Device, string Source)>> SegmentsAsync()

@@ -134,15 +134,17 @@ public sealed class WorkerProcessTests : IAsyncLifetime
             JsonSerializer.Serialize(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web)), MaxAttempts: maxAttempts));
     }
 
-    /// <summary>The job's result names the model its completing run published under its own token.</summary>
+    /// <summary>The job's result names the model its completing run stored under its own token, and nothing of it is left on disk in the clear.</summary>
     private async Task AssertModelOfTheLastRunAsync(Guid id)
     {
-        var model = await _db.Database.ScalarAsync<string>($"SELECT result->>'modelDirectory' FROM jobs WHERE id = '{id}'");
+        var model = await _db.Database.ScalarAsync<string>($"SELECT result->>'modelFolder' FROM jobs WHERE id = '{id}'");
         var token = await _db.Database.ScalarAsync<Guid>(
             $"SELECT lease_token FROM usage_segments WHERE job_id = '{id}' ORDER BY attempt DESC, segment DESC LIMIT 1");
-        Assert.Equal(Path.Combine(TrainingJobOptions.JobDirectory(Path.Combine(_root, "work"), _db.TenantA, id), "runs", token.ToString("N"), "model"), model);
-        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
-        Assert.True(File.Exists(Path.Combine(model, "metrics.json")));
+        Assert.Equal(JobFolders.Model(JobFolders.Run(id, token)), model);
+        Assert.Equal(2L, await _db.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM stored_folder_files WHERE folder = '{model}' AND path IN ('model.safetensors', 'metrics.json')"));
+        // No shared job folder: what outlives a run is in the store.
+        Assert.False(Directory.Exists(Path.Combine(_root, "work")));
     }
 
     private static void Signal(Process process, string signal) =>

@@ -27,6 +27,9 @@ public sealed class S3StandIn : IAsyncDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>Where the server keeps the bucket's objects (tests read the raw bytes there).</summary>
+    public string DataDirectory => _data.Path;
+
     /// <summary>Configuration keys that point the artifact store at this server.</summary>
     public Dictionary<string, string?> Settings(string prefix = "") => new()
     {

@@ -9,7 +9,8 @@ internal static class PlanRows
     public const string Columns = """
         p.id, p.code, p.name, p.currency, p.monthly_fee, p.included_gpu_hours, p.included_cpu_hours,
         p.gpu_overage_per_hour, p.cpu_overage_per_hour, p.max_concurrent_jobs, p.max_dataset_bytes,
-        p.max_storage_bytes, p.cap_mode, p.stripe_price_id, p.stripe_gpu_price_id, p.stripe_cpu_price_id
+        p.max_storage_bytes, p.cap_mode, p.stripe_price_id, p.stripe_gpu_price_id, p.stripe_cpu_price_id,
+        p.checkpoint_retention_days, p.event_retention_days
         """;
 
     /// <summary>Reads a plan from <paramref name="offset"/> on (the columns in <see cref="Columns"/> order).</summary>
@@ -29,5 +30,7 @@ internal static class PlanRows
         Enum.Parse<CapMode>(reader.GetString(offset + 12)),
         reader.IsDBNull(offset + 13) ? null : reader.GetString(offset + 13),
         reader.IsDBNull(offset + 14) ? null : reader.GetString(offset + 14),
-        reader.IsDBNull(offset + 15) ? null : reader.GetString(offset + 15));
+        reader.IsDBNull(offset + 15) ? null : reader.GetString(offset + 15),
+        reader.GetInt32(offset + 16),
+        reader.GetInt32(offset + 17));
 }

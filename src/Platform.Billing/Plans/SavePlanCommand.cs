@@ -22,8 +22,8 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand("""
             INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
                 gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes,
-                cap_mode, stripe_price_id, stripe_gpu_price_id, stripe_cpu_price_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                cap_mode, stripe_price_id, stripe_gpu_price_id, stripe_cpu_price_id, checkpoint_retention_days, event_retention_days)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, currency = EXCLUDED.currency,
                 monthly_fee = EXCLUDED.monthly_fee, included_gpu_hours = EXCLUDED.included_gpu_hours,
                 included_cpu_hours = EXCLUDED.included_cpu_hours, gpu_overage_per_hour = EXCLUDED.gpu_overage_per_hour,
@@ -31,12 +31,13 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
                 max_dataset_bytes = EXCLUDED.max_dataset_bytes, max_storage_bytes = EXCLUDED.max_storage_bytes,
                 cap_mode = EXCLUDED.cap_mode, stripe_price_id = EXCLUDED.stripe_price_id,
                 stripe_gpu_price_id = EXCLUDED.stripe_gpu_price_id, stripe_cpu_price_id = EXCLUDED.stripe_cpu_price_id,
+                checkpoint_retention_days = EXCLUDED.checkpoint_retention_days, event_retention_days = EXCLUDED.event_retention_days,
                 updated_at = now()
             """);
         object?[] values = [plan.Id, plan.Code, plan.Name, plan.Currency, plan.MonthlyFee, plan.IncludedGpuHours,
             plan.IncludedCpuHours, plan.GpuOveragePerHour, plan.CpuOveragePerHour, plan.MaxConcurrentJobs,
             plan.MaxDatasetBytes, plan.MaxStorageBytes, plan.CapMode.ToString(), plan.StripePriceId,
-            plan.StripeGpuPriceId, plan.StripeCpuPriceId];
+            plan.StripeGpuPriceId, plan.StripeCpuPriceId, plan.CheckpointRetentionDays, plan.EventRetentionDays];
         foreach (var value in values)
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
         try

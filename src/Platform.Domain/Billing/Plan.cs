@@ -20,8 +20,17 @@ public sealed record Plan(
     CapMode CapMode,
     string? StripePriceId = null,
     string? StripeGpuPriceId = null,
-    string? StripeCpuPriceId = null)
+    string? StripeCpuPriceId = null,
+    int CheckpointRetentionDays = Plan.DefaultCheckpointRetentionDays,
+    int EventRetentionDays = Plan.DefaultEventRetentionDays)
 {
+    /// <summary>Days a finished job's checkpoints and its events are kept (the retention sweep; the model stays).</summary>
+    public const int DefaultCheckpointRetentionDays = 30;
+    public const int DefaultEventRetentionDays = 90;
+
+    /// <summary>Up to a hundred years: the column is an integer of days, and the sweep's interval arithmetic stays in range.</summary>
+    public const int MaxRetentionDays = 36500;
+
     public decimal IncludedHours(string deviceKind) => deviceKind == DeviceClass.Gpu ? IncludedGpuHours : IncludedCpuHours;
 
     public decimal OveragePerHour(string deviceKind) => deviceKind == DeviceClass.Gpu ? GpuOveragePerHour : CpuOveragePerHour;
@@ -62,6 +71,10 @@ public sealed record Plan(
         Check(MaxDatasetBytes < 0, nameof(MaxDatasetBytes), "The dataset size limit cannot be negative.");
         Check(MaxStorageBytes < 0, nameof(MaxStorageBytes), "The storage limit cannot be negative.");
         Check(!Enum.IsDefined(CapMode), nameof(CapMode), "The cap must be hard or soft.");
+        Check(CheckpointRetentionDays is < 1 or > MaxRetentionDays, nameof(CheckpointRetentionDays),
+            $"Checkpoints are kept from 1 to {MaxRetentionDays:#,0} days after a job finishes.");
+        Check(EventRetentionDays is < 1 or > MaxRetentionDays, nameof(EventRetentionDays),
+            $"Job events are kept from 1 to {MaxRetentionDays:#,0} days.");
         StripeId(StripePriceId, nameof(StripePriceId));
         StripeId(StripeGpuPriceId, nameof(StripeGpuPriceId));
         StripeId(StripeCpuPriceId, nameof(StripeCpuPriceId));

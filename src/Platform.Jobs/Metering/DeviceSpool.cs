@@ -73,7 +73,7 @@ internal sealed record RunRecord
 
 /// <summary>
 /// A checkpoint saved on the worker's disk (<see cref="LocalFolder"/>) that belongs in
-/// <see cref="SharedRunFolder"/> (runs/{token} in the job folder) once the run is known to be the
+/// <see cref="SharedRunFolder"/> (the stored folder jobs/{job}/runs/{token}) once the run is known to be the
 /// job's latest claim.
 /// </summary>
 internal sealed record UnpublishedCheckpoint(string LocalFolder, long Step, string SharedRunFolder);

@@ -22,6 +22,7 @@ internal sealed class PretrainingJobHandler(
     IOptions<TrainingJobOptions> options,
     IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
+    Platform.Data.Artifacts.StoredFolders storedFolders,
     BaseModelCatalog catalog,
     ILogger<PretrainingJobHandler> logger) : IJobHandler
 {
@@ -41,13 +42,14 @@ internal sealed class PretrainingJobHandler(
         if (await FindRegisteredAsync(job.TenantId, source, context.Cancellation) is { } done)
             return Result(done, null);
 
-        var data = await materializer.MaterializeAsync(job.TenantId, payload.Dataset, folder, context.Cancellation);
+        var (storage, _) = await RunStorage.PrepareAsync(context, storedFolders, folder, logger);
+        // The run's own copy of the data, on the worker's disk, removed with the run's local folder.
+        var data = await materializer.MaterializeAsync(job.TenantId, payload.Dataset, context.LocalDirectory, context.Cancellation);
         var pretrainingOptions = payload.Options with
         {
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
             Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
         };
-        var (storage, _) = await RunStorage.PrepareAsync(context, folder, logger);
         var request = new PretrainingRequest(data.DataPath, storage.LocalModel, pretrainingOptions,
             BaseModel: payload.BaseModelPath,
             Config: payload.BaseModelPath is null ? PretrainingSizes.Config(payload.Size) : null,
@@ -86,8 +88,10 @@ internal sealed class PretrainingJobHandler(
                 () => Pretrainer.Train(request, callbacks, context.Cancellation),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
-            var modelDirectory = await storage.PublishModelAsync(result.ModelDirectory, settings.PublishPatience, context.Cancellation);
-            var registered = await RegisterAsync(job.TenantId, payload, modelDirectory, source, context.Cancellation);
+            // The catalog copies the folder (Catalog:Root); a run that lost its job registers nothing.
+            if (!context.HoldsLease)
+                throw new Platform.Jobs.Queue.LeaseLostException(job.JobId);
+            var registered = await RegisterAsync(job.TenantId, payload, result.ModelDirectory, source, context.Cancellation);
             var final = result.FinalEvaluation;
             reporter.Event("metrics", $"Finished: held-out perplexity {Format(final?.Perplexity)}, masked tokens guessed {final?.MaskedAccuracy:P1}. " +
                 $"'{registered.Name}' is in your base models.");

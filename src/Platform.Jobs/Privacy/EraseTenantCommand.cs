@@ -3,16 +3,23 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Data.Artifacts;
 using Platform.Data.Artifacts.Encryption;
+using Platform.Data.Tenants;
 using Platform.Domain.Common;
 
 namespace Platform.Jobs.Privacy;
 
-/// <summary>What an erasure removed: rows per table, files, and whether a tombstone row was kept for invoices.</summary>
-public sealed record ErasureSummary(Guid ErasureId, IReadOnlyDictionary<string, int> Rows, int StoredFiles, int InvoicesKept, bool TombstoneKept);
+/// <summary>
+/// What an erasure removed: rows per table, files, whether a tombstone row was kept for invoices, the user
+/// accounts deleted (members of no other organisation), and what each cleanup outside the database did.
+/// </summary>
+public sealed record ErasureSummary(Guid ErasureId, IReadOnlyDictionary<string, int> Rows, int StoredFiles, int InvoicesKept, bool TombstoneKept,
+    IReadOnlyList<Guid>? AccountsDeleted = null, IReadOnlyList<string>? Cleanups = null);
 
 /// <summary>
 /// Erases an organisation: every dataset, job (events, loss curve, metering), model, checkpoint,
-/// private base model, API key, invitation, membership, subscription and data key goes, rows and files.
+/// private base model, API key, invitation, membership, subscription and data key goes, rows and files,
+/// and so do the user accounts of its members that belong to no other organisation (platform staff keep
+/// theirs), and, through the registered <see cref="ITenantErasureCleanup"/>s, its Stripe customer.
 /// Invoices and credit notes stay, as the law requires, with the buyer's name copied onto them; the
 /// tenant row stays as a tombstone (status Erased) only when there are invoices to reference it. The
 /// erasure is recorded in tenant_erasures. Rows go in one transaction, which also deletes the data keys:
@@ -26,7 +33,8 @@ public sealed class EraseTenantCommand(
     TenantKeyRing keys,
     TenantFolders folders,
     TimeProvider clock,
-    ILogger<EraseTenantCommand> logger)
+    ILogger<EraseTenantCommand> logger,
+    IEnumerable<ITenantErasureCleanup>? cleanups = null)
 {
     /// <summary>Tables deleted in this order (children first); any other table with a tenant_id column goes after them.</summary>
     internal static readonly string[] Tables =
@@ -87,11 +95,29 @@ public sealed class EraseTenantCommand(
             }
         }
 
+        // Read before the rows go: who the members are, and the customer at Stripe.
+        var members = new List<Guid>();
+        await using (var read = new NpgsqlCommand("SELECT user_id FROM tenant_memberships WHERE tenant_id = $1", connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                members.Add(reader.GetGuid(0));
+        }
+        string? stripeCustomer;
+        await using (var read = new NpgsqlCommand("SELECT stripe_customer_id FROM subscriptions WHERE tenant_id = $1", connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            stripeCustomer = await read.ExecuteScalarAsync(cancellationToken) as string;
+        }
+
         var invoices = await ExecuteAsync(connection, transaction,
             "UPDATE invoices SET buyer_name = coalesce(buyer_name, $2) WHERE tenant_id = $1", tenantId, name, cancellationToken);
         var rows = new Dictionary<string, int>();
         foreach (var table in Tables.Concat(await OtherTenantTablesAsync(connection, transaction, cancellationToken)))
             rows[table] = await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE tenant_id = $1", tenantId, null, cancellationToken);
+        var accounts = await DeleteOrphanedAccountsAsync(connection, transaction, members, cancellationToken);
+        rows["users"] = accounts.Count;
         var tombstone = invoices > 0;
         rows["tenants"] = tombstone
             ? await ExecuteAsync(connection, transaction,
@@ -131,8 +157,57 @@ public sealed class EraseTenantCommand(
         {
             logger.LogError(e, "Erasure {ErasureId} of tenant {TenantId}: deleting its (already undecryptable) files failed", erasureId, tenantId);
         }
-        logger.LogInformation("Erased tenant {TenantId} as {Role} (erasure {ErasureId}); {Invoices} invoice(s) kept", tenantId, access.Value, erasureId, invoices);
-        return Result<ErasureSummary>.Success(new ErasureSummary(erasureId, rows, files, invoices, tombstone));
+        var done = new List<string>();
+        foreach (var cleanup in cleanups ?? [])
+        {
+            try
+            {
+                done.Add(await cleanup.CleanUpAsync(new ErasedTenant(tenantId, name, stripeCustomer), cancellationToken));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Erasure {ErasureId} of tenant {TenantId}: cleanup {Cleanup} failed", erasureId, tenantId, cleanup.GetType().Name);
+                done.Add($"{cleanup.GetType().Name} failed: {e.Message}");
+            }
+        }
+        if (done.Count > 0)
+        {
+            // The record says what happened outside the database too (a failed Stripe call is an operator's to finish).
+            await using var note = dataSource.CreateCommand(
+                "UPDATE tenant_erasures SET summary = summary || jsonb_build_object('cleanups', $2::jsonb) WHERE id = $1");
+            note.Parameters.Add(new NpgsqlParameter { Value = erasureId });
+            note.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(done) });
+            await note.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        logger.LogInformation("Erased tenant {TenantId} as {Role} (erasure {ErasureId}); {Invoices} invoice(s) kept, {Accounts} account(s) deleted",
+            tenantId, access.Value, erasureId, invoices, accounts.Count);
+        return Result<ErasureSummary>.Success(new ErasureSummary(erasureId, rows, files, invoices, tombstone, accounts, done));
+    }
+
+    /// <summary>
+    /// Deletes the accounts among <paramref name="members"/> left in no organisation (their memberships are
+    /// already gone), unless they hold a platform role (staff) or rows elsewhere still name them as creator.
+    /// </summary>
+    private static async Task<List<Guid>> DeleteOrphanedAccountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        List<Guid> members, CancellationToken cancellationToken)
+    {
+        var deleted = new List<Guid>();
+        if (members.Count == 0)
+            return deleted;
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM users u WHERE u.id = ANY($1)
+              AND NOT EXISTS (SELECT 1 FROM tenant_memberships m WHERE m.user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM datasets d WHERE d.created_by_user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.created_by_user_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.created_by_user_id = u.id)
+            RETURNING u.id
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = members.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            deleted.Add(reader.GetGuid(0));
+        return deleted;
     }
 
     /// <summary>Tables with a tenant_id column that <see cref="Tables"/> does not name (added since), retained ones excepted.</summary>

@@ -14,7 +14,8 @@ namespace Platform.Jobs.Privacy;
 /// API keys (names only). The rows are exported as JSON, every column, exactly as stored.
 /// The ZIP is built in a temp file deleted when the returned stream is closed.
 /// </summary>
-public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTenant current, IArtifactStore store, TenantFolders folders)
+public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTenant current, IArtifactStore store, StoredFolders storedFolders,
+    TenantFolders folders)
 {
     public async Task<Result<TenantExport>> ExecuteAsync(Guid tenantId, CancellationToken cancellationToken = default)
     {
@@ -67,9 +68,14 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
             "SELECT * FROM job_loss_points WHERE tenant_id = $1 ORDER BY job_id, step", tenantId, cancellationToken), cancellationToken);
         foreach (var job in jobs.RootElement.EnumerateArray())
         {
-            if (job.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Object
-                && result.TryGetProperty("modelDirectory", out var model) && model.GetString() is { } folder && Directory.Exists(folder))
-                await FolderAsync(zip, $"models/{job.GetProperty("id").GetGuid():N}", folder, cancellationToken);
+            if (!job.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+                continue;
+            var prefix = $"models/{job.GetProperty("id").GetGuid():N}";
+            if (result.TryGetProperty("modelFolder", out var stored) && stored.GetString() is { } storedName && StoredFolders.IsValidName(storedName))
+                await StoredFolderAsync(zip, prefix, tenantId, storedName, cancellationToken);
+            // Models from before the store held them: a folder on disk, until the migration moved it.
+            else if (result.TryGetProperty("modelDirectory", out var model) && model.GetString() is { } folder && Directory.Exists(folder))
+                await FolderAsync(zip, prefix, folder, cancellationToken);
         }
 
         using var baseModels = await RowsAsync("SELECT * FROM base_models WHERE tenant_id = $1 ORDER BY name", tenantId, cancellationToken);
@@ -117,6 +123,12 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         await using var source = await store.OpenReadAsync(tenantId, hash, cancellationToken);
         await using var target = zip.CreateEntry(entryName, CompressionLevel.Fastest).Open();
         await source.CopyToAsync(target, cancellationToken);
+    }
+
+    private async Task StoredFolderAsync(ZipArchive zip, string prefix, Guid tenantId, string folder, CancellationToken cancellationToken)
+    {
+        foreach (var file in await storedFolders.ListAsync(tenantId, folder, cancellationToken))
+            await ArtifactAsync(zip, $"{prefix}/{file.Path}", tenantId, file.Hash, cancellationToken);
     }
 
     private static async Task FolderAsync(ZipArchive zip, string prefix, string folder, CancellationToken cancellationToken)

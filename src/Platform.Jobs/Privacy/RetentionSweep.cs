@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Data.Artifacts;
+using Platform.Jobs.Training;
 
 namespace Platform.Jobs.Privacy;
 
@@ -29,8 +31,8 @@ public sealed record RetentionPolicy(int CheckpointDays, int EventDays);
 /// Idempotent: a sweep cut short is finished by the next. Runs as a Hangfire recurring job with the
 /// housekeeping jobs (Platform.Web/Background/HousekeepingJobs.Schedule, Housekeeping:Cron).
 /// </summary>
-public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders folders, IOptions<RetentionOptions> options, TimeProvider clock,
-    ILogger<RetentionSweep> logger)
+public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders folders, StoredFolders storedFolders, IOptions<RetentionOptions> options,
+    TimeProvider clock, ILogger<RetentionSweep> logger)
 {
     /// <summary>The plan in force now, or the defaults: the SQL both the sweep and the pages use.</summary>
     private const string Policy = """
@@ -61,7 +63,9 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders fo
         var due = new List<(Guid Tenant, Guid Job)>();
         await using (var command = dataSource.CreateCommand($"""
             SELECT j.tenant_id, j.id FROM jobs j JOIN ({Policy}) policy ON policy.tenant_id = j.tenant_id
-            WHERE j.state IN ('Succeeded', 'Failed', 'Cancelled') AND j.checkpoints_removed_at IS NULL
+            WHERE j.state IN ('Succeeded', 'Failed', 'Cancelled')
+              -- A job queued again after a sweep (a retry) and finished since is swept again.
+              AND (j.checkpoints_removed_at IS NULL OR j.checkpoints_removed_at < j.finished_at)
               AND j.finished_at < $3 - make_interval(days => policy.checkpoint_days)
             ORDER BY j.finished_at
             """))
@@ -73,12 +77,26 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders fo
         }
         foreach (var (tenant, job) in due)
         {
+            // The model folder stays; what only a resumed attempt would need goes.
+            var checkpoints = new List<string>();
+            await foreach (var stored in storedFolders.FoldersAsync(tenant, JobFolders.Runs(job), cancellationToken))
+            {
+                if (JobFolders.IsCheckpoint(stored))
+                    checkpoints.Add(stored);
+            }
+            await storedFolders.DeleteAsync(tenant, checkpoints, cancellationToken);
             if (folders.TenantJobs(tenant) is { } tenantJobs)
             {
+                // Job folders of installs from before the store held checkpoints.
                 var folder = Path.Combine(tenantJobs, job.ToString("N"));
-                // The model folder stays; what only a resumed attempt would need goes.
                 TenantFolders.DeleteIfExists(Path.Combine(folder, "checkpoints"));
                 TenantFolders.DeleteIfExists(Path.Combine(folder, "data"));
+                var runs = Path.Combine(folder, "runs");
+                if (Directory.Exists(runs))
+                {
+                    foreach (var checkpoint in Directory.EnumerateDirectories(runs, "checkpoint-*", SearchOption.AllDirectories).ToList())
+                        TenantFolders.DeleteIfExists(checkpoint);
+                }
             }
             await using var mark = dataSource.CreateCommand("UPDATE jobs SET checkpoints_removed_at = $2 WHERE id = $1");
             mark.Parameters.Add(new NpgsqlParameter { Value = job });

@@ -3,8 +3,9 @@ using Microsoft.Extensions.Configuration;
 namespace Platform.Jobs.Privacy;
 
 /// <summary>
-/// Where a tenant's files live outside the artifact store: job folders (checkpoints, models, the
-/// materialised training data) and the catalog's folders (its private base models, imports in progress).
+/// Where a tenant's files live outside the artifact store: the catalog's folders (its private base models,
+/// imports in progress) and the job folders installs before the store held checkpoints and models wrote
+/// (read, migrated and deleted; nothing new is written there).
 /// Read from configuration with the same defaults the worker and the catalog use, so a web host
 /// without a worker finds them too.
 /// </summary>

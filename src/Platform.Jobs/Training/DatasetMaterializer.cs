@@ -11,20 +11,20 @@ namespace Platform.Jobs.Training;
 internal sealed record MaterializedDataset(string DataPath, DataSplit? Split);
 
 /// <summary>
-/// Lays a dataset out in the job's folder in the form the trainer reads: the normalised CSV for
-/// text, one folder per label for images, plus the dataset's stored split translated to the order
-/// the trainer loads examples in. Written once per job (a marker file records completion), so a
-/// resumed attempt reuses it.
+/// Lays a dataset out in a run's folder on the worker's disk in the form the trainer reads: the
+/// normalised CSV for text, one folder per label for images, plus the dataset's stored split translated
+/// to the order the trainer loads examples in. A marker file records completion; the copy goes with the
+/// run's local folder when the run ends (the store keeps the dataset, encrypted).
 /// </summary>
 internal sealed class DatasetMaterializer(IArtifactStore store)
 {
     private const string Marker = ".complete";
     private const string SplitFileName = "split.json";
 
-    public async Task<MaterializedDataset> MaterializeAsync(Guid tenantId, DatasetReference dataset, string jobFolder,
+    public async Task<MaterializedDataset> MaterializeAsync(Guid tenantId, DatasetReference dataset, string runFolder,
         CancellationToken cancellationToken)
     {
-        var target = Path.Combine(jobFolder, "data");
+        var target = Path.Combine(runFolder, "data");
         // Text and corpus datasets are stored as normalised CSV (text,label or text), tables as their accepted
         // columns; images as a manifest.
         var csv = dataset.Kind is "Text" or "Corpus" or "Tabular";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Data.Artifacts;
 using Platform.Jobs.Metering;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Workers;
@@ -7,51 +8,60 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Training;
 
 /// <summary>
-/// Where a run's checkpoints and model live (decision 0019). The trainer works on the worker's own disk
-/// (<see cref="LocalCheckpoints"/>, <see cref="LocalModel"/>); what is shared goes to the job folder
-/// under the run's fencing token, runs/{token}/, and only while the run holds its lease:
+/// Where a run's checkpoints and model live (decisions 0019 and 0025). The trainer works on the worker's
+/// own disk (<see cref="LocalCheckpoints"/>, <see cref="LocalModel"/>, removed when the run ends); what
+/// outlives the run goes to the artifact store as stored folders (<see cref="StoredFolders"/>: encrypted
+/// with the tenant's data key, local or S3, so workers share no file system), named under the run's
+/// fencing token, jobs/{job}/runs/{token}/, and only while the run holds its lease:
 /// <list type="bullet">
-/// <item>a checkpoint is copied to runs/{token}/checkpoint-{step} and then made the job's resume point
-/// by a write fenced by the token; a run resumes from the resume point and from nothing else in the
-/// folder, so a checkpoint written by a run that had lost its job is never resumed from;</item>
+/// <item>a checkpoint is stored as runs/{token}/checkpoint-{step} and then made the job's resume point
+/// by a write fenced by the token; a run resumes from the resume point and from nothing else, so a
+/// checkpoint stored by a run that had lost its job is never resumed from;</item>
 /// <item>a checkpoint saved while the lease could not be confirmed (the database was away) stays on
 /// the worker's disk, and the worker publishes it when the database confirms the run is still the job's
 /// latest claim;</item>
 /// <item>the model goes to runs/{token}/model, and the job's result names that folder only when the
 /// run's completion (fenced) succeeds.</item>
 /// </list>
-/// A store that refuses a checkpoint (read-only, full) costs nothing but that copy: the checkpoint
-/// stays local and the next one is tried again.
+/// A store that refuses a checkpoint (read-only, full, unreachable) costs nothing but that copy: the
+/// checkpoint stays local and the next one is tried again.
 /// </summary>
 internal sealed class RunStorage
 {
     private readonly JobContext _context;
+    private readonly StoredFolders _folders;
     private readonly ILogger _logger;
 
-    private RunStorage(JobContext context, string jobFolder, ILogger logger)
+    private RunStorage(JobContext context, StoredFolders folders, ILogger logger)
     {
         _context = context;
+        _folders = folders;
         _logger = logger;
-        SharedRunFolder = RunFolder(jobFolder, context.Job.LeaseToken);
+        SharedRunFolder = JobFolders.Run(context.Job.JobId, context.Job.LeaseToken);
         LocalCheckpoints = Path.Combine(context.LocalDirectory, "checkpoints");
         LocalModel = Path.Combine(context.LocalDirectory, "model");
     }
 
+    /// <summary>The run's stored folder name, jobs/{job}/runs/{token}.</summary>
     public string SharedRunFolder { get; }
 
     public string LocalCheckpoints { get; }
 
     public string LocalModel { get; }
 
-    public static string RunFolder(string jobFolder, Guid leaseToken) => Path.Combine(jobFolder, "runs", leaseToken.ToString("N"));
+    /// <summary>The run's folder inside a job folder of an install from before the store held checkpoints (read for resuming only).</summary>
+    public static string LegacyRunFolder(string jobFolder, Guid leaseToken) => Path.Combine(jobFolder, "runs", leaseToken.ToString("N"));
 
     /// <summary>
     /// Lays out the run's local folders and puts the job's resume point (read under this run's lease)
     /// into the local checkpoint folder, where the trainer finds it. Returns the step resumed from.
+    /// <paramref name="legacyJobFolder"/> is the job's folder under Training:WorkDirectory, where installs
+    /// before the store kept checkpoints: a job that was running across the upgrade resumes from there once.
     /// </summary>
-    public static async Task<(RunStorage Storage, long? ResumedStep)> PrepareAsync(JobContext context, string jobFolder, ILogger logger)
+    public static async Task<(RunStorage Storage, long? ResumedStep)> PrepareAsync(JobContext context, StoredFolders folders,
+        string legacyJobFolder, ILogger logger)
     {
-        var storage = new RunStorage(context, jobFolder, logger);
+        var storage = new RunStorage(context, folders, logger);
         if (Directory.Exists(context.LocalDirectory))
             Directory.Delete(context.LocalDirectory, recursive: true);
         Directory.CreateDirectory(storage.LocalCheckpoints);
@@ -59,12 +69,24 @@ internal sealed class RunStorage
         var point = await context.Queue.ResumePointAsync(context.Job, context.Cancellation);
         if (point is not null)
         {
-            var source = Path.Combine(RunFolder(jobFolder, point.Token), CheckpointTransfer.FolderName(point.Step));
-            if (!Directory.Exists(source))
-                throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} ({source}) cannot be read from the artifact store.");
+            var name = JobFolders.Checkpoint(JobFolders.Run(context.Job.JobId, point.Token), point.Step);
+            var restored = Path.Combine(context.LocalDirectory, "restored");
+            bool found;
             try
             {
-                CheckpointTransfer.Copy(source, storage.LocalCheckpoints, markLatest: true);
+                found = await folders.DownloadAsync(context.Job.TenantId, name, restored, cancellationToken: context.Cancellation);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && RunFailures.IsInfrastructure(ex))
+            {
+                throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} cannot be read from the artifact store ({ex.Message}).", ex);
+            }
+            var legacy = Path.Combine(LegacyRunFolder(legacyJobFolder, point.Token), CheckpointTransfer.FolderName(point.Step));
+            if (!found && !Directory.Exists(legacy))
+                throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} ({name}) cannot be read from the artifact store.");
+            try
+            {
+                CheckpointTransfer.Copy(found ? Path.Combine(restored, CheckpointTransfer.FolderName(point.Step)) : legacy,
+                    storage.LocalCheckpoints, markLatest: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
             {
@@ -73,15 +95,17 @@ internal sealed class RunStorage
                 throw new StorageUnavailableException(
                     $"The job's checkpoint at step {point.Step} could not be read from the artifact store: {ex.Message}", ex);
             }
+            if (found)
+                Directory.Delete(restored, recursive: true);
             return (storage, point.Step);
         }
 
         // Jobs that started before checkpoints were published under a token kept them here, unfenced;
         // they are resumed once from there, and the first publication removes the folder.
-        var legacy = Path.Combine(jobFolder, "checkpoints");
-        if (File.Exists(Path.Combine(legacy, "latest")))
+        var unfenced = Path.Combine(legacyJobFolder, "checkpoints");
+        if (File.Exists(Path.Combine(unfenced, "latest")))
         {
-            var latest = Path.Combine(legacy, File.ReadAllText(Path.Combine(legacy, "latest")).Trim());
+            var latest = Path.Combine(unfenced, File.ReadAllText(Path.Combine(unfenced, "latest")).Trim());
             if (Directory.Exists(latest))
             {
                 CheckpointTransfer.Copy(latest, storage.LocalCheckpoints, markLatest: true);
@@ -105,11 +129,18 @@ internal sealed class RunStorage
         }
         try
         {
-            CheckpointTransfer.Copy(localFolder, SharedRunFolder, markLatest: false);
-            _context.Reports.Post(new RunReport(DateTime.UtcNow, Checkpoint: new CheckpointPublication(step, SharedRunFolder)));
+            // The training thread waits for the upload, as it waited for a copy to a shared folder.
+            StoreCheckpointAsync(_folders, _context.Job.TenantId, localFolder, SharedRunFolder, step, _context.Cancellation)
+                .GetAwaiter().GetResult();
+            var jobId = _context.Job.JobId;
+            var tenantId = _context.Job.TenantId;
+            var folders = _folders;
+            var logger = _logger;
+            _context.Reports.Post(new RunReport(DateTime.UtcNow, Checkpoint: new CheckpointPublication(step, SharedRunFolder,
+                cancellationToken => PruneAfterPublicationAsync(folders, tenantId, jobId, SharedRunFolder, step, logger, cancellationToken))));
             _context.Unpublished = null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not OperationCanceledException && RunFailures.IsInfrastructure(ex))
         {
             // The store refused the copy: training goes on, the checkpoint waits here for the next try.
             _context.Unpublished = new UnpublishedCheckpoint(localFolder, step, SharedRunFolder);
@@ -124,12 +155,12 @@ internal sealed class RunStorage
     public bool IsPublished(long step) => _context.Unpublished is not { } kept || kept.Step != step;
 
     /// <summary>
-    /// Copies the trained model to runs/{token}/model while the run holds its lease, retrying a store
-    /// that refuses writes for a while (the lease keeps being renewed meanwhile). Returns the shared folder.
+    /// Stores the trained model as runs/{token}/model while the run holds its lease, retrying a store
+    /// that refuses writes for a while (the lease keeps being renewed meanwhile). Returns the stored folder's name.
     /// </summary>
     public async Task<string> PublishModelAsync(string localModel, TimeSpan patience, CancellationToken cancellationToken)
     {
-        var target = Path.Combine(SharedRunFolder, "model");
+        var target = JobFolders.Model(SharedRunFolder);
         var deadline = DateTime.UtcNow + patience;
         var delay = TimeSpan.FromSeconds(1);
         while (true)
@@ -138,10 +169,10 @@ internal sealed class RunStorage
                 throw new LeaseLostException(_context.Job.JobId);
             try
             {
-                CopyFolder(localModel, target);
+                await _folders.PutAsync(_context.Job.TenantId, target, localModel, cancellationToken);
                 return target;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is not OperationCanceledException && RunFailures.IsInfrastructure(ex) && DateTime.UtcNow < deadline)
             {
                 _logger.LogWarning("Job {JobId}: the model could not be written to the artifact store ({Message}); retrying in {Delay}",
                     _context.Job.JobId, ex.Message, delay);
@@ -156,58 +187,68 @@ internal sealed class RunStorage
     /// claim (checked first, so nothing is written for a job another run has taken), and fenced again by
     /// the publication itself. Returns false when the run no longer owns the job.
     /// </summary>
-    public static async Task<bool> PublishLateAsync(JobQueue queue, ClaimedJob job, UnpublishedCheckpoint checkpoint,
+    public static async Task<bool> PublishLateAsync(JobQueue queue, StoredFolders folders, ClaimedJob job, UnpublishedCheckpoint checkpoint,
         ILogger logger, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(checkpoint.LocalFolder) || !await queue.IsLatestRunAsync(job, cancellationToken))
+        // A spool written before the store held checkpoints names a shared path: that run's checkpoint is not published.
+        if (!Directory.Exists(checkpoint.LocalFolder) || !StoredFolders.IsValidName(checkpoint.SharedRunFolder)
+            || !await queue.IsLatestRunAsync(job, cancellationToken))
             return false;
-        CheckpointTransfer.Copy(checkpoint.LocalFolder, checkpoint.SharedRunFolder, markLatest: false);
+        await StoreCheckpointAsync(folders, job.TenantId, checkpoint.LocalFolder, checkpoint.SharedRunFolder, checkpoint.Step, cancellationToken);
         if (!await queue.PublishCheckpointAsync(job, checkpoint.Step, cancellationToken))
             return false;
-        PruneAfterPublication(new CheckpointPublication(checkpoint.Step, checkpoint.SharedRunFolder), logger);
+        await PruneAfterPublicationAsync(folders, job.TenantId, job.JobId, checkpoint.SharedRunFolder, checkpoint.Step, logger, cancellationToken);
         return true;
     }
 
     /// <summary>
-    /// After a publication the run's checkpoint is the job's resume point: its older checkpoints and the
-    /// folders of earlier runs are superseded. Best effort: a store that refuses deletes now gets them
-    /// at the next publication.
+    /// Stores a local checkpoint with the best-epoch weights its state names, laid out as the trainer
+    /// keeps them (checkpoint-{step}/ and the weights beside it), as runs/{token}/checkpoint-{step}.
     /// </summary>
-    public static void PruneAfterPublication(CheckpointPublication checkpoint, ILogger logger)
+    private static async Task StoreCheckpointAsync(StoredFolders folders, Guid tenantId, string localFolder, string runFolder, long step,
+        CancellationToken cancellationToken)
     {
+        // Beside the trainer's checkpoint folder, not in it: the trainer prunes that folder.
+        var checkpoints = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(localFolder))!;
+        var staging = Path.Combine(Path.GetDirectoryName(checkpoints) ?? checkpoints, $".publish-{Guid.NewGuid():N}");
         try
         {
-            CheckpointTransfer.Prune(checkpoint.SharedRunFolder,
-                Path.Combine(checkpoint.SharedRunFolder, CheckpointTransfer.FolderName(checkpoint.Step)));
-            var runs = Path.GetDirectoryName(checkpoint.SharedRunFolder)!;
-            foreach (var other in Directory.EnumerateDirectories(runs))
-            {
-                if (!string.Equals(other, checkpoint.SharedRunFolder, StringComparison.Ordinal))
-                    Directory.Delete(other, recursive: true);
-            }
-            var legacy = Path.Combine(Path.GetDirectoryName(runs)!, "checkpoints");
-            if (Directory.Exists(legacy))
-                Directory.Delete(legacy, recursive: true);
+            CheckpointTransfer.Copy(localFolder, staging, markLatest: false);
+            await folders.PutAsync(tenantId, JobFolders.Checkpoint(runFolder, step), staging, cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        finally
         {
-            logger.LogInformation("Superseded checkpoints in {Folder} not removed yet ({Message})", checkpoint.SharedRunFolder, ex.Message);
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
         }
     }
 
-    /// <summary>Copies a folder tree to <paramref name="target"/>, which appears complete or not at all.</summary>
-    private static void CopyFolder(string source, string target)
+    /// <summary>
+    /// After a publication the run's checkpoint is the job's resume point: its older checkpoints and the
+    /// folders of other runs are superseded. The run's newer checkpoints stay (decision 0019's prune rule):
+    /// a publication can reach the database well after the run stored its next checkpoint, whose own
+    /// publication is still on its way. Best effort: a store that refuses deletes now gets them at the next
+    /// publication (or retention does).
+    /// </summary>
+    internal static async Task PruneAfterPublicationAsync(StoredFolders folders, Guid tenantId, Guid jobId, string runFolder, long step,
+        ILogger logger, CancellationToken cancellationToken)
     {
-        var partial = target + ".partial";
-        if (Directory.Exists(partial))
-            Directory.Delete(partial, recursive: true);
-        foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(partial, Path.GetRelativePath(source, directory)));
-        Directory.CreateDirectory(partial);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(partial, Path.GetRelativePath(source, file)));
-        if (Directory.Exists(target))
-            Directory.Delete(target, recursive: true);
-        Directory.Move(partial, target);
+        try
+        {
+            var keep = JobFolders.Checkpoint(runFolder, step);
+            var superseded = new List<string>();
+            await foreach (var folder in folders.FoldersAsync(tenantId, JobFolders.Runs(jobId), cancellationToken))
+            {
+                var newerOfThisRun = folder.StartsWith(runFolder + "/", StringComparison.Ordinal)
+                    && JobFolders.CheckpointStep(folder) is { } other && other > step;
+                if (folder != keep && !newerOfThisRun)
+                    superseded.Add(folder);
+            }
+            await folders.DeleteAsync(tenantId, superseded, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && RunFailures.IsInfrastructure(ex))
+        {
+            logger.LogInformation("Superseded checkpoints of job {JobId} not removed yet ({Message})", jobId, ex.Message);
+        }
     }
 }

@@ -9,7 +9,7 @@ namespace Platform.Jobs.Training;
 
 /// <summary>
 /// Runs a fine-tuning job with the trainer of Platform.Training. The trainer works on the worker's
-/// disk; checkpoints are published to the job's folder under the run's fencing token
+/// disk; checkpoints are published to the artifact store under the run's fencing token
 /// (<see cref="RunStorage"/>), so a run after a lost lease, an outage or a graceful release resumes
 /// exactly where the last published checkpoint stands. The trainer runs on its own thread; its
 /// callbacks only post to a <see cref="JobProgressReporter"/>, so a slow database never stalls a step.
@@ -18,6 +18,7 @@ internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
     IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
+    Platform.Data.Artifacts.StoredFolders storedFolders,
     ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
@@ -37,10 +38,11 @@ internal sealed class TrainingJobHandler(
             // Each slot gets its share of the cores: every slot training with all of them oversubscribes the machine.
             Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
         };
+        var (storage, _) = await RunStorage.PrepareAsync(context, storedFolders, folder, logger);
+        // The run's own copy of the data, on the worker's disk, removed with the run's local folder.
         var data = payload.Dataset is { } dataset
-            ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, folder, context.Cancellation)
+            ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, context.LocalDirectory, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
-        var (storage, _) = await RunStorage.PrepareAsync(context, folder, logger);
         var request = new TrainingRequest(data.DataPath, payload.BaseModel, storage.LocalModel,
             trainingOptions, storage.LocalCheckpoints, data.Split);
 
@@ -69,8 +71,8 @@ internal sealed class TrainingJobHandler(
                 return (model, JobBaseline.EnsureSaved(request, line, context.Cancellation));
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
-            var modelDirectory = await storage.PublishModelAsync(trained.ModelDirectory, settings.PublishPatience, context.Cancellation);
-            var result = trained with { ModelDirectory = modelDirectory };
+            var modelFolder = await storage.PublishModelAsync(trained.ModelDirectory, settings.PublishPatience, context.Cancellation);
+            var result = trained;
             var evaluation = result.Metrics.Evaluation;
             var assessment = ResultAssessment.Assess(evaluation, baseline?.Metrics.Evaluation, ClassifierModel.DetectKind(result.ModelDirectory));
             var finished = $"Finished: accuracy {evaluation.Accuracy:P1}, macro-F1 {evaluation.MacroF1:F3} on the {result.Metrics.Split} split" +
@@ -83,7 +85,8 @@ internal sealed class TrainingJobHandler(
                 reporter.Event("metrics", finished);
             return JsonSerializer.Serialize(new
             {
-                modelDirectory = result.ModelDirectory,
+                // The stored folder (StoredFolders) holding the model; results from before the store name a path as modelDirectory.
+                modelFolder,
                 accuracy = evaluation.Accuracy,
                 macroF1 = evaluation.MacroF1,
                 steps = result.Steps,

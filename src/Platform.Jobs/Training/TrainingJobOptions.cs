@@ -5,9 +5,10 @@ namespace Platform.Jobs.Training;
 public sealed class TrainingJobOptions
 {
     /// <summary>
-    /// Where each job's folder lives: {WorkDirectory}/{tenant}/{job}, holding its data and, under
-    /// runs/{lease token}, the checkpoints and model each run published. Must be storage every worker
-    /// sees, or a resumed job starts over.
+    /// Where installs before the artifact store held checkpoints and models kept each job's folder,
+    /// {WorkDirectory}/{tenant}/{job}: read to resume a job that was running across the upgrade and to
+    /// migrate old models into the store (<see cref="LegacyJobFolderMigration"/>). Nothing is written here
+    /// any more: checkpoints and models are stored folders (<see cref="RunStorage"/>).
     /// </summary>
     [Required]
     public string WorkDirectory { get; set; } = "";

@@ -23,7 +23,8 @@ public sealed class JobWorker(
     JobQueue queue,
     IEnumerable<IJobHandler> handlers,
     IOptions<WorkerOptions> options,
-    ILogger<JobWorker> logger) : BackgroundService
+    ILogger<JobWorker> logger,
+    Platform.Data.Artifacts.StoredFolders? storedFolders = null) : BackgroundService
 {
     private readonly WorkerOptions _options = options.Value;
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
@@ -356,10 +357,11 @@ public sealed class JobWorker(
     {
         try
         {
-            if (await RunStorage.PublishLateAsync(queue, job, checkpoint, logger, cancellationToken))
+            // Only the handlers that store checkpoints leave one behind, and they run with the store registered.
+            if (storedFolders is not null && await RunStorage.PublishLateAsync(queue, storedFolders, job, checkpoint, logger, cancellationToken))
                 logger.LogInformation("Job {JobId}: checkpoint at step {Step} kept on the worker is now the job's resume point", job.JobId, checkpoint.Step);
         }
-        catch (Exception ex) when (ex is UnauthorizedAccessException or InvalidDataException
+        catch (Exception ex) when (ex is UnauthorizedAccessException or InvalidDataException or HttpRequestException or Amazon.Runtime.AmazonServiceException
                                    || ex is IOException && ex is not NpgsqlException)
         {
             // The store still refuses it: the job resumes from its last published checkpoint instead.

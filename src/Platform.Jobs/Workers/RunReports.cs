@@ -14,8 +14,11 @@ namespace Platform.Jobs.Workers;
 internal sealed record RunReport(DateTime At, string? ProgressJson = null, string? EventType = null, string? Message = null,
     string? DataJson = null, LossPoint? LossPoint = null, CheckpointPublication? Checkpoint = null);
 
-/// <summary>Checkpoint <see cref="Step"/>, already copied to <see cref="SharedRunFolder"/>, becomes the resume point.</summary>
-internal sealed record CheckpointPublication(long Step, string SharedRunFolder);
+/// <summary>
+/// Checkpoint <see cref="Step"/>, already stored under <see cref="SharedRunFolder"/>, becomes the resume point;
+/// <see cref="AfterPublished"/> then removes what it supersedes.
+/// </summary>
+internal sealed record CheckpointPublication(long Step, string SharedRunFolder, Func<CancellationToken, Task>? AfterPublished = null);
 
 /// <summary>
 /// A run's reports on their way to the database, in the order they were made. The training thread
@@ -110,7 +113,8 @@ internal sealed class RunReports(ClaimedJob job, JobQueue queue, LossCurveRecord
         {
             if (!await queue.PublishCheckpointAsync(job, checkpoint.Step, cancellationToken))
                 return false;
-            RunStorage.PruneAfterPublication(checkpoint, logger);
+            if (checkpoint.AfterPublished is { } prune)
+                await prune(cancellationToken);
             return true;
         }
         if (report.ProgressJson is not null || report.EventType is not null)

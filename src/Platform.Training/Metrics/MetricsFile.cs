@@ -40,16 +40,19 @@ public static class MetricsFile
         File.Move(temporary, path, overwrite: true);
     }
 
-    public static MetricsReport Read(string path)
+    public static MetricsReport Read(string path) => Parse(File.ReadAllText(path), path);
+
+    /// <summary>A metrics file's text; <paramref name="source"/> names it in errors.</summary>
+    public static MetricsReport Parse(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<MetricsReport>(File.ReadAllText(path), Options)
-                ?? throw new InvalidDataException($"{path}: empty metrics file");
+            return JsonSerializer.Deserialize<MetricsReport>(json, Options)
+                ?? throw new InvalidDataException($"{source}: empty metrics file");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a metrics file ({e.Message})", e);
+            throw new InvalidDataException($"{source}: not a metrics file ({e.Message})", e);
         }
     }
 }

@@ -38,11 +38,15 @@ public sealed record ServingReport(
     public static ServingReport? Read(string directory)
     {
         var path = Path.Combine(directory, FileName);
-        if (!System.IO.File.Exists(path))
-            return null;
+        return System.IO.File.Exists(path) ? Parse(System.IO.File.ReadAllText(path)) : null;
+    }
+
+    /// <summary>A serving.json's text; null when it is not one (the model page then shows no serving card).</summary>
+    public static ServingReport? Parse(string json)
+    {
         try
         {
-            return JsonSerializer.Deserialize<ServingReport>(System.IO.File.ReadAllText(path), Json);
+            return JsonSerializer.Deserialize<ServingReport>(json, Json);
         }
         catch (JsonException)
         {

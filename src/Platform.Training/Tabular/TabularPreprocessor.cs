@@ -152,18 +152,24 @@ public sealed class TabularPreprocessor
         var path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{directory} has no {FileName}", path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Reads a preprocessing.json's text (<paramref name="source"/> names it in errors): a model folder in the store has no path.</summary>
+    public static TabularPreprocessor Parse(string json, string source)
+    {
         try
         {
-            var loaded = JsonSerializer.Deserialize<TabularPreprocessor>(File.ReadAllText(path), JsonOptions)
-                ?? throw new InvalidDataException($"{path}: empty");
+            var loaded = JsonSerializer.Deserialize<TabularPreprocessor>(json, JsonOptions)
+                ?? throw new InvalidDataException($"{source}: empty");
             if (loaded.Columns.Any(c => c.Type is not (TabularColumn.Numeric or TabularColumn.Categorical)
                     || (c.Type == TabularColumn.Categorical && c.Categories is null) || !(c.Std > 0)))
-                throw new InvalidDataException($"{path}: a column has an unknown type, no categories or a non-positive std");
+                throw new InvalidDataException($"{source}: a column has an unknown type, no categories or a non-positive std");
             return loaded;
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a preprocessing file ({e.Message})", e);
+            throw new InvalidDataException($"{source}: not a preprocessing file ({e.Message})", e);
         }
     }
 

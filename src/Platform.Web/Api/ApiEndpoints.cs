@@ -232,7 +232,7 @@ internal static class ApiEndpoints
             bodyControl.AllowSynchronousIO = true;
         var name = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'))
             + (selected == ModelVariant.Model ? "" : "-" + selected.ToString().ToLowerInvariant()) + ".zip";
-        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", name);
+        return Results.Stream(body => models.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", name);
     }
 
     private static async Task<IResult> PredictAsync(Guid id, HttpRequest request, ModelQueries models, CancellationToken cancellationToken)

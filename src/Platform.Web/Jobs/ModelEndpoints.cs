@@ -42,7 +42,7 @@ internal static class ModelEndpoints
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
             bodyControl.AllowSynchronousIO = true;
         // Streamed as it is zipped: a BERT folder can be hundreds of megabytes.
-        return Results.Stream(body => ModelQueries.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", fileName);
+        return Results.Stream(body => models.WriteZipAsync(model, body, selected, cancellationToken), "application/zip", fileName);
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Platform.Data.Identity;
 using Platform.Domain.Common;
 using Platform.Jobs.Privacy;
 using Platform.Web.Accounts;
@@ -44,14 +46,21 @@ internal static class PrivacyEndpoints
         current.TenantId is { } tenantId ? ZipOrProblem(await export.ExecuteAsync(tenantId, cancellationToken), problem: true) : Results.NotFound();
 
     private static async Task<IResult> PortalEraseAsync([FromForm] string? confirm, ICurrentTenant current, EraseTenantCommand erase,
-        CancellationToken cancellationToken)
+        SignInManager<ApplicationUser> signIn, HttpContext context, CancellationToken cancellationToken)
     {
         if (current.TenantId is not { } tenantId)
             return Results.NotFound();
         var erased = await erase.ExecuteAsync(tenantId, confirm ?? "", cancellationToken);
-        return erased.IsSuccess
-            ? Results.Redirect("/?erased=true")
-            : Results.Redirect($"/settings/data?error={Uri.EscapeDataString(erased.Error ?? "The organisation was not erased.")}");
+        if (!erased.IsSuccess)
+            return Results.Redirect($"/settings/data?error={Uri.EscapeDataString(erased.Error ?? "The organisation was not erased.")}");
+        context.Response.Cookies.Delete(TenantCookie.Name);
+        // The owner's account went with the organisation when it was their only one: so does their sign-in.
+        if (current.UserId is { } userId && erased.Value.AccountsDeleted?.Contains(userId) == true)
+        {
+            await signIn.SignOutAsync();
+            return Results.Redirect("/account/sign-in?erased=true");
+        }
+        return Results.Redirect("/?erased=true");
     }
 
     private static async Task<IResult> AdminEraseAsync(Guid id, [FromForm] string? confirm, EraseTenantCommand erase, CancellationToken cancellationToken)

@@ -14,6 +14,7 @@ using Platform.Domain.Common;
 using Platform.Domain.Datasets;
 using Platform.Domain.Tenants;
 using Platform.Jobs.Privacy;
+using Platform.Jobs.Training;
 using Platform.Testing;
 
 namespace Platform.Jobs.Tests.Privacy;
@@ -121,7 +122,12 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(jobFolder, "checkpoints", "checkpoint-00000010"));
         await File.WriteAllTextAsync(Path.Combine(jobFolder, "model", "config.json"), "{\"labels\":[\"neg\",\"pos\"]}");
         await File.WriteAllTextAsync(Path.Combine(jobFolder, "checkpoints", "checkpoint-00000010", "trainer_state.json"), "{}");
-        var result = JsonSerializer.Serialize(new { modelDirectory = Path.Combine(jobFolder, "model"), accuracy = 0.9 });
+        // The model and a checkpoint as runs store them now: stored folders under the run's token.
+        var run = JobFolders.Run(job, Guid.NewGuid());
+        var stored = _host.Services.GetRequiredService<StoredFolders>();
+        await stored.PutAsync(tenant.Id, JobFolders.Model(run), Path.Combine(jobFolder, "model"));
+        await stored.PutAsync(tenant.Id, JobFolders.Checkpoint(run, 10), Path.Combine(jobFolder, "checkpoints"));
+        var result = JsonSerializer.Serialize(new { modelFolder = JobFolders.Model(run), accuracy = 0.9 });
         await SqlAsync("""
             INSERT INTO jobs (id, tenant_id, kind, name, state, payload, result, created_by, started_at, finished_at)
             VALUES ($1, $2, 'train', 'plans-bert', 'Succeeded', '{}', $3::jsonb, $4, $5, $5)
@@ -141,6 +147,8 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
             tenant.Id, now);
         await SqlAsync("INSERT INTO tenant_job_limits (tenant_id, max_concurrent) VALUES ($1, 2) ON CONFLICT DO NOTHING", tenant.Id);
         await SqlAsync("INSERT INTO tenant_quota_overrides (tenant_id, extra_gpu_hours) VALUES ($1, 5)", tenant.Id);
+        await SqlAsync("INSERT INTO tenant_billing_details (tenant_id, legal_name, address_line1, city, country) VALUES ($1, $2, '1 Main St', 'Town', 'DE')",
+            tenant.Id, name);
         var plan = Guid.NewGuid();
         await SqlAsync("""
             INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours, gpu_overage_per_hour,
@@ -328,13 +336,20 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         var sweep = _host.Services.GetRequiredService<RetentionSweep>();
         Assert.Equal(new RetentionPolicy(30, 90), await sweep.PolicyAsync(tenant.Id));
 
+        var stored = _host.Services.GetRequiredService<StoredFolders>();
         Assert.Equal(new RetentionResult(0, 0), await sweep.RunAsync());
         Assert.True(Directory.Exists(Path.Combine(folder, "checkpoints")));
+        Assert.Equal(2, (await stored.FoldersAsync(tenant.Id, JobFolders.Runs(job)).ToListAsync()).Count);
 
         _clock.Advance(TimeSpan.FromDays(31));
         Assert.Equal(new RetentionResult(1, 0), await sweep.RunAsync());
         Assert.False(Directory.Exists(Path.Combine(folder, "checkpoints")));
         Assert.True(File.Exists(Path.Combine(folder, "model", "config.json")));
+        // In the store too: the checkpoint went, the model stayed, and its bytes are still readable.
+        var left = await stored.FoldersAsync(tenant.Id, JobFolders.Runs(job)).ToListAsync();
+        Assert.Equal(JobFolders.ModelName, Assert.Single(left).Split('/')[^1]);
+        await using (var config = await stored.OpenReadAsync(tenant.Id, left[0], "config.json"))
+            Assert.Contains("labels", await new StreamReader(config).ReadToEndAsync());
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM job_events WHERE job_id = $1", job));
 
         _clock.Advance(TimeSpan.FromDays(60));
@@ -342,6 +357,31 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM job_events WHERE job_id = $1", job));
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE id = $1", job));
         Assert.Equal(new RetentionResult(0, 0), await sweep.RunAsync());
+    }
+
+    [Fact]
+    public async Task Retention_FinishedJobQueuedAgainAfterASweep_IsSweptAgainWhenItFinishesAgain()
+    {
+        var (tenant, _, job, _) = await FullTenantAsync("Retries Late");
+        var sweep = _host.Services.GetRequiredService<RetentionSweep>();
+        var stored = _host.Services.GetRequiredService<StoredFolders>();
+        _clock.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(1, (await sweep.RunAsync()).JobsSwept);
+
+        // Queued again (a retry), it trains, stores a checkpoint under its new run and finishes again.
+        await SqlAsync("UPDATE jobs SET state = 'Queued', finished_at = NULL WHERE id = $1", job);
+        var checkpoint = Path.Combine(_root.Path, "again");
+        Directory.CreateDirectory(Path.Combine(checkpoint, "checkpoint-00000020"));
+        await File.WriteAllTextAsync(Path.Combine(checkpoint, "checkpoint-00000020", "trainer_state.json"), "{\"step\":20}");
+        await stored.PutAsync(tenant.Id, JobFolders.Checkpoint(JobFolders.Run(job, Guid.NewGuid()), 20), checkpoint);
+        _clock.Advance(TimeSpan.FromHours(2));
+        await SqlAsync("UPDATE jobs SET state = 'Succeeded', finished_at = $2 WHERE id = $1", job, _clock.GetUtcNow());
+        Assert.Equal(0, (await sweep.RunAsync()).JobsSwept);
+
+        _clock.Advance(TimeSpan.FromDays(31));
+        Assert.Equal(1, (await sweep.RunAsync()).JobsSwept);
+        Assert.DoesNotContain(await stored.FoldersAsync(tenant.Id, JobFolders.Runs(job)).ToListAsync(), JobFolders.IsCheckpoint);
+        Assert.Equal(0, (await sweep.RunAsync()).JobsSwept);
     }
 
     [Fact]

@@ -137,6 +137,40 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
     }
 
     /// <summary>The validation message rendered right after the input with this id.</summary>
+    [Fact]
+    public async Task CreatePlan_RetentionDays_RefusedOutOfRangeOrNotWholeThenStoredAndShownOnEdit()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+        var code = $"keep-{Guid.NewGuid():N}"[..16];
+        var before = await PlanCountAsync();
+        var fields = GoodPlan(code);
+        fields["Input.CheckpointRetentionDays"] = "0";
+        fields["Input.EventRetentionDays"] = "ten";
+
+        var refused = await admin.SubmitAsync(await admin.GetAsync("/admin/plans/new"), "#plan-form", fields);
+
+        Assert.Equal(HttpStatusCode.OK, refused.Status);
+        Assert.Equal("Checkpoints are kept from 1 to 36,500 days after a job finishes.", FieldError(refused, "plan-checkpoint-days"));
+        Assert.Equal("Enter how many days job events are kept as a whole number, e.g. 90.", FieldError(refused, "plan-event-days"));
+        Assert.Equal(before, await PlanCountAsync());
+
+        fields["Input.CheckpointRetentionDays"] = "7";
+        fields["Input.EventRetentionDays"] = "36501";
+        refused = await admin.SubmitAsync(refused, "#plan-form", fields);
+        Assert.Equal("Job events are kept from 1 to 36,500 days.", FieldError(refused, "plan-event-days"));
+
+        fields["Input.EventRetentionDays"] = "400";
+        var created = await admin.SubmitAsync(refused, "#plan-form", fields);
+
+        Assert.Equal(HttpStatusCode.Redirect, created.Status);
+        Assert.Equal("7|400", await portal.Database.ScalarAsync<string>(
+            $"SELECT checkpoint_retention_days || '|' || event_retention_days FROM billing_plans WHERE code = '{code}'"));
+        var list = await admin.FollowAsync(created);
+        var edit = await admin.GetAsync(list.Document.QuerySelector($"#plan-table tr[data-plan='{code}'] a")!.GetAttribute("href")!);
+        Assert.Equal("7", edit.Document.QuerySelector("#plan-checkpoint-days")!.GetAttribute("value"));
+        Assert.Equal("400", edit.Document.QuerySelector("#plan-event-days")!.GetAttribute("value"));
+    }
+
     private static string FieldError(Page page, string inputId) =>
         page.Document.QuerySelector($"#{inputId} ~ .validation-message")?.TextContent.Trim()
         ?? throw new InvalidOperationException($"No message beside #{inputId}:\n{page.Html}");

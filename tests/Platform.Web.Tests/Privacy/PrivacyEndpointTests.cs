@@ -88,7 +88,11 @@ public sealed class PrivacyEndpointTests(PortalFactory portal) : IClassFixture<P
         var erased = await owner.Client.SubmitAsync(await owner.Client.GetAsync("/settings/data"), "#erase-form",
             new Dictionary<string, string> { ["confirm"] = name });
 
-        Assert.Equal("/?erased=true", erased.Location);
+        // The owner was in no other organisation: the account went with it, and the sign-in too.
+        Assert.Equal("/account/sign-in?erased=true", erased.Location);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM users WHERE id = $1", owner.UserId));
+        var after = await owner.Client.GetAsync("/settings/data");
+        Assert.StartsWith("http://localhost/account/sign-in", after.Location);
         Assert.Equal(0, await ActiveTenantsAsync(owner.TenantId));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM datasets WHERE tenant_id = $1", owner.TenantId));
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM tenant_erasures WHERE tenant_id = $1 AND requested_as = 'Owner'", owner.TenantId));

@@ -38,6 +38,10 @@ public sealed class PlanInput
 
     public string? CapMode { get; set; } = nameof(Domain.Billing.CapMode.Hard);
 
+    public string? CheckpointRetentionDays { get; set; } = Plan.DefaultCheckpointRetentionDays.ToString(CultureInfo.InvariantCulture);
+
+    public string? EventRetentionDays { get; set; } = Plan.DefaultEventRetentionDays.ToString(CultureInfo.InvariantCulture);
+
     public string? StripePriceId { get; set; }
 
     public string? StripeGpuPriceId { get; set; }
@@ -58,6 +62,8 @@ public sealed class PlanInput
         MaxDatasetGb = FormNumbers.Show(Math.Round(plan.MaxDatasetBytes / BytesPerGb, 3)),
         MaxStorageGb = FormNumbers.Show(Math.Round(plan.MaxStorageBytes / BytesPerGb, 3)),
         CapMode = plan.CapMode.ToString(),
+        CheckpointRetentionDays = plan.CheckpointRetentionDays.ToString(CultureInfo.InvariantCulture),
+        EventRetentionDays = plan.EventRetentionDays.ToString(CultureInfo.InvariantCulture),
         StripePriceId = plan.StripePriceId,
         StripeGpuPriceId = plan.StripeGpuPriceId,
         StripeCpuPriceId = plan.StripeCpuPriceId,
@@ -79,10 +85,12 @@ public sealed class PlanInput
         var storageBytes = Bytes(MaxStorageGb, nameof(MaxStorageGb), "storage limit");
         if (!Enum.TryParse<CapMode>(CapMode, ignoreCase: false, out var cap) || !Enum.IsDefined(cap))
             errors.Add((nameof(CapMode), "Choose a hard or a soft cap."));
+        var checkpointDays = Days(CheckpointRetentionDays, nameof(CheckpointRetentionDays), "checkpoints are kept", Plan.DefaultCheckpointRetentionDays);
+        var eventDays = Days(EventRetentionDays, nameof(EventRetentionDays), "job events are kept", Plan.DefaultEventRetentionDays);
 
         var plan = new Plan(id, Code?.Trim() ?? "", Name?.Trim() ?? "", (Currency ?? "").Trim().ToUpperInvariant(), fee, gpuHours, cpuHours,
             gpuPrice, cpuPrice, jobs, datasetBytes, storageBytes, cap, Optional(StripePriceId), Optional(StripeGpuPriceId),
-            Optional(StripeCpuPriceId));
+            Optional(StripeCpuPriceId), checkpointDays, eventDays);
         // The plan's own rules, for the fields that were readable at all.
         foreach (var (field, message) in plan.FieldErrors())
         {
@@ -105,6 +113,15 @@ public sealed class PlanInput
                 ? $"Enter {label} (0 for none)."
                 : $"Enter {label} as a number with a dot for decimals, e.g. {example}."));
             return 0;
+        }
+
+        // An unreadable value stands in as the default so the plan's own rules do not report the field twice.
+        int Days(string? text, string field, string what, int fallback)
+        {
+            if (FormNumbers.TryInt(text, out var days))
+                return days;
+            errors.Add((field, $"Enter how many days {what} as a whole number, e.g. {fallback}."));
+            return fallback;
         }
 
         long Bytes(string? text, string field, string noun)

@@ -76,6 +76,15 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache)
         };
     }
 
+    /// <summary>Classifies several texts in one pass with the model or its baseline; null when the model reads images.</summary>
+    public async Task<IReadOnlyList<Prediction>?> PredictTextsAsync(ModelView model, IReadOnlyList<string> texts, ModelVariant variant = ModelVariant.Model,
+        CancellationToken cancellationToken = default) => model switch
+    {
+        { Kind: "bert" } when variant == ModelVariant.Model => await cache.PredictTextAsync(model.Folder, texts, cancellationToken),
+        { HasBaseline: true } when variant == ModelVariant.Baseline => await cache.PredictBaselineAsync(model.BaselineFolder, texts, cancellationToken),
+        _ => null,
+    };
+
     public async Task<IReadOnlyList<Prediction>?> PredictImageAsync(Guid jobId, string name, byte[] image, CancellationToken cancellationToken = default) =>
         await GetAsync(jobId, cancellationToken) is { Kind: "cnn" } model
             ? await cache.PredictImageAsync(model.Folder, name, image, cancellationToken)

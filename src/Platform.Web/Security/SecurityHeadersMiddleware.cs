@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Platform.Web.Security;
 
 /// <summary>
-/// Headers every response carries: the content security policy (no inline script, no framing),
+/// Headers every response carries: X-Request-Id, the content security policy (no inline script, no framing),
 /// no MIME sniffing, no referrer to other sites (invitation and confirmation links carry tokens in
 /// their path), and no access to camera, microphone or location.
 /// </summary>
@@ -12,9 +12,13 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
     public Task InvokeAsync(HttpContext context)
     {
         var csp = options.Value.ContentSecurityPolicy;
+        // The client's request id when it sent a sane one, else ours: logs and problem+json carry the same.
+        if (context.Request.Headers["X-Request-Id"].ToString() is { Length: > 0 and <= 128 } given && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            context.TraceIdentifier = given;
         context.Response.OnStarting(() =>
         {
             var headers = context.Response.Headers;
+            headers["X-Request-Id"] = context.TraceIdentifier;
             headers.ContentSecurityPolicy = csp;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";

@@ -11,8 +11,12 @@ internal static class ApiDocument
         {
             // The portal's own form and fragment endpoints are not part of the public API.
             options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            options.AddSchemaTransformer(ApiDocumentTransformers.SchemaAsync);
+            options.AddOperationTransformer(ApiDocumentTransformers.OperationAsync);
             options.AddDocumentTransformer((document, _, _) =>
             {
+                // No servers: the document is the same wherever it is fetched, and clients take the base address they are given.
+                document.Servers = [];
                 document.Info.Title = "Platform API";
                 document.Info.Version = "v1";
                 document.Info.Description = "Upload datasets, launch and follow training jobs, read metrics and classify with trained models. "

@@ -187,3 +187,22 @@ public sealed record CreatedApiKeyDto(Guid Id, string Name, string Key);
 /// <summary>The organisation's plan and the device time used in the current billing period.</summary>
 public sealed record UsageDto(string Plan, string Status, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal IncludedGpuHours, decimal UsedGpuHours,
     decimal IncludedCpuHours, decimal UsedCpuHours, decimal ProjectedCost, string Currency);
+
+/// <summary>One training epoch of a model's history.</summary>
+public sealed record EpochMetricsDto(int Epoch, double TrainLoss, double? ValidationLoss, double? ValidationAccuracy, double? ValidationMacroF1, double Seconds);
+
+/// <summary>Scores on the held-out split; <c>confusionMatrix[true][predicted]</c> in the order of <c>labels</c>.</summary>
+public sealed record EvaluationDto(double Accuracy, double MacroF1, double? MacroF1AllLabels, int Count, IReadOnlyList<string> Labels,
+    IReadOnlyList<Platform.Training.Metrics.ClassMetrics> PerClass, int[][] ConfusionMatrix);
+
+/// <summary>A model's evaluation (from its metrics.json, in the API's camelCase).</summary>
+public sealed record MetricsDto(EvaluationDto Evaluation, string Split, IReadOnlyList<EpochMetricsDto> History, int? SelectedEpoch)
+{
+    public static MetricsDto From(Platform.Training.Metrics.MetricsReport r)
+    {
+        var e = r.Evaluation;
+        return new MetricsDto(new EvaluationDto(e.Accuracy, e.MacroF1, e.MacroF1AllLabels, e.Count, e.Labels, e.PerClass, e.ConfusionMatrix), r.Split,
+            r.History.Select(h => new EpochMetricsDto(h.Epoch, h.TrainLoss, h.ValidationLoss, h.ValidationAccuracy, h.ValidationMacroF1, h.Seconds)).ToList(),
+            r.SelectedEpoch);
+    }
+}

@@ -75,7 +75,7 @@ internal static class ApiEndpoints
         models.MapGet("/{id:guid}/metrics", ModelApi.MetricsAsync).WithName("getModelMetrics")
             .WithSummary("Evaluation on the held-out split: accuracy, macroF1, perClass, confusionMatrix, history. "
                 + "?variant=baseline: the same for the linear baseline a text job fits on the same split.")
-            .Produces<System.Text.Json.JsonElement>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<MetricsDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         models.MapGet("/{id:guid}/download", ModelApi.DownloadAsync).WithName("downloadModel")
             .WithSummary("The model folder as a ZIP (Hugging Face layout for BERT, with its baseline/ folder); ?variant=baseline: the baseline alone.")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status404NotFound);

@@ -60,7 +60,7 @@ internal static class ModelApi
             return ApiProblem.NotFound("This model has no baseline: baselines are fitted for text models, by jobs that finished since they were introduced.");
         var report = selected == ModelVariant.Model ? model.Metrics : model.Baseline!;
         // metrics.json keeps its snake_case names (the trainer's file format); the API speaks camelCase.
-        return Results.Ok(JsonNames.CamelCase(JsonSerializer.SerializeToElement(report)));
+        return Results.Ok(MetricsDto.From(report));
     }
 
     public static async Task<IResult> DownloadAsync(Guid id, string? variant, HttpContext context, ModelQueries models, CancellationToken cancellationToken)

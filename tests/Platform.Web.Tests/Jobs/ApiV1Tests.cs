@@ -412,6 +412,48 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
         last.Dispose();
     }
 
+    [Fact]
+    public async Task OpenApi_Document_EveryOperationTypedAndNamed()
+    {
+        using var http = portal.CreateClient();
+
+        var document = await http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var text = document.ToString();
+
+        Assert.StartsWith("3.1", document.GetProperty("openapi").GetString());
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Path: p.Name, Method: o.Name, Operation: o.Value))).ToList();
+        Assert.True(operations.Count >= 25, $"{operations.Count} operations");
+        Assert.All(operations, o => Assert.False(string.IsNullOrEmpty(o.Operation.GetProperty("operationId").GetString()), $"{o.Method} {o.Path}"));
+        Assert.Equal(operations.Count, operations.Select(o => o.Operation.GetProperty("operationId").GetString()).Distinct().Count());
+        // Every success response says what it returns (a schema), except 204s.
+        foreach (var (path, method, operation) in operations)
+        {
+            var success = operation.GetProperty("responses").EnumerateObject().First(r => r.Name.StartsWith('2'));
+            if (success.Name != "204")
+                Assert.True(success.Value.TryGetProperty("content", out _), $"{method} {path} {success.Name}");
+        }
+        // Numbers are numbers: no integer-or-string with a pattern.
+        Assert.DoesNotContain("\"pattern\"", text);
+        var upload = document.GetProperty("paths").GetProperty("/api/v1/datasets").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties");
+        Assert.Equal("binary", upload.GetProperty("file").GetProperty("format").GetString());
+        Assert.True(upload.TryGetProperty("name", out _) && upload.TryGetProperty("textColumn", out _) && upload.TryGetProperty("labelColumn", out _));
+        var predict = document.GetProperty("paths").GetProperty("/api/v1/models/{id}/predict").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.Equal("binary", predict.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties").GetProperty("image").GetProperty("format").GetString());
+        var events = document.GetProperty("paths").GetProperty("/api/v1/jobs/{id}/events").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.True(events.TryGetProperty("text/event-stream", out _) && events.TryGetProperty("application/json", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.Equal(["Queued", "Running", "Succeeded", "Failed", "Cancelled"], schemas.GetProperty("JobStateDto").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("progress", schemas.GetProperty("JobEventApiDto").GetProperty("properties").GetProperty("type").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["fast", "balanced", "best"], schemas.GetProperty("LaunchJobRequest").GetProperty("properties").GetProperty("preset").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["text", "image", "corpus"], schemas.GetProperty("DatasetKindDto").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("date-time", schemas.GetProperty("JobDto").GetProperty("properties").GetProperty("createdAt").GetProperty("format").GetString());
+        Assert.True(schemas.GetProperty("LaunchJobRequest").TryGetProperty("examples", out _));
+        Assert.True(schemas.GetProperty("JobProgressDto").GetProperty("properties").TryGetProperty("etaSeconds", out _));
+        Assert.True(schemas.GetProperty("ProblemDetails").GetProperty("properties").TryGetProperty("param", out _));
+    }
+
     private static MultipartFormDataContent CsvUpload(string name) => new()
     {
         { new StringContent(name), "name" },

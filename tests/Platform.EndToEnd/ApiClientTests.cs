@@ -127,6 +127,31 @@ public sealed class ApiClientTests(ApiClientTests.Portal portal) : IClassFixture
         Assert.Equal(dataset.Id, datasets!.Data!.Single().Id);
     }
 
+    [Fact]
+    public async Task ReferencePage_RendersUnderTheContentSecurityPolicy()
+    {
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new() { BaseURL = portal.App.BaseAddress.ToString() });
+        var refused = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+                refused.Add(message.Text);
+        };
+
+        var response = await page.GotoAsync("/api/docs");
+
+        Assert.Contains("script-src 'self' 'sha256-", response!.Headers["content-security-policy"]);
+        await Microsoft.Playwright.Assertions.Expect(page.GetByText("The organisation's datasets, newest first").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        Assert.Empty(refused);
+    }
+
     private async Task<PlatformApiClient> ClientAsync()
     {
         var (_, owner) = await Seed.TenantAsync(portal.Database);

@@ -1,4 +1,5 @@
 using Microsoft.OpenApi;
+using Scalar.AspNetCore;
 
 namespace Platform.Web.Api;
 
@@ -47,6 +48,13 @@ internal static class ApiDocument
     {
         // /openapi/v1.json
         app.MapOpenApi().AllowAnonymous();
+        // The reference page: Scalar reads the document above and renders it (its script is served locally).
+        app.MapScalarApiReference("/api/docs", options => options
+            .WithTitle("Platform API")
+            // Its default fonts come from a CDN, which the content security policy (and many networks) refuse.
+            .DisableDefaultFonts()
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json"))
+            .AllowAnonymous();
         return app;
     }
 }

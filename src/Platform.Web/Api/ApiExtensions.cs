@@ -32,6 +32,7 @@ public static class ApiExtensions
     {
         // After authorization and the rate limits (MapPortal's pipeline): the key's tenant is known here.
         app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseMiddleware<ApiDocsPolicyMiddleware>();
         app.MapApiDocument();
         app.MapApiEndpoints();
         app.MapApiKeyEndpoints();

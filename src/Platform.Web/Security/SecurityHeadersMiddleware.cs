@@ -9,6 +9,11 @@ namespace Platform.Web.Security;
 /// </summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<SecurityOptions> options)
 {
+    private static readonly object PolicyOverride = new();
+
+    /// <summary>One page's exception to the policy (the API reference's own inline script), derived from the configured policy.</summary>
+    public static void OverridePolicy(HttpContext context, Func<string, string> change) => context.Items[PolicyOverride] = change;
+
     public Task InvokeAsync(HttpContext context)
     {
         var csp = options.Value.ContentSecurityPolicy;
@@ -19,7 +24,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<S
         {
             var headers = context.Response.Headers;
             headers["X-Request-Id"] = context.TraceIdentifier;
-            headers.ContentSecurityPolicy = csp;
+            headers.ContentSecurityPolicy = context.Items[PolicyOverride] is Func<string, string> change ? change(csp) : csp;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "same-origin";

@@ -289,6 +289,32 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
     }
 
     [Fact]
+    public async Task Checkpoints_ListedByStepWithTheResumePoint()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            INSERT INTO job_events (tenant_id, job_id, type, message) VALUES
+              ('{{owner.TenantId}}', '{{jobId}}', 'checkpoint', 'Checkpoint saved at step 10'),
+              ('{{owner.TenantId}}', '{{jobId}}', 'checkpoint', 'Checkpoint saved at step 20'),
+              ('{{owner.TenantId}}', '{{jobId}}', 'checkpoint', 'Checkpoint saved at step 30 on the worker; published once the run''s ownership is confirmed');
+            UPDATE jobs SET checkpoint_step = 20 WHERE id = '{{jobId}}';
+            """);
+        using var http = await ApiAsync(owner);
+
+        var first = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/checkpoints?limit=2");
+        var rest = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/checkpoints?after={first.GetProperty("lastId").GetString()}");
+
+        var steps = first.GetProperty("data").EnumerateArray().Select(c => (c.GetProperty("step").GetInt64(), c.GetProperty("isResumePoint").GetBoolean())).ToList();
+        Assert.Equal([(10L, false), (20L, true)], steps);
+        Assert.True(first.GetProperty("hasMore").GetBoolean());
+        var last = Assert.Single(rest.GetProperty("data").EnumerateArray());
+        Assert.Equal(30, last.GetProperty("step").GetInt64());
+        Assert.False(last.GetProperty("published").GetBoolean());
+    }
+
+    [Fact]
     public async Task Launch_UnknownField_Returns400NamingIt()
     {
         var owner = await JobTestKit.OwnerAsync(portal);

@@ -112,12 +112,13 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
     private async Task<string> HashRequestAsync(HttpContext context)
     {
         var request = context.Request;
-        if (context.GetEndpoint()?.Metadata.GetMetadata<UploadBodyMetadata>() is not null
-            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-        {
-            // The upload's own limit: the body is read here, before the endpoint would raise it.
-            sizeLimit.MaxRequestBodySize = DatasetApi.MaxRequestBytes(datasets.Value);
-        }
+        // The endpoint's own limit (an upload's, a playground image's): the body is read here, before the endpoint would raise it.
+        var metadata = context.GetEndpoint()?.Metadata;
+        var limit = metadata?.GetMetadata<UploadBodyMetadata>() is not null
+            ? DatasetApi.MaxRequestBytes(datasets.Value)
+            : metadata?.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize;
+        if (limit is { } max && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = max;
         // Large bodies spill to a temporary file, never to memory beyond the threshold.
         request.EnableBuffering(bufferThreshold: 64 * 1024);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

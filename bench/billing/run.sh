@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Billing benchmarks (ledger ingest, aggregation, period close) against a throwaway PostgreSQL 15 cluster (fsync on, as in production).
-# Usage: bench/billing/run.sh   (SEGMENTS, TENANTS override; defaults 1000000 and 100)
+# Usage: bench/billing/run.sh   (SEGMENTS, TENANTS override; defaults 1000000 and 100; PORT the cluster's, 56610)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pg_bin=/usr/lib/postgresql/15/bin
 dir=$(mktemp -d /var/tmp/platform-bench-pg.XXXXXX)
-port=56610
+port=${PORT:-56610}
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 mkdir -p "$dir/data" "$dir/run"; [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"; chmod 700 "$dir/data"
 as_pg "$pg_bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >/dev/null

@@ -8,6 +8,7 @@ using Platform.Billing.Plans;
 using Platform.Billing.Reconciliation;
 using Platform.Billing.Scheduling;
 using Platform.Billing.Stripe;
+using Platform.Billing.Tax;
 using Platform.Billing.Usage;
 using Platform.Domain.Datasets;
 using Platform.Domain.Usage;
@@ -29,6 +30,10 @@ public static class BillingExtensions
             .BindConfiguration(BillingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<BillingOptions>, SignUpPlanCodeFromSetting>());
+        services.AddOptions<SellerOptions>().BindConfiguration(SellerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TaxOptions>().BindConfiguration(TaxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddScoped<BuyerDetailsStore>();
         services.AddOptions<StripeOptions>()
             .BindConfiguration(StripeOptions.SectionName)
             .ValidateDataAnnotations()
@@ -41,6 +46,8 @@ public static class BillingExtensions
         services.TryAddSingleton<InvoicePdf>();
         services.TryAddScoped<FinanceUsageQueries>();
         services.TryAddScoped<ReconciliationQuery>();
+        services.TryAddScoped<PeriodReconciliationQuery>();
+        services.TryAddScoped<UnmatchedPaymentEventsQuery>();
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();

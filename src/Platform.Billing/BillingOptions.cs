@@ -20,9 +20,12 @@ public sealed class BillingOptions
     [Range(typeof(TimeSpan), "01:15:00", "7.00:00:00")]
     public TimeSpan CloseGrace { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>The code of the plan a new organisation is put on at sign-up (migration 0095 creates "free").</summary>
-    [Required, MaxLength(64)]
-    public string SignUpPlanCode { get; set; } = "free";
+    /// <summary>
+    /// The code of the plan a new organisation is put on at sign-up (migration 0095 creates "free"); empty: none.
+    /// Set from <c>SignUp:PlanCode</c> (<see cref="Plans.SignUpPlanSetting"/>); <c>Billing:SignUpPlanCode</c> is its old name.
+    /// </summary>
+    [MaxLength(64)]
+    public string SignUpPlanCode { get; set; } = Plans.SignUpPlanSetting.Default;
 
     /// <summary>Days from an invoice's issue to its due date (the invoice's payment terms, "net 30").</summary>
     [Range(0, 365)]

@@ -61,9 +61,18 @@ public static class Extensions
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
         services.AddScoped<SignUpService>();
+        services.AddScoped<SignUpRequestProcessor>();
+        services.AddOptions<Accounts.Mail.MailOptions>().BindConfiguration(Accounts.Mail.MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Accounts.Mail.MailSender>();
+        services.AddScoped<Accounts.Mail.EmailOutbox>();
+        services.AddScoped<Accounts.Mail.EmailConfirmation>();
+        services.AddScoped<Accounts.Mail.AccountMailJobs>();
         services.AddScoped<PasswordSignIn>();
         services.AddScoped<AssignSignUpPlanCommand>();
-        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SignUpOptions>().BindConfiguration(SignUpOptions.Section)
+            // The same code billing's sign-up subscription uses (SignUp:PlanCode, or its old name Billing:SignUpPlanCode).
+            .PostConfigure<IConfiguration>((o, configuration) => o.PlanCode = Platform.Billing.Plans.SignUpPlanSetting.Resolve(configuration).Code)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<GrantPlatformRoleCommand>();
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);

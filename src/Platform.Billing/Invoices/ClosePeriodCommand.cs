@@ -1,7 +1,9 @@
 using Npgsql;
 using Platform.Billing.Plans;
+using Platform.Billing.Tax;
 using Platform.Billing.Usage;
 using Platform.Domain.Billing;
+using Platform.Domain.Billing.Tax;
 using Platform.Domain.Common;
 using Platform.Domain.Usage;
 
@@ -17,9 +19,12 @@ namespace Platform.Billing.Invoices;
 /// LateUsage line per device class naming that period: the earlier period is priced again with all its
 /// usage, and the line is what that adds to what its invoice and earlier late lines billed, so included
 /// hours it left unused still cover it. The earlier invoice itself never changes.
+/// The invoice's tax follows <see cref="TaxRule"/> from the seller's configuration and the buyer's details as
+/// they stand at the close; both parties' details are copied onto the invoice so it never changes after.
 /// </summary>
 public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider clock, IEnumerable<IUsageSource> sources,
-    Microsoft.Extensions.Options.IOptions<BillingOptions>? options = null)
+    Microsoft.Extensions.Options.IOptions<BillingOptions>? options = null, Microsoft.Extensions.Options.IOptions<SellerOptions>? seller = null,
+    Microsoft.Extensions.Options.IOptions<TaxOptions>? tax = null)
 {
     public async Task<Result<ClosePeriodResult>> ExecuteAsync(Guid tenantId, DateTimeOffset instantInPeriod, bool finalize = true,
         CancellationToken cancellationToken = default)
@@ -63,8 +68,9 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         var (gpuSeconds, cpuSeconds, rows) = await LedgerTotals.SumAsync(connection, transaction, tenantId, period.Start, period.End,
             cancellationToken);
         var id = Guid.CreateVersion7(now);
-        var number = await InsertAsync(connection, transaction, id, tenantId, period, currency,
-            PeriodPricing.Total(lines, currency).Amount, gpuSeconds, cpuSeconds, rows, lines, now, (options?.Value ?? new BillingOptions()).PaymentTermsDays, cancellationToken);
+        var parties = await PartiesAsync(connection, transaction, tenantId, cancellationToken);
+        var number = await InsertAsync(connection, transaction, id, tenantId, period, currency, gpuSeconds, cpuSeconds, rows, lines, parties,
+            now, (options?.Value ?? new BillingOptions()).PaymentTermsDays, cancellationToken);
         if (finalize)
         {
             await InvoiceTransitions.MoveAsync(connection, transaction, id, InvoiceStatus.Open, now, cancellationToken);
@@ -174,21 +180,49 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         return await reader.ReadAsync(cancellationToken) ? new ClosePeriodResult(reader.GetGuid(0), reader.GetString(1), false) : null;
     }
 
-    private static async Task<string> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid tenantId,
-        BillingPeriod period, string currency, decimal total, long gpuSeconds, long cpuSeconds, long rows,
-        IReadOnlyList<InvoiceLineDraft> lines, DateTimeOffset now, int paymentTermsDays, CancellationToken cancellationToken)
+    /// <summary>The seller's lines, the buyer's details and the tax decision for this tenant now.</summary>
+    private sealed record Parties(string SellerDetails, BuyerDetails? Buyer, TaxDecision Tax);
+
+    private async Task<Parties> PartiesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        CancellationToken cancellationToken)
     {
+        var sellerOptions = seller?.Value ?? new SellerOptions();
+        var buyer = await BuyerDetailsStore.ReadAsync(connection, transaction, tenantId, cancellationToken);
+        var decision = TaxRule.Decide((tax?.Value ?? new TaxOptions()).Settings(sellerOptions.Country), buyer?.Country, buyer?.Region, buyer?.TaxId);
+        return new Parties(string.Join("\n", sellerOptions.Lines((options?.Value ?? new BillingOptions()).SellerName)), buyer, decision);
+    }
+
+    private static async Task<string> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid tenantId,
+        BillingPeriod period, string currency, long gpuSeconds, long cpuSeconds, long rows,
+        IReadOnlyList<InvoiceLineDraft> lines, Parties parties, DateTimeOffset now, int paymentTermsDays, CancellationToken cancellationToken)
+    {
+        // Tax per line, each rounded once (decision 0011's rule); the invoice's tax is their sum.
+        var taxes = lines.Select(l => parties.Tax.Treatment == TaxTreatment.Standard ? TaxRule.TaxOn(l.Amount, parties.Tax.RatePercent).Amount : 0m)
+            .ToList();
+        var subtotal = PeriodPricing.Total(lines, currency).Amount;
+        var taxAmount = taxes.Sum();
         string number;
         await using (var invoice = new NpgsqlCommand("""
             INSERT INTO invoices (id, tenant_id, number, period_start, period_end, status, currency, total, gpu_seconds,
-                cpu_seconds, ledger_rows, created_at, payment_terms_days, buyer_name)
-            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, (SELECT name FROM tenants WHERE id = $2))
+                cpu_seconds, ledger_rows, created_at, payment_terms_days, buyer_name, seller_details, buyer_address, buyer_country,
+                buyer_tax_id, tax_treatment, tax_rate, tax_jurisdiction, tax_reason, subtotal, tax_amount)
+            VALUES ($1, $2, NULL, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, coalesce($12, (SELECT name FROM tenants WHERE id = $2)),
+                $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
             """, connection, transaction))
         {
-            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, total, gpuSeconds, cpuSeconds, rows,
+            object[] values = [id, tenantId, period.Start.UtcDateTime, period.End.UtcDateTime, currency, subtotal + taxAmount, gpuSeconds, cpuSeconds, rows,
                 now.UtcDateTime, paymentTermsDays];
             foreach (var value in values)
                 invoice.Parameters.Add(new NpgsqlParameter { Value = value });
+            var buyer = parties.Buyer;
+            foreach (var text in new[] { buyer?.LegalName, parties.SellerDetails, buyer?.AddressText(), buyer?.Country, buyer?.TaxId })
+                invoice.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = parties.Tax.Treatment.ToString() });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = parties.Tax.RatePercent });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = (object?)parties.Tax.Jurisdiction ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = parties.Tax.Reason });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = subtotal });
+            invoice.Parameters.Add(new NpgsqlParameter { Value = taxAmount });
             await invoice.ExecuteNonQueryAsync(cancellationToken);
             number = DraftNumber;
         }
@@ -196,8 +230,8 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
         {
             var line = lines[i];
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO invoice_lines (invoice_id, line_no, kind, description, device_kind, seconds, unit_price, amount, usage_period_start)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                INSERT INTO invoice_lines (invoice_id, line_no, kind, description, device_kind, seconds, unit_price, amount, usage_period_start, tax_amount)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 """, connection, transaction);
             insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Varchar, id, i + 1, line.Kind.ToString(), line.Description, line.DeviceKind,
                 line.Seconds, line.UnitPrice, line.Amount.Amount);
@@ -205,6 +239,7 @@ public sealed class ClosePeriodCommand(NpgsqlDataSource dataSource, TimeProvider
             {
                 Value = (object?)line.UsagePeriodStart?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz,
             });
+            insert.Parameters.Add(new NpgsqlParameter { Value = taxes[i] });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         return number;

@@ -28,12 +28,12 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var read = new NpgsqlCommand("""
-            SELECT i.tenant_id, i.status, i.currency, i.total FROM invoices i WHERE i.id = $1 FOR UPDATE
+            SELECT i.tenant_id, i.status, i.currency, i.total, i.tax_amount FROM invoices i WHERE i.id = $1 FOR UPDATE
             """, connection, transaction);
         read.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
         Guid tenantId;
         string currency;
-        decimal left;
+        decimal left, total, invoiceTax;
         await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -43,7 +43,8 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
                 return Result<Guid>.Conflict($"Only an open or paid invoice takes a credit note; this one is {status.ToString().ToLowerInvariant()}.");
             tenantId = reader.GetGuid(0);
             currency = reader.GetString(2);
-            left = reader.GetDecimal(3);
+            total = left = reader.GetDecimal(3);
+            invoiceTax = reader.GetDecimal(4);
         }
         await using (var credited = new NpgsqlCommand("SELECT coalesce(sum(amount), 0) FROM credit_notes WHERE invoice_id = $1",
             connection, transaction))
@@ -56,14 +57,16 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
             return Result<Guid>.BadRequest($"The amount has more decimals than {currency} allows.");
         if (credit.Amount > left)
             return Result<Guid>.Conflict($"At most {new Money(left, currency)} can still be credited on this invoice.");
+        // The amount credits the invoice's total, tax included; the tax in it is in the invoice's proportion of tax to total.
+        var tax = Domain.Billing.Tax.TaxRule.TaxShare(credit, invoiceTax, total).Amount;
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var number = await DocumentNumbers.NextAsync(connection, transaction, DocumentNumbers.CreditNotes, clock.GetUtcNow(), cancellationToken);
         await using var insert = new NpgsqlCommand("""
-            INSERT INTO credit_notes (id, tenant_id, invoice_id, number, amount, reason, created_by, created_at)
-            VALUES ($1, $2, $3, $8, $4, $5, $6, $7)
+            INSERT INTO credit_notes (id, tenant_id, invoice_id, number, amount, reason, created_by, created_at, tax_amount)
+            VALUES ($1, $2, $3, $8, $4, $5, $6, $7, $9)
             """, connection, transaction);
         insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Uuid, id, tenantId, invoiceId, credit.Amount, reason.Trim(), current.UserId,
-            clock.GetUtcNow().UtcDateTime, number);
+            clock.GetUtcNow().UtcDateTime, number, tax);
         await insert.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (stripeOptions.Value.Enabled)

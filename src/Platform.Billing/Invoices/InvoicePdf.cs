@@ -64,11 +64,34 @@ public sealed class InvoicePdf
         double y = 50;
         graphics.DrawString($"{_options.SellerName} invoice {invoice.Number}", title, XBrushes.Black, left, y);
         y += 28;
+        if (invoice.Parties is { } parties)
+        {
+            // Seller on the left, buyer on the right, as issued.
+            var top = y;
+            graphics.DrawString("From", bold, XBrushes.Black, left, y);
+            foreach (var line in parties.Seller)
+                graphics.DrawString(Clip(line, 48), text, XBrushes.Black, left, y += lineHeight);
+            var sellerBottom = y;
+            y = top;
+            graphics.DrawString("Billed to", bold, XBrushes.Black, 300, y);
+            var buyer = new List<string> { parties.BuyerName };
+            buyer.AddRange(parties.BuyerAddress);
+            if (parties.BuyerTaxId is { } taxId)
+                buyer.Add($"VAT/Tax id: {taxId}");
+            foreach (var line in buyer)
+                graphics.DrawString(Clip(line, 48), text, XBrushes.Black, 300, y += lineHeight);
+            y = Math.Max(y, sellerBottom) + lineHeight + 6;
+        }
+        else
+        {
+            graphics.DrawString($"Billed to: {invoice.TenantName}", text, XBrushes.Black, left, y);
+            y += lineHeight;
+        }
         foreach (var line in new[]
                  {
-                     $"Billed to: {invoice.TenantName}",
                      $"Period: {invoice.PeriodStart:yyyy-MM-dd HH:mm} to {invoice.PeriodEnd:yyyy-MM-dd HH:mm} UTC",
-                     $"Status: {invoice.Status.ToString().ToLowerInvariant()}   Issued: {(invoice.FinalizedAt ?? invoice.CreatedAt):yyyy-MM-dd}",
+                     $"Status: {invoice.Status.ToString().ToLowerInvariant()}   Issued: {(invoice.FinalizedAt ?? invoice.CreatedAt):yyyy-MM-dd}" +
+                     (invoice.DueAt is { } due ? $"   Due: {due:yyyy-MM-dd} (net {invoice.PaymentTermsDays} days)" : ""),
                  })
         {
             graphics.DrawString(line, text, XBrushes.Black, left, y);
@@ -118,10 +141,31 @@ public sealed class InvoicePdf
             graphics.DrawString(Amount(amount, invoice.Currency), font, XBrushes.Black, new XRect(465, y - 9, 80, 12), XStringFormats.TopRight);
             y += lineHeight;
         }
+        if (invoice.Tax is { } tax && (tax.Amount != 0 || tax.Treatment != "None" || tax.Reason.Length > 0))
+        {
+            Total("Subtotal (net)", tax.Subtotal, text);
+            Total(tax.Treatment switch
+            {
+                "ReverseCharge" => "VAT 0 % (reverse charge)",
+                "StripeTax" => "Sales tax (Stripe invoice)",
+                "None" => "Tax",
+                _ => Clip(tax.Reason, 30),
+            }, tax.Amount, text);
+        }
         Total("Total", invoice.Total, bold);
         foreach (var credit in invoice.CreditNotes)
             Total($"Credit note {credit.Number}", -credit.Amount, text);
         Total("Amount due", invoice.AmountDue, bold);
+        if (invoice.Tax is { Reason.Length: > 0 } mention && mention.Treatment != "Standard")
+        {
+            // The legal mention (reverse charge, outside the scope of VAT), wrapped to the page's width.
+            y += 6;
+            foreach (var line in Wrap(mention.Reason, 95))
+            {
+                graphics.DrawString(line, text, XBrushes.Black, left, y);
+                y += lineHeight;
+            }
+        }
         graphics.Dispose();
 
         using var output = new MemoryStream();
@@ -130,4 +174,22 @@ public sealed class InvoicePdf
     }
 
     private static string Amount(decimal amount, string currency) => new Money(amount, currency).ToString();
+
+    private static string Clip(string text, int length) => text.Length > length ? text[..(length - 3)] + "..." : text;
+
+    private static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = "";
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line;
+                line = "";
+            }
+            line = line.Length == 0 ? word : line + " " + word;
+        }
+        if (line.Length > 0)
+            yield return line;
+    }
 }

@@ -92,7 +92,9 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             SELECT i.id, coalesce(i.number, 'DRAFT'), i.tenant_id, coalesce(t.name, i.buyer_name), i.period_start, i.period_end, i.status, i.currency, i.total,
-                   i.gpu_seconds, i.cpu_seconds, i.created_at, i.finalized_at, i.paid_at, i.voided_at, i.stripe_invoice_id
+                   i.gpu_seconds, i.cpu_seconds, i.created_at, i.finalized_at, i.paid_at, i.voided_at, i.stripe_invoice_id,
+                   i.seller_details, i.buyer_name, i.buyer_address, i.buyer_country, i.buyer_tax_id,
+                   i.tax_treatment, i.tax_rate, i.tax_jurisdiction, i.tax_reason, coalesce(i.subtotal, i.total - i.tax_amount), i.tax_amount, i.due_at, i.payment_terms_days
             FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
             WHERE i.id = $1 AND ($2::uuid IS NULL OR i.tenant_id = $2)
             """, connection);
@@ -108,10 +110,19 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
                 reader.GetString(7), [], reader.GetDecimal(8), [], 0, 0, reader.GetInt64(9), reader.GetInt64(10),
                 reader.GetFieldValue<DateTimeOffset>(11), Nullable(reader, 12), Nullable(reader, 13), Nullable(reader, 14),
                 reader.IsDBNull(15) ? null : reader.GetString(15));
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            static IReadOnlyList<string> Split(string? text) => text is null ? [] : text.Split('\n');
+            // Invoices closed before seller details were recorded have none: the page then shows the brand only.
+            var parties = Text(16) is { } sellerText
+                ? new InvoiceParties(Split(sellerText), reader.GetString(17), Split(Text(18)), Text(19), Text(20))
+                : null;
+            var tax = new InvoiceTax(reader.GetString(21), reader.GetDecimal(22), Text(23), reader.GetString(24), reader.GetDecimal(25),
+                reader.GetDecimal(26));
+            view = view with { Parties = parties, Tax = tax, DueAt = Nullable(reader, 27), PaymentTermsDays = reader.GetInt32(28) };
         }
         var lines = new List<InvoiceLineView>();
         await using (var lineCommand = new NpgsqlCommand("""
-            SELECT line_no, kind, description, device_kind, seconds, unit_price, amount
+            SELECT line_no, kind, description, device_kind, seconds, unit_price, amount, tax_amount
             FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no
             """, connection))
         {
@@ -122,22 +133,33 @@ public sealed class InvoiceQueries(NpgsqlDataSource dataSource, ICurrentTenant c
                 var seconds = reader.GetInt64(4);
                 lines.Add(new InvoiceLineView(reader.GetInt32(0), reader.GetString(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), seconds, Math.Round(seconds / 3600m, 4), reader.GetDecimal(5),
-                    reader.GetDecimal(6)));
+                    reader.GetDecimal(6), reader.GetDecimal(7)));
             }
         }
         var credits = new List<CreditNoteView>();
         await using (var creditCommand = new NpgsqlCommand(
-            "SELECT id, number, amount, reason, created_at FROM credit_notes WHERE invoice_id = $1 ORDER BY created_at, number", connection))
+            "SELECT id, number, amount, reason, created_at, tax_amount FROM credit_notes WHERE invoice_id = $1 ORDER BY created_at, number", connection))
         {
             creditCommand.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
             await using var reader = await creditCommand.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
                 credits.Add(new CreditNoteView(reader.GetGuid(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3),
-                    reader.GetFieldValue<DateTimeOffset>(4)));
+                    reader.GetFieldValue<DateTimeOffset>(4), reader.GetDecimal(5)));
+        }
+        var payments = new List<PaymentEventView>();
+        await using (var paymentCommand = new NpgsqlCommand(
+            "SELECT stripe_id, kind, amount, currency, status, reason, event_at FROM stripe_payment_events WHERE invoice_id = $1 ORDER BY first_seen_at, stripe_id",
+            connection))
+        {
+            paymentCommand.Parameters.Add(new NpgsqlParameter { Value = invoiceId });
+            await using var reader = await paymentCommand.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                payments.Add(new PaymentEventView(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6)));
         }
         var credited = credits.Sum(c => c.Amount);
         var due = view.Status is InvoiceStatus.Paid or InvoiceStatus.Void ? 0m : Math.Max(0m, view.Total - credited);
-        return view with { Lines = lines, CreditNotes = credits, Credited = credited, AmountDue = due };
+        return view with { Lines = lines, CreditNotes = credits, Credited = credited, AmountDue = due, Payments = payments };
     }
 
     private static DateTimeOffset? Nullable(NpgsqlDataReader reader, int ordinal) =>

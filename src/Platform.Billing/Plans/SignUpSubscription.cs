@@ -19,6 +19,8 @@ internal sealed class SignUpSubscription(IOptions<BillingOptions> options, ILogg
         // Microseconds are what PostgreSQL keeps, as AssignPlanCommand truncates.
         var at = new DateTimeOffset(createdAt.UtcTicks - createdAt.UtcTicks % 10, TimeSpan.Zero).UtcDateTime;
         var code = options.Value.SignUpPlanCode;
+        if (string.IsNullOrWhiteSpace(code))
+            return; // SignUp:PlanCode set empty: organisations start without a plan, as the operator asked
         var rows = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO subscriptions (tenant_id, status, anchor)
             SELECT {tenantId}, 'active', {at} FROM billing_plans WHERE code = {code}
@@ -26,7 +28,7 @@ internal sealed class SignUpSubscription(IOptions<BillingOptions> options, ILogg
             """, cancellationToken);
         if (rows == 0)
         {
-            logger.LogWarning("Organisation {TenantId} starts without a subscription: no plan has the code {Code} (Billing:SignUpPlanCode)", tenantId, code);
+            logger.LogWarning("Organisation {TenantId} starts without a subscription: no plan has the code {Code} (SignUp:PlanCode)", tenantId, code);
             return;
         }
         await db.Database.ExecuteSqlAsync($"""

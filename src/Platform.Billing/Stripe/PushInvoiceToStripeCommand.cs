@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Billing.Invoices;
 using Platform.Domain.Billing;
+using Platform.Domain.Billing.Tax;
 using Platform.Domain.Common;
 using Stripe;
 
@@ -13,6 +14,8 @@ namespace Platform.Billing.Stripe;
 /// metadata.platform_invoice_id. Every step's Idempotency-Key derives from our invoice id and line
 /// number, so a run interrupted anywhere can simply be run again. The invoice's credit notes follow
 /// as Stripe credit notes (issued before the push or after it), so Stripe asks for the total less them.
+/// The invoice's tax goes with it: a Stripe tax rate on every item (configured rates, reverse charge at
+/// 0 %), or automatic_tax when Stripe Tax computes US sales tax.
 /// </summary>
 public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
     InvoiceQueries invoices)
@@ -56,8 +59,12 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
                 Customer = customer,
                 Currency = currency,
                 CollectionMethod = "send_invoice",
-                DaysUntilDue = 30,
+                DaysUntilDue = invoice.PaymentTermsDays,
                 Metadata = new() { ["platform_invoice_id"] = invoice.Id.ToString() },
+                // US sales tax left to Stripe Tax: Stripe computes it from the customer's address (decision 0030).
+                AutomaticTax = invoice.Tax?.Treatment == nameof(TaxTreatment.StripeTax) ? new InvoiceAutomaticTaxOptions { Enabled = true } : null,
+                // The legal mention (reverse charge, outside the scope of VAT) is printed on Stripe's invoice as on ours.
+                Footer = string.IsNullOrEmpty(invoice.Tax?.Reason) ? null : invoice.Tax.Reason,
             }, new RequestOptions { IdempotencyKey = $"invoice-{invoice.Id:N}" }, cancellationToken)).Id;
             await using var store = dataSource.CreateCommand(
                 "UPDATE invoices SET stripe_invoice_id = coalesce(stripe_invoice_id, $2) WHERE id = $1 RETURNING stripe_invoice_id");
@@ -81,6 +88,8 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
         if (!finalized)
         {
             var items = new InvoiceItemService(stripe);
+            // Each line carries the invoice's tax rate, so Stripe adds the same tax per line as our close did.
+            var taxRate = await StripeTaxRates.ForAsync(dataSource, stripe, invoice.Tax, cancellationToken);
             foreach (var line in invoice.Lines.Where(l => l.Amount != 0 && !sent.Contains(l.LineNo)))
             {
                 var item = await items.CreateAsync(new InvoiceItemCreateOptions
@@ -90,6 +99,7 @@ public sealed class PushInvoiceToStripeCommand(NpgsqlDataSource dataSource, IStr
                     Amount = StripeAmounts.ToStripe(new Money(line.Amount, invoice.Currency)),
                     Currency = currency,
                     Description = line.Description,
+                    TaxRates = taxRate is null ? null : [taxRate],
                 }, new RequestOptions { IdempotencyKey = $"invoiceitem-{invoice.Id:N}-{line.LineNo}" }, cancellationToken);
                 await using var storeItem = dataSource.CreateCommand(
                     "UPDATE invoice_lines SET stripe_invoice_item_id = $3 WHERE invoice_id = $1 AND line_no = $2");

@@ -23,7 +23,8 @@ public enum WebhookOutcome
 /// (against our clock, so tests can move it) and parses the event; then the event id is recorded and
 /// the event applied in one transaction, so a redelivery (Stripe retries for days) is applied once.
 /// Events may arrive in any order: invoice states only move forward (invoice.finalized after
-/// invoice.paid changes nothing). The web tier maps the endpoint: BadRequest -> 400 (Stripe will
+/// invoice.paid changes nothing). Refunds and disputes (charge.refunded, charge.dispute.*) are recorded
+/// against the invoice the charge paid (<see cref="StripePaymentEvents"/>). The web tier maps the endpoint: BadRequest -> 400 (Stripe will
 /// retry), success -> 200.
 /// </summary>
 public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<StripeOptions> options, TimeProvider clock,
@@ -73,6 +74,9 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
                 stripeEvent.Id, stripeEvent.ApiVersion ?? "(none)", StripeConfiguration.ApiVersion, StripeConfiguration.ApiVersion);
         }
         var created = new DateTimeOffset(DateTime.SpecifyKind(stripeEvent.Created, DateTimeKind.Utc));
+        // The object as sent, for the fields whose place depends on the API version (StripePaymentEvents).
+        using var json = JsonDocument.Parse(body);
+        var raw = json.RootElement.TryGetProperty("data", out var data) && data.TryGetProperty("object", out var o) ? o : default;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -91,7 +95,12 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
             (EventTypes.InvoiceFinalized, Invoice invoice) =>
                 await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Open, cancellationToken),
             (EventTypes.InvoicePaid, Invoice invoice) =>
-                await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Paid, cancellationToken),
+                await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Paid, cancellationToken, raw),
+            _ when stripeEvent.Type == StripePaymentEvents.ChargeRefunded
+                || stripeEvent.Type.StartsWith(StripePaymentEvents.DisputePrefix, StringComparison.Ordinal) =>
+                await StripePaymentEvents.RecordAsync(connection, transaction, stripeEvent.Type, raw, created, cancellationToken)
+                    ? WebhookOutcome.Applied
+                    : WebhookOutcome.Ignored,
             (EventTypes.InvoiceVoided, Invoice invoice) =>
                 await MoveInvoiceAsync(connection, transaction, invoice, created, InvoiceStatus.Void, cancellationToken),
             (EventTypes.CustomerSubscriptionUpdated or EventTypes.CustomerSubscriptionDeleted, Subscription subscription) =>
@@ -110,7 +119,7 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
     }
 
     private async Task<WebhookOutcome> MoveInvoiceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Invoice invoice,
-        DateTimeOffset created, InvoiceStatus target, CancellationToken cancellationToken)
+        DateTimeOffset created, InvoiceStatus target, CancellationToken cancellationToken, JsonElement raw = default)
     {
         // Ours carry metadata.platform_invoice_id (set when the push creates them); the Stripe id is remembered on the way.
         Guid? platformId = invoice.Metadata is { } metadata && metadata.TryGetValue("platform_invoice_id", out var value)
@@ -126,6 +135,8 @@ public sealed class StripeWebhookHandler(NpgsqlDataSource dataSource, IOptions<S
             return WebhookOutcome.Ignored;
         var at = created > DateTimeOffset.UnixEpoch ? created : clock.GetUtcNow();
         await InvoiceTransitions.MoveAsync(connection, transaction, invoiceId, target, at, cancellationToken);
+        if (target == InvoiceStatus.Paid && raw.ValueKind == JsonValueKind.Object)
+            await StripePaymentEvents.LinkInvoiceAsync(connection, transaction, invoiceId, raw, cancellationToken);
         return WebhookOutcome.Applied;
     }
 

@@ -10,6 +10,8 @@ namespace Platform.Web.Accounts;
 /// (finding 6 of issue 11: a tenant without a plan had no compute-hour, storage or concurrency limit).
 /// The plan is found by code and created with these values the first time; an admin may edit it on
 /// the plans page afterwards, and the edits stay. An empty code leaves new organisations without a plan.
+/// <see cref="PlanCode"/> is resolved by <see cref="SignUpPlanSetting"/> (it also reads the old
+/// <c>Billing:SignUpPlanCode</c>), the code billing's sign-up subscription uses too.
 /// </summary>
 public sealed class SignUpOptions
 {

@@ -38,6 +38,9 @@ public sealed class StripeStandIn : IAsyncDisposable
     /// <summary>Credit notes by id: invoice, amount (minor units) and our credit note's id from metadata.</summary>
     public ConcurrentDictionary<string, Dictionary<string, string>> CreditNotes { get; } = new();
 
+    /// <summary>Tax rates by id: percentage, display name, jurisdiction, inclusive.</summary>
+    public ConcurrentDictionary<string, Dictionary<string, string>> TaxRates { get; } = new();
+
     /// <summary>Invoice items created without an invoice: pending on the customer for its next invoice.</summary>
     public ConcurrentQueue<Dictionary<string, string>> PendingInvoiceItems { get; } = new();
 
@@ -209,6 +212,8 @@ public sealed class StripeStandIn : IAsyncDisposable
                 {
                     ["status"] = "draft", ["amount_due"] = "0", ["total"] = "0", ["credited"] = "0", ["customer"] = F("customer"), ["currency"] = F("currency"),
                     ["collection_method"] = F("collection_method"), ["platform_invoice_id"] = F("metadata[platform_invoice_id]"),
+                    ["tax"] = "0", ["automatic_tax"] = F("automatic_tax[enabled]"), ["footer"] = F("footer"),
+                    ["days_until_due"] = F("days_until_due"),
                 };
                 return (200, InvoiceJson(invoice));
             case ("POST", "/v1/invoiceitems") when F("invoice").Length == 0:
@@ -246,13 +251,37 @@ public sealed class StripeStandIn : IAsyncDisposable
                     invoice = F("invoice"), livemode = false, memo = F("memo"), metadata = Metadata(form), status = "issued", type = "pre_payment",
                     total = creditAmount,
                 }));
+            case ("POST", "/v1/tax_rates"):
+                if (F("display_name").Length == 0 || !decimal.TryParse(F("percentage"), System.Globalization.CultureInfo.InvariantCulture, out var percentage)
+                    || F("inclusive") is not ("true" or "false"))
+                    return (400, Error("invalid_request_error", "parameter_missing", "display_name, percentage and inclusive are required."));
+                var taxRate = $"txr_{Interlocked.Increment(ref _next)}";
+                TaxRates[taxRate] = new()
+                {
+                    ["percentage"] = F("percentage"), ["display_name"] = F("display_name"), ["jurisdiction"] = F("jurisdiction"),
+                    ["country"] = F("country"), ["state"] = F("state"), ["inclusive"] = F("inclusive"),
+                };
+                return (200, JsonSerializer.Serialize(new
+                {
+                    id = taxRate, @object = "tax_rate", active = true, created = now, display_name = F("display_name"), inclusive = F("inclusive") == "true",
+                    jurisdiction = F("jurisdiction"), livemode = false, metadata = new { }, percentage,
+                }));
             case ("POST", "/v1/invoiceitems"):
                 if (!Invoices.TryGetValue(F("invoice"), out var target) || target["status"] != "draft")
                     return (400, Error("invalid_request_error", null, "Invoice items can only be added to a draft invoice."));
                 if (!long.TryParse(F("amount"), out var amount))
                     return (400, Error("invalid_request_error", "parameter_invalid_integer", "Invalid integer: amount."));
-                target["amount_due"] = (long.Parse(target["amount_due"]) + amount).ToString();
-                target["total"] = (long.Parse(target["total"]) + amount).ToString();
+                // An exclusive tax rate adds its tax to each item, rounded to the minor unit per item.
+                var itemTax = 0L;
+                foreach (var rateId in form!.Keys.Where(k => k.StartsWith("tax_rates[", StringComparison.Ordinal)).Select(k => form[k].ToString()))
+                {
+                    if (!TaxRates.TryGetValue(rateId, out var rate))
+                        return (400, Error("invalid_request_error", "resource_missing", $"No such tax rate: '{rateId}'"));
+                    itemTax += (long)Math.Round(amount * decimal.Parse(rate["percentage"], System.Globalization.CultureInfo.InvariantCulture) / 100m, MidpointRounding.AwayFromZero);
+                }
+                target["tax"] = (long.Parse(target["tax"]) + itemTax).ToString();
+                target["amount_due"] = (long.Parse(target["amount_due"]) + amount + itemTax).ToString();
+                target["total"] = (long.Parse(target["total"]) + amount + itemTax).ToString();
                 return (200, JsonSerializer.Serialize(new
                 {
                     id = $"ii_{Interlocked.Increment(ref _next)}", @object = "invoiceitem", amount, currency = F("currency"),
@@ -292,6 +321,7 @@ public sealed class StripeStandIn : IAsyncDisposable
             livemode = false,
             metadata = new { platform_invoice_id = invoice["platform_invoice_id"] },
             status = invoice["status"],
+            tax = long.Parse(invoice["tax"]),
             total = long.Parse(invoice["total"]),
         });
     }

@@ -141,6 +141,8 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
             tenant.Id, now);
         await SqlAsync("INSERT INTO tenant_job_limits (tenant_id, max_concurrent) VALUES ($1, 2) ON CONFLICT DO NOTHING", tenant.Id);
         await SqlAsync("INSERT INTO tenant_quota_overrides (tenant_id, extra_gpu_hours) VALUES ($1, 5)", tenant.Id);
+        await SqlAsync("INSERT INTO tenant_billing_details (tenant_id, legal_name, address_line1, city, country) VALUES ($1, $2, '1 Main St', 'Town', 'DE')",
+            tenant.Id, name);
         var plan = Guid.NewGuid();
         await SqlAsync("""
             INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours, gpu_overage_per_hour,

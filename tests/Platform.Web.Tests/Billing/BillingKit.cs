@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using Platform.Billing;
+using Platform.Billing.Tax;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Platform.Billing.Invoices;
@@ -75,7 +78,8 @@ internal static class BillingKit
         var later = new AdjustableTimeProvider();
         later.Advance(TimeSpan.FromDays(32) + portal.Time.GetUtcNow().Subtract(DateTimeOffset.UtcNow));
         var closed = await portal.WithServicesAsync(sp => new ClosePeriodCommand(sp.GetRequiredService<NpgsqlDataSource>(), later,
-            sp.GetServices<IUsageSource>()).ExecuteAsync(tenantId, portal.Time.GetUtcNow(), finalize));
+            sp.GetServices<IUsageSource>(), sp.GetService<IOptions<BillingOptions>>(), sp.GetService<IOptions<SellerOptions>>(),
+            sp.GetService<IOptions<TaxOptions>>()).ExecuteAsync(tenantId, portal.Time.GetUtcNow(), finalize));
         Assert.True(closed.IsSuccess, closed.Error);
         return closed.Value;
     }

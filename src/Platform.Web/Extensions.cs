@@ -87,6 +87,8 @@ public static class Extensions
         // Inside the error handling, outside everything that reads the database: an outage is a 503 with
         // Retry-After (its body is written here, so no status page is re-executed against the database).
         app.UseMiddleware<DatabaseOutageMiddleware>();
+        // Before authentication: a browser's preflight carries no key, and is answered here (Api:Cors).
+        app.UseCors();
         app.UseAuthentication();
         app.UseMiddleware<TenantResolutionMiddleware>();
         app.UseAuthorization();

@@ -169,6 +169,17 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
         };
     }
 
+    /// <summary>Classifies several texts in one pass with the model, its ONNX export or its baseline; null when the model reads no text.</summary>
+    public async Task<IReadOnlyList<Prediction>?> PredictTextsAsync(ModelView model, IReadOnlyList<string> texts, ModelVariant variant = ModelVariant.Model,
+        CancellationToken cancellationToken = default) => model switch
+    {
+        { Kind: "bert" } when variant == ModelVariant.Model => await cache.PredictTextAsync(model.Location, texts, cancellationToken),
+        { Kind: "bert", HasOnnx: true } when variant is ModelVariant.Onnx or ModelVariant.Int8 =>
+            await cache.PredictTextOnnxAsync(model.Location, ModelView.VariantFile(variant), texts, cancellationToken),
+        { HasBaseline: true } when variant == ModelVariant.Baseline => await cache.PredictBaselineAsync(model.BaselineLocation, texts, cancellationToken),
+        _ => null,
+    };
+
     /// <summary>Classifies table rows (column → value); null when the job has no tabular model.</summary>
     public async Task<IReadOnlyList<Prediction>?> PredictTableAsync(Guid jobId, IReadOnlyList<IReadOnlyDictionary<string, string?>> rows,
         ModelVariant variant = ModelVariant.Model, CancellationToken cancellationToken = default) =>

@@ -380,7 +380,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     public async Task<CancelResult> CancelAsync(Guid tenantId, Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH q AS (
+            WITH before AS (SELECT cancel_requested_at FROM jobs WHERE id = $2 AND tenant_id = $1),
+            q AS (
                 DELETE FROM job_queue WHERE job_id = $2 AND tenant_id = $1 AND lease_token IS NULL
                 RETURNING job_id),
             cancelled AS (
@@ -395,7 +396,9 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                 RETURNING id),
             fe AS (
                 INSERT INTO job_events (tenant_id, job_id, type, message)
-                SELECT $1, id, 'cancel-requested', 'Cancellation requested' FROM flagged)
+                -- A repeated request changes nothing, so it logs nothing: cancel is idempotent.
+                SELECT $1, id, 'cancel-requested', 'Cancellation requested' FROM flagged
+                WHERE (SELECT cancel_requested_at FROM before) IS NULL)
             SELECT CASE WHEN EXISTS (SELECT 1 FROM cancelled) THEN 1 WHEN EXISTS (SELECT 1 FROM flagged) THEN 2 ELSE 0 END,
                    (SELECT count(pg_notify('{QueueChannels.Cancel}', id::text)) FROM flagged),
                    (SELECT count(pg_notify('{QueueChannels.Events}', $2::text)))

@@ -1,5 +1,6 @@
-using Microsoft.OpenApi;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
 
 namespace Platform.Web.Api;
 
@@ -15,41 +16,24 @@ public static class ApiExtensions
             .RequireAuthenticatedUser()
             .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim));
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi("v1", options =>
+        builder.Services.AddScoped<ApiJobQuery>();
+        builder.Services.Configure<JsonOptions>(o =>
         {
-            // The portal's own form and fragment endpoints are not part of the public API.
-            options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
-            options.AddDocumentTransformer((document, _, _) =>
-            {
-                document.Info.Title = "Platform API";
-                document.Info.Description = "Upload datasets, launch and follow training jobs, read metrics and classify with trained models. "
-                    + "Authenticate with an organisation API key: Authorization: Bearer pk_...";
-                // Declared once for the whole document: every /api/v1 operation takes the same key, so
-                // generated clients and API explorers ask for it up front.
-                document.Components ??= new OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
-                {
-                    Type = SecuritySchemeType.Http,
-                    Scheme = "bearer",
-                    BearerFormat = "pk_…",
-                    Description = "An organisation API key, created under Settings › API keys.",
-                };
-                document.Security ??= [];
-                document.Security.Add(new OpenApiSecurityRequirement
-                {
-                    [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
-                });
-                return Task.CompletedTask;
-            });
+            // A misspelt field ("epochz") is the client's 400 naming it, not a setting silently ignored.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.Converters.Add(new UtcTimestampConverter());
         });
+        ApiCors.Add(builder);
+        builder.AddApiDocument();
         return builder;
     }
 
     public static WebApplication MapPlatformApi(this WebApplication app)
     {
-        // /openapi/v1.json
-        app.MapOpenApi().AllowAnonymous();
+        // After authorization and the rate limits (MapPortal's pipeline): the key's tenant is known here.
+        app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseMiddleware<ApiDocsPolicyMiddleware>();
+        app.MapApiDocument();
         app.MapApiEndpoints();
         app.MapApiKeyEndpoints();
         return app;

@@ -4,7 +4,7 @@ using Platform.Jobs.Portal;
 
 namespace Platform.Web.Jobs;
 
-/// <summary>An event as the stream and the API send it: Data is the worker's JSON, inlined.</summary>
+/// <summary>An event as the stream and the API send it: Data is the worker's JSON, inlined, its names in camelCase.</summary>
 public sealed record JobEventDto(long Id, DateTimeOffset At, string Type, string Message, JsonElement? Data)
 {
     public static JobEventDto From(JobEventView e)
@@ -13,7 +13,8 @@ public sealed record JobEventDto(long Id, DateTimeOffset At, string Type, string
         if (e.DataJson is not null)
         {
             using var document = JsonDocument.Parse(e.DataJson);
-            data = document.RootElement.Clone();
+            // Workers and SQL write their own names (epoch data in PascalCase); clients read camelCase only.
+            data = Api.JsonNames.CamelCase(document.RootElement);
         }
         return new JobEventDto(e.Id, e.At, e.Type, e.Message, data);
     }

@@ -35,6 +35,12 @@ internal static class ModelEndpoints
             return Results.NotFound();
         if ((selected == ModelVariant.Baseline && !model.HasBaseline) || (selected is ModelVariant.Onnx or ModelVariant.Int8 && !model.HasOnnx))
             return Results.NotFound();
+        return Zip(models, model, selected, context, cancellationToken);
+    }
+
+    /// <summary>The model (or baseline) folder as a ZIP download; the portal and the API (bearer key) share it.</summary>
+    internal static IResult Zip(ModelQueries models, ModelView model, ModelVariant selected, HttpContext context, CancellationToken cancellationToken)
+    {
         var fileName = string.Concat(model.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'))
             + (selected == ModelVariant.Model ? "" : "-" + selected.ToString().ToLowerInvariant()) + ".zip";
         // ZipArchive still writes some of its framing synchronously, even through its async API; the

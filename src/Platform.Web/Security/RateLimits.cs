@@ -27,6 +27,10 @@ public sealed class RateLimitOptions
     [Range(1, int.MaxValue)]
     public int UploadsPerHour { get; set; } = 60;
 
+    /// <summary>REST API requests per organisation per minute (every key of the organisation together).</summary>
+    [Range(1, int.MaxValue)]
+    public int ApiRequestsPerMinute { get; set; } = 600;
+
     /// <summary>Confirmation emails a client may ask to be sent again, per hour.</summary>
     [Range(1, int.MaxValue)]
     public int EmailsPerHour { get; set; } = 5;
@@ -39,6 +43,7 @@ public static class RateLimitPolicies
     public const string SignIn = "sign-in";
     public const string Upload = "upload";
     public const string Email = "email";
+    public const string Api = "api";
 
     internal static void Add(IServiceCollection services)
     {
@@ -49,7 +54,14 @@ public static class RateLimitPolicies
             limiter.OnRejected = (context, _) =>
             {
                 if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                {
+                    var seconds = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    var headers = context.HttpContext.Response.Headers;
+                    headers.RetryAfter = seconds;
+                    // The IETF RateLimit fields, for clients that read them rather than Retry-After.
+                    headers["RateLimit-Remaining"] = "0";
+                    headers["RateLimit-Reset"] = seconds;
+                }
                 // The body comes from the status-code pages: a page in the portal, problem+json in the API.
                 return ValueTask.CompletedTask;
             };
@@ -57,6 +69,12 @@ public static class RateLimitPolicies
             limiter.AddPolicy(SignUp, context => PostsByClient(context, o => o.SignUpsPerHour, TimeSpan.FromHours(1)));
             limiter.AddPolicy(SignIn, context => PostsByClient(context, o => o.SignInsPerMinute, TimeSpan.FromMinutes(1)));
             limiter.AddPolicy(Email, context => PostsByClient(context, o => o.EmailsPerHour, TimeSpan.FromHours(1)));
+            limiter.AddPolicy(Api, context =>
+            {
+                var limit = Options(context).ApiRequestsPerMinute;
+                var tenant = context.RequestServices.GetRequiredService<CurrentTenant>().TenantId?.ToString() ?? "client:" + ClientAddress(context);
+                return RateLimitPartition.GetFixedWindowLimiter($"api/{tenant}/{limit}", _ => Window(limit, TimeSpan.FromMinutes(1)));
+            });
             limiter.AddPolicy(Upload, context =>
             {
                 var limit = Options(context).UploadsPerHour;

@@ -35,7 +35,11 @@ internal sealed class RequestErrorsMiddleware(RequestDelegate next, ILogger<Requ
             else
             {
                 context.Response.StatusCode = status;
-                await Results.Problem(statusCode: status, detail: Detail(ex)).ExecuteAsync(context);
+                var (code, param) = CodeOf(ex);
+                var extensions = new Dictionary<string, object?> { ["code"] = code };
+                if (param is not null)
+                    extensions["param"] = param;
+                await Results.Problem(statusCode: status, detail: Detail(ex), extensions: extensions).ExecuteAsync(context);
             }
         }
     }
@@ -46,6 +50,19 @@ internal sealed class RequestErrorsMiddleware(RequestDelegate next, ILogger<Requ
         // Form reading past FormOptions' limits (too many fields, a value too long).
         InvalidDataException => StatusCodes.Status400BadRequest,
         _ => null,
+    };
+
+    /// <summary>
+    /// The machine-readable reason and, for JSON, the field at fault: its path without the leading "$."
+    /// (a field the request type does not have is "unknown_field").
+    /// </summary>
+    internal static (string Code, string? Param) CodeOf(Exception ex) => ex switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ("body_too_large", null),
+        BadHttpRequestException { InnerException: JsonException json } => (
+            json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) ? "unknown_field" : "invalid_json",
+            json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null),
+        _ => ("invalid_request", null),
     };
 
     /// <summary>What was wrong, for the client: the binding failure and, for JSON, where in the body.</summary>

@@ -220,7 +220,7 @@ public sealed class CatalogPageTests(CatalogPortal fixture) : IClassFixture<Cata
         while (import.GetProperty("state").GetString() is "queued" or "downloading" or "validating");
         Assert.Equal("done", import.GetProperty("state").GetString());
         var models = await http.GetFromJsonAsync<JsonElement>("/api/v1/base-models");
-        var model = models.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "api-bert");
+        var model = models.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "api-bert");
         Assert.Equal("organisation", model.GetProperty("scope").GetString());
         Assert.Equal("text", model.GetProperty("kind").GetString());
     }

@@ -122,7 +122,9 @@ public sealed class ApiTests(PortalFactory portal) : IClassFixture<PortalFactory
 
         Assert.All([job, events, cancel, metrics, predict], r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
         Assert.Equal("application/problem+json", job.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("[]", await list.Content.ReadAsStringAsync());
+        var page = await list.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(0, page.GetProperty("data").GetArrayLength());
+        Assert.False(page.GetProperty("hasMore").GetBoolean());
     }
 
     [Fact]
@@ -146,22 +148,28 @@ public sealed class ApiTests(PortalFactory portal) : IClassFixture<PortalFactory
 
         using var launched = await http.PostAsJsonAsync("/api/v1/jobs", new { datasetId, baseModel = "bert-mini-random", preset = "fast" });
         Assert.Equal(HttpStatusCode.Created, launched.StatusCode);
-        var jobId = (await launched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var launchedJob = await launched.Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = launchedJob.GetProperty("id").GetGuid();
+        Assert.Equal($"/api/v1/jobs/{jobId}", launched.Headers.Location?.ToString());
+        Assert.Equal(datasetId, launchedJob.GetProperty("datasetId").GetGuid());
+        Assert.Equal("bert-mini-random", launchedJob.GetProperty("baseModel").GetString());
 
         var job = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}");
         Assert.Equal("Queued", job.GetProperty("state").GetString());
         var listed = await http.GetFromJsonAsync<JsonElement>("/api/v1/jobs?state=Queued");
-        Assert.Equal([jobId], listed.EnumerateArray().Select(j => j.GetProperty("id").GetGuid()));
+        Assert.Equal([jobId], listed.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetGuid()));
 
         using var cancelled = await http.PostAsync($"/api/v1/jobs/{jobId}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         Assert.Equal("Cancelled", (await cancelled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        // Idempotent: the second cancel answers the cancelled job and logs nothing new.
         using var again = await http.PostAsync($"/api/v1/jobs/{jobId}/cancel", null);
-        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("Cancelled", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
 
         var stream = await http.GetStringAsync($"/api/v1/jobs/{jobId}/events");
         Assert.Contains("event: queued", stream);
-        Assert.Contains("event: cancelled", stream);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(stream, "event: cancelled"));
         Assert.Contains("event: end", stream);
     }
 

@@ -121,7 +121,7 @@ public sealed class TabularModelTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("unknown column 'age'", await bad.Content.ReadAsStringAsync());
         var metrics = await http.GetFromJsonAsync<JsonElement>($"/api/v1/models/{jobId}/metrics");
-        Assert.Equal(trained.Metrics.Evaluation.Curves.MacroRocAuc.Value, metrics.GetProperty("evaluation").GetProperty("curves").GetProperty("macro_roc_auc").GetDouble(), 12);
+        Assert.Equal(trained.Metrics.Evaluation.Curves.MacroRocAuc.Value, metrics.GetProperty("evaluation").GetProperty("curves").GetProperty("macroRocAuc").GetDouble(), 12);
 
         // The download holds the preprocessing fitted on the training split; the int8 one its ONNX file with it.
         using var zip = await owner.Client.Http.GetAsync($"/models/{jobId}/download");

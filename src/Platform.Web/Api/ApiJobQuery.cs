@@ -1,0 +1,219 @@
+using Npgsql;
+using NpgsqlTypes;
+using Platform.Domain.Common;
+using Platform.Jobs.Portal;
+
+namespace Platform.Web.Api;
+
+/// <summary>What a job list can be narrowed to; every field already validated (<see cref="JobFilter.TryParse"/>).</summary>
+internal sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
+    bool SucceededTrainingOnly = false)
+{
+    public static readonly string[] States = ["Queued", "Running", "Succeeded", "Failed", "Cancelled"];
+
+    public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem)
+    {
+        filter = new JobFilter(null, null, null, null, null);
+        problem = null;
+        var q = request.Query;
+        string? state = null;
+        if (q["state"].ToString() is { Length: > 0 } stateText)
+        {
+            state = States.FirstOrDefault(s => string.Equals(s, stateText, StringComparison.OrdinalIgnoreCase));
+            if (state is null)
+            {
+                problem = ApiProblem.Invalid("state", $"Unknown state '{stateText}': one of {string.Join(", ", States)}.");
+                return false;
+            }
+        }
+        Guid? dataset = null;
+        if (q["datasetId"].ToString() is { Length: > 0 } datasetText)
+        {
+            if (!Guid.TryParse(datasetText, out var id))
+            {
+                problem = ApiProblem.Invalid("datasetId", "datasetId is a dataset's id (a UUID).");
+                return false;
+            }
+            dataset = id;
+        }
+        var baseModel = q["baseModel"].ToString() is { Length: > 0 } model ? model : null;
+        if (baseModel is { Length: > 200 })
+        {
+            problem = ApiProblem.Invalid("baseModel", "baseModel is a base model's name (at most 200 characters).");
+            return false;
+        }
+        if (!TryTime(q["createdAfter"].ToString(), "createdAfter", out var after, ref problem)
+            || !TryTime(q["createdBefore"].ToString(), "createdBefore", out var before, ref problem))
+        {
+            return false;
+        }
+        filter = new JobFilter(state, dataset, baseModel, after, before);
+        return true;
+    }
+
+    private static bool TryTime(string text, string param, out DateTimeOffset? value, ref IResult? problem)
+    {
+        value = null;
+        if (text.Length == 0)
+            return true;
+        // RFC 3339 with an offset: a time without one would depend on the server's zone.
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed)
+            && (text.EndsWith('Z') || text.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(text, @"[+-]\d\d:\d\d$")))
+        {
+            value = parsed.ToUniversalTime();
+            return true;
+        }
+        problem = ApiProblem.Invalid(param, $"{param} is an RFC 3339 time with its offset, e.g. 2026-12-01T09:30:00Z.");
+        return false;
+    }
+}
+
+/// <summary>A job row with what the API adds to it: device time used, the device kind, and the place in the queue.</summary>
+internal sealed record JobRow(JobView Job, double UsageSeconds, string? Device, int? QueuePosition);
+
+/// <summary>
+/// The current tenant's jobs for the API, newest first (created_at, then id, both descending: a stable
+/// order for cursors). Every statement filters by the tenant from <see cref="ICurrentTenant"/>.
+/// </summary>
+internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant current)
+{
+    private const string Select = """
+        SELECT j.id, j.name, j.kind, j.state, j.attempt, j.max_attempts, j.progress::text, j.result::text, j.error,
+               j.cancel_requested_at IS NOT NULL, j.created_at, j.started_at, j.finished_at, j.payload::text,
+               j.interruptions, j.last_interruption,
+               (SELECT coalesce(sum(coalesce(s.device_seconds, extract(epoch FROM s.ended_at - s.started_at))), 0)::float8
+                FROM usage_segments s WHERE s.job_id = j.id),
+               (SELECT s.device_kind FROM usage_segments s WHERE s.job_id = j.id ORDER BY s.started_at DESC LIMIT 1),
+               -- Claimable rows ahead of this one by priority and age; fair share between tenants may reorder them.
+               CASE WHEN j.state = 'Queued' THEN
+                 (SELECT count(*)::int + 1 FROM job_queue q, job_queue ahead
+                  WHERE q.job_id = j.id AND ahead.lease_token IS NULL
+                    AND (ahead.priority > q.priority OR (ahead.priority = q.priority AND ahead.enqueued_at < q.enqueued_at))) END
+        FROM jobs j
+        """;
+
+    // The catalog name the launch stored; jobs launched before it was stored fall back to a preset name (never a path).
+    internal const string BaseModelSql =
+        "coalesce(j.payload->>'baseModelName', CASE WHEN j.payload->>'baseModel' NOT LIKE '%/%' THEN j.payload->>'baseModel' END)";
+
+    public async Task<JobRow?> GetAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        if (current.TenantId is not { } tenantId)
+            return null;
+        await using var command = dataSource.CreateCommand($"{Select} WHERE j.tenant_id = $1 AND j.id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        var rows = await ReadAsync(command, cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>Null when <paramref name="after"/> names no job of the tenant (a cursor the client made up).</summary>
+    public async Task<IReadOnlyList<JobRow>?> ListAsync(JobFilter filter, Guid? after, int fetch, CancellationToken cancellationToken)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (after is { } cursor)
+        {
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM jobs WHERE tenant_id = $1 AND id = $2", connection);
+            exists.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            exists.Parameters.Add(new NpgsqlParameter { Value = cursor });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+                return null;
+        }
+        await using var command = new NpgsqlCommand($"""
+            {Select}
+            WHERE j.tenant_id = $1
+              AND ($2::text IS NULL OR j.state = $2)
+              AND ($3::uuid IS NULL OR j.payload->'dataset'->>'id' = $3::text)
+              AND ($4::text IS NULL OR {BaseModelSql} = $4)
+              AND ($5::timestamptz IS NULL OR j.created_at > $5)
+              AND ($6::timestamptz IS NULL OR j.created_at < $6)
+              AND ($7::uuid IS NULL OR (j.created_at, j.id) < (SELECT c.created_at, c.id FROM jobs c WHERE c.tenant_id = $1 AND c.id = $7))
+              AND (NOT $8 OR (j.state = 'Succeeded' AND j.kind = 'train' AND (j.result ? 'modelFolder' OR j.result ? 'modelDirectory')))
+            ORDER BY j.created_at DESC, j.id DESC
+            LIMIT $9
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.State ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.DatasetId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.BaseModel ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.CreatedAfter ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.CreatedBefore ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = filter.SucceededTrainingOnly });
+        command.Parameters.Add(new NpgsqlParameter { Value = fetch });
+        return await ReadAsync(command, cancellationToken);
+    }
+
+    /// <summary>Events after <paramref name="afterId"/>, oldest first, up to <paramref name="fetch"/>.</summary>
+    public async Task<IReadOnlyList<JobEventView>> EventsAsync(Guid jobId, long afterId, int fetch, string? type, CancellationToken cancellationToken)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, at, type, message, data::text FROM job_events
+            WHERE tenant_id = $1 AND job_id = $2 AND id > $3 AND ($4::text IS NULL OR type = $4) ORDER BY id LIMIT $5
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = afterId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)type ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = fetch });
+        var events = new List<JobEventView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new JobEventView(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2),
+                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return events;
+    }
+
+    /// <summary>The step of the checkpoint a next run would resume from; null when none (or removed by retention).</summary>
+    public async Task<long?> ResumeStepAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        if (current.TenantId is not { } tenantId)
+            return null;
+        await using var command = dataSource.CreateCommand(
+            "SELECT checkpoint_step FROM jobs WHERE tenant_id = $1 AND id = $2 AND checkpoints_removed_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        return await command.ExecuteScalarAsync(cancellationToken) is long step ? step : null;
+    }
+
+    /// <summary>
+    /// Forgets a succeeded job's model folder (the job, its events and its metered usage stay): the
+    /// result loses its folder and records when. False when the job has no model (any more).
+    /// </summary>
+    public async Task<bool> ForgetModelAsync(Guid jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (current.TenantId is not { } tenantId)
+            return false;
+        await using var command = dataSource.CreateCommand("""
+            UPDATE jobs SET result = (result - 'modelDirectory' - 'modelFolder') || jsonb_build_object('modelDeletedAt', $3::timestamptz)
+            WHERE tenant_id = $1 AND id = $2 AND state = 'Succeeded' AND (result ? 'modelFolder' OR result ? 'modelDirectory')
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static async Task<IReadOnlyList<JobRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<JobRow>();
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            var job = new JobView(
+                r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
+                r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
+                r.GetBoolean(9), r.GetFieldValue<DateTimeOffset>(10),
+                r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
+                r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15));
+            rows.Add(new JobRow(job, r.GetDouble(16), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetInt32(18)));
+        }
+        return rows;
+    }
+}

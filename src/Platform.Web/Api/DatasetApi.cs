@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Data;
+using Platform.Data.Datasets;
+using Platform.Domain.Datasets;
+using Platform.Web.Datasets;
+
+namespace Platform.Web.Api;
+
+/// <summary>/api/v1/datasets: upload, list (newest first, by cursor), get with its profile, delete.</summary>
+internal static class DatasetApi
+{
+    public static async Task<IResult> ListAsync(HttpRequest request, PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        if (!PageQuery.TryParse(request, out var page, out var problem) || !page.TryAfterGuid(out var after, out problem))
+            return problem!;
+        DatasetKind? kind = null;
+        if (request.Query["kind"].ToString() is { Length: > 0 } kindText)
+        {
+            if (!Enum.TryParse<DatasetKind>(kindText, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || kindText.Any(char.IsDigit))
+                return ApiProblem.Invalid("kind", $"Unknown kind '{kindText}': one of text, image, corpus, tabular.");
+            kind = parsed;
+        }
+        // The tenant's query filter applies to the raw SQL too; created_at then id is the stable order.
+        var datasets = after is { } cursor
+            ? db.Datasets.FromSql($"SELECT * FROM datasets WHERE (created_at, id) < (SELECT c.created_at, c.id FROM datasets c WHERE c.id = {cursor})")
+            : db.Datasets;
+        if (after is { } id && !await db.Datasets.AnyAsync(d => d.Id == id, cancellationToken))
+            return PageQuery.InvalidCursor();
+        if (kind is { } k)
+            datasets = datasets.Where(d => d.Kind == k);
+        var rows = await datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id).Take(page.Fetch)
+            .ToListAsync(cancellationToken);
+        var summaries = rows.Select(d => DatasetDto.From(new DatasetSummary(d.Id, d.Name, d.Version, d.Kind, d.RowCount, d.LabelCounts.Count,
+            d.SizeBytes, d.Warnings.Count, d.CreatedAt))).ToList();
+        return Results.Ok(page.ToPage(summaries, d => d.Id.ToString()));
+    }
+
+    public static async Task<IResult> GetAsync(Guid id, GetDatasetQuery query, CancellationToken cancellationToken)
+    {
+        var dataset = await query.ExecuteAsync(id, cancellationToken);
+        return dataset.IsSuccess ? Results.Ok(DatasetDetailDto.From(dataset.Value)) : ApiProblem.From(dataset);
+    }
+
+    public static async Task<IResult> DeleteAsync(Guid id, DeleteDatasetCommand delete, CancellationToken cancellationToken)
+    {
+        var deleted = await delete.ExecuteAsync(id, cancellationToken);
+        return deleted.IsSuccess ? Results.NoContent() : ApiProblem.From(deleted);
+    }
+
+    public static async Task<IResult> UploadAsync(HttpContext context, IOptions<DatasetOptions> options, CreateDatasetCommand createDataset,
+        GetDatasetQuery datasets, CancellationToken cancellationToken)
+    {
+        var maxFile = options.Value.MaxUploadBytes;
+        var maxRequest = MaxRequestBytes(options.Value);
+        // As the portal's upload: Kestrel stops reading past the limit instead of taking an endless body.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = maxRequest;
+        if (context.Request.ContentLength > maxRequest)
+            return TooLarge(maxFile);
+        if (MultipartUpload.Open(context.Request) is not { } upload)
+            return ApiProblem.Create(StatusCodes.Status400BadRequest, "invalid_request", "Send multipart/form-data with a name field and then a file field.");
+        try
+        {
+            var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
+            if (file is null || string.IsNullOrEmpty(file.FileName))
+                return ApiProblem.Invalid("file", "The request has no file field (send the name field first, then the file).");
+            // purpose=corpus: unlabelled text for pre-training (.txt a document per line, or a CSV's text column).
+            var purpose = upload.Field("purpose");
+            if (purpose.Length > 0 && purpose is not ("corpus" or "tabular"))
+                return ApiProblem.Invalid("purpose", "purpose is either absent (labelled text or images), \"corpus\" or \"tabular\".");
+            if (DatasetEndpoints.KindOf(file.FileName, purpose) is not { } kind)
+                return ApiProblem.Invalid("file", purpose switch
+                {
+                    "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file.",
+                    "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
+                    _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
+                });
+            // purpose=tabular: a table; labelColumn is its target, excludeColumns (comma-separated) the columns left out.
+            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body,
+                Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")), Lines: DatasetEndpoints.IsPlainText(file.FileName),
+                ExcludedColumns: CreateDatasetRequest.ParseColumnList(upload.Field("excludeColumns"))), cancellationToken);
+            if (!created.IsSuccess)
+                return ApiProblem.From(created);
+            var dataset = await datasets.ExecuteAsync(created.Value.Id, cancellationToken);
+            return Results.Created($"/api/v1/datasets/{created.Value.Id}", DatasetDetailDto.From(dataset.Value));
+        }
+        catch (InvalidDataException ex)
+        {
+            return ApiProblem.Create(StatusCodes.Status400BadRequest, "invalid_file", ex.Message, "file");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(maxFile);
+        }
+    }
+
+    /// <summary>The upload's body: the file and a few small fields.</summary>
+    public static long MaxRequestBytes(DatasetOptions options) => options.MaxUploadBytes + 64 * 1024;
+
+    private static IResult TooLarge(long maxFile) =>
+        ApiProblem.Create(StatusCodes.Status413PayloadTooLarge, "file_too_large", $"The file is larger than the {maxFile:N0}-byte upload limit.", "file");
+
+    private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

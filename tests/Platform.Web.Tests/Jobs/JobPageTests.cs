@@ -65,6 +65,39 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
     }
 
     [Fact]
+    public async Task Events_ProgressReported_EachReportArrivesAsStepEvent()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.ExecuteAsync(portal, $"UPDATE jobs SET progress = '{{\"step\": 1, \"totalSteps\": 16}}' WHERE id = '{jobId}'");
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        using var response = await owner.Client.Http.GetAsync($"/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
+        Assert.Equal("queued", (await ReadEventAsync(reader, guard.Token)).Type);
+        // The progress there is on connecting comes at once.
+        var current = await ReadEventAsync(reader, guard.Token);
+        Assert.Equal("step", current.Type);
+        Assert.Contains("\"step\":1,", current.Data);
+
+        // A report as the worker writes it: progress without an event row, and the NOTIFY.
+        foreach (var step in new[] { 2, 3 })
+        {
+            await JobTestKit.ExecuteAsync(portal, $$"""
+                UPDATE jobs SET progress = '{"step": {{step}}, "totalSteps": 16, "loss": 0.5}' WHERE id = '{{jobId}}';
+                SELECT pg_notify('platform_job_events', '{{jobId}}')
+                """);
+            var next = await ReadEventAsync(reader, guard.Token);
+            Assert.Equal("step", next.Type);
+            Assert.Equal(0, next.Id);
+            Assert.Contains($"\"message\":\"Step {step} of 16\"", next.Data);
+            Assert.Contains($"\"step\":{step},\"totalSteps\":16}}", next.Data);
+        }
+        Assert.Equal(0, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM job_events WHERE job_id = '{jobId}' AND type = 'step'"));
+    }
+
+    [Fact]
     public async Task Events_LastEventId_ResumesAfterIt()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
 using Platform.Data;
 using Platform.Data.Identity;
 using Platform.Web.Accounts;
@@ -18,7 +19,11 @@ public static class Extensions
     {
         var services = builder.Services;
         builder.AddPortalSecurity();
-        services.AddRazorComponents();
+        // Pages render statically unless they opt in (@rendermode InteractiveServer): the job page's
+        // live view runs on a circuit; account pages that set the sign-in cookie stay static (0028).
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddScoped<CircuitTenant>();
         services.AddHttpContextAccessor();
 
         // Several web instances behind a load balancer must read each other's cookies and
@@ -87,7 +92,7 @@ public static class Extensions
         app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
-        app.MapRazorComponents<App>();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
 }

@@ -26,11 +26,13 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
         var cancel = await stranger.Client.Http.PostAsync($"/jobs/{jobId}/cancel",
             new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
 
-        Assert.Equal("Job not found", page.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, page.Status);
+        Assert.Equal("Page not found", page.Text("h1"));
         Assert.DoesNotContain(jobId.ToString(), page.Html);
         Assert.Equal(HttpStatusCode.NotFound, live.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, events.StatusCode);
-        Assert.Equal("Model not found", model.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, model.Status);
+        Assert.Equal("Page not found", model.Text("h1"));
         Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
         Assert.Equal("Succeeded", await portal.Database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{jobId}'"));

@@ -6,6 +6,7 @@ using Platform.Data;
 using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
+using Platform.Web.Components.Layout;
 using Platform.Web.Datasets;
 using Platform.Web.Health;
 using Platform.Web.Hosting;
@@ -92,6 +93,7 @@ public static class Extensions
         app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
+        app.MapThemePreference();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

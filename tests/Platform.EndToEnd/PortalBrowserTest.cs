@@ -58,6 +58,31 @@ public abstract class PortalBrowserTest : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>
+    /// Visits each page at a phone's width (390 px) and at a desktop's (1400 px), screenshots both, and
+    /// returns the pages that scroll sideways on the phone ("path: scrollWidth px").
+    /// </summary>
+    protected async Task<List<string>> PhoneAndDesktopAsync(IPage page, params string[] paths)
+    {
+        var wide = new List<string>();
+        foreach (var path in paths)
+        {
+            // Ids make poor file names: /jobs/{id} is page-jobs-id.
+            var name = "page" + System.Text.RegularExpressions.Regex.Replace(path, "[0-9a-f]{8}-[0-9a-f-]{27}", "id").Replace('/', '-').TrimEnd('-');
+            await page.SetViewportSizeAsync(390, 844);
+            await page.GotoAsync(path);
+            var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+            var viewport = await page.EvaluateAsync<int>("() => window.innerWidth");
+            if (width > viewport)
+                wide.Add($"{path}: {width} px");
+            await Screenshot(page, name + "-390");
+            await page.SetViewportSizeAsync(1400, 900);
+            await page.GotoAsync(path);
+            await Screenshot(page, name + "-1400");
+        }
+        return wide;
+    }
+
     protected Task Screenshot(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
 

@@ -56,6 +56,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
 
             await Assertions.Expect(page.Locator(".job-state")).ToHaveCountAsync(1);
             Assert.Matches("/jobs/[0-9a-f-]{36}$", page.Url);
+            var jobPath = new Uri(page.Url).AbsolutePath;
             await Screenshot(page, "job-starting");
             // The page follows the job over its circuit: the step counter moves while the page stays loaded.
             await page.EvaluateAsync("() => { window.notReloaded = true; }");
@@ -98,6 +99,11 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Assertions.Expect(page.Locator("#new-key-value")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_"));
             await Screenshot(page, "api-keys");
 
+            // Every workspace page of this journey on a phone: nothing scrolls sideways.
+            var wide = await PhoneAndDesktopAsync(page, "/", "/datasets", "/datasets/new", "/jobs", "/jobs/new", jobPath,
+                jobPath.Replace("/jobs/", "/models/"), "/models/catalog", "/members", "/settings/api-keys", "/settings/data", "/billing");
+            Assert.True(wide.Count == 0, "pages wider than a 390 px phone: " + string.Join("; ", wide));
+
             var admin = await NewPageAsync(browser);
             await admin.GotoAsync("/account/sign-in");
             await admin.FillAsync("#email", "admin@demo.local");
@@ -109,6 +115,9 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await admin.GotoAsync("/admin/models");
             await Assertions.Expect(admin.Locator("#catalog-table tr[data-model=bert-mini-random]")).ToHaveCountAsync(1);
             await Screenshot(admin, "admin-models");
+            var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/plans", "/admin/workers", "/admin/models",
+                "/admin/plans/new", "/finance", "/finance/invoices", "/finance/reconciliation");
+            Assert.True(wideAdmin.Count == 0, "pages wider than a 390 px phone: " + string.Join("; ", wideAdmin));
         }
         catch
         {

@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Platform.Testing;
 
@@ -60,7 +61,8 @@ public abstract class PortalBrowserTest : IAsyncLifetime
 
     /// <summary>
     /// Visits each page at a phone's width (390 px) and at a desktop's (1400 px), screenshots both, and
-    /// returns the pages that scroll sideways on the phone ("path: scrollWidth px").
+    /// returns what is wrong: pages that scroll sideways on the phone ("path: scrollWidth px") and the
+    /// serious or critical accessibility violations axe finds on them.
     /// </summary>
     protected async Task<List<string>> PhoneAndDesktopAsync(IPage page, params string[] paths)
     {
@@ -79,6 +81,9 @@ public abstract class PortalBrowserTest : IAsyncLifetime
             await page.SetViewportSizeAsync(1400, 900);
             await page.GotoAsync(path);
             await Screenshot(page, name + "-1400");
+            var axe = await page.RunAxe();
+            foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
+                wide.Add($"{path}: {violation.Impact} {violation.Id} ({violation.Nodes.Length} element(s), first: {violation.Nodes.FirstOrDefault()?.Target})");
         }
         return wide;
     }

@@ -102,7 +102,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             // Every workspace page of this journey on a phone: nothing scrolls sideways.
             var wide = await PhoneAndDesktopAsync(page, "/", "/datasets", "/datasets/new", "/jobs", "/jobs/new", jobPath,
                 jobPath.Replace("/jobs/", "/models/"), "/models/catalog", "/members", "/settings/api-keys", "/settings/data", "/billing");
-            Assert.True(wide.Count == 0, "pages wider than a 390 px phone: " + string.Join("; ", wide));
+            Assert.True(wide.Count == 0, "phone width or accessibility: " + string.Join("; ", wide));
 
             var admin = await NewPageAsync(browser);
             await admin.GotoAsync("/account/sign-in");
@@ -117,7 +117,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Screenshot(admin, "admin-models");
             var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/plans", "/admin/workers", "/admin/models",
                 "/admin/plans/new", "/finance", "/finance/invoices", "/finance/reconciliation");
-            Assert.True(wideAdmin.Count == 0, "pages wider than a 390 px phone: " + string.Join("; ", wideAdmin));
+            Assert.True(wideAdmin.Count == 0, "phone width or accessibility: " + string.Join("; ", wideAdmin));
         }
         catch
         {

@@ -37,12 +37,7 @@ public sealed class ImportModelTests : PortalBrowserTest
         var page = await NewPageAsync(browser);
         try
         {
-            await page.GotoAsync("/account/sign-up");
-            await page.FillAsync("#organisation", "Import Startup");
-            await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
-            await page.FillAsync("#password", "a long enough passphrase");
-            await page.ClickAsync("button[type=submit]");
-            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Import Startup");
+            await SignUpAndConfirmAsync(page, "Import Startup");
 
             await page.ClickAsync("a[href='/models/catalog']");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Base models");

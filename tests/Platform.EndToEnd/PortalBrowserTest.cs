@@ -88,6 +88,57 @@ public abstract class PortalBrowserTest : IAsyncLifetime
         return wide;
     }
 
+    /// <summary>
+    /// A founder's first visit: the sign-up form ("check your inbox"), the confirmation link from the
+    /// mail the portal wrote (no SMTP server here: Storage:Root/mail, sent by its Hangfire server), then
+    /// sign-in, landing on the new organisation's dashboard. Returns the email.
+    /// </summary>
+    protected async Task<string> SignUpAndConfirmAsync(IPage page, string organisation, string password = "a long enough passphrase")
+    {
+        var email = $"founder-{Guid.NewGuid():N}@example.com";
+        await page.GotoAsync("/account/sign-up");
+        await page.FillAsync("#organisation", organisation);
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Check your inbox");
+
+        await page.GotoAsync(await ConfirmationLinkAsync(email));
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Email address confirmed");
+
+        await page.GotoAsync("/account/sign-in");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(organisation);
+        return email;
+    }
+
+    /// <summary>The path of the confirmation link in the mail to <paramref name="email"/>, waiting up to a minute for it.</summary>
+    private async Task<string> ConfirmationLinkAsync(string email)
+    {
+        var mail = Path.Combine(_storageRoot, "mail");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Directory.Exists(mail))
+            {
+                foreach (var file in Directory.EnumerateFiles(mail, "*.eml"))
+                {
+                    var message = await MimeKit.MimeMessage.LoadAsync(file);
+                    if (!message.To.Mailboxes.Any(m => string.Equals(m.Address, email, StringComparison.OrdinalIgnoreCase)))
+                        continue;
+                    var text = message.TextBody ?? "";
+                    var link = System.Text.RegularExpressions.Regex.Match(text, @"/account/confirm-email\?token=[A-Za-z0-9_-]+");
+                    if (link.Success)
+                        return link.Value;
+                }
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"No confirmation mail to {email} in {mail}:\n{App.Output}");
+    }
+
     protected Task Screenshot(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_screenshots, name + ".png"), FullPage = true });
 

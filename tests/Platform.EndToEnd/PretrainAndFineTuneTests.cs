@@ -37,12 +37,7 @@ public sealed class PretrainAndFineTuneTests : PortalBrowserTest
         var page = await NewPageAsync(browser);
         try
         {
-            await page.GotoAsync("/account/sign-up");
-            await page.FillAsync("#organisation", "Domain Startup");
-            await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
-            await page.FillAsync("#password", "a long enough passphrase");
-            await page.ClickAsync("button[type=submit]");
-            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Domain Startup");
+            await SignUpAndConfirmAsync(page, "Domain Startup");
 
             // 1. A pre-trained model from the (stand-in) Hub.
             await page.GotoAsync("/models/catalog");

@@ -21,11 +21,7 @@ public sealed class SignUpAndUploadTests : PortalBrowserTest
             await page.GotoAsync("/account/sign-up");
             // Bootstrap (from npm) and the portal's stylesheet are served: the primary button wears the brand colour.
             await Assertions.Expect(page.Locator("button[type=submit]")).ToHaveCSSAsync("background-color", "rgb(79, 70, 229)");
-            await page.FillAsync("#organisation", "Browser Test Startup");
-            await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
-            await page.FillAsync("#password", "a long enough passphrase");
-            await page.ClickAsync("button[type=submit]");
-            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Browser Test Startup");
+            await SignUpAndConfirmAsync(page, "Browser Test Startup");
 
             await page.GotoAsync("/datasets/new");
             await page.FillAsync("#name", "support-tickets");

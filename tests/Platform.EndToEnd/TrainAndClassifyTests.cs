@@ -26,12 +26,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
         var page = await NewPageAsync(browser);
         try
         {
-            await page.GotoAsync("/account/sign-up");
-            await page.FillAsync("#organisation", "Training Startup");
-            await page.FillAsync("#email", $"founder-{Guid.NewGuid():N}@example.com");
-            await page.FillAsync("#password", "a long enough passphrase");
-            await page.ClickAsync("button[type=submit]");
-            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Training Startup");
+            await SignUpAndConfirmAsync(page, "Training Startup");
 
             await page.GotoAsync("/datasets/new");
             await page.FillAsync("#name", "reviews");

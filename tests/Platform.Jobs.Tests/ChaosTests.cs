@@ -55,8 +55,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    // Not in the default suite: fault timings differ from run to run, and an unexplained failure is still
-    // open (issue 10's note: seed 15088 ended one job Failed). `PLATFORM_CHAOS=1 ./platform test` runs it.
+    // Not in the default suite: fault timings differ from run to run (a seed fixes the schedule, not the
+    // machine's load), and it takes minutes. Seed 15088 once failed a job's attempt: a prune that lagged
+    // behind an outage deleted the best weights the next resume point named (decision 0019, point 3;
+    // CheckpointPruneTests). `PLATFORM_CHAOS=1 ./platform test` runs it.
     [Fact]
     [Trait("Category", "Chaos")]
     public async Task Chaos_KillsOutageAndReadOnlyStore_EveryJobSucceedsNoRunsOverlapAndBillingMatchesTheDevices()
@@ -163,6 +165,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var killed in _killed)
         {
             var s = byToken[killed.Token];
+            // Killed between its claim and its first spool write: the device never started on it, and the
+            // claim's own spool record (decision 0019) ended it at its start, at zero seconds.
+            if (s.DeviceSeconds == 0 && s.Seconds == 0)
+                continue;
             Assert.InRange(s.End, killed.At.AddSeconds(-1), killed.At.AddMilliseconds(200));
         }
 

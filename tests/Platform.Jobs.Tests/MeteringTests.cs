@@ -62,10 +62,10 @@ public sealed class MeteringTests : QueueTestBase
     }
 
     [Fact]
-    public async Task Segment_ReportedStopAfterTheLeaseExpired_EndsAtTheExpiry()
+    public async Task Segment_ReportedStopAfterTheLeaseExpired_BillsTheDeviceTimeNobodyElseOverlapped()
     {
-        // A worker paused past its lease (no self-fence could run) says it stopped later than that: the
-        // segment ends where the lease did, so the next run of the job never overlaps it.
+        // A worker whose last step ran past its lease (issue 10's chaos bench: 7-9 s) says it stopped
+        // after the expiry. Nobody has run the job since, so every second the device worked is billed.
         var id = await Db.EnqueueAsync(Db.TenantA);
         var run = (await Db.Queue.ClaimAsync(Worker, Lease, "cpu"))!;
         await Db.Database.ScalarAsync<int>($"""
@@ -75,11 +75,39 @@ public sealed class MeteringTests : QueueTestBase
             """);
         await Db.Queue.RecoverExpiredAsync();
 
-        await Db.Queue.EndRunAsync(run, RunEnding.Interrupted, "paused", new DeviceStop(DateTime.UtcNow.AddSeconds(-5), 95));
+        var stoppedAt = DateTime.UtcNow.AddSeconds(-5);
+        await Db.Queue.EndRunAsync(run, RunEnding.Interrupted, "paused", new DeviceStop(stoppedAt, 95));
 
         var segment = (await Db.SegmentRowsAsync(id)).Single();
-        Assert.Equal(segment.LostAt, segment.End);
-        Assert.Equal(60, segment.Seconds, 0.5);
+        Assert.True(segment.End > segment.LostAt, "the end passes the lease's expiry");
+        Assert.Equal(stoppedAt, segment.End, TimeSpan.FromSeconds(0.5));
+    }
+
+    [Fact]
+    public async Task Segment_ReportedStopAfterTheNextRunStarted_EndsWhereTheNextRunStarted()
+    {
+        // A worker paused past its lease (no self-fence could run) while the job's next run started
+        // elsewhere: the two overlapped, and the overlap is billed once, to the next run.
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var run = (await Db.Queue.ClaimAsync(Worker, Lease, "cpu"))!;
+        await Db.Database.ScalarAsync<int>($"""
+            WITH u AS (UPDATE usage_segments SET started_at = now() - interval '100 seconds' WHERE job_id = '{id}' RETURNING 1),
+                 q AS (UPDATE job_queue SET lease_expires_at = now() - interval '40 seconds' WHERE job_id = '{id}' RETURNING 1)
+            SELECT count(*)::int FROM u
+            """);
+        await Db.Queue.RecoverExpiredAsync();
+        var next = (await Db.Queue.ClaimAsync(Worker, Lease, "cpu"))!;
+        await Db.Database.ScalarAsync<int>($"""
+            WITH u AS (UPDATE usage_segments SET started_at = now() - interval '30 seconds'
+                       WHERE job_id = '{id}' AND segment = {next.Segment} RETURNING 1)
+            SELECT count(*)::int FROM u
+            """);
+
+        await Db.Queue.EndRunAsync(run, RunEnding.Interrupted, "paused", new DeviceStop(DateTime.UtcNow.AddSeconds(-5), 95));
+
+        var segments = await Db.SegmentRowsAsync(id);
+        Assert.Equal(segments[1].Start, segments[0].End);
+        Assert.Equal(70, segments[0].Seconds, 0.5);
     }
 
     [Fact]

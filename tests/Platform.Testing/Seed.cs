@@ -18,6 +18,8 @@ public static class Seed
             NormalizedEmail = email.ToUpperInvariant(),
             SecurityStamp = Guid.NewGuid().ToString("N"),
             CreatedAt = DateTimeOffset.UtcNow,
+            // A user who confirmed their email, as every account that launches jobs has (issue 11).
+            EmailConfirmed = true,
         };
         await using var db = database.CreateDbContext();
         db.Users.Add(user);

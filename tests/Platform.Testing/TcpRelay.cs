@@ -8,7 +8,9 @@ namespace Platform.Testing;
 /// A TCP relay in front of a real server (PostgreSQL) that a test can cut and restore. Cut resets every
 /// connection and refuses new ones, as a server that went down does. Restore accepts again on the same
 /// port. This lets a test take "the database" away from one host without stopping a server that other
-/// tests share.
+/// tests share. Freeze is the other way a server goes away: a partition or a hung host, where
+/// connections stay open and nothing comes back (no reset, no refusal), so every call waits for its
+/// own timeout or cancellation.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
@@ -17,6 +19,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private TcpListener? _listener;
     private Task _accepting = Task.CompletedTask;
+    private volatile TaskCompletionSource _flowing = Flowing();
 
     private TcpRelay(IPEndPoint target)
     {
@@ -46,9 +49,28 @@ public sealed class TcpRelay : IAsyncDisposable
             Close(socket);
     }
 
-    /// <summary>Accepts again, on the port the relay had.</summary>
+    /// <summary>
+    /// Stops relaying bytes both ways while keeping every connection open, and accepts new connections
+    /// without ever answering them: the server hangs for the relay's clients. <see cref="Restore"/> ends it.
+    /// </summary>
+    public void Freeze()
+    {
+        if (_flowing.Task.IsCompleted)
+            _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// Accepts again, on the port the relay had. After a freeze the connections held during it are reset
+    /// (a partition that heals leaves the peers' sessions timed out) and new ones are relayed again.
+    /// </summary>
     public void Restore()
     {
+        if (!_flowing.Task.IsCompleted)
+        {
+            foreach (var socket in _sockets.Keys)
+                Close(socket);
+            _flowing.TrySetResult();
+        }
         if (_listener is not null)
             return;
         var listener = new TcpListener(IPAddress.Loopback, Port);
@@ -83,6 +105,7 @@ public sealed class TcpRelay : IAsyncDisposable
         _sockets[server] = 0;
         try
         {
+            await _flowing.Task.WaitAsync(_disposed.Token);
             await server.ConnectAsync(_target, _disposed.Token);
             await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
         }
@@ -106,12 +129,20 @@ public sealed class TcpRelay : IAsyncDisposable
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _disposed.Token);
                 if (read == 0)
                     return;
+                await _flowing.Task.WaitAsync(_disposed.Token);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
         }
+    }
+
+    private static TaskCompletionSource Flowing()
+    {
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flowing.SetResult();
+        return flowing;
     }
 
     private void Close(Socket socket)

@@ -52,11 +52,7 @@ public sealed class CreateDatasetCommand(
             return Result<Dataset>.From(spooled);
         }
         await using var spool = spooled.Value;
-        if (limits is { MaxStorageBytes: > 0 } && await StorageRefusalAsync(limits, spool.File.Length, cancellationToken) is { } refusal)
-        {
-            return Result<Dataset>.Conflict(refusal);
-        }
-        var batch = new ArtifactBatch(store, current.TenantId!.Value);
+        var batch = new ArtifactBatch(store, current.TenantId!.Value, Options.StorageBlockBytes);
         try
         {
             var contentHash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(spool.File, cancellationToken));
@@ -77,6 +73,12 @@ public sealed class CreateDatasetCommand(
                 await DiscardAsync(batch);
                 return Result<Dataset>.Conflict(tooMany);
             }
+            // Counted as stored, after ingestion: a ZIP of tiny images is small to upload and large on disk.
+            if (limits is { MaxStorageBytes: > 0 } && await StorageRefusalAsync(limits, batch, cancellationToken) is { } refusal)
+            {
+                await DiscardAsync(batch);
+                return Result<Dataset>.Conflict(refusal);
+            }
             return Result<Dataset>.Success(await InsertAsync(draft.Value, batch, cancellationToken));
         }
         catch (IngestionException ex)
@@ -92,19 +94,40 @@ public sealed class CreateDatasetCommand(
     }
 
     /// <summary>
-    /// Null when the upload fits in the plan's storage; otherwise why not. Two uploads at once may both
-    /// fit and together pass the limit: storage is a plan allowance, not a safety limit, so that is accepted.
+    /// Null when the files this upload adds fit in the plan's storage, counted as stored: each file's
+    /// stored length in whole blocks (<see cref="DatasetOptions.StorageBlockBytes"/>), a file shared by
+    /// several versions once. Two uploads at once may both fit and together pass the limit: storage is
+    /// a plan allowance (the file cap bounds the disk), so that is accepted.
     /// </summary>
-    private async Task<string?> StorageRefusalAsync(DatasetLimits limits, long uploadBytes, CancellationToken cancellationToken)
+    private async Task<string?> StorageRefusalAsync(DatasetLimits limits, ArtifactBatch batch, CancellationToken cancellationToken)
     {
-        var used = await db.Datasets.SumAsync(d => (long?)d.SizeBytes, cancellationToken) ?? 0;
-        if (used + uploadBytes <= limits.MaxStorageBytes)
+        var used = await StoredBytesAsync(cancellationToken);
+        var adding = batch.AddedStoredBytes;
+        if (used + adding <= limits.MaxStorageBytes)
         {
             return null;
         }
-        return $"This upload ({UploadSpool.Describe(uploadBytes)}) would bring the organisation's datasets to " +
-               $"{UploadSpool.Describe(used + uploadBytes)}; the {limits.PlanName} plan includes " +
+        return $"This upload takes {UploadSpool.Describe(adding)} on disk ({batch.Added.Count:N0} files), which would bring the organisation's datasets to " +
+               $"{UploadSpool.Describe(used + adding)}; the {limits.PlanName} plan includes " +
                $"{UploadSpool.Describe(limits.MaxStorageBytes)}. Delete datasets you no longer need or change the plan.";
+    }
+
+    /// <summary>
+    /// What the organisation's datasets take on disk: every file once, at its recorded size; a dataset
+    /// stored before sizes were recorded counts its upload size instead.
+    /// </summary>
+    private async Task<long> StoredBytesAsync(CancellationToken cancellationToken)
+    {
+        var tenantId = current.TenantId!.Value;
+        return await db.Database.SqlQuery<long>($"""
+            SELECT ((SELECT coalesce(sum(size), 0) FROM (
+                        SELECT max(stored_bytes) AS size FROM dataset_files
+                        WHERE tenant_id = {tenantId} AND stored_bytes IS NOT NULL GROUP BY hash) sized)
+                 + (SELECT coalesce(sum(d.size_bytes), 0) FROM datasets d
+                    WHERE d.tenant_id = {tenantId} AND EXISTS (
+                        SELECT 1 FROM dataset_files f WHERE f.tenant_id = d.tenant_id AND f.dataset_id = d.id AND f.stored_bytes IS NULL)))::bigint
+                 AS "Value"
+            """).SingleAsync(cancellationToken);
     }
 
     /// <summary>
@@ -194,7 +217,7 @@ public sealed class CreateDatasetCommand(
             db.Datasets.Add(dataset);
             foreach (var hash in batch.All)
             {
-                db.DatasetFiles.Add(new DatasetFile { TenantId = batch.TenantId, DatasetId = dataset.Id, Hash = hash });
+                db.DatasetFiles.Add(new DatasetFile { TenantId = batch.TenantId, DatasetId = dataset.Id, Hash = hash, StoredBytes = batch.StoredBytes(hash) });
             }
             try
             {

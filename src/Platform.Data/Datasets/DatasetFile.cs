@@ -11,4 +11,7 @@ internal sealed class DatasetFile
     public Guid DatasetId { get; set; }
 
     public string Hash { get; set; } = "";
+
+    /// <summary>What the file takes on disk (its stored length in whole blocks); null for files stored before it was recorded.</summary>
+    public long? StoredBytes { get; set; }
 }

@@ -63,6 +63,13 @@ public sealed class DatasetOptions
     [Range(1, int.MaxValue)]
     public int MaxStoredFilesPerTenant { get; set; } = 250_000;
 
+    /// <summary>
+    /// The allocation unit a stored file is counted in against the plan's storage allowance: a file of
+    /// 70 bytes still takes a block on disk (4 KiB on ext4 and XFS).
+    /// </summary>
+    [Range(1, 1024 * 1024)]
+    public int StorageBlockBytes { get; set; } = 4096;
+
     [Range(1, long.MaxValue)]
     public long MaxZipUncompressedBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 

@@ -10,10 +10,19 @@ namespace Platform.Jobs.Launch;
 /// </summary>
 internal static class LaunchChecks
 {
-    /// <summary>Locks the tenant's limits row, then checks the tenant exists, is not suspended and is under its cap.</summary>
+    /// <summary>The launch refusal for a user whose email address is not confirmed (issue 11: sign-ups are unverified until then).</summary>
+    public const string UnconfirmedEmail =
+        "Confirm your email address before launching jobs: follow the link in the mail we sent you, or ask for a new one at /account/confirm-email.";
+
+    /// <summary>
+    /// Checks the launching user has confirmed their email (an API key acts for the member who created it),
+    /// locks the tenant's limits row, then checks the tenant exists, is not suspended and is under its cap.
+    /// </summary>
     public static async Task<Result> AdmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
-        CancellationToken cancellationToken)
+        Guid? userId, CancellationToken cancellationToken)
     {
+        if (userId is { } launcher && !await EmailConfirmedAsync(connection, transaction, launcher, cancellationToken))
+            return Result.Forbidden(UnconfirmedEmail);
         var limit = await LockLimitsAsync(connection, transaction, tenantId, cancellationToken);
         var tenant = await ReadTenantAsync(connection, transaction, tenantId, cancellationToken);
         if (tenant is null)
@@ -24,6 +33,14 @@ internal static class LaunchChecks
         if (active >= limit)
             return Result.Conflict($"Your organisation already has {active} active jobs, its limit. Wait for one to finish or cancel one.");
         return Result.Success();
+    }
+
+    private static async Task<bool> EmailConfirmedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT email_confirmed FROM users WHERE id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = userId });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>Jobs run where a worker claims them; while a GPU worker is alive, that is where to expect it.</summary>

@@ -56,7 +56,7 @@ public sealed class LaunchPretrainingCommand(
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var admitted = await LaunchChecks.AdmitAsync(connection, transaction, tenantId, cancellationToken);
+        var admitted = await LaunchChecks.AdmitAsync(connection, transaction, tenantId, current.UserId, cancellationToken);
         if (!admitted.IsSuccess)
             return Result<Guid>.From(admitted);
         var dataset = await LaunchChecks.ReadDatasetAsync(connection, transaction, tenantId, request.DatasetId, cancellationToken);

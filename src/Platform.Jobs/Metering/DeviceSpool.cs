@@ -6,7 +6,7 @@ namespace Platform.Jobs.Metering;
 
 /// <summary>
 /// What a worker's device did for one run, as the worker knows it: written to the worker's own disk
-/// every renewal period while the run trains and once more when the device stops, then removed when
+/// before the claim is sent (the token only), every spool period while the run trains and once more when the device stops, then removed when
 /// the database has recorded the run's end. While the database is away this is the only record of the
 /// device time, and a worker restarted after a kill reads its predecessor's (decision 0019).
 /// </summary>
@@ -36,6 +36,25 @@ internal sealed record RunRecord
 
     /// <summary>A checkpoint kept on this disk because ownership could not be confirmed when it was saved.</summary>
     public UnpublishedCheckpoint? Unpublished { get; init; }
+
+    /// <summary>
+    /// A claim the worker is about to send under <see cref="LeaseToken"/>: the job is not known yet. Left
+    /// behind by a worker that died (or lost the answer) before it learnt the job, it ends whatever run the
+    /// claim made, at zero device time (<see cref="JobQueue.EndClaimAsync"/>).
+    /// </summary>
+    public bool IsClaim => JobId == Guid.Empty;
+
+    public static RunRecord Claim(Guid token) => new()
+    {
+        JobId = Guid.Empty,
+        TenantId = Guid.Empty,
+        Kind = "",
+        Attempt = 0,
+        Segment = 0,
+        LeaseToken = token,
+        ActiveUntilUtc = DateTime.UtcNow,
+        DeviceSeconds = 0,
+    };
 
     public ClaimedJob ToClaimedJob() => new(JobId, TenantId, Kind, Attempt, Segment, LeaseToken, "{}");
 
@@ -121,7 +140,7 @@ internal sealed class DeviceSpool : IDisposable
     /// <summary>Replaces the run's record durably: a crash leaves the old record or the new one, whole.</summary>
     public void Write(RunRecord record)
     {
-        var path = RecordPath(record.JobId, record.LeaseToken);
+        var path = RecordPath(record.LeaseToken);
         var temporary = path + ".tmp";
         using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -154,7 +173,9 @@ internal sealed class DeviceSpool : IDisposable
     /// <summary>Forgets a run whose end the database has recorded, with its working files.</summary>
     public void Delete(RunRecord record)
     {
-        File.Delete(RecordPath(record.JobId, record.LeaseToken));
+        File.Delete(RecordPath(record.LeaseToken));
+        // Named by job and token before claims were spooled (a spool left by an older worker).
+        File.Delete(Path.Combine(Runs, $"{record.JobId:N}-{record.LeaseToken:N}.json"));
         var work = WorkDirectory(record.JobId, record.LeaseToken);
         if (System.IO.Directory.Exists(work))
             System.IO.Directory.Delete(work, recursive: true);
@@ -162,5 +183,9 @@ internal sealed class DeviceSpool : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
-    private string RecordPath(Guid jobId, Guid leaseToken) => Path.Combine(Runs, $"{jobId:N}-{leaseToken:N}.json");
+    /// <summary>
+    /// One file per token: the claim's record (written before the claim is sent) is replaced by the run's
+    /// once the claim names the job, so no moment leaves a claimed run without a record.
+    /// </summary>
+    private string RecordPath(Guid leaseToken) => Path.Combine(Runs, $"{leaseToken:N}.json");
 }

@@ -68,16 +68,22 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     }
 
     /// <summary>Claims the next job by fair share, or returns null when nothing is claimable.</summary>
-    public async Task<ClaimedJob?> ClaimAsync(Guid workerId, TimeSpan lease, string deviceKind,
-        CancellationToken cancellationToken = default)
+    public Task<ClaimedJob?> ClaimAsync(Guid workerId, TimeSpan lease, string deviceKind,
+        CancellationToken cancellationToken = default) =>
+        ClaimAsync(new ClaimRequest(workerId, lease, deviceKind), cancellationToken);
+
+    /// <summary>
+    /// Claims the next job by fair share, or returns null when nothing is claimable. The claim takes
+    /// <see cref="ClaimRequest.Token"/> as its lease token when the worker made one (and spooled it first).
+    /// </summary>
+    public async Task<ClaimedJob?> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {
         // A claim that found its candidates locked by other claimers retries at once: those locks are
         // held for one short transaction, and returning null would send the worker to sleep with
         // work still queued.
         for (var attempt = 0; ; attempt++)
         {
-            var call = await CallCompleteAndClaimAsync(null, null, null, null, new ClaimRequest(workerId, lease, deviceKind),
-                cancellationToken);
+            var call = await CallCompleteAndClaimAsync(null, null, null, null, request, cancellationToken);
             if (!call.Busy)
                 return call.Next;
             if (attempt >= 3)
@@ -88,7 +94,9 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// <summary>
     /// Extends the lease and pushes the open usage segment's end to now, so a crash bills up to the
     /// last renewal and no further. Returns <see cref="LeaseRenewal.Lost"/> when the token no longer
-    /// matches: the holder must stop at once.
+    /// matches: the holder must stop at once; <see cref="LeaseRenewal.CancelRequested"/> when the job is
+    /// to stop at its next step: a user cancelled it, or it reached its plan's per-job runtime cap
+    /// (stop_over_runtime_cap, migration 0121, which records the reason as the job's error).
     /// </summary>
     public async Task<LeaseRenewal> RenewAsync(ClaimedJob job, TimeSpan lease, CancellationToken cancellationToken = default)
     {
@@ -100,7 +108,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                 UPDATE usage_segments SET ended_at = now()
                 WHERE job_id = $1 AND attempt = $4 AND segment = $5 AND NOT closed
                   AND EXISTS (SELECT 1 FROM q))
-            SELECT j.cancel_requested_at IS NOT NULL FROM jobs j JOIN q ON q.job_id = j.id
+            SELECT stop_over_runtime_cap(j.id) FROM jobs j JOIN q ON q.job_id = j.id
             """);
         AddParameters(command, job.JobId, job.LeaseToken, (int)Math.Ceiling(lease.TotalSeconds), job.Attempt, job.Segment);
         var result = await command.ExecuteScalarAsync(cancellationToken);
@@ -198,7 +206,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             return new Completion(call.Completed, call.Next);
         try
         {
-            return new Completion(true, await ClaimAsync(next.WorkerId, next.Lease, next.DeviceKind, cancellationToken));
+            return new Completion(true, await ClaimAsync(next, cancellationToken));
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
@@ -217,7 +225,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         JobOutcome? outcome, string? resultJson, DeviceStop? stop, ClaimRequest? next, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
             """);
         var state = outcome switch
         {
@@ -236,6 +244,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         command.Parameters.Add(Typed(next?.WorkerId, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(next is null ? null : (int)Math.Ceiling(next.Lease.TotalSeconds), NpgsqlDbType.Integer));
         command.Parameters.Add(Typed(next?.DeviceKind, NpgsqlDbType.Varchar));
+        command.Parameters.Add(Typed(next?.Token, NpgsqlDbType.Uuid));
         var requestedAt = Stopwatch.GetTimestamp();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -270,6 +279,21 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// </summary>
     public async Task<string?> ReleaseAsync(ClaimedJob job, DeviceStop? stop = null, CancellationToken cancellationToken = default) =>
         (await EndRunAsync(job, RunEnding.Released, null, stop, cancellationToken)).State;
+
+    /// <summary>
+    /// Ends the run a claim with <paramref name="token"/> made, for a worker that spooled the token but
+    /// never learnt the job (it died, or the claim's answer was lost): the device did nothing for it
+    /// after <paramref name="stop"/>. The job, if still held, is requeued as an interruption. False when
+    /// no run has that token (the claim found nothing, or never committed).
+    /// </summary>
+    public async Task<bool> EndClaimAsync(Guid token, DeviceStop stop, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM end_claimed_run($1, $2, $3, $4, $5)");
+        command.Parameters.Add(Typed(token, NpgsqlDbType.Uuid));
+        command.Parameters.Add(Typed(stop.SecondsAgo(), NpgsqlDbType.Double));
+        AddRetryParameters(command);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) > 0;
+    }
 
     /// <summary>
     /// Ends a run that did not complete its job: its segment ends when the device stopped
@@ -438,7 +462,11 @@ public sealed class LeaseLostException(Guid jobId)
     : Exception($"The run no longer holds the lease on job {jobId}: another run owns it now.");
 
 /// <summary>What a worker asks for when it claims: who it is, how long a lease, which device.</summary>
-public sealed record ClaimRequest(Guid WorkerId, TimeSpan Lease, string DeviceKind);
+/// <param name="Token">
+/// The lease token the claim is to use, made by the worker and spooled before the claim is sent (decision
+/// 0019); null lets the database make one.
+/// </param>
+public sealed record ClaimRequest(Guid WorkerId, TimeSpan Lease, string DeviceKind, Guid? Token = null);
 
 /// <summary>
 /// A completion's result: whether the job was completed (false: the lease was lost first and nothing

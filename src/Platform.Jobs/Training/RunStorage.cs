@@ -62,7 +62,17 @@ internal sealed class RunStorage
             var source = Path.Combine(RunFolder(jobFolder, point.Token), CheckpointTransfer.FolderName(point.Step));
             if (!Directory.Exists(source))
                 throw new StorageUnavailableException($"The job's checkpoint at step {point.Step} ({source}) cannot be read from the artifact store.");
-            CheckpointTransfer.Copy(source, storage.LocalCheckpoints, markLatest: true);
+            try
+            {
+                CheckpointTransfer.Copy(source, storage.LocalCheckpoints, markLatest: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // The checkpoint is the platform's artifact, not the tenant's data: a file of it that is
+                // missing or unreadable is the store's fault and must not use one of the job's attempts.
+                throw new StorageUnavailableException(
+                    $"The job's checkpoint at step {point.Step} could not be read from the artifact store: {ex.Message}", ex);
+            }
             return (storage, point.Step);
         }
 

@@ -89,12 +89,19 @@ public sealed class JobWorker(
                 if (!_pending.IsEmpty)
                     await ReportPendingOnceAsync(stoppingToken);
                 ClaimedJob? claimed = null;
+                var (request, claim) = SpoolClaim();
                 try
                 {
-                    claimed = await queue.ClaimAsync(WorkerId, _options.Lease, _options.DeviceKind, stoppingToken);
+                    claimed = await queue.ClaimAsync(request, stoppingToken);
+                    if (claimed is null)
+                        DeleteSpool(claim);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+                catch (Exception ex)
                 {
+                    // The claim may have committed with its answer lost: its run is ended from the spool.
+                    AddPending(claim);
+                    if (ex is not (NpgsqlException or TimeoutException or IOException))
+                        throw;
                     logger.LogWarning("Claim failed ({Message}); retrying", ex.Message);
                 }
                 if (claimed is null)
@@ -161,6 +168,7 @@ public sealed class JobWorker(
                 finally
                 {
                     _running.TryRemove(running.Job.JobId, out _);
+                    running.Dispose();
                 }
             }
         }
@@ -241,8 +249,12 @@ public sealed class JobWorker(
             logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
         else if (running.Fenced)
             logger.LogWarning("Job {JobId} stopped itself: the lease could not be confirmed in time", job.JobId);
-        var next = shutdown.IsCancellationRequested ? null : new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind);
+        var (next, claim) = shutdown.IsCancellationRequested ? (null, null) : SpoolClaim();
         var (done, nextJob) = await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None);
+        // Without a next job the claim may still have committed (a retried claim's answer lost after the
+        // completion committed): the reporting loop asks the database, which ends such a run at once.
+        if (claim is not null && nextJob is null)
+            AddPending(claim);
         if (!done)
             _pendingAdded.Set();
         return nextJob;
@@ -261,6 +273,14 @@ public sealed class JobWorker(
         var stop = new DeviceStop(record.ActiveUntilUtc, record.DeviceSeconds);
         try
         {
+            if (record.IsClaim)
+            {
+                if (await queue.EndClaimAsync(record.LeaseToken, stop, cancellationToken))
+                    logger.LogInformation("A run claimed under token {Token} before this worker knew its job was ended", record.LeaseToken);
+                _pending.TryRemove(record.LeaseToken, out _);
+                DeleteSpool(record);
+                return (true, null);
+            }
             if (pending.Reports is { } reports && !await reports.FlushAsync(cancellationToken))
                 throw new TimeoutException("the run's reports could not be written");
             if (record.Unpublished is { } checkpoint && record.Outcome is not (RunOutcomes.Succeeded or RunOutcomes.Cancelled))
@@ -313,6 +333,24 @@ public sealed class JobWorker(
         }
     }
 
+    /// <summary>
+    /// Makes the next claim's token and spools it before the claim is sent, so that no moment leaves a
+    /// claimed run without a record on this disk: a kill between the claim and the run's first spool
+    /// write is reported by the next process on the spool, not left to the report grace.
+    /// </summary>
+    private (ClaimRequest Request, RunRecord Record) SpoolClaim()
+    {
+        var record = RunRecord.Claim(Guid.NewGuid());
+        WriteSpool(record);
+        return (new ClaimRequest(WorkerId, _options.Lease, _options.DeviceKind, record.LeaseToken), record);
+    }
+
+    private void AddPending(RunRecord claim)
+    {
+        _pending[claim.LeaseToken] = new PendingRun(claim, null);
+        _pendingAdded.Set();
+    }
+
     /// <summary>A checkpoint kept on this disk goes to the store now if the run is still the job's latest claim.</summary>
     private async Task PublishLateAsync(ClaimedJob job, UnpublishedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -363,7 +401,8 @@ public sealed class JobWorker(
     /// Renews on its own timer, never on the training thread, so a long step cannot starve the lease.
     /// A lost lease cancels the job at once: someone else owns it now. A lease that cannot be confirmed
     /// for <see cref="WorkerOptions.EffectiveSelfFenceAfter"/> cancels it too, while it is still this
-    /// run's: a renewal that hangs is abandoned at that deadline rather than waited for.
+    /// run's (<see cref="RunningJob"/>'s timer does that even while a renewal hangs); a renewal that
+    /// hangs is abandoned at that deadline rather than waited for.
     /// </summary>
     private async Task KeepLeaseAsync(RunningJob running, CancellationToken stop)
     {
@@ -392,7 +431,10 @@ public sealed class JobWorker(
             deadline.CancelAfter(running.UntilFence);
             try
             {
-                var renewal = await queue.RenewAsync(running.Job, _options.Lease, deadline.Token);
+                // Not awaited past the deadline: the driver's cancellation asks the server to cancel and
+                // waits for its answer, which a partitioned or frozen server never gives. The abandoned
+                // call ends when its connection does; the run's own fence timer does not wait for it.
+                var renewal = await queue.RenewAsync(running.Job, _options.Lease, deadline.Token).WaitAsync(deadline.Token);
                 running.Confirm(sentAt);
                 switch (renewal)
                 {

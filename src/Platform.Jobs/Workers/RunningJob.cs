@@ -8,12 +8,28 @@ namespace Platform.Jobs.Workers;
 /// about its lease. The lease is known held until <see cref="WorkerOptions.EffectiveSelfFenceAfter"/>
 /// after the last confirmation (the send time of the last renewal that succeeded, or of the claim),
 /// which is well inside the lease the database granted after that moment (decision 0019).
+/// The fence is a timer of its own: it fires at the deadline whatever the renewal loop is doing. A
+/// renewal that hangs (a partitioned or frozen database, where even the driver's cancel request waits
+/// for an answer) kept the loop from ever reaching its deadline check, and the run trained on past
+/// its lease (issue 10: 7-9 s unbilled in the chaos bench, and for as long as the hang lasted in
+/// <c>FencingTests</c>).
 /// </summary>
-internal sealed class RunningJob(ClaimedJob job, TimeSpan selfFenceAfter)
+internal sealed class RunningJob : IDisposable
 {
-    private long _confirmedAt = job.RequestedAt;
+    private readonly TimeSpan _selfFenceAfter;
+    private readonly Timer _fenceTimer;
+    private long _confirmedAt;
 
-    public ClaimedJob Job { get; } = job;
+    public RunningJob(ClaimedJob job, TimeSpan selfFenceAfter)
+    {
+        Job = job;
+        _selfFenceAfter = selfFenceAfter;
+        _confirmedAt = job.RequestedAt;
+        _fenceTimer = new Timer(_ => FenceIfDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Arm();
+    }
+
+    public ClaimedJob Job { get; }
 
     public CancellationTokenSource Cancel { get; } = new();
 
@@ -28,7 +44,7 @@ internal sealed class RunningJob(ClaimedJob job, TimeSpan selfFenceAfter)
     public bool Holds => !LeaseLost && !Fenced && UntilFence > TimeSpan.Zero;
 
     /// <summary>Time left before the run must stop unless a renewal confirms the lease again.</summary>
-    public TimeSpan UntilFence => selfFenceAfter - Stopwatch.GetElapsedTime(Volatile.Read(ref _confirmedAt));
+    public TimeSpan UntilFence => _selfFenceAfter - Stopwatch.GetElapsedTime(Volatile.Read(ref _confirmedAt));
 
     /// <summary>Device time so far: from the claim's arrival to now, on the monotonic clock.</summary>
     public double DeviceSeconds => Stopwatch.GetElapsedTime(Job.ReceivedAt).TotalSeconds;
@@ -58,5 +74,34 @@ internal sealed class RunningJob(ClaimedJob job, TimeSpan selfFenceAfter)
     {
         Fenced = true;
         Cancel.Cancel();
+    }
+
+    public void Dispose() => _fenceTimer.Dispose();
+
+    /// <summary>
+    /// The timer fired: fence the run unless a renewal confirmed the lease meanwhile, in which case the
+    /// timer waits for the new deadline. Confirmations never re-arm it, so they cannot race a firing.
+    /// </summary>
+    private void FenceIfDue()
+    {
+        if (Fenced || LeaseLost)
+            return;
+        if (UntilFence <= TimeSpan.Zero)
+            Fence();
+        else
+            Arm();
+    }
+
+    private void Arm()
+    {
+        try
+        {
+            var due = UntilFence;
+            _fenceTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended.
+        }
     }
 }

@@ -195,6 +195,20 @@ internal static class BestWeights
         }
     }
 
+    /// <summary>Deletes the best-epoch files of epochs before <paramref name="epoch"/>.</summary>
+    public static void DeleteBefore(string root, int epoch)
+    {
+        foreach (var file in Directory.EnumerateFiles(root, Prefix + "*.safetensors"))
+        {
+            var digits = Path.GetFileNameWithoutExtension(file)[Prefix.Length..];
+            if (int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var other)
+                && other < epoch)
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     public static void DeleteOthers(string root, params string?[] keep)
     {
         if (!Directory.Exists(root))
@@ -282,23 +296,43 @@ public static class CheckpointTransfer
     }
 
     /// <summary>
-    /// Deletes every checkpoint and best-epoch file in <paramref name="root"/> except
-    /// <paramref name="keepCheckpointFolder"/> and the best weights it names.
+    /// Deletes the checkpoints in <paramref name="root"/> older than <paramref name="keepCheckpointFolder"/>
+    /// (complete or partial) and the best-epoch files older than the one it names. Newer ones stay: the
+    /// job system prunes after a publication reaches the database, which can be well after the trainer
+    /// has copied its next checkpoint (reports wait out a database outage), and deleting that copy, or
+    /// the best weights it names, left a resume point that could not be resumed from (issue 10: a job
+    /// failed an attempt after the chaos run's faults).
     /// </summary>
     public static void Prune(string root, string keepCheckpointFolder)
     {
         var keep = Path.GetFileName(Path.TrimEndingDirectorySeparator(keepCheckpointFolder));
-        var best = ReadState(keepCheckpointFolder).BestWeightsFile;
+        var kept = ReadState(keepCheckpointFolder);
         foreach (var folder in Directory.EnumerateDirectories(root))
         {
             var name = Path.GetFileName(folder);
-            if (name != keep && (name.StartsWith("checkpoint-", StringComparison.Ordinal) || name.StartsWith(".checkpoint-", StringComparison.Ordinal)))
+            if (name != keep && FolderStep(name) is { } step && step < kept.Step)
             {
                 Directory.Delete(folder, recursive: true);
             }
         }
 
-        BestWeights.DeleteOthers(root, best);
+        // Best epochs only move forward with the steps, so a newer checkpoint never names an older file.
+        if (kept.BestEpoch is { } bestEpoch)
+        {
+            BestWeights.DeleteBefore(root, bestEpoch);
+        }
+    }
+
+    /// <summary>The step of "checkpoint-{step}" or of a copy in progress, ".checkpoint-{step}.partial"; null for anything else.</summary>
+    private static long? FolderStep(string name)
+    {
+        var digits = name.StartsWith("checkpoint-", StringComparison.Ordinal) ? name["checkpoint-".Length..]
+            : name.StartsWith(".checkpoint-", StringComparison.Ordinal) && name.EndsWith(".partial", StringComparison.Ordinal)
+                ? name[".checkpoint-".Length..^".partial".Length]
+                : null;
+        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var step)
+            ? step
+            : null;
     }
 
     private static TrainerState ReadState(string checkpointFolder)

@@ -17,6 +17,22 @@ internal static class AccountEndpoints
             return Results.LocalRedirect("/account/sign-in");
         }).RequireAuthorization().WithMetadata(new RequireAntiforgeryTokenAttribute());
 
+        // A new confirmation link for the signed-in user; the page says whether one was sent.
+        app.MapPost(Mail.EmailConfirmation.PagePath + "/resend", async (PortalSession session, Mail.EmailConfirmation confirmation,
+            Hangfire.IBackgroundJobClient backgroundJobs, ILogger<Mail.EmailConfirmation> logger, CancellationToken cancellationToken) =>
+        {
+            var result = await confirmation.ResendAsync(session.UserId!.Value, cancellationToken);
+            if (result == Mail.EmailConfirmation.ResendResult.Sent)
+                Mail.AccountMailJobs.Kick(backgroundJobs, logger);
+            return Results.LocalRedirect(Mail.EmailConfirmation.PagePath + result switch
+            {
+                Mail.EmailConfirmation.ResendResult.Sent => "?sent=1",
+                Mail.EmailConfirmation.ResendResult.TooSoon => "?sent=soon",
+                _ => "",
+            });
+        }).RequireAuthorization().WithMetadata(new RequireAntiforgeryTokenAttribute())
+          .RequireRateLimiting(Security.RateLimitPolicies.Email);
+
         app.MapPost("/tenants/switch", ([FromForm] Guid tenantId, [FromForm] string? returnUrl, PortalSession session, HttpContext context) =>
         {
             // Only a tenant the user belongs to may be chosen; the middleware re-checks on every request anyway.

@@ -1,47 +1,60 @@
+using Hangfire;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Platform.Data;
 using Platform.Data.Identity;
-using Platform.Data.Tenants;
+using Platform.Domain.Tenants;
+using Platform.Web.Accounts.Mail;
 
 namespace Platform.Web.Accounts;
 
-/// <summary>Sign-up: a new user and the organisation they own, created together or not at all.</summary>
+/// <summary>
+/// The sign-up form's post. It tells nobody whether the email has an account (docs/security.md,
+/// finding 9): every valid post does the same work, whatever the address (the checks, one password
+/// hash, one row in <c>sign_up_requests</c>), and gets the same "check your inbox" answer. The
+/// account is created, or the existing owner told by mail, by <see cref="SignUpRequestProcessor"/>
+/// in the background.
+/// </summary>
 public sealed class SignUpService(
     PlatformDbContext db,
     UserManager<ApplicationUser> users,
-    SignInManager<ApplicationUser> signIn,
-    CreateTenantForNewUserCommand createTenant,
-    AssignSignUpPlanCommand assignPlan,
-    IHttpContextAccessor httpContext,
-    TimeProvider time)
+    IBackgroundJobClient backgroundJobs,
+    TimeProvider time,
+    ILogger<SignUpService> logger)
 {
-    /// <summary>Returns the messages to show; empty when the user is created and signed in.</summary>
+    /// <summary>Returns the messages to show; empty when the sign-up was received (the answer is then "check your inbox").</summary>
     public async Task<IReadOnlyList<string>> SignUpAsync(string organisation, string email, string password, CancellationToken cancellationToken = default)
     {
-        // The user store and the tenant command share this request's DbContext, so one transaction
-        // covers both: a refused organisation name leaves no account without a tenant behind.
-        // The email is checked by the password validator with the account; the organisation is known only here.
+        // Only refusals that do not depend on whether the address has an account: they are the same for anyone.
+        var candidate = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
+        var errors = new List<string>();
+        foreach (var validator in users.UserValidators)
+        {
+            var result = await validator.ValidateAsync(users, candidate);
+            errors.AddRange(result.Errors
+                .Where(e => e.Code is not (nameof(IdentityErrorDescriber.DuplicateUserName) or nameof(IdentityErrorDescriber.DuplicateEmail)))
+                .Select(e => e.Description));
+        }
+        if (Tenant.Create(organisation, TenantSlug.FromName(organisation), time.GetUtcNow()) is { IsSuccess: false } refusedName)
+            errors.Add(refusedName.Error!);
+        if (errors.Count > 0)
+            return errors;
+        foreach (var validator in users.PasswordValidators)
+        {
+            var result = await validator.ValidateAsync(users, candidate, password);
+            if (!result.Succeeded)
+                return result.Errors.Select(e => e.Description).ToList();
+        }
+        // The email is checked by the password validators with the account; the organisation is known only here.
         if (Passwords.PasswordPolicy.Refusal(password, email: null, organisation) is { } refusal)
             return [refusal];
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
-        var created = await users.CreateAsync(user, password);
-        if (!created.Succeeded)
-        {
-            // The email doubles as the user name; one "already taken" message is enough.
-            var errors = created.Errors.Where(e => e.Code != nameof(IdentityErrorDescriber.DuplicateUserName)).Select(e => e.Description).ToList();
-            return errors.Count > 0 ? errors : created.Errors.Select(e => e.Description).ToList();
-        }
-        var tenant = await createTenant.ExecuteAsync(user.Id, organisation, cancellationToken);
-        if (!tenant.IsSuccess)
-        {
-            return [tenant.Error!];
-        }
-        await transaction.CommitAsync(cancellationToken);
-        // After the commit: billing works on its own connection, which must see the new organisation.
-        await assignPlan.ExecuteAsync(tenant.Value.Id, cancellationToken);
-        await signIn.SignInAsync(user, isPersistent: false);
-        TenantCookie.Write(httpContext.HttpContext!, tenant.Value.Id);
+
+        var hash = users.PasswordHasher.HashPassword(candidate, password);
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO sign_up_requests (id, email, organisation, password_hash, created_at)
+            VALUES ({Guid.CreateVersion7()}, {email}, {organisation.Trim()}, {hash}, {time.GetUtcNow()})
+            """, cancellationToken);
+        AccountMailJobs.Kick(backgroundJobs, logger);
         return [];
     }
 }

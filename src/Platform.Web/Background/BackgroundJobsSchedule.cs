@@ -7,7 +7,7 @@ namespace Platform.Web.Background;
 
 /// <summary>
 /// At start, puts the platform's recurring jobs on Hangfire's schedule (or updates them from the
-/// configuration): the billing steps and housekeeping. Registered only where a Hangfire server runs.
+/// configuration): the billing steps, housekeeping and account mail. Registered only where a Hangfire server runs.
 /// </summary>
 internal sealed class BackgroundJobsSchedule(
     IRecurringJobManager recurring,
@@ -19,6 +19,7 @@ internal sealed class BackgroundJobsSchedule(
     {
         BillingJobs.Schedule(recurring, billing, stripe);
         HousekeepingJobs.Schedule(recurring, housekeeping.Value);
+        Accounts.Mail.AccountMailJobs.Schedule(recurring);
         return Task.CompletedTask;
     }
 

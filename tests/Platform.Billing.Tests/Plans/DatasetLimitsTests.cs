@@ -57,18 +57,20 @@ public sealed class DatasetLimitsTests : IAsyncLifetime
     [Fact]
     public async Task Upload_PastThePlansStorage_IsRefusedAndStoresNothing()
     {
+        // Counted as stored (issue 11, finding 7): each file in whole 4 KiB blocks, so the 3 KB upload takes
+        // two blocks (its normalised CSV and its split) and the 6 KB one three.
         var (tenant, owner) = await Seed.TenantAsync(_host.Database);
-        await _host.AssignAsync(tenant.Id, TestPlans.Starter() with { MaxDatasetBytes = 0, MaxStorageBytes = 5000 });
+        await _host.AssignAsync(tenant.Id, TestPlans.Starter() with { MaxDatasetBytes = 0, MaxStorageBytes = 12 * 1024 });
         var (_, neighbour) = await Seed.TenantAsync(_host.Database);
-        Assert.True((await UploadAsync(neighbour, Csv(4000))).IsSuccess, "another tenant's datasets do not count");
+        Assert.True((await UploadAsync(neighbour, Csv(10_000))).IsSuccess, "another tenant's datasets do not count");
 
         var first = await UploadAsync(owner, Csv(3000));
         var filesBefore = Directory.EnumerateFiles(_storage, "*", SearchOption.AllDirectories).Count();
-        var second = await UploadAsync(owner, Csv(3000));
+        var second = await UploadAsync(owner, Csv(6000));
 
         Assert.True(first.IsSuccess, first.Error);
         Assert.Equal(ResultStatus.Conflict, second.Status);
-        Assert.StartsWith("This upload (2.9 KB) would bring the organisation's datasets to 5.9 KB; the Starter plan includes 4.9 KB.", second.Error);
+        Assert.StartsWith("This upload takes 12 KB on disk (2 files), which would bring the organisation's datasets to 20 KB; the Starter plan includes 12 KB.", second.Error);
         Assert.Equal(filesBefore, Directory.EnumerateFiles(_storage, "*", SearchOption.AllDirectories).Count());
     }
 

@@ -43,7 +43,8 @@ public sealed class RateLimitTests(PortalFactory portal) : IClassFixture<PortalF
         }
 
         Assert.Equal(HttpStatusCode.TooManyRequests, last.Status);
-        Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM users WHERE email = '{emails[2]}'"));
-        Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM users WHERE email = '{emails[1]}'"));
+        // Sign-ups are received as requests; the background job turns them into accounts.
+        Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM sign_up_requests WHERE email = '{emails[2]}'"));
+        Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM sign_up_requests WHERE email = '{emails[1]}'"));
     }
 }

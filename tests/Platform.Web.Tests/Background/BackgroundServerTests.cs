@@ -58,9 +58,40 @@ public sealed class BackgroundServerTests(BackgroundServerFactory fixture)
         Assert.Contains(HousekeepingJobs.UploadSpoolsId, ids);
         Assert.Contains(HousekeepingJobs.StoppedWorkersId, ids);
         Assert.Contains(HousekeepingJobs.PlanRetentionId, ids);
-        Assert.Contains(HousekeepingJobs.PlanRetentionId, ids);
+        Assert.Contains(Platform.Web.Accounts.Mail.AccountMailJobs.RecurringId, ids);
         Assert.DoesNotContain(BillingJobs.IngestUsageId, ids);
         Assert.DoesNotContain(BillingJobs.ReportUsageToStripeId, ids);
+    }
+
+    [Fact]
+    public async Task SignUp_ServerRunning_CreatesTheAccountAndSendsTheConfirmationMailByItself()
+    {
+        // Nothing here runs the account mail job: the sign-up enqueues it and the server runs it.
+        using var client = Portal.CreatePortalClient();
+        var email = $"founder-{Guid.NewGuid():N}@example.com";
+        var form = await client.GetAsync("/account/sign-up");
+        var posted = await client.SubmitAsync(form, "form", new Dictionary<string, string>
+        {
+            ["Input.Organisation"] = "Hangfire Startup",
+            ["Input.Email"] = email,
+            ["Input.Password"] = PortalFactory.Password,
+        });
+        Assert.Equal("Check your inbox", posted.Text("h1"));
+
+        string? mail = null;
+        for (var i = 0; i < 600 && mail is null; i++)
+        {
+            mail = Directory.Exists(Portal.MailDirectory)
+                ? Directory.EnumerateFiles(Portal.MailDirectory, "*.eml").Select(File.ReadAllText).FirstOrDefault(m => m.Contains(email, StringComparison.Ordinal))
+                : null;
+            if (mail is null)
+                await Task.Delay(100);
+        }
+
+        Assert.NotNull(mail);
+        Assert.Contains("Subject: Confirm your email address", mail);
+        Assert.Equal(1L, await Portal.Database.ScalarAsync<long>($"SELECT count(*) FROM users WHERE email = '{email}'"));
+        Assert.NotNull(await Portal.Database.ScalarAsync<DateTime?>($"SELECT sent_at FROM email_outbox WHERE to_address = '{email}'"));
     }
 
     [Fact]

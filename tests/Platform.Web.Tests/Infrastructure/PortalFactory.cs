@@ -86,16 +86,21 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         });
     }
 
+    /// <summary>Where the portal writes mail (no SMTP host in tests: the pickup directory under Storage:Root).</summary>
+    public string MailDirectory => Path.Combine(_storageRoot, "mail");
+
     public PortalClient CreatePortalClient() =>
         new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
 
-    /// <summary>A user with a password (so the sign-in form works) and optional platform roles.</summary>
-    public async Task<ApplicationUser> CreateUserAsync(string? email = null, params string[] roles)
+    /// <summary>A user with a password (so the sign-in form works), a confirmed email and optional platform roles.</summary>
+    public Task<ApplicationUser> CreateUserAsync(string? email = null, params string[] roles) => CreateUserAsync(email, confirmed: true, roles);
+
+    public async Task<ApplicationUser> CreateUserAsync(string? email, bool confirmed, params string[] roles)
     {
         email ??= $"user-{Guid.NewGuid():N}@example.com";
         await using var scope = Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
-        var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = DateTimeOffset.UtcNow };
+        var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = confirmed, CreatedAt = DateTimeOffset.UtcNow };
         Check(await users.CreateAsync(user, Password));
         // The platform roles exist after migration (0004); nothing here creates them.
         if (roles.Length > 0)

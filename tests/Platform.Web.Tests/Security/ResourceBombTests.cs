@@ -59,6 +59,79 @@ public sealed class ResourceBombTests(PortalFactory portal, ITestOutputHelper ou
         Assert.InRange(growth, long.MinValue, PeakMemory.Budget);
     }
 
+    /// <summary>
+    /// The comma bomb at 200 MB, sent as an attacker's script sends it: over a real socket to Kestrel.
+    /// Through the in-process test server the same bytes cost ~3 bytes per byte sent (160 MB: +400-600
+    /// MiB), but that is the test transport's: HttpClient and TestServer's request pipe allocate ~4.4
+    /// bytes per byte (701 MiB for 160 MiB) even when the endpoint only drains the body, and the GC heap
+    /// grows to hold it. Over a socket the client writes from one buffer and Kestrel reads into its pooled
+    /// blocks, so what grows is the portal's own cost: the spool copies in 80 KB reads, the parser refuses
+    /// the line at its 1,001st field.
+    /// </summary>
+    [Fact]
+    public async Task UploadCsv_CommaBombOver200MBThroughASocket_ParsedAndRefusedWithinMemoryBound()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        // No plan byte cap: the Free plan's 50 MB would refuse the upload unread, and this is about reading it.
+        await JobTestKit.ExecuteAsync(portal, $"""
+            INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
+                gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes, cap_mode)
+            VALUES ('{owner.TenantId}', 'bomb-{owner.TenantId:N}', 'No byte caps', 'USD', 0, 1, 1, 0, 0, 1, 0, 0, 'Hard');
+            INSERT INTO subscription_plan_changes (tenant_id, effective_at, plan_id) VALUES ('{owner.TenantId}', now(), '{owner.TenantId}');
+            """);
+        var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("attack"));
+        using var kestrel = portal.WithWebHostBuilder(b => b.UseSetting("Datasets:MaxUploadBytes", UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        kestrel.UseKestrel(0);
+        kestrel.StartServer();
+        var address = new Uri(kestrel.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+        Assert.StartsWith("HTTP/1.1 400", await SocketUploadAsync(address, key.Value.PlainText, 64 * 1024));
+        string response = "";
+
+        var growth = await PeakMemory.GrowthAsync(async () => response = await SocketUploadAsync(address, key.Value.PlainText, 200L * 1024 * 1024));
+
+        output.WriteLine($"commas over a socket, 200 MiB: {response.Split('\n')[0].Trim()}; peak +{growth / 1048576} MiB");
+        Assert.StartsWith("HTTP/1.1 400", response);
+        Assert.Contains("more than 1,000 fields", response);
+        Assert.InRange(growth, long.MinValue, PeakMemory.Budget);
+    }
+
+    /// <summary>
+    /// A multipart upload of a CSV whose second line is <paramref name="commas"/> commas, written over a
+    /// plain socket from one reused buffer (the client allocates nothing per byte); returns the raw response.
+    /// </summary>
+    private static async Task<string> SocketUploadAsync(Uri address, string apiKey, long commas)
+    {
+        var boundary = "bomb" + Guid.NewGuid().ToString("N");
+        var prefix = Encoding.ASCII.GetBytes(
+            $"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nbomb\r\n" +
+            $"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bomb.csv\"\r\nContent-Type: text/csv\r\n\r\ntext,label\n");
+        var suffix = Encoding.ASCII.GetBytes($"\n\r\n--{boundary}--\r\n");
+        var head = Encoding.ASCII.GetBytes(
+            $"POST /api/v1/datasets HTTP/1.1\r\nHost: {address.Authority}\r\nAuthorization: Bearer {apiKey}\r\n" +
+            $"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {prefix.Length + commas + suffix.Length}\r\nConnection: close\r\n\r\n");
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        var stream = client.GetStream();
+        try
+        {
+            await stream.WriteAsync(head);
+            await stream.WriteAsync(prefix);
+            var chunk = new byte[64 * 1024];
+            Array.Fill(chunk, (byte)',');
+            for (var left = commas; left > 0; left -= chunk.Length)
+                await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, left)));
+            await stream.WriteAsync(suffix);
+        }
+        catch (IOException)
+        {
+            // The server answered before the end and closed: its answer is what counts.
+        }
+        using var answer = new MemoryStream();
+        await stream.CopyToAsync(answer);
+        return Encoding.UTF8.GetString(answer.ToArray());
+    }
+
     [Fact]
     public async Task UploadZip_DirectoryListingMillionsOfEntries_RefusedWithinMemoryBound()
     {

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
 using Platform.Data;
 using Platform.Data.Identity;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
+using Platform.Web.Components.Layout;
 using Platform.Web.Datasets;
 using Platform.Web.Health;
 using Platform.Web.Hosting;
@@ -18,7 +20,11 @@ public static class Extensions
     {
         var services = builder.Services;
         builder.AddPortalSecurity();
-        services.AddRazorComponents();
+        // Pages render statically unless they opt in (@rendermode InteractiveServer): the job page's
+        // live view runs on a circuit; account pages that set the sign-in cookie stay static (0028).
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddScoped<CircuitTenant>();
         services.AddHttpContextAccessor();
 
         // Several web instances behind a load balancer must read each other's cookies and
@@ -98,7 +104,8 @@ public static class Extensions
         app.MapPlatformHealth();
         app.MapAccountEndpoints();
         app.MapDatasetEndpoints();
-        app.MapRazorComponents<App>();
+        app.MapThemePreference();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Platform.Testing;
 
@@ -56,6 +57,35 @@ public abstract class PortalBrowserTest : IAsyncLifetime
             AcceptDownloads = true,
         });
         return await context.NewPageAsync();
+    }
+
+    /// <summary>
+    /// Visits each page at a phone's width (390 px) and at a desktop's (1400 px), screenshots both, and
+    /// returns what is wrong: pages that scroll sideways on the phone ("path: scrollWidth px") and the
+    /// serious or critical accessibility violations axe finds on them.
+    /// </summary>
+    protected async Task<List<string>> PhoneAndDesktopAsync(IPage page, params string[] paths)
+    {
+        var wide = new List<string>();
+        foreach (var path in paths)
+        {
+            // Ids make poor file names: /jobs/{id} is page-jobs-id.
+            var name = "page" + System.Text.RegularExpressions.Regex.Replace(path, "[0-9a-f]{8}-[0-9a-f-]{27}", "id").Replace('/', '-').TrimEnd('-');
+            await page.SetViewportSizeAsync(390, 844);
+            await page.GotoAsync(path);
+            var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+            var viewport = await page.EvaluateAsync<int>("() => window.innerWidth");
+            if (width > viewport)
+                wide.Add($"{path}: {width} px");
+            await Screenshot(page, name + "-390");
+            await page.SetViewportSizeAsync(1400, 900);
+            await page.GotoAsync(path);
+            await Screenshot(page, name + "-1400");
+            var axe = await page.RunAxe();
+            foreach (var violation in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
+                wide.Add($"{path}: {violation.Impact} {violation.Id} ({violation.Nodes.Length} element(s), first: {violation.Nodes.FirstOrDefault()?.Target})");
+        }
+        return wide;
     }
 
     /// <summary>

@@ -51,8 +51,14 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
 
             await Assertions.Expect(page.Locator(".job-state")).ToHaveCountAsync(1);
             Assert.Matches("/jobs/[0-9a-f-]{36}$", page.Url);
+            var jobPath = new Uri(page.Url).AbsolutePath;
             await Screenshot(page, "job-starting");
-            // The page follows the job over server-sent events until the model is ready.
+            // The page follows the job over its circuit: the step counter moves while the page stays loaded.
+            await page.EvaluateAsync("() => { window.notReloaded = true; }");
+            var steps = await WatchStepCounterAsync(page);
+            Assert.True(steps.Count >= 2, $"the step counter moved on the open page (saw {string.Join(", ", steps)})");
+            await Screenshot(page, "job-running");
+            // At its end the page loads afresh once, the finished job without its cancel button.
             await Assertions.Expect(page.Locator("#view-model")).ToBeVisibleAsync(new() { Timeout = 300_000 });
             await Assertions.Expect(page.Locator(".job-state")).ToHaveAttributeAsync("data-state", "Succeeded");
             // The training loss as a line of step points, the validation loss a dot per epoch.
@@ -88,6 +94,11 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Assertions.Expect(page.Locator("#new-key-value")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_"));
             await Screenshot(page, "api-keys");
 
+            // Every workspace page of this journey on a phone: nothing scrolls sideways.
+            var wide = await PhoneAndDesktopAsync(page, "/", "/datasets", "/datasets/new", "/jobs", "/jobs/new", jobPath,
+                jobPath.Replace("/jobs/", "/models/"), "/models/catalog", "/members", "/settings/api-keys", "/settings/data", "/billing");
+            Assert.True(wide.Count == 0, "phone width or accessibility: " + string.Join("; ", wide));
+
             var admin = await NewPageAsync(browser);
             await admin.GotoAsync("/account/sign-in");
             await admin.FillAsync("#email", "admin@demo.local");
@@ -99,12 +110,38 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await admin.GotoAsync("/admin/models");
             await Assertions.Expect(admin.Locator("#catalog-table tr[data-model=bert-mini-random]")).ToHaveCountAsync(1);
             await Screenshot(admin, "admin-models");
+            var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/plans", "/admin/workers", "/admin/models",
+                "/admin/plans/new", "/finance", "/finance/invoices", "/finance/reconciliation");
+            Assert.True(wideAdmin.Count == 0, "phone width or accessibility: " + string.Join("; ", wideAdmin));
         }
         catch
         {
             await SaveFailureAsync(page, "train");
             throw;
         }
+    }
+
+    /// <summary>
+    /// The distinct "step / total" values the open job page shows while the job runs, until the job ends
+    /// or the page is loaded afresh (which ends the watch: a moving counter must come from the circuit).
+    /// </summary>
+    private static async Task<List<string>> WatchStepCounterAsync(IPage page)
+    {
+        var seen = new List<string>();
+        // A guard against a hang, not a timing assertion: the job's own time limit is far longer.
+        var until = DateTime.UtcNow.AddMinutes(5);
+        while (DateTime.UtcNow < until && seen.Count < 3)
+        {
+            if (!await page.EvaluateAsync<bool>("() => window.notReloaded === true"))
+                break;
+            var text = (await page.Locator("#job-step").TextContentAsync())?.Trim();
+            if (text is { Length: > 0 } && char.IsDigit(text[0]) && (seen.Count == 0 || seen[^1] != text))
+                seen.Add(text);
+            if (await page.Locator("#view-model").CountAsync() > 0)
+                break;
+            await Task.Delay(100);
+        }
+        return seen;
     }
 
     /// <summary>200 distinct reviews in two classes.</summary>

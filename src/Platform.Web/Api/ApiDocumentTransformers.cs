@@ -16,7 +16,7 @@ internal static class ApiDocumentTransformers
     public static readonly string[] EventTypes =
     [
         "queued", "claimed", "progress", "epoch", "checkpoint", "log", "baseline", "warning", "metrics", "quota",
-        "interrupted", "requeued", "cancel-requested", "succeeded", "failed", "cancelled",
+        "interrupted", "requeued", "runtime-cap", "cancel-requested", "succeeded", "failed", "cancelled",
     ];
 
     private static readonly Dictionary<(Type, string), string[]> Enums = new()

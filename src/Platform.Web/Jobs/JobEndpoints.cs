@@ -15,7 +15,7 @@ internal static class JobEndpoints
     {
         var jobs = app.MapGroup("/jobs/{id:guid}").RequireAuthorization(PortalPolicies.TenantMember);
         jobs.MapGet("/events", EventsAsync);
-        // The page's live panel, re-rendered when the stream says something happened (wwwroot/js/jobs.js).
+        // The live panel alone, as the job page renders it (the page follows the job over its circuit).
         jobs.MapGet("/live", LiveAsync);
         jobs.MapPost("/cancel", CancelAsync).WithMetadata(new RequireAntiforgeryTokenAttribute());
     }

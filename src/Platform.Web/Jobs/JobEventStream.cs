@@ -23,7 +23,11 @@ public sealed record JobEventDto(long Id, DateTimeOffset At, string Type, string
 /// <summary>
 /// A job's events as server-sent events (text/event-stream): every event after Last-Event-ID (or
 /// ?after=), then each new one as NOTIFY signals it, a keep-alive comment when quiet, and a final
-/// "end" event once the job has finished. The portal's job page and the REST API share it.
+/// "end" event once the job has finished. Between them, a "step" event (without an id) carries the
+/// job's progress whenever it changed: the current step at once on connecting, then each progress
+/// report the worker writes (every report NOTIFYs). Steps are not rows of the event log (one a second
+/// per job would bury it); a client that reconnects gets the latest step straight away, which is all
+/// a step is worth once passed. The portal's job page and the REST API share it.
 /// </summary>
 internal sealed class JobEventStreamResult(Guid jobId, long after) : IResult
 {
@@ -56,6 +60,7 @@ internal sealed class JobEventStreamResult(Guid jobId, long after) : IResult
         // Subscribed before the first read, so an event written in between still wakes us.
         using var subscription = signals.Subscribe(jobId);
         var last = after;
+        string? lastProgress = null;
         try
         {
             await response.WriteAsync("retry: 3000\n\n", ct);
@@ -64,6 +69,7 @@ internal sealed class JobEventStreamResult(Guid jobId, long after) : IResult
             {
                 last = await SendNewEventsAsync(jobs, response, last, ct);
                 var job = await jobs.GetAsync(jobId, ct);
+                lastProgress = await SendStepAsync(response, job?.ProgressJson, lastProgress, ct);
                 if (job is null || !job.IsActive)
                 {
                     // The final events may have been written together with the state change.
@@ -83,6 +89,25 @@ internal sealed class JobEventStreamResult(Guid jobId, long after) : IResult
         {
             // The client went away or the server is stopping.
         }
+    }
+
+    /// <summary>Sends the job's progress as a "step" event when it differs from what was sent last.</summary>
+    private static async Task<string?> SendStepAsync(HttpResponse response, string? progressJson, string? sent, CancellationToken ct)
+    {
+        if (progressJson is null || progressJson == sent)
+            return sent;
+        using var document = JsonDocument.Parse(progressJson);
+        var progress = JobProgress.Parse(progressJson);
+        var step = new
+        {
+            At = DateTimeOffset.UtcNow,
+            Type = "step",
+            Message = progress is null ? "Progress" : $"Step {progress.Step} of {progress.TotalSteps}",
+            Data = document.RootElement,
+        };
+        await response.WriteAsync($"event: step\ndata: {JsonSerializer.Serialize(step, Json)}\n\n", ct);
+        await response.Body.FlushAsync(ct);
+        return progressJson;
     }
 
     private async Task<long> SendNewEventsAsync(JobQueries jobs, HttpResponse response, long last, CancellationToken ct)

@@ -8,7 +8,9 @@ namespace Platform.Web.Security;
 /// went through without one, and a handler that reads the form itself threw (500). Here every
 /// state-changing request is refused with 400 unless its token is valid, except on endpoints that
 /// opt out explicitly (.DisableAntiforgery(): the API and the webhook, which carry no cookies, and
-/// the uploads, which check the token themselves before reading the file).
+/// the uploads, which check the token themselves before reading the file). The circuits' hub
+/// (/_blazor: negotiate, then a WebSocket) is not a form endpoint either: it is bound to the page that
+/// rendered the component, whose protected descriptor another site cannot read (docs/decisions/0028).
 /// </summary>
 internal sealed class AntiforgeryEnforcementMiddleware(RequestDelegate next, IAntiforgery antiforgery, ILogger<AntiforgeryEnforcementMiddleware> logger)
 {
@@ -19,7 +21,8 @@ internal sealed class AntiforgeryEnforcementMiddleware(RequestDelegate next, IAn
             && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is null
             && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is null
             && context.GetEndpoint() is { } endpoint
-            && endpoint.Metadata.GetMetadata<IAntiforgeryMetadata>() is not { RequiresValidation: false })
+            && endpoint.Metadata.GetMetadata<IAntiforgeryMetadata>() is not { RequiresValidation: false }
+            && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.SignalR.HubMetadata>() is null)
         {
             // UseAntiforgery validated form posts already; anything it skipped (no form content) is validated here.
             var valid = context.Features.Get<IAntiforgeryValidationFeature>()?.IsValid

@@ -26,6 +26,37 @@ public sealed class ChartTests
     }
 
     [Fact]
+    public async Task LineChart_FirstStepsOnly_AxisStartsAtZeroWithoutMinusZero()
+    {
+        // A job early in its first epoch: one loss point at 0.4 epochs.
+        var document = await ComponentRenderer.RenderAsync<LineChart>(new Dictionary<string, object?>
+        {
+            [nameof(LineChart.Series)] = new List<ChartSeries> { new("Training", "line-a", [new(0.4, 0.7)]) },
+        });
+
+        var ticks = document.QuerySelectorAll("text.tick").Select(t => t.TextContent).ToList();
+        Assert.DoesNotContain(ticks, t => t.StartsWith('-'));
+        Assert.Contains("0", ticks);
+    }
+
+    [Theory]
+    [InlineData(0.7, 0.7004, false)]
+    [InlineData(0.69, 0.71, false)]
+    [InlineData(0.995, 0.999, true)]
+    public async Task LineChart_NarrowRange_YTicksAllDiffer(double low, double high, bool percent)
+    {
+        var document = await ComponentRenderer.RenderAsync<LineChart>(new Dictionary<string, object?>
+        {
+            [nameof(LineChart.Series)] = new List<ChartSeries> { new("Training", "line-a", [new(1, low), new(2, high)]) },
+            [nameof(LineChart.Percent)] = percent,
+        });
+
+        var yTicks = document.QuerySelectorAll("text.tick[text-anchor=end]").Select(t => t.TextContent).ToList();
+        Assert.Equal(5, yTicks.Count);
+        Assert.Equal(yTicks.Count, yTicks.Distinct().Count());
+    }
+
+    [Fact]
     public async Task LineChart_NoPoints_ShowsEmptyText()
     {
         var document = await ComponentRenderer.RenderAsync<LineChart>(new Dictionary<string, object?>

@@ -210,8 +210,9 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
 
         var page = await stranger.GetAsync(new Uri(new Uri("http://localhost"), detail.Url).AbsolutePath);
 
-        Assert.Equal("Dataset not found", page.Text(".empty-state h2"));
-        Assert.DoesNotContain("private", page.Text("main"));
+        Assert.Equal(HttpStatusCode.NotFound, page.Status);
+        Assert.Equal("Page not found", page.Text("h1"));
+        Assert.DoesNotContain("private", page.Html);
     }
 
     [Fact]

@@ -26,11 +26,13 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
         var cancel = await stranger.Client.Http.PostAsync($"/jobs/{jobId}/cancel",
             new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
 
-        Assert.Equal("Job not found", page.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, page.Status);
+        Assert.Equal("Page not found", page.Text("h1"));
         Assert.DoesNotContain(jobId.ToString(), page.Html);
         Assert.Equal(HttpStatusCode.NotFound, live.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, events.StatusCode);
-        Assert.Equal("Model not found", model.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, model.Status);
+        Assert.Equal("Page not found", model.Text("h1"));
         Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
         Assert.Equal("Succeeded", await portal.Database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{jobId}'"));
@@ -62,6 +64,39 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
         var end = await ReadEventAsync(reader, guard.Token);
         Assert.Equal("end", end.Type);
         Assert.Contains("Cancelled", end.Data);
+    }
+
+    [Fact]
+    public async Task Events_ProgressReported_EachReportArrivesAsStepEvent()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.ExecuteAsync(portal, $"UPDATE jobs SET progress = '{{\"step\": 1, \"totalSteps\": 16}}' WHERE id = '{jobId}'");
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        using var response = await owner.Client.Http.GetAsync($"/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
+        Assert.Equal("queued", (await ReadEventAsync(reader, guard.Token)).Type);
+        // The progress there is on connecting comes at once.
+        var current = await ReadEventAsync(reader, guard.Token);
+        Assert.Equal("step", current.Type);
+        Assert.Contains("\"step\":1,", current.Data);
+
+        // A report as the worker writes it: progress without an event row, and the NOTIFY.
+        foreach (var step in new[] { 2, 3 })
+        {
+            await JobTestKit.ExecuteAsync(portal, $$"""
+                UPDATE jobs SET progress = '{"step": {{step}}, "totalSteps": 16, "loss": 0.5}' WHERE id = '{{jobId}}';
+                SELECT pg_notify('platform_job_events', '{{jobId}}')
+                """);
+            var next = await ReadEventAsync(reader, guard.Token);
+            Assert.Equal("step", next.Type);
+            Assert.Equal(0, next.Id);
+            Assert.Contains($"\"message\":\"Step {step} of 16\"", next.Data);
+            Assert.Contains($"\"step\":{step},\"totalSteps\":16}}", next.Data);
+        }
+        Assert.Equal(0, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM job_events WHERE job_id = '{jobId}' AND type = 'step'"));
     }
 
     [Fact]

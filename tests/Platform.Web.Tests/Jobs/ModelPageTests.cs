@@ -81,7 +81,8 @@ public sealed class ModelPageTests(PortalFactory portal) : IClassFixture<PortalF
 
         var page = await owner.Client.GetAsync($"/models/{jobId}");
 
-        Assert.Equal("Model not found", page.Text("h2"));
+        Assert.Equal(HttpStatusCode.NotFound, page.Status);
+        Assert.Equal("Page not found", page.Text("h1"));
     }
 
     private async Task<(Owner Owner, Guid JobId)> SucceededJobAsync()

@@ -56,6 +56,10 @@ namespace Platform.Api.Client.Models
         #pragma warning disable CS1591
         Requeued,
         #pragma warning restore CS1591
+        [EnumMember(Value = "runtime-cap")]
+        #pragma warning disable CS1591
+        RuntimeCap,
+        #pragma warning restore CS1591
         [EnumMember(Value = "cancel-requested")]
         #pragma warning disable CS1591
         CancelRequested,

@@ -64,6 +64,22 @@ public abstract class PortalBrowserTest : IAsyncLifetime
     /// returns what is wrong: pages that scroll sideways on the phone ("path: scrollWidth px") and the
     /// serious or critical accessibility violations axe finds on them.
     /// </summary>
+    // The deepest elements reaching past the viewport's right edge and not clipped by a scrolling ancestor:
+    // what makes a page scroll sideways.
+    private const string WidestElement = """
+        () => {
+            const past = e => e.getBoundingClientRect().right > window.innerWidth + 1;
+            const clipped = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                if (getComputedStyle(p).overflowX !== 'visible') return true; } return false; };
+            const all = [...document.querySelectorAll('body *')].filter(past);
+            const open = all.filter(e => !clipped(e) && ![...e.children].some(past));
+            return (open.length ? open : all.filter(e => !past(e.parentElement)))
+                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                    + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '')
+                    + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').join(', ');
+        }
+        """;
+
     protected async Task<List<string>> PhoneAndDesktopAsync(IPage page, params string[] paths)
     {
         var wide = new List<string>();
@@ -76,7 +92,7 @@ public abstract class PortalBrowserTest : IAsyncLifetime
             var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
             var viewport = await page.EvaluateAsync<int>("() => window.innerWidth");
             if (width > viewport)
-                wide.Add($"{path}: {width} px");
+                wide.Add($"{path}: {width} px (widest: {await page.EvaluateAsync<string>(WidestElement)})");
             await Screenshot(page, name + "-390");
             await page.SetViewportSizeAsync(1400, 900);
             await page.GotoAsync(path);

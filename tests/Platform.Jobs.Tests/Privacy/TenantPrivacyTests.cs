@@ -169,6 +169,8 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
             INSERT INTO invitations (id, tenant_id, email, role, token_hash, expires_at, created_by_user_id, created_at)
             VALUES ($1, $2, 'new@example.com', 'Member', $3, $4, $5, $4)
             """, Guid.NewGuid(), tenant.Id, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now.AddDays(7), owner.UserId!.Value);
+        await SqlAsync("INSERT INTO api_idempotency_keys (tenant_id, key, request_hash, status, body) VALUES ($1, 'retry-1', 'hash', 201, $2)",
+            tenant.Id, "{\"id\":1}"u8.ToArray());
         var modelFolder = Path.Combine(folders.CatalogRoot!, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(modelFolder);
         await File.WriteAllTextAsync(Path.Combine(modelFolder, "vocab.txt"), "[PAD]\nsecret\n");

@@ -10,7 +10,7 @@ internal static class PlanRows
         p.id, p.code, p.name, p.currency, p.monthly_fee, p.included_gpu_hours, p.included_cpu_hours,
         p.gpu_overage_per_hour, p.cpu_overage_per_hour, p.max_concurrent_jobs, p.max_dataset_bytes,
         p.max_storage_bytes, p.cap_mode, p.stripe_price_id, p.stripe_gpu_price_id, p.stripe_cpu_price_id,
-        p.checkpoint_retention_days, p.event_retention_days
+        p.checkpoint_retention_days, p.event_retention_days, p.max_job_runtime_seconds
         """;
 
     /// <summary>Reads a plan from <paramref name="offset"/> on (the columns in <see cref="Columns"/> order).</summary>
@@ -32,5 +32,6 @@ internal static class PlanRows
         reader.IsDBNull(offset + 14) ? null : reader.GetString(offset + 14),
         reader.IsDBNull(offset + 15) ? null : reader.GetString(offset + 15),
         reader.GetInt32(offset + 16),
-        reader.GetInt32(offset + 17));
+        reader.GetInt32(offset + 17),
+        reader.IsDBNull(offset + 18) ? null : reader.GetInt32(offset + 18));
 }

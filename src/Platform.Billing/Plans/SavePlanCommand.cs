@@ -22,8 +22,9 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand("""
             INSERT INTO billing_plans (id, code, name, currency, monthly_fee, included_gpu_hours, included_cpu_hours,
                 gpu_overage_per_hour, cpu_overage_per_hour, max_concurrent_jobs, max_dataset_bytes, max_storage_bytes,
-                cap_mode, stripe_price_id, stripe_gpu_price_id, stripe_cpu_price_id, checkpoint_retention_days, event_retention_days)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                cap_mode, stripe_price_id, stripe_gpu_price_id, stripe_cpu_price_id, checkpoint_retention_days, event_retention_days,
+                max_job_runtime_seconds)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
             ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name, currency = EXCLUDED.currency,
                 monthly_fee = EXCLUDED.monthly_fee, included_gpu_hours = EXCLUDED.included_gpu_hours,
                 included_cpu_hours = EXCLUDED.included_cpu_hours, gpu_overage_per_hour = EXCLUDED.gpu_overage_per_hour,
@@ -32,12 +33,13 @@ public sealed class SavePlanCommand(NpgsqlDataSource dataSource)
                 cap_mode = EXCLUDED.cap_mode, stripe_price_id = EXCLUDED.stripe_price_id,
                 stripe_gpu_price_id = EXCLUDED.stripe_gpu_price_id, stripe_cpu_price_id = EXCLUDED.stripe_cpu_price_id,
                 checkpoint_retention_days = EXCLUDED.checkpoint_retention_days, event_retention_days = EXCLUDED.event_retention_days,
-                updated_at = now()
+                max_job_runtime_seconds = EXCLUDED.max_job_runtime_seconds, updated_at = now()
             """);
         object?[] values = [plan.Id, plan.Code, plan.Name, plan.Currency, plan.MonthlyFee, plan.IncludedGpuHours,
             plan.IncludedCpuHours, plan.GpuOveragePerHour, plan.CpuOveragePerHour, plan.MaxConcurrentJobs,
             plan.MaxDatasetBytes, plan.MaxStorageBytes, plan.CapMode.ToString(), plan.StripePriceId,
-            plan.StripeGpuPriceId, plan.StripeCpuPriceId, plan.CheckpointRetentionDays, plan.EventRetentionDays];
+            plan.StripeGpuPriceId, plan.StripeCpuPriceId, plan.CheckpointRetentionDays, plan.EventRetentionDays,
+            plan.MaxJobRuntimeSeconds];
         foreach (var value in values)
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
         try

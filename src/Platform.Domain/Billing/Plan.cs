@@ -22,8 +22,12 @@ public sealed record Plan(
     string? StripeGpuPriceId = null,
     string? StripeCpuPriceId = null,
     int CheckpointRetentionDays = Plan.DefaultCheckpointRetentionDays,
-    int EventRetentionDays = Plan.DefaultEventRetentionDays)
+    int EventRetentionDays = Plan.DefaultEventRetentionDays,
+    int? MaxJobRuntimeSeconds = null)
 {
+    /// <summary>The longest device time one job may use across its runs (a year): null means no cap.</summary>
+    public const int MaxRuntimeCapSeconds = 365 * 24 * 3600;
+
     /// <summary>Days a finished job's checkpoints and its events are kept (the retention sweep; the model stays).</summary>
     public const int DefaultCheckpointRetentionDays = 30;
     public const int DefaultEventRetentionDays = 90;
@@ -75,6 +79,8 @@ public sealed record Plan(
             $"Checkpoints are kept from 1 to {MaxRetentionDays:#,0} days after a job finishes.");
         Check(EventRetentionDays is < 1 or > MaxRetentionDays, nameof(EventRetentionDays),
             $"Job events are kept from 1 to {MaxRetentionDays:#,0} days.");
+        Check(MaxJobRuntimeSeconds is < 1 or > MaxRuntimeCapSeconds, nameof(MaxJobRuntimeSeconds),
+            "A job's runtime cap is from 1 second to 8,760 hours, or blank for none.");
         StripeId(StripePriceId, nameof(StripePriceId));
         StripeId(StripeGpuPriceId, nameof(StripeGpuPriceId));
         StripeId(StripeCpuPriceId, nameof(StripeCpuPriceId));

@@ -171,6 +171,36 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Equal("400", edit.Document.QuerySelector("#plan-event-days")!.GetAttribute("value"));
     }
 
+    [Fact]
+    public async Task CreatePlan_RuntimeCapHours_RefusedWhenNotPositiveThenStoredInSecondsAndShownOnEdit()
+    {
+        using var admin = await AdminTestKit.SignedInAdminAsync(portal);
+        var code = $"cap-{Guid.NewGuid():N}"[..16];
+        var fields = GoodPlan(code);
+        fields["Input.MaxJobRuntimeHours"] = "-1";
+
+        var refused = await admin.SubmitAsync(await admin.GetAsync("/admin/plans/new"), "#plan-form", fields);
+
+        Assert.Equal(HttpStatusCode.OK, refused.Status);
+        Assert.Equal("Enter a job's runtime cap in hours, from 0.001 to 8,760 (e.g. 2), or leave it blank for none.", FieldError(refused, "plan-runtime-cap"));
+
+        fields["Input.MaxJobRuntimeHours"] = "1.5";
+        var created = await admin.SubmitAsync(refused, "#plan-form", fields);
+
+        Assert.Equal(HttpStatusCode.Redirect, created.Status);
+        Assert.Equal(5400, await portal.Database.ScalarAsync<int>($"SELECT max_job_runtime_seconds FROM billing_plans WHERE code = '{code}'"));
+        var list = await admin.FollowAsync(created);
+        var editUrl = list.Document.QuerySelector($"#plan-table tr[data-plan='{code}'] a")!.GetAttribute("href")!;
+        var edit = await admin.GetAsync(editUrl);
+        Assert.Equal("1.5", edit.Document.QuerySelector("#plan-runtime-cap")!.GetAttribute("value"));
+
+        // Cleared: the plan sets no cap any more.
+        fields["Input.MaxJobRuntimeHours"] = "";
+        var saved = await admin.SubmitAsync(edit, "#plan-form", fields);
+        Assert.Equal(HttpStatusCode.Redirect, saved.Status);
+        Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(max_job_runtime_seconds) FROM billing_plans WHERE code = '{code}'"));
+    }
+
     private static string FieldError(Page page, string inputId) =>
         page.Document.QuerySelector($"#{inputId} ~ .validation-message")?.TextContent.Trim()
         ?? throw new InvalidOperationException($"No message beside #{inputId}:\n{page.Html}");

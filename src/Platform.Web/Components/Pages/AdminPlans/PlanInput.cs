@@ -42,6 +42,9 @@ public sealed class PlanInput
 
     public string? EventRetentionDays { get; set; } = Plan.DefaultEventRetentionDays.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Hours of device time one job may use across its runs; blank for no cap.</summary>
+    public string? MaxJobRuntimeHours { get; set; }
+
     public string? StripePriceId { get; set; }
 
     public string? StripeGpuPriceId { get; set; }
@@ -64,6 +67,7 @@ public sealed class PlanInput
         CapMode = plan.CapMode.ToString(),
         CheckpointRetentionDays = plan.CheckpointRetentionDays.ToString(CultureInfo.InvariantCulture),
         EventRetentionDays = plan.EventRetentionDays.ToString(CultureInfo.InvariantCulture),
+        MaxJobRuntimeHours = plan.MaxJobRuntimeSeconds is { } cap ? FormNumbers.Show(Math.Round(cap / 3600m, 4)) : null,
         StripePriceId = plan.StripePriceId,
         StripeGpuPriceId = plan.StripeGpuPriceId,
         StripeCpuPriceId = plan.StripeCpuPriceId,
@@ -87,10 +91,18 @@ public sealed class PlanInput
             errors.Add((nameof(CapMode), "Choose a hard or a soft cap."));
         var checkpointDays = Days(CheckpointRetentionDays, nameof(CheckpointRetentionDays), "checkpoints are kept", Plan.DefaultCheckpointRetentionDays);
         var eventDays = Days(EventRetentionDays, nameof(EventRetentionDays), "job events are kept", Plan.DefaultEventRetentionDays);
+        int? runtimeCap = null;
+        if (!string.IsNullOrWhiteSpace(MaxJobRuntimeHours))
+        {
+            if (FormNumbers.TryDecimal(MaxJobRuntimeHours, out var hours) && hours > 0 && hours <= Plan.MaxRuntimeCapSeconds / 3600m)
+                runtimeCap = Math.Max(1, (int)Math.Round(hours * 3600m));
+            else
+                errors.Add((nameof(MaxJobRuntimeHours), "Enter a job's runtime cap in hours, from 0.001 to 8,760 (e.g. 2), or leave it blank for none."));
+        }
 
         var plan = new Plan(id, Code?.Trim() ?? "", Name?.Trim() ?? "", (Currency ?? "").Trim().ToUpperInvariant(), fee, gpuHours, cpuHours,
             gpuPrice, cpuPrice, jobs, datasetBytes, storageBytes, cap, Optional(StripePriceId), Optional(StripeGpuPriceId),
-            Optional(StripeCpuPriceId), checkpointDays, eventDays);
+            Optional(StripeCpuPriceId), checkpointDays, eventDays, runtimeCap);
         // The plan's own rules, for the fields that were readable at all.
         foreach (var (field, message) in plan.FieldErrors())
         {
@@ -98,6 +110,7 @@ public sealed class PlanInput
             {
                 nameof(Plan.MaxDatasetBytes) => nameof(MaxDatasetGb),
                 nameof(Plan.MaxStorageBytes) => nameof(MaxStorageGb),
+                nameof(Plan.MaxJobRuntimeSeconds) => nameof(MaxJobRuntimeHours),
                 _ => field,
             };
             if (errors.TrueForAll(e => e.Field != input))

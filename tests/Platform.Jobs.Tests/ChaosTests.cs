@@ -442,7 +442,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     private Task<long> RefusalsAsync() =>
         ScalarAsync("SELECT count(*) FROM job_events WHERE type = 'log' AND message LIKE 'Checkpoint at step % kept on the worker: the artifact store refused it%'");
 
-    private void StartWorker(string name) => _live[name] = _workers.Start(_cluster.ServerConnectionString, _root, name, WorkerSettings);
+    private void StartWorker(string name) => _live[name] = _workers.Start(_cluster.ServerConnectionString, _root, name, WorkerSettings, nice: -10);
 
     /// <summary>
     /// The store refuses writes: as root (whom permissions do not stop) every file and folder is made

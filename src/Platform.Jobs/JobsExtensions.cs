@@ -46,6 +46,7 @@ public static class JobsExtensions
             })
             .ValidateDataAnnotations();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
+        builder.Services.TryAddSingleton<BaseModelFiles>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();

@@ -18,6 +18,11 @@ public sealed class BaseModelFiles(StoredFolders storedFolders, IOptions<ModelCa
     private const string UsedSuffix = ".used";
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>A text model's files as a local folder: fetched from the store, or the plain folder of a model not moved yet.</summary>
+    public Task<string> LocalFolderAsync(BaseModel model, CancellationToken cancellationToken = default) =>
+        model.Stored is { } stored ? LocalFolderAsync(stored, cancellationToken)
+        : Task.FromResult(model.Path ?? throw new InvalidOperationException($"'{model.Name}' is a preset, not a model folder."));
+
     /// <summary>The local folder holding <paramref name="model"/>'s files, fetched if this host has not got this version.</summary>
     public async Task<string> LocalFolderAsync(StoredBaseModel model, CancellationToken cancellationToken = default)
     {

@@ -496,6 +496,9 @@ public sealed class ModelImportTests : IAsyncLifetime
     [InlineData("pickle", "pickle")]
     [InlineData("no-vocab", "no vocab.txt")]
     [InlineData("not-a-zip", "not a valid ZIP")]
+    [InlineData("bomb", "zip bomb")]
+    [InlineData("no-config", "no config.json")]
+    [InlineData("no-weights", "no model.safetensors")]
     public async Task UploadedZip_Unsafe_IsRefusedAtOnce(string kind, string expected)
     {
         var folder = TestModels.WriteBert(Path.Combine(_root, "src", "bad-" + kind));
@@ -504,6 +507,10 @@ public sealed class ModelImportTests : IAsyncLifetime
             "traversal" => TestModels.Zip(folder, null, ("../../evil.txt", "x"u8.ToArray())),
             "pickle" => Without(folder, "model.safetensors", ("pytorch_model.bin", new byte[64])),
             "no-vocab" => Without(folder, "vocab.txt"),
+            "no-config" => Without(folder, "config.json"),
+            "no-weights" => Without(folder, "model.safetensors"),
+            // 16 MiB of zeros deflate to about 16 KiB: a thousandfold expansion.
+            "bomb" => TestModels.Zip(folder, null, ("padding.bin", new byte[16 << 20])),
             _ => "just text"u8.ToArray(),
         };
         var (tenant, owner) = await Seed.TenantAsync(_database);
@@ -515,6 +522,8 @@ public sealed class ModelImportTests : IAsyncLifetime
         Assert.Contains(expected, started.Error);
         Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM base_model_imports"));
         Assert.Empty(Directory.Exists(Path.Combine(CatalogRoot, "imports")) ? Directory.GetDirectories(Path.Combine(CatalogRoot, "imports")) : []);
+        Assert.Equal(0L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE tenant_id = '{tenant.Id}'"));
+        Assert.Equal(0L, await _database.ScalarAsync<long>($"SELECT count(*) FROM stored_folder_files WHERE tenant_id = '{tenant.Id}'"));
     }
 
     private static byte[] Without(string folder, string file, params (string Name, byte[] Content)[] extra)

@@ -224,6 +224,61 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
         Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM base_models WHERE name = 'gone-bert'"));
     }
 
+    /// <summary>
+    /// An install from before the store kept base models as plain folders under Catalog:Root: the web host
+    /// stores them (with the profile the launch plans from) and deletes each plain folder once no queued or
+    /// running job names it.
+    /// </summary>
+    [Fact]
+    public async Task LegacyFolders_AreMovedIntoTheStore_AndDeletedOnceNoActiveJobNamesThem()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        var catalogRoot = Path.Combine(_root, "catalog");
+        var idle = (Id: Guid.NewGuid(), Path: TestModels.WriteBert(Path.Combine(catalogRoot, Guid.NewGuid().ToString("N"))));
+        var busy = (Id: Guid.NewGuid(), Path: TestModels.WriteBert(Path.Combine(catalogRoot, Guid.NewGuid().ToString("N"))));
+        foreach (var (id, path, owner) in new[] { (idle.Id, idle.Path, (Guid?)tenant.Id), (busy.Id, busy.Path, null) })
+        {
+            await using var insert = _database.DataSource.CreateCommand("""
+                INSERT INTO base_models (id, name, kind, path, description, parameters, tenant_id, source, architecture)
+                VALUES ($1, $2, 'bert', $3, 'old', 10, $4, 'folder', 'bert')
+                """);
+            insert.Parameters.Add(new NpgsqlParameter { Value = id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = "legacy-" + id.ToString("N")[..8] });
+            insert.Parameters.Add(new NpgsqlParameter { Value = path });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)owner ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var job = Guid.NewGuid();
+        await using (var queued = _database.DataSource.CreateCommand(
+            "INSERT INTO jobs (id, tenant_id, kind, name, state, payload) VALUES ($1, $2, 'train', 'old job', 'Queued', jsonb_build_object('baseModel', $3::text))"))
+        {
+            queued.Parameters.Add(new NpgsqlParameter { Value = job });
+            queued.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
+            queued.Parameters.Add(new NpgsqlParameter { Value = busy.Path });
+            await queued.ExecuteNonQueryAsync();
+        }
+        var migration = new LegacyCatalogFolderMigration(_database.DataSource, Stored,
+            new Platform.Jobs.Privacy.TenantFolders(_host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()),
+            _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DataOptions>>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<LegacyCatalogFolderMigration>.Instance);
+
+        Assert.Equal(2, await migration.MigrateAsync());
+
+        var moved = (await Catalog.ListAsync(tenant.Id)).Single(m => m.Id == idle.Id);
+        Assert.Null(moved.Path);
+        Assert.Equal(32, moved.Profile!.Width);
+        Assert.False(Directory.Exists(idle.Path));
+        Assert.True(File.Exists(Path.Combine(await Files.LocalFolderAsync(moved), "vocab.txt")));
+        var platformWide = (await Catalog.ListAsync(null)).Single(m => m.Id == busy.Id);
+        Assert.Equal(new StoredBaseModel(BaseModel.PlatformOwner, BaseModel.FolderOf(busy.Id)), platformWide.Stored);
+        Assert.True(Directory.Exists(busy.Path), "a queued job still names the plain folder");
+
+        await _database.ScalarAsync<int>($"WITH u AS (UPDATE jobs SET state = 'Cancelled' WHERE id = '{job}' RETURNING 1) SELECT count(*)::int FROM u");
+        Assert.Equal(0, await migration.MigrateAsync());
+        Assert.False(Directory.Exists(busy.Path));
+        Assert.Null((await Catalog.FindAsync(null, platformWide.Name))!.Path);
+    }
+
     private async Task<Result<Guid>> LaunchAsync(TestTenant tenant, LaunchJobRequest request)
     {
         await using var scope = _host.Services.CreateAsyncScope();

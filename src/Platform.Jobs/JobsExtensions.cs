@@ -46,6 +46,7 @@ public static class JobsExtensions
             })
             .ValidateDataAnnotations();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
+        builder.Services.TryAddSingleton<BaseModelFiles>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
@@ -106,6 +107,8 @@ public static class JobsExtensions
         // Model folders of installs from before the store held them move into it once (decision 0025).
         builder.Services.TryAddSingleton<LegacyJobFolderMigration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LegacyJobFolderMigration>());
+        builder.Services.TryAddSingleton<LegacyCatalogFolderMigration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LegacyCatalogFolderMigration>());
         return builder;
     }
 

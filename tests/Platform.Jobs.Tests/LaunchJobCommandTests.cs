@@ -334,7 +334,12 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
 
         Assert.True(result.IsSuccess, result.Error);
         var bert = (await catalog.FindAsync(owner.TenantId, DemoBaseModels.BertName))!;
-        Assert.True(File.Exists(Path.Combine(bert.Path!, "model.safetensors")));
+        // The job names the model's stored folder (the platform's store); the worker fetches it from there.
+        var payload = JsonSerializer.Deserialize<TrainingJobPayload>(
+            await _database.ScalarAsync<string>($"SELECT payload::text FROM jobs WHERE id = '{result.Value}'"), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.Equal(new StoredBaseModel(BaseModel.PlatformOwner, BaseModel.FolderOf(bert.Id)), payload.StoredBaseModel);
+        Assert.Null(bert.Path);
+        Assert.True(File.Exists(Path.Combine(await _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(bert), "model.safetensors")));
         Assert.True(bert.Parameters > 100_000);
         Assert.Equal(1L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE name = '{DemoBaseModels.BertName}'"));
     }
@@ -351,12 +356,12 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         await DemoBaseModels.EnsureAsync(catalog, corpus);
 
         var bert = (await catalog.FindAsync(null, DemoBaseModels.BertName))!;
-        var vocabulary = await File.ReadAllLinesAsync(Path.Combine(bert.Path!, "vocab.txt"));
+        var vocabulary = await File.ReadAllLinesAsync(Path.Combine(await _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(bert), "vocab.txt"));
         Assert.Contains("computer", vocabulary);
         Assert.DoesNotContain("index", vocabulary);
         Assert.Contains("vocabulary of English", bert.Description);
         // Random weights: the launch plans it as a model learning from scratch.
-        Assert.Equal(Platform.Training.Training.ModelStart.TextFromScratch, Platform.Training.Training.BaseModelProfile.Of(bert.Path!).Start);
+        Assert.Equal(Platform.Training.Training.ModelStart.TextFromScratch, bert.Profile!.Start);
         Directory.Delete(corpus, recursive: true);
     }
 

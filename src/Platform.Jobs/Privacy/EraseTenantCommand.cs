@@ -78,10 +78,11 @@ public sealed class EraseTenantCommand(
                 return Result<ErasureSummary>.Conflict($"{count} job(s) are queued or running: cancel them (or wait for them to finish) first.");
         }
 
-        // Read before the rows go: the folders of private base models and imports.
+        // Read before the rows go: the imports' work folders and the plain folders of private base models not yet
+        // moved into the store (stored ones go with the tenant's store, their listing with the other rows).
         var catalogFolders = new List<string>();
         await using (var paths = new NpgsqlCommand(
-            "SELECT path FROM base_models WHERE tenant_id = $1 UNION ALL SELECT id::text FROM base_model_imports WHERE tenant_id = $1",
+            "SELECT path FROM base_models WHERE tenant_id = $1 AND path IS NOT NULL UNION ALL SELECT id::text FROM base_model_imports WHERE tenant_id = $1",
             connection, transaction))
         {
             paths.Parameters.Add(new NpgsqlParameter { Value = tenantId });

@@ -19,6 +19,7 @@ internal sealed class TrainingJobHandler(
     IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     Platform.Data.Artifacts.StoredFolders storedFolders,
+    Platform.Jobs.Catalog.BaseModelFiles baseModels,
     ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
@@ -43,7 +44,9 @@ internal sealed class TrainingJobHandler(
         var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, context.LocalDirectory, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
-        var request = new TrainingRequest(data.DataPath, payload.BaseModel, storage.LocalModel,
+        // A stored base model is fetched (decrypted) into this worker's cache; presets and older plain folders are used as named.
+        var baseModel = payload.StoredBaseModel is { } stored ? await baseModels.LocalFolderAsync(stored, context.Cancellation) : payload.BaseModel;
+        var request = new TrainingRequest(data.DataPath, baseModel, storage.LocalModel,
             trainingOptions, storage.LocalCheckpoints, data.Split);
 
         var reporter = new JobProgressReporter(context, settings.ReportEvery);

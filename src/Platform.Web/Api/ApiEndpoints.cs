@@ -105,6 +105,15 @@ internal static class ApiEndpoints
             .Produces<BaseModelImportDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        baseModels.MapPost("/uploads", BaseModelUploadApi.UploadAsync).WithName("uploadBaseModel")
+            .WithSummary("Import a model folder zipped in Hugging Face layout (config.json, vocab.txt and model.safetensors, at the top or in one folder) "
+                + "into the organisation's catalog (an owner's key): multipart/form-data, the name (and description) fields before the file. "
+                + "The archive is checked at once (unsafe paths, bombs, missing files: 400); the model is loaded in the background: follow the import.")
+            .WithMetadata(new ModelUploadBodyMetadata())
+            .Produces<BaseModelImportDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .RequireRateLimiting(Security.RateLimitPolicies.Upload);
         baseModels.MapGet("/imports/{id:guid}", GetImportAsync).WithName("getBaseModelImport")
             .WithSummary("Where an import stands: bytes downloaded, then done (the model is in the catalog) or failed with the reason.")
             .Produces<BaseModelImportDto>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -141,3 +150,6 @@ internal static class ApiEndpoints
 
 /// <summary>Marks the dataset upload: its body may be as large as the upload limit (the idempotency check reads it first).</summary>
 internal sealed record UploadBodyMetadata;
+
+/// <summary>Marks the base-model upload: its body may be as large as Catalog:MaxUploadBytes (the idempotency check reads it first).</summary>
+internal sealed record ModelUploadBodyMetadata;

@@ -8,7 +8,7 @@ namespace Platform.Web.Accounts.Mail;
 /// message is written as an .eml file to <see cref="PickupDirectory"/> and its link is logged, so a
 /// development or demo install (<c>./platform up</c>) can confirm accounts without a mail server.
 /// </summary>
-public sealed class MailOptions
+public sealed class MailOptions : IValidatableObject
 {
     public const string Section = "Mail";
 
@@ -60,4 +60,15 @@ public sealed class SmtpOptions
 
     [MaxLength(1000)]
     public string? Password { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ResendInterval >= ConfirmationLifetime)
+        {
+            yield return new ValidationResult(
+                $"Mail:ResendInterval ({ResendInterval}) must be shorter than Mail:ConfirmationLifetime ({ConfirmationLifetime}): " +
+                "a link would expire before a new one could be asked for.",
+                [nameof(ResendInterval), nameof(ConfirmationLifetime)]);
+        }
+    }
 }

@@ -13,7 +13,14 @@ builder.AddJobWorker();
 var scrapeUrl = builder.Configuration["Telemetry:WorkerPrometheusUrl"];
 builder.AddPlatformTelemetry("platform-worker", metrics =>
 {
-    if (!string.IsNullOrWhiteSpace(scrapeUrl))
-        metrics.AddPrometheusHttpListener(listener => listener.UriPrefixes = [scrapeUrl]);
+    if (string.IsNullOrWhiteSpace(scrapeUrl))
+        return;
+    if (!Uri.TryCreate(scrapeUrl, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttp)
+        throw new InvalidOperationException($"Telemetry:WorkerPrometheusUrl must be an http:// address such as http://127.0.0.1:9464/, not '{scrapeUrl}'.");
+    metrics.AddPrometheusHttpListener(listener =>
+    {
+        listener.Host = address.Host;
+        listener.Port = address.Port;
+    });
 });
 builder.Build().Run();

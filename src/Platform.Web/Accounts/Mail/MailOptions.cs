@@ -41,6 +41,17 @@ public sealed class MailOptions : IValidatableObject
     /// <summary>Attempts before a message is given up (kept in the outbox with its last error).</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 8;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ResendInterval >= ConfirmationLifetime)
+        {
+            yield return new ValidationResult(
+                $"Mail:ResendInterval ({ResendInterval}) must be shorter than Mail:ConfirmationLifetime ({ConfirmationLifetime}): " +
+                "a link would expire before a new one could be asked for.",
+                [nameof(ResendInterval), nameof(ConfirmationLifetime)]);
+        }
+    }
 }
 
 public sealed class SmtpOptions
@@ -60,15 +71,4 @@ public sealed class SmtpOptions
 
     [MaxLength(1000)]
     public string? Password { get; set; }
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (ResendInterval >= ConfirmationLifetime)
-        {
-            yield return new ValidationResult(
-                $"Mail:ResendInterval ({ResendInterval}) must be shorter than Mail:ConfirmationLifetime ({ConfirmationLifetime}): " +
-                "a link would expire before a new one could be asked for.",
-                [nameof(ResendInterval), nameof(ConfirmationLifetime)]);
-        }
-    }
 }

@@ -123,7 +123,7 @@ public sealed class EraseTenantCommand(
             rows[table] = await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE tenant_id = $1", tenantId, null, cancellationToken);
         var accounts = await DeleteOrphanedAccountsAsync(connection, transaction, members, cancellationToken);
         rows["users"] = accounts.Count;
-        rows["audit_log redacted"] = await RedactAuditLogAsync(connection, transaction, tenantId, accounts, cancellationToken);
+        rows["audit_log_redacted"] = await RedactAuditLogAsync(connection, transaction, tenantId, accounts, cancellationToken);
         var tombstone = invoices > 0;
         rows["tenants"] = tombstone
             ? await ExecuteAsync(connection, transaction,

@@ -33,14 +33,18 @@ public static class TelemetryExtensions
                 // Built with the provider (and kept alive by it), so its instrument is there from the first scrape.
                 meter.AddInstrumentation(sp => sp.GetRequiredService<QueueDepthGauge>());
                 metrics?.Invoke(meter);
-            })
-            .WithTracing(trace =>
+            });
+        if (settings.OtlpEndpoint is { } endpoint)
+        {
+            // Traces only where they go somewhere: recording every request's and command's spans for no
+            // exporter would cost for nothing.
+            otel.WithTracing(trace =>
             {
                 trace.AddSource(JobsTelemetry.Name, "Npgsql").AddHttpClientInstrumentation();
                 tracing?.Invoke(trace);
             });
-        if (settings.OtlpEndpoint is { } endpoint)
             otel.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, endpoint);
+        }
         return builder;
     }
 }

@@ -24,6 +24,6 @@ public sealed class TelemetryOptions
     /// </summary>
     public string? WorkerPrometheusUrl { get; set; }
 
-    /// <summary>An OTLP collector (<c>http://collector:4317</c>) that receives traces and metrics; unset, none is sent.</summary>
+    /// <summary>An OTLP collector (<c>http://collector:4317</c>) that receives traces, metrics and logs; unset, none is sent and no spans are recorded.</summary>
     public Uri? OtlpEndpoint { get; set; }
 }

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Data.Audit;
 using Platform.Domain.Common;
 using Platform.Domain.Jobs;
 
@@ -12,7 +13,7 @@ namespace Platform.Billing.Plans;
 /// goes to the job system (IPlanJobLimits), where the queue enforces it.
 /// </summary>
 public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current,
-    IPlanJobLimits? jobLimits = null)
+    AuditTrail audit, IPlanJobLimits? jobLimits = null)
 {
     public async Task<Result> ExecuteAsync(Guid tenantId, Guid planId, bool trial = false, CancellationToken cancellationToken = default)
     {
@@ -64,6 +65,7 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             if (await invoiced.ExecuteScalarAsync(cancellationToken) is not null)
                 return Result.Conflict("The current period is already invoiced; change the plan from the next period.");
         }
+        var before = await AuditTrail.ReadJsonAsync(connection, transaction, CurrentPlanJson, tenantId, cancellationToken);
         await using (var change = new NpgsqlCommand("""
             INSERT INTO subscription_plan_changes (tenant_id, effective_at, plan_id, changed_by) VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, effective_at) DO UPDATE SET plan_id = EXCLUDED.plan_id
@@ -75,6 +77,8 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             change.Parameters.Add(new NpgsqlParameter { Value = (object?)current.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
             await change.ExecuteNonQueryAsync(cancellationToken);
         }
+        var after = await AuditTrail.ReadJsonAsync(connection, transaction, CurrentPlanJson, tenantId, cancellationToken);
+        await audit.WriteAsync(connection, transaction, AuditActions.PlanAssign, tenantId, null, before, after, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         // After the commit, in the job system's own statement: should it fail, the plan stands and an
         // admin sets the limit on the tenant page.
@@ -82,6 +86,13 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             await jobLimits.ApplyAsync(tenantId, maxConcurrentJobs, cancellationToken);
         return Result.Success();
     }
+
+    // The plan a tenant is on now, for the audit entry's before and after.
+    private const string CurrentPlanJson = """
+        SELECT json_build_object('planId', p.id, 'plan', p.code, 'effectiveAt', c.effective_at, 'status', s.status)::text
+        FROM subscription_plan_changes c JOIN billing_plans p ON p.id = c.plan_id JOIN subscriptions s ON s.tenant_id = c.tenant_id
+        WHERE c.tenant_id = $1 ORDER BY c.effective_at DESC LIMIT 1
+        """;
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, Guid id,
         CancellationToken cancellationToken)

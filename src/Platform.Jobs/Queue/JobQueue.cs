@@ -253,6 +253,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             ? null
             : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
                 reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt, ReceivedAt = Stopwatch.GetTimestamp() };
+        if (claimed is not null)
+            Telemetry.JobsTelemetry.Claims.Add(1, new KeyValuePair<string, object?>("device_kind", next?.DeviceKind));
         return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
     }
 
@@ -351,7 +353,10 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             """);
         unreported.Parameters.Add(Typed(_retry.ReportGrace.TotalSeconds, NpgsqlDbType.Double));
         batch.BatchCommands.Add(unreported);
-        return Convert.ToInt32(await batch.ExecuteScalarAsync(cancellationToken));
+        var recovered = Convert.ToInt32(await batch.ExecuteScalarAsync(cancellationToken));
+        if (recovered > 0)
+            Telemetry.JobsTelemetry.LostLeases.Add(recovered, new KeyValuePair<string, object?>("detected_by", "sweep"));
+        return recovered;
     }
 
     /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>

@@ -214,7 +214,9 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Assert.True(erased.IsSuccess, erased.Error);
         var after = await RowsPerTableAsync(tenant.Id);
         var left = after.Where(t => t.Value > 0).Select(t => t.Key).Order().ToList();
-        Assert.Equal(["credit_notes", "invoice_lines", "invoices", "tenant_erasures", "tenants"], left);
+        Assert.Equal(["audit_log", "credit_notes", "invoice_lines", "invoices", "tenant_erasures", "tenants"], left);
+        // The audit log keeps the tenant's entries and adds the erasure's own (docs/decisions/0033).
+        Assert.Equal(before["audit_log"] + 1, after["audit_log"]);
         Assert.Equal((before["invoices"], before["credit_notes"], before["invoice_lines"]),
             (after["invoices"], after["credit_notes"], after["invoice_lines"]));
         Assert.Equal("Erase Me Ltd", await ScalarAsync<string>("SELECT buyer_name FROM invoices WHERE id = $1", invoice));

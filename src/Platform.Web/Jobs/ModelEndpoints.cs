@@ -70,6 +70,7 @@ internal static class ModelEndpoints
             [nameof(PredictionResult.Error)] = outcome.Error,
             [nameof(PredictionResult.Input)] = outcome.Input,
             [nameof(PredictionResult.Variant)] = outcome.Variant,
+            [nameof(PredictionResult.Preview)] = outcome.Preview,
         };
         if (request.Headers.ContainsKey("HX-Request"))
             return new RazorComponentResult<PredictionResult>(parameters);
@@ -90,7 +91,18 @@ internal static class ModelEndpoints
 
     internal const string NoOnnx = "This model has no ONNX export: models trained before exports existed (and DistilBERT models) are served by the platform only.";
 
-    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model);
+    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model)
+    {
+        /// <summary>The image classified, as a data URI the result shows next to its label.</summary>
+        public string? Preview { get; init; }
+    }
+
+    /// <summary>Images up to this size come back in the playground's result as they were sent; larger ones are not echoed.</summary>
+    public const int MaxPreviewBytes = 2 * 1024 * 1024;
+
+    /// <summary>A data URI of an image the model has just decoded, so it is a PNG or a JPEG; null for larger ones.</summary>
+    internal static string? PreviewUri(byte[] image) => image.Length > MaxPreviewBytes ? null
+        : $"data:{(image is [0x89, (byte)'P', (byte)'N', (byte)'G', ..] ? "image/png" : "image/jpeg")};base64,{Convert.ToBase64String(image)}";
 
     /// <summary>One classification for the playground and the API; <paramref name="variant"/> is "model" (or empty) or "baseline".</summary>
     internal static async Task<PlaygroundOutcome> PlaygroundAsync(ModelQueries models, ModelView model, string text, IFormFile? image,
@@ -124,8 +136,12 @@ internal static class ModelEndpoints
         await image.CopyToAsync(buffer, cancellationToken);
         try
         {
-            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, buffer.ToArray(), selected, cancellationToken);
-            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName, selected);
+            var bytes = buffer.ToArray();
+            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, bytes, selected, cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName, selected)
+            {
+                Preview = predictions is null ? null : PreviewUri(bytes),
+            };
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or Platform.Training.Torch.TorchException)
         {

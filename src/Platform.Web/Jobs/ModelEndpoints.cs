@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Jobs.Models;
+using Platform.Jobs.Predictions;
 using Platform.Training.Training;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
@@ -25,6 +26,51 @@ internal static class ModelEndpoints
         models.MapGet("/download", DownloadAsync);
         models.MapPost("/predict", PredictAsync)
             .WithMetadata(new RequireAntiforgeryTokenAttribute(), new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes));
+        models.MapPost("/batch", BatchAsync)
+            .WithMetadata(new RequireAntiforgeryTokenAttribute(),
+                new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
+        app.MapGet("/jobs/{id:guid}/predictions.csv", BatchResultAsync).RequireAuthorization(PortalPolicies.TenantMember);
+    }
+
+    /// <summary>The batch form: a job of its own, whose page follows it; a refused file comes back on the model page with the reason.</summary>
+    private static async Task<IResult> BatchAsync(Guid id, HttpRequest request, LaunchBatchPredictionCommand launch, CancellationToken cancellationToken)
+    {
+        var form = await request.ReadFormAsync(cancellationToken);
+        string error;
+        if (form.Files.GetFile("file") is { Length: > 0 } file)
+        {
+            await using var content = file.OpenReadStream();
+            var launched = await launch.ExecuteAsync(id, file.FileName, content, cancellationToken);
+            if (launched.IsSuccess)
+                return Results.Redirect($"/jobs/{launched.Value}");
+            if (launched.Status == Platform.Domain.Common.ResultStatus.NotFound)
+                return Results.NotFound();
+            error = launched.Error!;
+        }
+        else
+        {
+            error = "Choose a file to classify.";
+        }
+        return new RazorComponentResult<StandaloneDocument>(new Dictionary<string, object?>
+        {
+            [nameof(StandaloneDocument.Layout)] = typeof(WorkspaceLayout),
+            [nameof(StandaloneDocument.Page)] = typeof(ModelDetail),
+            [nameof(StandaloneDocument.PageParameters)] = new Dictionary<string, object>
+            {
+                [nameof(ModelDetail.Id)] = id,
+                [nameof(ModelDetail.BatchError)] = error,
+            },
+        }) { StatusCode = StatusCodes.Status400BadRequest };
+    }
+
+    private static async Task<IResult> BatchResultAsync(Guid id, BatchPredictionQueries batches, Platform.Jobs.Portal.JobQueries jobs,
+        CancellationToken cancellationToken)
+    {
+        var opened = await batches.OpenResultAsync(id, cancellationToken);
+        if (!opened.IsSuccess)
+            return opened.Status == Platform.Domain.Common.ResultStatus.NotFound ? Results.NotFound() : Results.Conflict(opened.Error);
+        var name = (await jobs.GetAsync(id, cancellationToken))?.Name ?? "batch";
+        return Results.Stream(opened.Value, "text/csv", BatchPredictionQueries.DownloadName(name));
     }
 
     /// <summary>The model folder (with its baseline/ folder), or with ?variant=baseline the baseline folder alone.</summary>

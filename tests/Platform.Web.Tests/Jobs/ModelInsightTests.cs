@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Training.Data;
 using Platform.Training.Metrics;
 using Platform.Training.Training;
@@ -63,6 +65,60 @@ public sealed class ModelInsightTests(PortalFactory portal) : IClassFixture<Port
         Assert.False(page.Has("#threshold"));
         Assert.False(page.Has("#misclassified"));
         Assert.True(page.Has("#confusion"));
+    }
+
+    [Fact]
+    public async Task BatchPrediction_FromTheModelPageAndTheApi_QueuesAJobOfItsOwn()
+    {
+        var (owner, jobId, _) = await TrainedImageJobAsync();
+        var page = await owner.Client.GetAsync($"/models/{jobId}");
+        Assert.True(page.Has("form#batch-form[enctype='multipart/form-data'] input[type=file][name=file]"));
+
+        // A CSV for an image model: refused with the reason, on the model page.
+        var wrong = await PostBatchAsync(owner, page, jobId, "rows.csv", "text\nhello\n"u8.ToArray());
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.Status);
+        Assert.Contains("ZIP of PNG or JPEG images", wrong.Text("#batch-error"));
+
+        var zip = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, grey) in new[] { ("a.png", (byte)210), ("b.png", (byte)40) })
+            {
+                using var entry = archive.CreateEntry(name).Open();
+                entry.Write(TestFiles.Png(28, 28, grey));
+            }
+        }
+        var launched = await PostBatchAsync(owner, page, jobId, "photos.zip", zip.ToArray());
+        Assert.Equal(HttpStatusCode.Redirect, launched.Status);
+        var batchId = Guid.Parse(launched.Location!.Split('/')[^1]);
+        Assert.Equal("batch-predict", await portal.Database.ScalarAsync<string>($"SELECT kind FROM jobs WHERE id = '{batchId}' AND state = 'Queued'"));
+        var listed = await owner.Client.GetAsync($"/models/{jobId}");
+        Assert.Equal("Queued", listed.Document.QuerySelector($"#batch-list tr[data-job='{batchId}']")!.GetAttribute("data-state"));
+        Assert.Equal(HttpStatusCode.Conflict, (await owner.Client.GetAsync($"/jobs/{batchId}/predictions.csv")).Status);
+
+        // The API: the same launch answers the job; its result is a 409 problem until it succeeds.
+        var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("batch"));
+        using var http = portal.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Value.PlainText);
+        using var content = new MultipartFormDataContent { { new ByteArrayContent(zip.ToArray()), "file", "photos.zip" } };
+        using var created = await http.PostAsync($"/api/v1/models/{jobId}/batch-predictions", content);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var job = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("Queued", job.GetProperty("state").GetString());
+        using var result = await http.GetAsync($"/api/v1/jobs/{job.GetProperty("id").GetString()}/predictions");
+        Assert.Equal(HttpStatusCode.Conflict, result.StatusCode);
+        using var noFile = await http.PostAsync($"/api/v1/models/{jobId}/batch-predictions", new MultipartFormDataContent());
+        Assert.Equal(HttpStatusCode.BadRequest, noFile.StatusCode);
+    }
+
+    private static async Task<Page> PostBatchAsync(Owner owner, Page page, Guid jobId, string fileName, byte[] bytes)
+    {
+        var form = (AngleSharp.Html.Dom.IHtmlFormElement)page.Document.QuerySelector("#batch-form")!;
+        using var content = new MultipartFormDataContent();
+        foreach (var (name, value) in PortalClient.FormValues(form))
+            content.Add(new StringContent(value), name);
+        content.Add(new ByteArrayContent(bytes), "file", fileName);
+        return await owner.Client.PostAsync($"/models/{jobId}/batch", content);
     }
 
     private static string Percent(double value) => value.ToString("0.#%", CultureInfo.InvariantCulture);

@@ -40,6 +40,7 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
         builder.AddJobPortal();
         _host = builder.Build();
         await _host.StartAsync();
+        await _host.Services.GetRequiredService<Platform.Jobs.Catalog.BaseModelCatalog>().EnsureCnnPresetsAsync();
     }
 
     public async Task DisposeAsync()

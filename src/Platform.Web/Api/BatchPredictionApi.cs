@@ -29,7 +29,7 @@ internal static class BatchPredictionApi
         var opened = await batches.OpenResultAsync(id, cancellationToken);
         if (!opened.IsSuccess)
             return ApiProblem.From(opened);
-        var name = (await jobs.GetAsync(id, cancellationToken))?.Name ?? "batch";
+        var name = (await jobs.GetAsync(id, cancellationToken))?.Job.Name ?? "batch";
         return Results.Stream(opened.Value, "text/csv", BatchPredictionQueries.DownloadName(name));
     }
 }

@@ -40,13 +40,16 @@ internal static class DemoPastPeriod
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            await using var backdate = new NpgsqlCommand("""
-                UPDATE subscriptions SET anchor = anchor - interval '1 month', trial_ends_at = trial_ends_at - interval '1 month'
-                WHERE tenant_id = $1;
-                UPDATE subscription_plan_changes SET effective_at = effective_at - interval '1 month' WHERE tenant_id = $1;
-                """, connection, transaction);
-            backdate.Parameters.Add(new NpgsqlParameter { Value = demoTenantId });
-            await backdate.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var sql in new[]
+                     {
+                         "UPDATE subscriptions SET anchor = anchor - interval '1 month', trial_ends_at = trial_ends_at - interval '1 month' WHERE tenant_id = $1",
+                         "UPDATE subscription_plan_changes SET effective_at = effective_at - interval '1 month' WHERE tenant_id = $1",
+                     })
+            {
+                await using var backdate = new NpgsqlCommand(sql, connection, transaction);
+                backdate.Parameters.Add(new NpgsqlParameter { Value = demoTenantId });
+                await backdate.ExecuteNonQueryAsync(cancellationToken);
+            }
             await transaction.CommitAsync(cancellationToken);
         }
         var moved = await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken);

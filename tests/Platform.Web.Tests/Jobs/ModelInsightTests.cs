@@ -94,7 +94,8 @@ public sealed class ModelInsightTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal("batch-predict", await portal.Database.ScalarAsync<string>($"SELECT kind FROM jobs WHERE id = '{batchId}' AND state = 'Queued'"));
         var listed = await owner.Client.GetAsync($"/models/{jobId}");
         Assert.Equal("Queued", listed.Document.QuerySelector($"#batch-list tr[data-job='{batchId}']")!.GetAttribute("data-state"));
-        Assert.Equal(HttpStatusCode.Conflict, (await owner.Client.GetAsync($"/jobs/{batchId}/predictions.csv")).Status);
+        var early = await owner.Client.GetAsync($"/jobs/{batchId}/predictions.csv");
+        Assert.True(early.Status == HttpStatusCode.Conflict, $"{early.Status} {early.Location}");
 
         // The API: the same launch answers the job; its result is a 409 problem until it succeeds.
         var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("batch"));

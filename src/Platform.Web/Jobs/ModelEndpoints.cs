@@ -29,7 +29,8 @@ internal static class ModelEndpoints
         models.MapPost("/batch", BatchAsync)
             .WithMetadata(new RequireAntiforgeryTokenAttribute(),
                 new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
-        app.MapGet("/jobs/{id:guid}/predictions.csv", BatchResultAsync).RequireAuthorization(PortalPolicies.TenantMember);
+        // No file extension: the tenant is resolved only for paths without one (static files skip it).
+        app.MapGet("/jobs/{id:guid}/predictions", BatchResultAsync).RequireAuthorization(PortalPolicies.TenantMember);
     }
 
     /// <summary>The batch form: a job of its own, whose page follows it; a refused file comes back on the model page with the reason.</summary>

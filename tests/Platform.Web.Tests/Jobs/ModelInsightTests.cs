@@ -94,7 +94,7 @@ public sealed class ModelInsightTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal("batch-predict", await portal.Database.ScalarAsync<string>($"SELECT kind FROM jobs WHERE id = '{batchId}' AND state = 'Queued'"));
         var listed = await owner.Client.GetAsync($"/models/{jobId}");
         Assert.Equal("Queued", listed.Document.QuerySelector($"#batch-list tr[data-job='{batchId}']")!.GetAttribute("data-state"));
-        var early = await owner.Client.GetAsync($"/jobs/{batchId}/predictions.csv");
+        var early = await owner.Client.GetAsync($"/jobs/{batchId}/predictions");
         Assert.True(early.Status == HttpStatusCode.Conflict, $"{early.Status} {early.Location}");
 
         // The API: the same launch answers the job; its result is a 409 problem until it succeeds.

@@ -66,6 +66,8 @@ public static class JobsExtensions
         builder.Services.AddOptions<ModelCacheOptions>().BindConfiguration("Playground").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<ModelCache>();
         builder.Services.TryAddScoped<ModelQueries>();
+        builder.Services.TryAddScoped<Predictions.LaunchBatchPredictionCommand>();
+        builder.Services.TryAddScoped<Predictions.BatchPredictionQueries>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());
         return builder;
     }
@@ -138,6 +140,7 @@ public static class JobsExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, PretrainingJobHandler>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, Predictions.BatchPredictionJobHandler>());
         builder.Services.AddSingleton<JobWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

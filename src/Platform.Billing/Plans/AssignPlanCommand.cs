@@ -15,6 +15,13 @@ namespace Platform.Billing.Plans;
 public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current,
     AuditTrail audit, IPlanJobLimits? jobLimits = null)
 {
+    /// <summary>How long a trial waives the monthly fee.</summary>
+    public const int TrialDays = 14;
+
+    /// <summary>
+    /// <paramref name="trial"/>: start a <see cref="TrialDays"/>-day trial, for a new subscription, or once for one still on a
+    /// plan without a fee (an organisation on the sign-up plan choosing its first paid plan).
+    /// </summary>
     public async Task<Result> ExecuteAsync(Guid tenantId, Guid planId, bool trial = false, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
@@ -35,9 +42,9 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             (currency, maxConcurrentJobs) = (reader.GetString(0), reader.GetInt32(1));
         }
 
-        await using (var upsert = new NpgsqlCommand("""
+        await using (var upsert = new NpgsqlCommand($"""
             INSERT INTO subscriptions (tenant_id, status, anchor, trial_ends_at)
-            VALUES ($1, $2, $3, CASE WHEN $2 = 'trialing' THEN $3 + interval '14 days' END)
+            VALUES ($1, $2, $3, CASE WHEN $2 = 'trialing' THEN $3 + interval '{TrialDays} days' END)
             ON CONFLICT (tenant_id) DO UPDATE SET updated_at = now()
             """, connection, transaction))
         {
@@ -56,6 +63,23 @@ public sealed class AssignPlanCommand(NpgsqlDataSource dataSource, TimeProvider 
             if (current.Currency != currency)
                 return Result.Conflict($"The {current.Name} plan is billed in {current.Currency}, the new one in {currency}: " +
                                        "a billing period cannot mix currencies.");
+            if (trial && existing.Anchor < now)
+            {
+                // A trial on an existing subscription: once, from a plan without a fee (the sign-up plan), and not
+                // while Stripe keeps the status. The fee waiver then covers only the fee-free part of this period.
+                if (existing.TrialEndsAt is not null)
+                    return Result.Conflict("This organisation has had its trial already.");
+                if (current.MonthlyFee != 0 || existing.Status != SubscriptionStatus.Active)
+                    return Result.Conflict($"A trial starts from a plan without a monthly fee; this organisation is on {current.Name}.");
+                if (existing.StripeSubscriptionId is not null)
+                    return Result.Conflict("The subscription is kept in Stripe, which decides its trial.");
+                await using var startTrial = new NpgsqlCommand(
+                    $"UPDATE subscriptions SET status = 'trialing', trial_ends_at = $2 + interval '{TrialDays} days', updated_at = now() WHERE tenant_id = $1",
+                    connection, transaction);
+                startTrial.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+                startTrial.Parameters.Add(new NpgsqlParameter { Value = now });
+                await startTrial.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
         await using (var invoiced = new NpgsqlCommand(
             "SELECT 1 FROM invoices WHERE tenant_id = $1 AND period_end > $2", connection, transaction))

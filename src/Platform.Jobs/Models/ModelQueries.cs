@@ -154,6 +154,24 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
         return await reader.ReadToEndAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The final evaluation's prediction and scores per example (validation_predictions.json, stored with
+    /// the model, encrypted); null for a model trained before they were kept.
+    /// </summary>
+    public async Task<ValidationPredictions?> GetValidationPredictionsAsync(ModelView model, CancellationToken cancellationToken = default)
+    {
+        if (!model.Stored)
+        {
+            var path = Path.Combine(model.Folder, ValidationPredictions.FileName);
+            return File.Exists(path) ? ValidationPredictions.Parse(await File.ReadAllTextAsync(path, cancellationToken), path) : null;
+        }
+        var files = await folders.ListAsync(model.TenantId, model.Folder, cancellationToken);
+        return files.Any(f => f.Path == ValidationPredictions.FileName)
+            ? ValidationPredictions.Parse(await ReadTextAsync(model.TenantId, model.Folder, ValidationPredictions.FileName, cancellationToken),
+                $"{model.Folder}/{ValidationPredictions.FileName}")
+            : null;
+    }
+
     /// <summary>Classifies with the model or its baseline; null when the job has no such model (or it reads images).</summary>
     public async Task<IReadOnlyList<Prediction>?> PredictTextAsync(Guid jobId, string text, ModelVariant variant = ModelVariant.Model,
         CancellationToken cancellationToken = default)
@@ -230,7 +248,8 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
                 ModelVariant.Onnx or ModelVariant.Int8 => OnnxDownloadFiles(variant).Contains(file.Path) ? file.Path : null,
                 _ => !file.Path.Contains('/') || inBaseline ? file.Path : null,
             };
-            if (entryName is null)
+            // The validation examples are the tenant's data about the model, not part of it.
+            if (entryName is null || entryName == ValidationPredictions.FileName)
                 continue;
             var entry = zip.CreateEntry(entryName, CompressionLevel.Fastest);
             await using var target = await entry.OpenAsync(cancellationToken);
@@ -269,7 +288,8 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
     // Only the files of one folder: checkpoints and anything else below it stay out of the download.
     private static async Task AddFilesAsync(ZipArchive zip, string folder, string prefix, CancellationToken cancellationToken)
     {
-        foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal)
+                     .Where(f => Path.GetFileName(f) != ValidationPredictions.FileName))
         {
             var entry = zip.CreateEntry(prefix + Path.GetFileName(file), CompressionLevel.Fastest);
             await using var target = await entry.OpenAsync(cancellationToken);

@@ -19,12 +19,14 @@ internal sealed class TrainingRun : IDisposable
     private readonly AdamW _optimizer;
     private readonly LinearWarmupSchedule _schedule;
     private readonly long _totalSteps;
+    private readonly IExampleDescriber _examples;
 
     private string? _checkpointedBest;
 
-    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile)
+    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile, IExampleDescriber examples)
     {
         _request = request;
+        _examples = examples;
         _options = request.Options;
         _model = model;
         _data = data;
@@ -68,7 +70,7 @@ internal sealed class TrainingRun : IDisposable
             {
                 var profile = BaseModelProfile.Of(request.BaseModel);
                 var data = TextTrainingData.Create(model, examples, labels, options.MaxSequenceLength);
-                return new TrainingRun(request, model, data, profile);
+                return new TrainingRun(request, model, data, profile, new TextExamples(examples));
             }
             catch
             {
@@ -91,7 +93,7 @@ internal sealed class TrainingRun : IDisposable
         {
             var imageProfile = BaseModelProfile.Of(request.BaseModel);
             var imageData = ImageTrainingData.Create(cnn, images, imageLabels, options.HorizontalFlip);
-            return new TrainingRun(request, cnn, imageData, imageProfile);
+            return new TrainingRun(request, cnn, imageData, imageProfile, new ImageExamples(cnn, images));
         }
         catch
         {
@@ -119,7 +121,8 @@ internal sealed class TrainingRun : IDisposable
         var model = TabularClassifier.ForTraining(preprocessor, labels.Labels, device);
         try
         {
-            return new TrainingRun(request, model, new TabularTrainingData(model, features, labelIds), BaseModelProfile.Of(request.BaseModel));
+            return new TrainingRun(request, model, new TabularTrainingData(model, features, labelIds), BaseModelProfile.Of(request.BaseModel),
+                new TableExamples(table, target));
         }
         catch
         {
@@ -241,7 +244,7 @@ internal sealed class TrainingRun : IDisposable
         ClassificationMetrics? metrics = null;
         if (_split.Validation.Length > 0)
         {
-            (metrics, var loss) = Evaluation.Run(_model, _data, _split.Validation, _plan.BatchSize);
+            (metrics, var loss, _) = Evaluation.Run(_model, _data, _split.Validation, _plan.BatchSize);
             validationLoss = loss;
         }
 
@@ -297,7 +300,7 @@ internal sealed class TrainingRun : IDisposable
         }
 
         var evaluated = _split.Validation.Length > 0 ? _split.Validation : _split.Train;
-        var (metrics, _) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
+        var (metrics, _, logits) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
         var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History)
         {
             SelectedEpoch = selectedEpoch,
@@ -305,6 +308,9 @@ internal sealed class TrainingRun : IDisposable
         };
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
+        // Per example: the model page's misclassified examples and its confidence threshold read them.
+        ValidationPredictions.Create(report.Split, _model.Labels, evaluated, evaluated.Select(i => _data.LabelIds[i]).ToArray(), logits, _examples)
+            .Write(Path.Combine(_request.OutputDirectory, ValidationPredictions.FileName));
         if (Onnx.OnnxExport.Supports(_model))
         {
             // ONNX, int8 and their validation scores and latency: the serving options the model page compares.

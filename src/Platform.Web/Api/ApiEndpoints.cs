@@ -1,6 +1,7 @@
 using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Launch;
 using Platform.Jobs.Portal;
+using Platform.Jobs.Predictions;
 using Platform.Web.Jobs;
 
 namespace Platform.Web.Api;
@@ -57,6 +58,9 @@ internal static class ApiEndpoints
                 + "Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an 'end' event once the job has finished.")
             .Produces<Page<JobEventApiDto>>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id:guid}/predictions", BatchPredictionApi.ResultAsync).WithName("downloadBatchPredictions")
+            .WithSummary("A succeeded batch prediction's result: CSV of id, predicted_label and score_{label} per label (409 until it succeeded).")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id:guid}/checkpoints", JobApi.CheckpointsAsync).WithName("listJobCheckpoints")
             .WithSummary("Checkpoints the job's runs saved, by step; the resume point is the one a next run starts from.")
             .Produces<Page<CheckpointDto>>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -96,6 +100,14 @@ internal static class ApiEndpoints
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelEndpoints.MaxRequestBytes))
             .Produces<BatchPredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
+        models.MapPost("/{id:guid}/batch-predictions", BatchPredictionApi.LaunchAsync).WithName("launchBatchPrediction")
+            .WithSummary("Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field \"file\", "
+                + "a CSV with a \"text\" column (text models) or the model's columns (tabular), or a ZIP of PNG/JPEG images (image models); "
+                + "an optional \"id\" column names each row. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
         var baseModels = api.MapGroup("/base-models").WithTags("Base models");
         baseModels.MapGet("", OrganisationApi.ListBaseModelsAsync).WithName("listBaseModels")
             .WithSummary("The base models the organisation can launch from (the platform's and its own), by name; ?kind=text|image|tabular.")

@@ -60,6 +60,47 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant curre
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         command.Parameters.Add(new NpgsqlParameter { Value = afterId });
         command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, 5000) });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> events, newest first: what the job page's log shows. A job
+    /// that ran for days has hundreds of thousands of events; this reads only the last ones (backwards
+    /// along ix_job_events_tenant_job).
+    /// </summary>
+    public async Task<IReadOnlyList<JobEventView>> NewestEventsAsync(Guid jobId, int limit, CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, at, type, message, data::text FROM job_events
+            WHERE tenant_id = $1 AND job_id = $2 ORDER BY id DESC LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, 5000) });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every "epoch" event of the job, oldest first: the points of the per-epoch charts, however many
+    /// other events lie between them (ix_job_events_tenant_job_type reads only these).
+    /// </summary>
+    public async Task<IReadOnlyList<JobEventView>> EpochEventsAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return [];
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, at, type, message, data::text FROM job_events
+            WHERE tenant_id = $1 AND job_id = $2 AND type = 'epoch' ORDER BY id LIMIT 100000
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<JobEventView>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         var events = new List<JobEventView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

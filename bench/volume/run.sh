@@ -7,7 +7,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 port=${PLATFORM_PG_PORT:-55432}
 url=${PLATFORM_URL:-http://127.0.0.1:5080}
-conn="Host=127.0.0.1;Port=$port;Username=postgres;Database=platform;Command Timeout=0"
+# PLATFORM_DB: another database of the cluster (a second, smaller seed to compare against).
+conn="Host=127.0.0.1;Port=$port;Username=postgres;Database=${PLATFORM_DB:-platform};Command Timeout=0"
 dotnet build "$here/VolumeBench.csproj" -c Release -o "$here/../out/volume" -v q -nologo -clp:ErrorsOnly >/dev/null
 cmd=${1:?usage: run.sh seed|measure [options]}; shift
 case "$cmd" in

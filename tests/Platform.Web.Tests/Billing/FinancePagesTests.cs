@@ -45,7 +45,7 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
             INSERT INTO usage_ledger (idempotency_key, tenant_id, job_id, attempt, segment, worker_id, device_kind, started_at, ended_at, seconds)
             SELECT replace(j::text, '-', '') || ':1:1', '{{owner.TenantId}}', j, 1, 1, gen_random_uuid(), 'cuda',
                    date_trunc('month', now()) + make_interval(mins => n), date_trunc('month', now()) + make_interval(mins => n, secs => 60), 60
-            FROM generate_series(1, 55) n, gen_random_uuid() j
+            FROM (SELECT n, gen_random_uuid() AS j FROM generate_series(1, 55) n) s
             """);
         using var finance = await BillingKit.FinanceClientAsync(portal);
 

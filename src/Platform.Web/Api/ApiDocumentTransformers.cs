@@ -178,6 +178,8 @@ internal static class ApiDocumentTransformers
         if (operationId == "listJobEvents")
         {
             yield return Query("type", Text(null, EventTypes), "Only events of this type (JSON only).");
+            yield return Query("order", Text("oldest", "oldest", "newest"),
+                "JSON only: oldest first (the default; after= pages forward) or newest first (after= pages back to older events).");
             yield return new OpenApiParameter
             {
                 Name = "Last-Event-ID", In = ParameterLocation.Header, Schema = Text(null),

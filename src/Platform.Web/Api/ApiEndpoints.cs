@@ -54,7 +54,8 @@ internal static class ApiEndpoints
             .WithSummary("Cancel: at once when queued, at the next step when running. Idempotent: a cancelled (or cancelling) job answers 200 again; a succeeded or failed one 409.")
             .Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id:guid}/events", JobApi.EventsAsync).WithName("listJobEvents")
-            .WithSummary("The job's event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, ?type= to narrow. "
+            .WithSummary("The job's event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, or ?order=newest for the newest first "
+                + "(then ?after= pages to older events), ?type= to narrow. "
                 + "Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an 'end' event once the job has finished.")
             .Produces<Page<JobEventApiDto>>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);

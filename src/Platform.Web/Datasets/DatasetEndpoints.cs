@@ -85,9 +85,9 @@ internal static class DatasetEndpoints
             {
                 return Page(StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", upload);
             }
-            if (session.IsSuspended)
+            if (session.Tenant is { } tenant && Platform.Domain.Tenants.Tenant.CheckCanWrite(tenant.Status, tenant.SuspensionReason, "upload datasets") is { IsSuccess: false } refused)
             {
-                return Page(StatusCodes.Status403Forbidden, $"{session.Tenant!.Name} is suspended, so uploads are disabled: {session.Tenant.SuspensionReason}", upload);
+                return Page(StatusCodes.Status403Forbidden, refused.Error!, upload);
             }
             if (file is null || string.IsNullOrEmpty(file.FileName))
             {

@@ -13,9 +13,11 @@ public static class TestUsage
     public static async Task BackdateRunAsync(NpgsqlDataSource dataSource, Guid jobId, double seconds)
     {
         await using var command = dataSource.CreateCommand("""
-            UPDATE usage_segments SET started_at = started_at - make_interval(secs => $2) WHERE job_id = $1 AND NOT closed;
-            UPDATE job_queue SET claimed_at = claimed_at - make_interval(secs => $2) WHERE job_id = $1;
-            UPDATE jobs SET started_at = started_at - make_interval(secs => $2) WHERE id = $1;
+            WITH segment AS (
+                UPDATE usage_segments SET started_at = started_at - make_interval(secs => $2) WHERE job_id = $1 AND NOT closed),
+            claim AS (
+                UPDATE job_queue SET claimed_at = claimed_at - make_interval(secs => $2) WHERE job_id = $1)
+            UPDATE jobs SET started_at = started_at - make_interval(secs => $2) WHERE id = $1
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         command.Parameters.Add(new NpgsqlParameter { Value = seconds });

@@ -268,13 +268,7 @@ internal static class DatasetEndpoints
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static int StatusFor(Result result) => result.Status switch
-    {
-        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
-        ResultStatus.NotFound => StatusCodes.Status404NotFound,
-        ResultStatus.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    };
+    private static int StatusFor(Result result) => result.HttpStatus();
 
     /// <summary>The upload page again, with the reason the file was refused and the fields as sent.</summary>
     private static RazorComponentResult Page(int statusCode, string error, MultipartUpload? upload) =>

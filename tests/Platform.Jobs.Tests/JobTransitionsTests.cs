@@ -61,7 +61,8 @@ public sealed class JobTransitionsTests : IAsyncLifetime
 
                 var after = await StatusAsync(job);
                 var want = expected.IsSuccess ? expected.Value : before;
-                if (after != want)
+                // Ran is what the database can tell only while the job is queued (its queue row goes when it ends).
+                if ((after.State, after.Attempt, after.Interruptions) != (want.State, want.Attempt, want.Interruptions))
                     mismatches.Add($"{Describe(path)} then {trigger}: SQL {after}, state machine {(expected.IsSuccess ? want : "refuses, so " + want)}");
                 await RetireAsync(job, run);
             }
@@ -90,7 +91,9 @@ public sealed class JobTransitionsTests : IAsyncLifetime
             var before = await StatusAsync(job);
             run = await ApplyAsync(job, run, step);
             // A path is only a way to get somewhere: each of its steps must be one the SQL takes as the machine does.
-            Assert.Equal(JobStateMachine.Apply(before, step, Limits).Value, await StatusAsync(job));
+            var want = JobStateMachine.Apply(before, step, Limits).Value;
+            var got = await StatusAsync(job);
+            Assert.Equal((want.State, want.Attempt, want.Interruptions), (got.State, got.Attempt, got.Interruptions));
         }
         return (job, run);
     }
@@ -142,7 +145,9 @@ public sealed class JobTransitionsTests : IAsyncLifetime
     private async Task<JobStatus> StatusAsync(Guid job)
     {
         var row = await _db.JobRowAsync(job);
-        return new JobStatus(Enum.Parse<JobState>(row.State), row.Attempt, row.Interruptions);
+        // A claim leaves its token in job_queue.last_token until the next claim: the mark of a job that ran.
+        var ran = await _db.Database.ScalarAsync<bool>($"SELECT EXISTS (SELECT 1 FROM job_queue WHERE job_id = '{job}' AND last_token IS NOT NULL)");
+        return new JobStatus(Enum.Parse<JobState>(row.State), row.Attempt, row.Interruptions, ran);
     }
 
     private static string Describe(JobTrigger[] path) => path.Length == 0 ? "New" : "New, " + string.Join(", ", path);

@@ -52,6 +52,7 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
+        builder.Services.TryAddScoped<LaunchFormQuery>();
         builder.Services.TryAddScoped<SetTenantJobLimitsCommand>();
         // Billing applies a plan's concurrent-jobs limit through this when both modules are in the host.
         builder.Services.TryAddScoped<IPlanJobLimits, PlanJobLimits>();

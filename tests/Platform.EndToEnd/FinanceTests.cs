@@ -52,8 +52,9 @@ public sealed class FinanceTests : PortalBrowserTest
             await StartJobAsync(acme.Id, "resnet-sweep", "cpu"),
             await StartJobAsync(globex.Id, "support-tickets-bert", "cuda"),
         };
-        // Each job holds its worker a little over two seconds: usage is billed in whole seconds.
-        await Task.Delay(TimeSpan.FromSeconds(2.1));
+        // Each job held its worker a little over two seconds: usage is billed in whole seconds.
+        foreach (var job in running)
+            await TestUsage.BackdateRunAsync(data, job.JobId, 2.1);
         foreach (var job in running)
             Assert.True(await new JobQueue(data).CompleteAsync(job, JobOutcome.Succeeded));
         var jobId = running[0].JobId;

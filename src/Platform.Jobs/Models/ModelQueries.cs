@@ -8,6 +8,7 @@ using Platform.Training.Baseline;
 using Platform.Training.Metrics;
 using Platform.Training.Models.Text;
 using Platform.Training.Training;
+using Platform.Domain.Jobs;
 
 namespace Platform.Jobs.Models;
 
@@ -76,7 +77,7 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
     public async Task<ModelView?> GetAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         var job = await jobs.GetAsync(jobId, cancellationToken);
-        if (job is not { State: "Succeeded", ResultJson: { } result } || current.TenantId is not { } tenantId)
+        if (job is not { Status: JobState.Succeeded, ResultJson: { } result } || current.TenantId is not { } tenantId)
             return null;
         using var document = JsonDocument.Parse(result);
         if (document.RootElement.TryGetProperty("modelFolder", out var stored) && stored.GetString() is { } name

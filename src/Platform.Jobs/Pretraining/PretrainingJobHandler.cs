@@ -20,7 +20,6 @@ namespace Platform.Jobs.Pretraining;
 /// </summary>
 internal sealed class PretrainingJobHandler(
     IOptions<TrainingJobOptions> options,
-    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     Platform.Data.Artifacts.StoredFolders storedFolders,
     BaseModelCatalog catalog,
@@ -49,7 +48,8 @@ internal sealed class PretrainingJobHandler(
         var pretrainingOptions = payload.Options with
         {
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
-            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+            Threads = payload.Options.Threads ?? context.Slot.Threads,
+            Device = context.Slot.DeviceFor(payload.Options.Device),
         };
         var baseModel = payload.StoredBaseModel is { } stored ? await baseModels.LocalFolderAsync(stored, context.Cancellation) : payload.BaseModelPath;
         var request = new PretrainingRequest(data.DataPath, storage.LocalModel, pretrainingOptions,

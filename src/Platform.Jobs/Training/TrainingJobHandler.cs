@@ -16,7 +16,6 @@ namespace Platform.Jobs.Training;
 /// </summary>
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
-    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     Platform.Data.Artifacts.StoredFolders storedFolders,
     Platform.Jobs.Catalog.BaseModelFiles baseModels,
@@ -36,8 +35,10 @@ internal sealed class TrainingJobHandler(
         var trainingOptions = payload.Options with
         {
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
-            // Each slot gets its share of the cores: every slot training with all of them oversubscribes the machine.
-            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+            // Each slot gets its share of the cores (every slot training with all of them oversubscribes the
+            // machine) and its own GPU where the worker has several.
+            Threads = payload.Options.Threads ?? context.Slot.Threads,
+            Device = context.Slot.DeviceFor(payload.Options.Device),
         };
         var (storage, _) = await RunStorage.PrepareAsync(context, storedFolders, folder, logger);
         // The run's own copy of the data, on the worker's disk, removed with the run's local folder.

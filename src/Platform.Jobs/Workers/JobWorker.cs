@@ -80,6 +80,9 @@ public sealed class JobWorker(
         var listening = listener.RunAsync(stoppingToken);
         var housekeeping = HousekeepingAsync(stoppingToken);
         var reporting = ReportPendingAsync(stoppingToken);
+        var free = new ConcurrentQueue<WorkerSlot>(WorkerSlot.Plan(_options.Slots, _options.DeviceKind,
+            _options.DeviceKind == "cuda" ? Platform.Training.Torch.Torch.CudaDeviceCount : 0, Environment.ProcessorCount));
+        logger.LogInformation("Worker slots: {Slots}", string.Join(", ", free.Select(s => $"{s.Index}: {s.Device}, {s.Threads} thread(s)")));
         using var slots = new SemaphoreSlim(_options.Slots, _options.Slots);
         try
         {
@@ -124,7 +127,9 @@ public sealed class JobWorker(
                     await _wake.WaitAsync(await IdleWaitAsync(stoppingToken), stoppingToken);
                     continue;
                 }
-                var slot = RunSlotAsync(claimed, trace, slots, stoppingToken);
+                // The semaphore counts free slots, so one is always queued here.
+                free.TryDequeue(out var owned);
+                var slot = RunSlotAsync(claimed, trace, owned!, () => { free.Enqueue(owned!); slots.Release(); }, stoppingToken);
                 _slots[slot] = 0;
                 _ = slot.ContinueWith(t => _slots.TryRemove(t, out _), TaskScheduler.Default);
             }
@@ -167,7 +172,7 @@ public sealed class JobWorker(
     /// One slot: runs the claimed job, and whatever job its completion claimed next, until a completion
     /// claims nothing. Then the slot goes back to the dispatcher loop.
     /// </summary>
-    private Task RunSlotAsync(ClaimedJob first, ActivityContext trace, SemaphoreSlim slots, CancellationToken shutdown) => Task.Run(async () =>
+    private Task RunSlotAsync(ClaimedJob first, ActivityContext trace, WorkerSlot slot, Action release, CancellationToken shutdown) => Task.Run(async () =>
     {
         try
         {
@@ -177,7 +182,7 @@ public sealed class JobWorker(
                 _running[job.JobId] = running;
                 try
                 {
-                    job = await RunAsync(running, trace, shutdown);
+                    job = await RunAsync(running, slot, trace, shutdown);
                     // The next job was claimed by this one's completion: its trace starts there.
                     trace = default;
                 }
@@ -196,13 +201,13 @@ public sealed class JobWorker(
         }
         finally
         {
-            slots.Release();
+            release();
             _wake.Set();
         }
     }, CancellationToken.None);
 
     /// <summary>Runs one job until its device stops, and records how it ended. Returns the next job when the completion claimed one.</summary>
-    private async Task<ClaimedJob?> RunAsync(RunningJob running, ActivityContext trace, CancellationToken shutdown)
+    private async Task<ClaimedJob?> RunAsync(RunningJob running, WorkerSlot slot, ActivityContext trace, CancellationToken shutdown)
     {
         var job = running.Job;
         using var activity = JobsTelemetry.Activities.StartActivity("job.run", ActivityKind.Internal, trace);
@@ -215,7 +220,7 @@ public sealed class JobWorker(
         var pump = reports.PumpAsync(pumpStop.Token);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, running.Cancel.Token);
         var context = new JobContext(job, linked.Token, queue, reports, () => running.Holds,
-            Spool.WorkDirectory(job.JobId, job.LeaseToken));
+            Spool.WorkDirectory(job.JobId, job.LeaseToken), slot);
         using var keeper = new CancellationTokenSource();
         var keeping = KeepLeaseAsync(running, keeper.Token);
         var spooling = SpoolAsync(() => WriteSpool(record with

@@ -46,7 +46,32 @@ internal sealed class TrainingRun : IDisposable
 
     public TrainingPlan Plan => _plan;
 
+    // The run's own random stream (decision 0035): weight initialisation and dropout draw from it, its
+    // state goes into every checkpoint, so the run replays exactly beside any other in the process.
+    private Generator _generator = null!;
+
     public static TrainingRun Prepare(TrainingRequest request, Device device, Action<string>? log)
+    {
+        // Seeded before the model exists: its initialisation draws from the generator.
+        var generator = new Generator(request.Options.Seed);
+        try
+        {
+            Torch.Torch.ManualSeed(request.Options.Seed, device);
+            using (generator.Activate())
+            {
+                var run = PrepareModel(request, device, log);
+                run._generator = generator;
+                return run;
+            }
+        }
+        catch
+        {
+            generator.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingRun PrepareModel(TrainingRequest request, Device device, Action<string>? log)
     {
         var options = request.Options;
         if (request.BaseModel == TabularClassifier.Preset)
@@ -63,8 +88,6 @@ internal sealed class TrainingRun : IDisposable
                 throw new InvalidDataException($"text data needs a BERT base model; {request.BaseModel} is a CNN");
             }
 
-            // Seeded before the model exists: its classifier initialisation draws from the generator.
-            Torch.Torch.ManualSeed(options.Seed);
             var model = BertClassifier.ForFineTuning(request.BaseModel, labels.Labels, device, log);
             try
             {
@@ -86,7 +109,6 @@ internal sealed class TrainingRun : IDisposable
             throw new InvalidDataException($"image data needs a CNN preset or CNN model folder; {request.BaseModel} is a BERT model");
         }
 
-        Torch.Torch.ManualSeed(options.Seed);
         var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log,
             options.ImageBackground is null ? null : Models.Cnn.CnnConfig.ParseBackground(options.ImageBackground));
         try
@@ -117,7 +139,6 @@ internal sealed class TrainingRun : IDisposable
         var split = request.Split?.CheckedAgainst(labelIds.Length) ?? DataSplit.Stratified(labelIds, options.ValidationFraction, options.Seed);
         var preprocessor = Tabular.TabularPreprocessor.Fit(table, columns, split.Train);
         var features = preprocessor.TransformTable(table);
-        Torch.Torch.ManualSeed(options.Seed);
         var model = TabularClassifier.ForTraining(preprocessor, labels.Labels, device);
         try
         {
@@ -133,6 +154,7 @@ internal sealed class TrainingRun : IDisposable
 
     public TrainingResult Execute(TrainingCallbacks callbacks, CancellationToken cancellationToken)
     {
+        using var random = _generator.Activate();
         var state = NewState();
         var resumed = false;
         var latest = Checkpoint.FindLatest(_request.Checkpoints);
@@ -366,6 +388,7 @@ internal sealed class TrainingRun : IDisposable
     {
         _optimizer.Dispose();
         _model.Dispose();
+        _generator?.Dispose();
     }
 }
 

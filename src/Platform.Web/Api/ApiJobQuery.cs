@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Platform.Domain.Common;
 using Platform.Jobs.Portal;
+using Platform.Domain.Jobs;
 
 namespace Platform.Web.Api;
 
@@ -9,7 +10,7 @@ namespace Platform.Web.Api;
 internal sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
     bool SucceededTrainingOnly = false)
 {
-    public static readonly string[] States = ["Queued", "Running", "Succeeded", "Failed", "Cancelled"];
+    public static readonly string[] States = Enum.GetNames<JobState>();
 
     public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem)
     {

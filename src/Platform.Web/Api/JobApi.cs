@@ -3,6 +3,7 @@ using Platform.Jobs.Launch;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Queue;
 using Platform.Web.Jobs;
+using Platform.Domain.Jobs;
 
 namespace Platform.Web.Api;
 
@@ -69,9 +70,9 @@ internal static partial class JobApi
     {
         if (await jobs.GetAsync(id, cancellationToken) is not { } row)
             return JobNotFound();
-        if (row.Job.State is "Succeeded" or "Failed")
+        if (row.Job.Status is JobState.Succeeded or JobState.Failed)
             return ApiProblem.Create(StatusCodes.Status409Conflict, "job_finished", $"The job has already finished ({row.Job.State}): there is nothing to cancel.");
-        if (row.Job.State != "Cancelled")
+        if (row.Job.Status != JobState.Cancelled)
         {
             var cancelled = await cancel.ExecuteAsync(id, cancellationToken);
             // Finished between the read and the cancel: answer with the job as it ended.
@@ -79,7 +80,7 @@ internal static partial class JobApi
                 return ApiProblem.From(cancelled);
         }
         var now = await jobs.GetAsync(id, cancellationToken);
-        return now!.Job.State is "Succeeded" or "Failed"
+        return now!.Job.Status is JobState.Succeeded or JobState.Failed
             ? ApiProblem.Create(StatusCodes.Status409Conflict, "job_finished", $"The job has already finished ({now.Job.State}): there is nothing to cancel.")
             : Results.Ok(JobDto.From(now, clock.GetUtcNow()));
     }

@@ -95,13 +95,7 @@ internal static class PrivacyEndpoints
         return Results.File(export.Value.Zip, "application/zip", $"{name}-export-{DateTime.UtcNow:yyyyMMdd}.zip");
     }
 
-    private static IResult Problem(Result result) => Results.Problem(detail: result.Error ?? "The request failed.", statusCode: result.Status switch
-    {
-        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
-        ResultStatus.NotFound => StatusCodes.Status404NotFound,
-        ResultStatus.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    });
+    private static IResult Problem(Result result) => Results.Problem(detail: result.Error ?? "The request failed.", statusCode: result.HttpStatus());
 
     internal sealed record EraseRequest(string? Confirm);
 }

@@ -36,6 +36,7 @@ namespace Platform.Jobs.Tests;
 public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int CheckpointEvery = 5;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
     private const string Fresh = "interval '6 seconds'";
     private const double ClaimLatency = 2.0;
@@ -237,7 +238,11 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
             // claim's own spool record (decision 0019) ended it at its start, at zero seconds.
             if (s.DeviceSeconds == 0 && s.Seconds == 0)
                 continue;
-            Assert.InRange(s.End, killed.At.AddSeconds(-1), killed.At.AddMilliseconds(200));
+            // Stopped before the kill: billed to its stop, which its spool recorded.
+            if (killed.StoppedAt is { } stop)
+                Assert.InRange(s.End, stop.AddSeconds(-1), stop.AddSeconds(1));
+            else
+                Assert.InRange(s.End, killed.At.AddSeconds(-1), killed.At.AddMilliseconds(200));
         }
         // A run training when the database went away stopped itself before its lease could run out (its
         // last renewal was before the server was down, so the lease ran out a lease after that at the latest).
@@ -395,7 +400,14 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         await process.WaitForExitAsync();
         _live.Remove(name);
         _deadWorkers.UnionWith(ids);
-        _killed.AddRange(tokens.Select(t => new KilledRun(t, at)));
+        // A run whose device had stopped before the kill (it ended and its report was on the way) says so
+        // on its spool, which the dead process no longer writes and its successor has not yet read.
+        foreach (var token in tokens)
+        {
+            var path = Path.Combine(_root, "spool", name, "runs", $"{token:N}.json");
+            var record = File.Exists(path) ? JsonSerializer.Deserialize<RunRecord>(await File.ReadAllTextAsync(path), Json) : null;
+            _killed.Add(new KilledRun(token, at, record?.Outcome is null ? null : record.ActiveUntilUtc));
+        }
         Note($"SIGKILL {name} ({tokens.Count} run(s)); its job at step {target.Step}/{target.TotalSteps}, " +
              $"{point switch { KillPoint.Claimed => "before its run published a checkpoint", KillPoint.Checkpointed => "its run just published a checkpoint", _ => "its run steps past a checkpoint it published" }} " +
              $"(resume point {target.CheckpointStep})");
@@ -540,7 +552,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         public double Seconds => (End - Start).TotalSeconds;
     }
 
-    private sealed record KilledRun(Guid Token, DateTime At);
+    /// <param name="StoppedAt">When its device had stopped, for a run that had ended before the kill (its spool's record).</param>
+    private sealed record KilledRun(Guid Token, DateTime At, DateTime? StoppedAt);
 
     private sealed class ChaosFailure(string message, Exception inner) : Exception(message, inner);
 }

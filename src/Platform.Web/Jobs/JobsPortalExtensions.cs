@@ -19,6 +19,7 @@ public static class JobsPortalExtensions
         }
         builder.Services.AddScoped<LaunchFormQuery>();
         builder.Services.AddScoped<WorkerListQuery>();
+        builder.Services.AddScoped<RunComparisonQuery>();
         return builder;
     }
 

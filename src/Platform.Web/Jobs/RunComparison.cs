@@ -86,7 +86,11 @@ public sealed class RunComparisonQuery(JobQueries jobs, ModelQueries models, Get
             var events = await jobs.EventsAsync(id, 0, 5000, cancellationToken);
             var loss = await jobs.LossCurveAsync(id, 200, cancellationToken);
             var model = job is { State: "Succeeded", Kind: "train" } ? await models.GetAsync(id, cancellationToken) : null;
-            runs.Add(new ComparedRun(job, settings, datasetName, EpochPoint.From(events), loss, model?.Metrics.Evaluation));
+            var epochs = EpochPoint.From(events);
+            // A model's metrics.json keeps the per-epoch history even where the event log was trimmed.
+            if (epochs.Count == 0 && model is not null)
+                epochs = model.Metrics.History.Select(h => new EpochPoint(h.Epoch, h.TrainLoss, h.ValidationLoss, h.ValidationAccuracy)).ToList();
+            runs.Add(new ComparedRun(job, settings, datasetName, epochs, loss, model?.Metrics.Evaluation));
         }
         return runs;
     }

@@ -73,6 +73,7 @@ public static class Extensions
         services.AddSingleton<Accounts.Mail.MailSender>();
         services.AddScoped<Accounts.Mail.EmailOutbox>();
         services.AddScoped<Accounts.Mail.EmailConfirmation>();
+        services.AddScoped<Platform.Data.Tenants.IInvitationMail, Accounts.Mail.InvitationMail>();
         services.AddScoped<Accounts.Mail.AccountMailJobs>();
         services.AddScoped<PasswordSignIn>();
         services.AddScoped<AssignSignUpPlanCommand>();

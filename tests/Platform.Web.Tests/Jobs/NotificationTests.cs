@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Web.Notifications;
@@ -104,6 +105,38 @@ public sealed class NotificationTests : IClassFixture<PortalFactory>, IDisposabl
         Assert.Equal(TimeSpan.FromSeconds(20), delays[1]);
         Assert.Equal(TimeSpan.FromSeconds(40), delays[2]);
         Assert.Equal(TimeSpan.FromHours(1), delays[^1]);
+    }
+
+    [Fact]
+    public async Task Api_OwnerKey_RegistersListsLogsAndRemovesAWebhook()
+    {
+        await JobTestKit.EnsureCatalogAsync(_portal);
+        var owner = await JobTestKit.OwnerAsync(_portal);
+        var key = await JobTestKit.AsTenantAsync(_portal, owner, sp => sp.GetRequiredService<Platform.Data.ApiKeys.CreateApiKeyCommand>().ExecuteAsync("hooks"));
+        using var http = _portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Value.PlainText);
+
+        using var bad = await http.PostAsJsonAsync("/api/v1/webhooks", new { url = "ftp://example.com/x" });
+        using var created = await http.PostAsJsonAsync("/api/v1/webhooks", new { url = _receiver.Url });
+        var hook = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var jobId = await JobTestKit.LaunchAsync(_portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.SucceedAsync(_portal, jobId);
+        await SendDueAsync();
+        var list = await http.GetFromJsonAsync<JsonElement>("/api/v1/webhooks");
+        var log = await http.GetFromJsonAsync<JsonElement>("/api/v1/webhooks/deliveries");
+        using var deleted = await http.DeleteAsync($"/api/v1/webhooks/{hook.GetProperty("id").GetGuid()}");
+        var after = await http.GetFromJsonAsync<JsonElement>("/api/v1/webhooks");
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.StartsWith("whsec_", hook.GetProperty("secret").GetString());
+        var listed = Assert.Single(list.GetProperty("data").EnumerateArray());
+        Assert.False(listed.TryGetProperty("secret", out _));
+        var delivery = Assert.Single(log.GetProperty("data").EnumerateArray());
+        Assert.Equal("delivered", delivery.GetProperty("state").GetString());
+        Assert.Equal("job.succeeded", delivery.GetProperty("eventType").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty(after.GetProperty("data").EnumerateArray());
     }
 
     private Task<int> SendDueAsync() =>

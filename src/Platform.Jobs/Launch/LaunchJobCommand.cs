@@ -20,8 +20,8 @@ public sealed class LaunchJobCommand(
     JobQueue queue,
     BaseModelCatalog catalog,
     ICurrentTenant current,
-    TimeProvider time,
-    ILaunchQuota? quota = null)
+    ILaunchQuota? quota = null,
+    TimeProvider? time = null)
 {
     public const string JobKind = TrainingJobHandler.JobKind;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -82,7 +82,7 @@ public sealed class LaunchJobCommand(
         if (request.Name is { } requested && requested.Any(char.IsControl))
             return Result<Guid>.BadRequest("The job name cannot contain control characters.");
         var name = string.IsNullOrWhiteSpace(request.Name)
-            ? DefaultName(baseModel.Name, plan.Options.Preset ?? request.Preset, dataset.Name, dataset.Version, time.GetUtcNow())
+            ? DefaultName(baseModel.Name, plan.Options.Preset ?? request.Preset, dataset.Name, dataset.Version, (time ?? TimeProvider.System).GetUtcNow())
             : request.Name.Trim();
         if (name.Length > 200)
             name = name[..200];

@@ -69,12 +69,14 @@ public static class Extensions
 
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
+        services.AddScoped<Dashboard.DashboardQuery>();
         services.AddScoped<SignUpService>();
         services.AddScoped<SignUpRequestProcessor>();
         services.AddOptions<Accounts.Mail.MailOptions>().BindConfiguration(Accounts.Mail.MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Accounts.Mail.MailSender>();
         services.AddScoped<Accounts.Mail.EmailOutbox>();
         services.AddScoped<Accounts.Mail.EmailConfirmation>();
+        services.AddScoped<Platform.Data.Tenants.IInvitationMail, Accounts.Mail.InvitationMail>();
         services.AddScoped<Accounts.Mail.AccountMailJobs>();
         services.AddScoped<PasswordSignIn>();
         services.AddScoped<AssignSignUpPlanCommand>();

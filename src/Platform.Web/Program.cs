@@ -7,6 +7,7 @@ using Platform.Web.Background;
 using Platform.Web.Billing;
 using Platform.Web.Hosting;
 using Platform.Web.Jobs;
+using Platform.Web.Notifications;
 using Platform.Web.Privacy;
 
 var flags = StartupFlags.Parse(args);
@@ -17,6 +18,7 @@ builder.WebHost.UseStaticWebAssets();
 builder.AddPlatformData();
 builder.AddPortal();
 builder.AddJobsPortal();
+builder.AddNotifications();
 builder.AddBilling();
 // Ingests usage, closes ended periods and reports to Stripe on an interval (section BillingScheduler).
 builder.AddBillingScheduler();
@@ -42,6 +44,7 @@ if (flags.RotateKeys)
 }
 app.MapPortal();
 app.MapJobsPortal();
+app.MapNotifications();
 app.MapStripeWebhook();
 app.MapBillingPortal();
 app.MapPlatformApi();

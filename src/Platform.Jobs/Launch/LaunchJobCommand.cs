@@ -20,7 +20,8 @@ public sealed class LaunchJobCommand(
     JobQueue queue,
     BaseModelCatalog catalog,
     ICurrentTenant current,
-    ILaunchQuota? quota = null)
+    ILaunchQuota? quota = null,
+    TimeProvider? time = null)
 {
     public const string JobKind = TrainingJobHandler.JobKind;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -80,7 +81,9 @@ public sealed class LaunchJobCommand(
             new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath), baseModel.Name, baseModel.Stored);
         if (request.Name is { } requested && requested.Any(char.IsControl))
             return Result<Guid>.BadRequest("The job name cannot contain control characters.");
-        var name = string.IsNullOrWhiteSpace(request.Name) ? $"{dataset.Name} v{dataset.Version} · {baseModel.Name}" : request.Name.Trim();
+        var name = string.IsNullOrWhiteSpace(request.Name)
+            ? DefaultName(baseModel.Name, plan.Options.Preset ?? request.Preset, dataset.Name, dataset.Version, (time ?? TimeProvider.System).GetUtcNow())
+            : request.Name.Trim();
         if (name.Length > 200)
             name = name[..200];
         var id = await queue.EnqueueAsync(connection, transaction,
@@ -91,4 +94,11 @@ public sealed class LaunchJobCommand(
         await transaction.CommitAsync(cancellationToken);
         return Result<Guid>.Success(id);
     }
+
+    /// <summary>
+    /// What a job is called unless the user names it: base model, preset, dataset and the launch time (UTC,
+    /// to the second), so runs of one dataset read apart in a list and in a comparison.
+    /// </summary>
+    public static string DefaultName(string baseModel, string preset, string dataset, int version, DateTimeOffset at) =>
+        $"{baseModel} · {preset} · {dataset} v{version} · {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}";
 }

@@ -41,6 +41,7 @@ public sealed class EraseTenantCommand(
     /// <summary>Tables deleted in this order (children first); any other table with a tenant_id column goes after them.</summary>
     internal static readonly string[] Tables =
     [
+        "webhook_deliveries", "webhooks", "notification_reads", "notifications",
         "job_loss_points", "job_events", "usage_segments", "job_queue", "jobs",
         "usage_ledger", "usage_hourly_totals",
         "dataset_files", "datasets",

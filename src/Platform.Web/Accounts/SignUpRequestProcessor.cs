@@ -45,7 +45,8 @@ public sealed class SignUpRequestProcessor(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Locked and skipped by other runs: two servers never create one account twice.
         var request = (await db.Database.SqlQuery<PendingSignUp>($"""
-            SELECT id AS "Id", email AS "Email", organisation AS "Organisation", password_hash AS "PasswordHash"
+            SELECT id AS "Id", email AS "Email", organisation AS "Organisation", password_hash AS "PasswordHash",
+                   invitation_token_hash AS "InvitationTokenHash"
             FROM sign_up_requests WHERE attempts < {MaxAttempts}
             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
             """).ToListAsync(cancellationToken)) is [var pending] ? pending : null;
@@ -80,7 +81,7 @@ public sealed class SignUpRequestProcessor(
         return true;
     }
 
-    private async Task<Guid> CreateAccountAsync(PendingSignUp request, CancellationToken cancellationToken)
+    private async Task<Guid?> CreateAccountAsync(PendingSignUp request, CancellationToken cancellationToken)
     {
         var user = new ApplicationUser
         {
@@ -91,12 +92,36 @@ public sealed class SignUpRequestProcessor(
         var created = await users.CreateAsync(user);
         if (!created.Succeeded)
             throw new InvalidOperationException(string.Join(" ", created.Errors.Select(e => e.Description)));
+        if (request.InvitationTokenHash is { } invitationHash)
+        {
+            await JoinInvitingOrganisationAsync(user, invitationHash, cancellationToken);
+            await confirmation.IssueAsync(user.Id, request.Email, cancellationToken);
+            return null;
+        }
         var tenant = await createTenant.ExecuteAsync(user.Id, request.Organisation, cancellationToken);
         if (!tenant.IsSuccess)
             throw new InvalidOperationException(tenant.Error);
         await confirmation.IssueAsync(user.Id, request.Email, cancellationToken);
         logger.LogInformation("Signed up {UserId} with organisation {TenantId}", user.Id, tenant.Value.Id);
         return tenant.Value.Id;
+    }
+
+    /// <summary>
+    /// The invitee's account joins the organisation that invited it, and creates none. An invitation used
+    /// or expired since the form was posted leaves the account without an organisation: its owner signs in
+    /// and asks for a new link (the portal says so), rather than finding an organisation nobody wanted.
+    /// </summary>
+    private async Task JoinInvitingOrganisationAsync(ApplicationUser user, string invitationHash, CancellationToken cancellationToken)
+    {
+        var invitation = await db.Invitations.IgnoreQueryFilters().FirstOrDefaultAsync(i => i.TokenHash == invitationHash, cancellationToken);
+        if (invitation is null || !invitation.Accept(user.Id, time.GetUtcNow()).IsSuccess)
+        {
+            logger.LogInformation("Signed up {UserId} from an invitation no longer open; no organisation joined", user.Id);
+            return;
+        }
+        db.TenantMemberships.Add(new Platform.Domain.Tenants.TenantMembership(invitation.TenantId, user.Id, invitation.Role, time.GetUtcNow()));
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Signed up {UserId} into organisation {TenantId} by invitation", user.Id, invitation.TenantId);
     }
 
     private Task MailExistingOwnerAsync(ApplicationUser existing, CancellationToken cancellationToken)
@@ -124,5 +149,6 @@ public sealed class SignUpRequestProcessor(
         public string Email { get; init; } = "";
         public string Organisation { get; init; } = "";
         public string PasswordHash { get; init; } = "";
+        public string? InvitationTokenHash { get; init; }
     }
 }

@@ -22,9 +22,24 @@ public sealed class SignUpService(
     TimeProvider time,
     ILogger<SignUpService> logger)
 {
-    /// <summary>Returns the messages to show; empty when the sign-up was received (the answer is then "check your inbox").</summary>
-    public async Task<IReadOnlyList<string>> SignUpAsync(string organisation, string email, string password, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Returns the messages to show; empty when the sign-up was received (the answer is then "check your inbox").
+    /// With an open invitation's token the account joins that organisation and creates none.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SignUpAsync(string organisation, string email, string password, CancellationToken cancellationToken = default,
+        string? invitationToken = null)
     {
+        string? invitationHash = null;
+        if (invitationToken is not null)
+        {
+            invitationHash = Invitation.HashToken(invitationToken.Trim());
+            // The token is the proof of access, as on the invitation page; this says nothing about the email.
+            var open = await db.Invitations.IgnoreQueryFilters()
+                .AnyAsync(i => i.TokenHash == invitationHash && i.AcceptedAt == null && i.ExpiresAt > time.GetUtcNow(), cancellationToken);
+            if (!open)
+                return ["This invitation has expired or was already used: ask the organisation's owner for a new link."];
+            organisation = "";
+        }
         // Only refusals that do not depend on whether the address has an account: they are the same for anyone.
         var candidate = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, CreatedAt = time.GetUtcNow() };
         var errors = new List<string>();
@@ -35,7 +50,7 @@ public sealed class SignUpService(
                 .Where(e => e.Code is not (nameof(IdentityErrorDescriber.DuplicateUserName) or nameof(IdentityErrorDescriber.DuplicateEmail)))
                 .Select(e => e.Description));
         }
-        if (Tenant.Create(organisation, TenantSlug.FromName(organisation), time.GetUtcNow()) is { IsSuccess: false } refusedName)
+        if (invitationHash is null && Tenant.Create(organisation, TenantSlug.FromName(organisation), time.GetUtcNow()) is { IsSuccess: false } refusedName)
             errors.Add(refusedName.Error!);
         if (errors.Count > 0)
             return errors;
@@ -51,8 +66,8 @@ public sealed class SignUpService(
 
         var hash = users.PasswordHasher.HashPassword(candidate, password);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO sign_up_requests (id, email, organisation, password_hash, created_at)
-            VALUES ({Guid.CreateVersion7()}, {email}, {organisation.Trim()}, {hash}, {time.GetUtcNow()})
+            INSERT INTO sign_up_requests (id, email, organisation, password_hash, created_at, invitation_token_hash)
+            VALUES ({Guid.CreateVersion7()}, {email}, {organisation.Trim()}, {hash}, {time.GetUtcNow()}, {invitationHash})
             """, cancellationToken);
         AccountMailJobs.Kick(backgroundJobs, logger);
         return [];

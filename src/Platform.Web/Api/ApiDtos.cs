@@ -100,7 +100,7 @@ public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto S
     }
 
     // The payload is the worker's; the API shows the tenant's choices from it and never its server paths.
-    private static (Guid?, string?, HyperparametersDto?, long?) ReadPayload(string json)
+    internal static (Guid? DatasetId, string? BaseModel, HyperparametersDto? Hyper, long? Seed) ReadPayload(string json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;

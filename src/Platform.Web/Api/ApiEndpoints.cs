@@ -131,6 +131,8 @@ internal static class ApiEndpoints
             .WithSummary("Where an import stands: bytes downloaded, then done (the model is in the catalog) or failed with the reason.")
             .Produces<BaseModelImportDto>().ProducesProblem(StatusCodes.Status404NotFound);
 
+        api.MapWebhookApi();
+
         var keys = api.MapGroup("/api-keys").WithTags("Organisation");
         keys.MapGet("", OrganisationApi.ListKeysAsync).WithName("listApiKeys").WithSummary("The organisation's API keys (owners), newest first; never their secrets.")
             .Produces<Page<ApiKeyDto>>().ProducesProblem(StatusCodes.Status403Forbidden);

@@ -18,6 +18,7 @@ public static class JobsPortalExtensions
             builder.AddJobWorker();
         }
         builder.Services.AddScoped<WorkerListQuery>();
+        builder.Services.AddScoped<RunComparisonQuery>();
         return builder;
     }
 

@@ -136,6 +136,14 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         var worker = Guid.NewGuid();
         await SqlAsync("INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, 'w', 'cpu', 'cpu', 1)", worker);
         await SqlAsync("INSERT INTO job_queue (job_id, tenant_id, priority) VALUES ($1, $2, 0)", job, tenant.Id);
+        // A webhook with a delivery, a notification and a read mark (issue 18's job-end notifications).
+        var hook = Guid.NewGuid();
+        await SqlAsync("INSERT INTO webhooks (id, tenant_id, url, secret, created_at) VALUES ($1, $2, 'https://example.com/h', 'whsec_x', now())", hook, tenant.Id);
+        await SqlAsync("INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $1, 'job.succeeded', '{}', now())",
+            Guid.NewGuid(), tenant.Id, hook);
+        await SqlAsync("INSERT INTO notifications (id, tenant_id, job_id, type, title, created_at) VALUES ($1, $2, $3, 'job.succeeded', 'secret launch plan', now())",
+            Guid.NewGuid(), tenant.Id, job);
+        await SqlAsync("INSERT INTO notification_reads (tenant_id, user_id, read_up_to) VALUES ($1, $2, now())", tenant.Id, owner.UserId!.Value);
         await SqlAsync("INSERT INTO job_events (tenant_id, job_id, type, message) VALUES ($1, $2, 'log', 'epoch 1 on secret launch plan')", tenant.Id, job);
         await SqlAsync("INSERT INTO job_loss_points (tenant_id, job_id, step, total_steps, loss, learning_rate, attempt) VALUES ($1, $2, 1, 10, 0.7, 0.001, 1)",
             tenant.Id, job);

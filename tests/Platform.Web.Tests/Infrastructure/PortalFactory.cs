@@ -42,6 +42,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>Runs a Hangfire server in the portal (set before the server starts); off by default.</summary>
     public bool BackgroundServer { get; set; }
 
+    /// <summary>More configuration for this portal (an SMTP stand-in's address); set before the server starts.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
     /// <summary>
     /// Set before the server starts: the portal reaches its database through a <see cref="TcpRelay"/> that
     /// the test can cut (an outage for this portal alone; the test's own <see cref="Database"/> stays direct).

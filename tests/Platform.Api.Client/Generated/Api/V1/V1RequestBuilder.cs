@@ -9,6 +9,7 @@ using Platform.Api.Client.Api.V1.Jobs;
 using Platform.Api.Client.Api.V1.ModelsRequests;
 using Platform.Api.Client.Api.V1.Organisation;
 using Platform.Api.Client.Api.V1.Usage;
+using Platform.Api.Client.Api.V1.Webhooks;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -55,6 +56,11 @@ namespace Platform.Api.Client.Api.V1
         public global::Platform.Api.Client.Api.V1.Usage.UsageRequestBuilder Usage
         {
             get => new global::Platform.Api.Client.Api.V1.Usage.UsageRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The webhooks property</summary>
+        public global::Platform.Api.Client.Api.V1.Webhooks.WebhooksRequestBuilder Webhooks
+        {
+            get => new global::Platform.Api.Client.Api.V1.Webhooks.WebhooksRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.V1RequestBuilder"/> and sets the default values.

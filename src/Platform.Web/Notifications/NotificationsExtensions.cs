@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Platform.Domain.Common;
+using Platform.Web.Accounts;
+
+namespace Platform.Web.Notifications;
+
+public static class NotificationsExtensions
+{
+    public static IHostApplicationBuilder AddNotifications(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHttpClient(WebhookSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("Platform-Webhooks/1.0"))
+            // A receiver's redirect is its problem to fix: following it would send the signed event somewhere not registered.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        builder.Services.AddScoped<WebhookSender>();
+        builder.Services.AddScoped<WebhookStore>();
+        builder.Services.AddScoped<NotificationQueries>();
+        builder.Services.AddHostedService<WebhookDeliveryService>();
+        return builder;
+    }
+
+    /// <summary>The portal's plain form posts: remove a webhook, mark the notifications read.</summary>
+    public static WebApplication MapNotifications(this WebApplication app)
+    {
+        app.MapPost("/settings/webhooks/{id:guid}/delete", async (Guid id, WebhookStore store, CancellationToken cancellationToken) =>
+                (await store.DeleteAsync(id, cancellationToken)).Status switch
+                {
+                    ResultStatus.Success => Results.Redirect("/settings/webhooks?removed=true"),
+                    ResultStatus.NotFound => Results.NotFound(),
+                    ResultStatus.Forbidden => Results.Forbid(),
+                    _ => Results.BadRequest(),
+                })
+            .RequireAuthorization(PortalPolicies.TenantMember).WithMetadata(new RequireAntiforgeryTokenAttribute());
+        app.MapPost("/notifications/read", async (NotificationQueries notifications, CancellationToken cancellationToken) =>
+            {
+                await notifications.MarkAllReadAsync(cancellationToken);
+                return Results.Redirect("/notifications");
+            })
+            .RequireAuthorization(PortalPolicies.TenantMember).WithMetadata(new RequireAntiforgeryTokenAttribute());
+        return app;
+    }
+}

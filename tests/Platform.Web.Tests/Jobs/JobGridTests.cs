@@ -79,6 +79,15 @@ public sealed class JobGridTests(PortalFactory portal) : IClassFixture<PortalFac
         }
     }
 
+    // Finds and clicks on the renderer's thread, so no render can drop the handler in between; the
+    // returned task is the handler's (a click that opens a dialog ends when the dialog does).
+    private static async Task<Task> ClickAsync(IRenderedComponent<JobGrid> grid, Func<AngleSharp.Dom.IElement> find)
+    {
+        var clicked = Task.CompletedTask;
+        await grid.InvokeAsync(() => { clicked = find().ClickAsync(new()); });
+        return clicked;
+    }
+
     private static string[] Names(IRenderedComponent<JobGrid> grid) =>
         grid.FindAll("#job-table tbody .job-name").Select(a => a.TextContent).ToArray();
 
@@ -130,15 +139,15 @@ public sealed class JobGridTests(PortalFactory portal) : IClassFixture<PortalFac
         await EventuallyAsync(() => grid.Find($".job-cancel[data-job='{queued}']"));
 
         // Keep it: nothing happens.
-        var asking = grid.Find($".job-cancel[data-job='{queued}']").ClickAsync(new());
+        var asking = await ClickAsync(grid, () => grid.Find($".job-cancel[data-job='{queued}']"));
         await EventuallyAsync(() => Assert.Contains("Cancel this job?", grid.Markup));
-        await grid.FindAll("button").Single(b => b.TextContent.Trim() == "Keep it").ClickAsync(new());
+        await await ClickAsync(grid, () => grid.FindAll("button").Single(b => b.TextContent.Trim() == "Keep it"));
         await asking;
         Assert.Equal("Queued", await StateAsync(queued));
 
-        var cancelling = grid.Find($".job-cancel[data-job='{queued}']").ClickAsync(new());
+        var cancelling = await ClickAsync(grid, () => grid.Find($".job-cancel[data-job='{queued}']"));
         await EventuallyAsync(() => Assert.Contains("Cancel this job?", grid.Markup));
-        await grid.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel job").ClickAsync(new());
+        await await ClickAsync(grid, () => grid.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel job"));
         await cancelling;
 
         Assert.Equal("Cancelled", await StateAsync(queued));

@@ -51,6 +51,7 @@ public static class BillingExtensions
         services.TryAddScoped<SavePlanCommand>();
         services.TryAddScoped<PlanQueries>();
         services.TryAddScoped<AssignPlanCommand>();
+        services.TryAddScoped<ChoosePlanCommand>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantCreatedHandler, SignUpSubscription>());
         // Erasing an organisation deletes its Stripe customer (EraseTenantCommand runs the cleanups after its commit).
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantErasureCleanup, DeleteStripeCustomerOnErasure>());
@@ -58,6 +59,7 @@ public static class BillingExtensions
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<GetTenantSubscriptionQuery>();
         services.TryAddScoped<Usage.GetModelCostQuery>();
+        services.TryAddScoped<Usage.EstimateLaunchCostQuery>();
         services.TryAddScoped<GetQuotaOverrideQuery>();
         services.TryAddScoped<IngestUsageCommand>();
         services.TryAddScoped<CheckLaunchQuotaQuery>();

@@ -75,6 +75,8 @@ public static class DataExtensions
         services.AddScoped<RemoveMemberCommand>();
         services.AddScoped<ListTenantsQuery>();
         services.AddScoped<ListTenantMembersQuery>();
+        services.AddScoped<Audit.AuditTrail>();
+        services.AddScoped<Audit.ListAuditLogQuery>();
         services.AddScoped<SuspendTenantCommand>();
         services.AddScoped<ReactivateTenantCommand>();
 

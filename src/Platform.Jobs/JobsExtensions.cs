@@ -46,12 +46,14 @@ public static class JobsExtensions
             })
             .ValidateDataAnnotations();
         builder.Services.TryAddSingleton<BaseModelCatalog>();
+        builder.Services.TryAddSingleton<BaseModelFiles>();
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<JobGridQuery>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
+        builder.Services.TryAddScoped<LaunchFormQuery>();
         builder.Services.TryAddScoped<SetTenantJobLimitsCommand>();
         // Billing applies a plan's concurrent-jobs limit through this when both modules are in the host.
         builder.Services.TryAddScoped<IPlanJobLimits, PlanJobLimits>();
@@ -66,6 +68,8 @@ public static class JobsExtensions
         builder.Services.AddOptions<ModelCacheOptions>().BindConfiguration("Playground").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<ModelCache>();
         builder.Services.TryAddScoped<ModelQueries>();
+        builder.Services.TryAddScoped<Predictions.LaunchBatchPredictionCommand>();
+        builder.Services.TryAddScoped<Predictions.BatchPredictionQueries>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());
         return builder;
     }
@@ -107,6 +111,8 @@ public static class JobsExtensions
         // Model folders of installs from before the store held them move into it once (decision 0025).
         builder.Services.TryAddSingleton<LegacyJobFolderMigration>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LegacyJobFolderMigration>());
+        builder.Services.TryAddSingleton<LegacyCatalogFolderMigration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LegacyCatalogFolderMigration>());
         return builder;
     }
 
@@ -136,6 +142,7 @@ public static class JobsExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, NoopJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, TrainingJobHandler>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, PretrainingJobHandler>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, Predictions.BatchPredictionJobHandler>());
         builder.Services.AddSingleton<JobWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

@@ -11,6 +11,7 @@ using Platform.Web.Datasets;
 using Platform.Web.Health;
 using Platform.Web.Hosting;
 using Platform.Web.Security;
+using Platform.Web.Telemetry;
 
 namespace Platform.Web;
 
@@ -34,6 +35,8 @@ public static class Extensions
         {
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keysPath));
         }
+        // Sealed by the master key wherever they are kept (docs/security.md).
+        services.EncryptKeyRingWithMasterKey();
 
         services.AddIdentity<ApplicationUser, ApplicationRole>(options =>
             {
@@ -83,12 +86,15 @@ public static class Extensions
 
         services.AddOptions<DemoSeedOptions>().BindConfiguration(DemoSeedOptions.Section);
         services.AddPlatformHealth();
+        builder.AddPortalTelemetry();
         return builder;
     }
 
     public static WebApplication MapPortal(this WebApplication app)
     {
         app.UseRequestSecurity();
+        // Before the error pages and the database: a scrape reads counters in memory only.
+        app.UsePortalTelemetry();
         app.UseErrorResponses();
         // Inside the error handling, outside everything that reads the database: an outage is a 503 with
         // Retry-After (its body is written here, so no status page is re-executed against the database).

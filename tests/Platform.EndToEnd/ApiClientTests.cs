@@ -156,7 +156,7 @@ public sealed class ApiClientTests(ApiClientTests.Portal portal) : IClassFixture
     {
         var (_, owner) = await Seed.TenantAsync(portal.Database);
         await using var db = portal.Database.CreateDbContext(owner);
-        var key = await new CreateApiKeyCommand(db, owner, TimeProvider.System).ExecuteAsync("api-client-test");
+        var key = await new CreateApiKeyCommand(db, owner, TimeProvider.System, new Platform.Data.Audit.AuditTrail(owner)).ExecuteAsync("api-client-test");
         Assert.True(key.IsSuccess, key.ToString());
         var http = new HttpClient { BaseAddress = portal.App.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Value.PlainText);

@@ -42,7 +42,7 @@ public sealed class FinanceTests : PortalBrowserTest
         // show on the owner's meters.
         var starter = (await new PlanQueries(data).ListAsync()).Single(p => p.Code == "starter");
         var plan = starter with { MonthlyFee = 49m, IncludedGpuHours = 0.001m, IncludedCpuHours = 1m };
-        Assert.True((await new SavePlanCommand(data).ExecuteAsync(plan)).IsSuccess);
+        Assert.True((await new SavePlanCommand(data, new Platform.Data.Audit.AuditTrail(new Platform.Data.CurrentTenant())).ExecuteAsync(plan)).IsSuccess);
         // Two other organisations use the platform too; finance must pick the right one out.
         var (acme, _) = await Seed.TenantAsync(Database, "Acme Vision");
         var (globex, _) = await Seed.TenantAsync(Database, "Globex NLP");
@@ -52,8 +52,9 @@ public sealed class FinanceTests : PortalBrowserTest
             await StartJobAsync(acme.Id, "resnet-sweep", "cpu"),
             await StartJobAsync(globex.Id, "support-tickets-bert", "cuda"),
         };
-        // Each job holds its worker a little over two seconds: usage is billed in whole seconds.
-        await Task.Delay(TimeSpan.FromSeconds(2.1));
+        // Each job held its worker a little over two seconds: usage is billed in whole seconds.
+        foreach (var job in running)
+            await TestUsage.BackdateRunAsync(data, job.JobId, 2.1);
         foreach (var job in running)
             Assert.True(await new JobQueue(data).CompleteAsync(job, JobOutcome.Succeeded));
         var jobId = running[0].JobId;

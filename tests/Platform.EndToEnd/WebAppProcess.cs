@@ -97,7 +97,7 @@ internal sealed class WebAppProcess : IAsyncDisposable
             }
             try
             {
-                using var response = await http.GetAsync("healthz", cancellationToken);
+                using var response = await http.GetAsync("readyz", cancellationToken);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;

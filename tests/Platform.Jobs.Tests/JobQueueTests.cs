@@ -1,3 +1,4 @@
+using Platform.Domain.Jobs;
 using System.Collections.Concurrent;
 using Platform.Jobs.Queue;
 
@@ -115,7 +116,7 @@ public sealed class JobQueueTests : QueueTestBase
         var id = await Db.EnqueueAsync(Db.TenantA, maxAttempts: 2);
         var job = (await ClaimAsync())!;
 
-        Assert.Equal("Queued", await Db.Queue.FailAttemptAsync(job, "CUDA out of memory"));
+        Assert.Equal(JobState.Queued, await Db.Queue.FailAttemptAsync(job, "CUDA out of memory"));
         var retry = (await ClaimAsync())!;
 
         Assert.Equal(id, retry.JobId);
@@ -130,7 +131,7 @@ public sealed class JobQueueTests : QueueTestBase
         await Db.Queue.FailAttemptAsync((await ClaimAsync())!, "boom");
         var state = await Db.Queue.FailAttemptAsync((await ClaimAsync())!, "boom again");
 
-        Assert.Equal("Failed", state);
+        Assert.Equal(JobState.Failed, state);
         var job = await Db.JobAsync(id);
         Assert.Equal("Failed", job.State);
         Assert.Contains("boom again", job.Error);
@@ -161,9 +162,9 @@ public sealed class JobQueueTests : QueueTestBase
         var queue = new JobQueue(Db.Database.DataSource, RetryOptions.Immediate with { MaxInterruptions = 2 });
         var id = await Db.EnqueueAsync(Db.TenantA, maxAttempts: 3);
 
-        Assert.Equal("Queued", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
-        Assert.Equal("Queued", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
-        Assert.Equal("Failed", await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+        Assert.Equal(JobState.Queued, await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+        Assert.Equal(JobState.Queued, await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
+        Assert.Equal(JobState.Failed, await queue.InterruptAsync((await ClaimAsync())!, "the artifact store is read-only"));
 
         var job = await Db.JobRowAsync(id);
         Assert.Equal(("Failed", 1, 3), (job.State, job.Attempt, job.Interruptions));
@@ -180,7 +181,7 @@ public sealed class JobQueueTests : QueueTestBase
         var id = await Db.EnqueueAsync(Db.TenantA);
         var run = (await ClaimAsync())!;
 
-        Assert.Equal("Queued", (await queue.EndRunAsync(run, how, "the database went away")).State);
+        Assert.Equal(JobState.Queued, (await queue.EndRunAsync(run, how, "the database went away")).State);
 
         Assert.Null(await ClaimAsync());
         // First retry: 10 minutes, jittered to between half of it and all of it.
@@ -196,7 +197,7 @@ public sealed class JobQueueTests : QueueTestBase
         var queue = new JobQueue(Db.Database.DataSource, new RetryOptions { Backoff = TimeSpan.FromMinutes(10) });
         var id = await Db.EnqueueAsync(Db.TenantA);
 
-        Assert.Equal("Queued", await queue.ReleaseAsync((await ClaimAsync())!));
+        Assert.Equal(JobState.Queued, await queue.ReleaseAsync((await ClaimAsync())!));
 
         Assert.Equal(id, (await ClaimAsync())!.JobId);
     }
@@ -237,7 +238,7 @@ public sealed class JobQueueTests : QueueTestBase
         var id = await Db.EnqueueAsync(Db.TenantA);
         var first = (await ClaimAsync())!;
 
-        Assert.Equal("Queued", await Db.Queue.ReleaseAsync(first));
+        Assert.Equal(JobState.Queued, await Db.Queue.ReleaseAsync(first));
         var second = (await ClaimAsync())!;
 
         Assert.Equal(id, second.JobId);

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Jobs.Queue;
+using Platform.Jobs.Telemetry;
 using Platform.Jobs.Workers;
 
 namespace Platform.Jobs.Tests;
@@ -252,6 +256,73 @@ public sealed class JobWorkerTests : IAsyncLifetime
                Interlocked.CompareExchange(ref target, value, seen) != seen)
         {
         }
+    }
+
+    [Fact]
+    public async Task Worker_RunsAJob_TracesClaimTrainAndCompleteInOneTraceAndCountsTheClaimAndTheRun()
+    {
+        var activities = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == JobsTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var measured = new ConcurrentQueue<(string Instrument, string? Outcome)>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == JobsTelemetry.Name)
+                l.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((instrument, _, _, _) => measured.Enqueue((instrument.Name, null)));
+        meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
+        {
+            string? outcome = null;
+            foreach (var tag in tags)
+                if (tag.Key == "outcome")
+                    outcome = tag.Value as string;
+            measured.Enqueue((instrument.Name, outcome));
+        });
+        meters.Start();
+        var handler = new ScriptedHandler(_ => Task.FromResult<string?>("""{"ok":true}"""));
+        await StartWorkerAsync(handler);
+
+        var id = await _db.EnqueueAsync(_db.TenantA);
+        await WaitForStateAsync(id, "Succeeded");
+        bool Of(Activity a, string name) => a.OperationName == name && (string?)a.GetTagItem("job.id") == id.ToString();
+        await WaitForAsync(() => Task.FromResult(activities.Any(a => Of(a, "job.run"))));
+
+        var run = activities.Single(a => Of(a, "job.run"));
+        var claim = activities.Single(a => Of(a, "job.claim"));
+        Assert.Equal(claim.TraceId, run.TraceId);
+        Assert.Equal(claim.SpanId, run.ParentSpanId);
+        Assert.Equal("succeeded", run.GetTagItem("job.outcome"));
+        Assert.Single(activities, a => a.OperationName == "job.train" && a.ParentSpanId == run.SpanId);
+        Assert.Single(activities, a => a.OperationName == "job.complete" && a.ParentSpanId == run.SpanId);
+        Assert.Contains(measured, m => m.Instrument == "platform.jobs.claims");
+        Assert.Contains(measured, m => m.Instrument == "platform.jobs.run.duration" && m.Outcome == "succeeded");
+    }
+
+    [Fact]
+    public void WorkerOptions_RenewEveryNotShorterThanLease_IsRefusedNamingBoth()
+    {
+        var options = new WorkerOptions { Lease = TimeSpan.FromSeconds(5), RenewEvery = TimeSpan.FromSeconds(5), SelfFenceAfter = TimeSpan.FromSeconds(4) };
+        var results = new List<ValidationResult>();
+
+        Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.Contains(results, r => r.ErrorMessage!.Contains("Worker:RenewEvery") && r.ErrorMessage.Contains("Worker:Lease"));
+    }
+
+    [Fact]
+    public void RetryOptions_BackoffAboveItsCap_IsRefused()
+    {
+        var options = new RetryOptions { Backoff = TimeSpan.FromMinutes(10), BackoffCap = TimeSpan.FromMinutes(5) };
+        var results = new List<ValidationResult>();
+
+        Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.Contains(results, r => r.ErrorMessage!.Contains("Retry:BackoffCap"));
     }
 
     private sealed class ScriptedHandler(Func<JobContext, Task<string?>> run) : IJobHandler

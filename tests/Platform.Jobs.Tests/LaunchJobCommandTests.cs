@@ -334,7 +334,12 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
 
         Assert.True(result.IsSuccess, result.Error);
         var bert = (await catalog.FindAsync(owner.TenantId, DemoBaseModels.BertName))!;
-        Assert.True(File.Exists(Path.Combine(bert.Path!, "model.safetensors")));
+        // The job names the model's stored folder (the platform's store); the worker fetches it from there.
+        var payload = JsonSerializer.Deserialize<TrainingJobPayload>(
+            await _database.ScalarAsync<string>($"SELECT payload::text FROM jobs WHERE id = '{result.Value}'"), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.Equal(new StoredBaseModel(BaseModel.PlatformOwner, BaseModel.FolderOf(bert.Id)), payload.StoredBaseModel);
+        Assert.Null(bert.Path);
+        Assert.True(File.Exists(Path.Combine(await _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(bert), "model.safetensors")));
         Assert.True(bert.Parameters > 100_000);
         Assert.Equal(1L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE name = '{DemoBaseModels.BertName}'"));
     }
@@ -351,12 +356,12 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         await DemoBaseModels.EnsureAsync(catalog, corpus);
 
         var bert = (await catalog.FindAsync(null, DemoBaseModels.BertName))!;
-        var vocabulary = await File.ReadAllLinesAsync(Path.Combine(bert.Path!, "vocab.txt"));
+        var vocabulary = await File.ReadAllLinesAsync(Path.Combine(await _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(bert), "vocab.txt"));
         Assert.Contains("computer", vocabulary);
         Assert.DoesNotContain("index", vocabulary);
         Assert.Contains("vocabulary of English", bert.Description);
         // Random weights: the launch plans it as a model learning from scratch.
-        Assert.Equal(Platform.Training.Training.ModelStart.TextFromScratch, Platform.Training.Training.BaseModelProfile.Of(bert.Path!).Start);
+        Assert.Equal(Platform.Training.Training.ModelStart.TextFromScratch, bert.Profile!.Start);
         Directory.Delete(corpus, recursive: true);
     }
 
@@ -405,6 +410,71 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         Assert.True(quota.Hours > 0, "the launch passes its estimate to billing");
         Assert.Equal(1L, await _database.ScalarAsync<long>(
             $"SELECT count(*) FROM job_events WHERE job_id = '{result.Value}' AND type = 'quota' AND message = 'Over the included CPU hours'"));
+    }
+
+    // The form once computed a CNN's tokens per sample as H·W/16 and the quota check a constant 64:
+    // for resnet-small the form showed 4x the hours billing was asked about.
+    [Theory]
+    [InlineData("cnn-28-grey")]
+    [InlineData("mlp-28-grey")]
+    [InlineData("resnet-small")]
+    public async Task Execute_CnnPreset_BillingIsAskedAboutTheHoursTheFormShows(string preset)
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        var quota = new FixedQuota(Result<string?>.Success(null));
+        var request = new LaunchJobRequest(dataset, preset, "fast");
+
+        var result = await CommandWith(owner, quota).ExecuteAsync(request);
+
+        Assert.True(result.IsSuccess, result.Error);
+        var model = await _host.Services.GetRequiredService<BaseModelCatalog>().FindAsync(owner.TenantId, preset);
+        var trainCount = await _database.ScalarAsync<int>($"SELECT train_count FROM datasets WHERE id = '{dataset}'");
+        var shown = LaunchFormQuery.Estimate(model!, request, trainCount)!;
+        Assert.Equal("cpu", quota.DeviceKind);
+        Assert.Equal(shown.Cpu.Hours, quota.Hours);
+    }
+
+    [Fact]
+    public async Task LaunchForm_FreshTenant_ShowsTheCapTheLaunchEnforces()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        var shown = await AsAsync(owner, sp => sp.GetRequiredService<LaunchFormQuery>().QuotaAsync());
+
+        var accepted = 0;
+        while ((await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast"))).IsSuccess)
+            accepted++;
+
+        Assert.Equal(new JobQuota(0, accepted), shown);
+        Assert.Equal(new JobQuota(accepted, accepted),
+            await AsAsync(owner, sp => sp.GetRequiredService<LaunchFormQuery>().QuotaAsync()));
+    }
+
+    [Fact]
+    public async Task DefaultLimits_AreTheColumnDefaultsTheQueueAndLaunchInsert()
+    {
+        var defaults = await _database.ScalarAsync<string>("""
+            SELECT string_agg(column_name || '=' || column_default, ',' ORDER BY column_name) FROM information_schema.columns
+            WHERE table_name = 'tenant_job_limits' AND column_name IN ('max_active', 'max_concurrent')
+            """);
+
+        Assert.Equal($"max_active={Platform.Jobs.Limits.TenantJobLimits.DefaultMaxActive}," +
+            $"max_concurrent={Platform.Jobs.Limits.TenantJobLimits.DefaultMaxConcurrent}", defaults);
+    }
+
+    [Fact]
+    public async Task Execute_ErasedTenant_IsForbidden()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var dataset = await ImageLikeDatasetAsync(owner);
+        await _database.ScalarAsync<int>(
+            $"WITH u AS (UPDATE tenants SET status = 'Erased' WHERE id = '{tenant.Id}' RETURNING 1) SELECT count(*)::int FROM u");
+
+        var result = await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey"));
+
+        Assert.Equal(ResultStatus.Forbidden, result.Status);
+        Assert.Contains("erased", result.Error);
     }
 
     private LaunchJobCommand CommandWith(TestTenant tenant, Platform.Domain.Usage.ILaunchQuota quota) => new(

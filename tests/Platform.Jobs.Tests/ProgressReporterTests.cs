@@ -20,7 +20,7 @@ public sealed class ProgressReporterTests : QueueTestBase
         var id = await Db.EnqueueAsync(Db.TenantA);
         var job = (await ClaimAsync())!;
         var reports = new RunReports(job, Db.Queue, new LossCurveRecorder(Db.Database.DataSource), NullLogger.Instance);
-        var context = new JobContext(job, CancellationToken.None, Db.Queue, reports, () => true, Path.GetTempPath());
+        var context = new JobContext(job, CancellationToken.None, Db.Queue, reports, () => true, Path.GetTempPath(), new WorkerSlot(0, "cpu", 1));
         return (new JobProgressReporter(context, Throttle), reports, id);
     }
 

@@ -58,7 +58,7 @@ public sealed class RunStorageFencingTests : IAsyncLifetime
     {
         var job = await _db.Queue.ClaimAsync(_worker, TimeSpan.FromMinutes(5), "cpu") ?? throw new InvalidOperationException("nothing to claim");
         var reports = new RunReports(job, _db.Queue, new LossCurveRecorder(_db.Database.DataSource), NullLogger.Instance);
-        var context = new JobContext(job, CancellationToken.None, _db.Queue, reports, () => true, Path.Combine(_root.Path, name));
+        var context = new JobContext(job, CancellationToken.None, _db.Queue, reports, () => true, Path.Combine(_root.Path, name), new WorkerSlot(0, "cpu", 1));
         var (storage, resumed) = await RunStorage.PrepareAsync(context, Folders, Path.Combine(_root.Path, "legacy"), NullLogger.Instance);
         return new Run(job, context, reports, storage, resumed);
     }

@@ -5,7 +5,7 @@ namespace Platform.Jobs.Tests;
 
 public sealed class TenantJobLimitsTests : QueueTestBase
 {
-    private SetTenantJobLimitsCommand Set => new(Db.Database.DataSource);
+    private SetTenantJobLimitsCommand Set => new(Db.Database.DataSource, new Platform.Data.Audit.AuditTrail(new Platform.Testing.TestTenant()));
 
     private GetTenantJobLimitsQuery Get => new(Db.Database.DataSource);
 

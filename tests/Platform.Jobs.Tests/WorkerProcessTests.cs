@@ -3,6 +3,7 @@ using System.Text.Json;
 using Npgsql;
 using Platform.Jobs.Queue;
 using Platform.Jobs.Training;
+using Platform.Testing;
 using Platform.Training.Tests.Common;
 using Platform.Training.Training;
 
@@ -113,6 +114,56 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         StartWorker("second");
         await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
         Assert.Equal([(1, 1), (1, 2)], (await _db.SegmentsAsync(id)).Select(s => (s.Attempt, s.Segment)));
+    }
+
+    [Fact]
+    public async Task Worker_WithScrapeAddress_ServesMetricsThatMoveWhenItTrainsAJob()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}/";
+        StartWorker("metrics", new Dictionary<string, string> { ["Telemetry__WorkerPrometheusUrl"] = url });
+        using var http = new HttpClient();
+        var before = await ScrapeUntilAsync(http, url + "metrics", text => PrometheusText.Sum(text, "platform_jobs_queue_depth") is not null);
+        Assert.Null(PrometheusText.Sum(before, "platform_jobs_run_duration_seconds_count"));
+
+        var id = await EnqueueCnnAsync(maxAttempts: 1);
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
+
+        var after = await ScrapeUntilAsync(http, url + "metrics",
+            text => PrometheusText.Sum(text, "platform_jobs_run_duration_seconds_count", "outcome=\"succeeded\"") >= 1);
+        Assert.True(PrometheusText.Sum(after, "platform_jobs_claims_total", "device_kind=\"cpu\"") >= 1);
+        // Every progress report was timed from the trainer to its row.
+        Assert.True(PrometheusText.Sum(after, "platform_jobs_progress_ingest_lag_seconds_count") >= 1);
+        Assert.Equal(0, PrometheusText.Sum(after, "platform_jobs_queue_depth", "state=\"Queued\""));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task<string> ScrapeUntilAsync(HttpClient http, string url, Func<string, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                var text = await http.GetStringAsync(url);
+                if (done(text))
+                    return text;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"the scrape never showed what was expected:\n{text}");
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow <= deadline)
+            {
+                // The worker is still starting its listener.
+            }
+            if (Workers.Last is { HasExited: true } last)
+                throw new InvalidOperationException($"worker exited with {last.ExitCode}\n{string.Join('\n', Workers.Output)}");
+            await Task.Delay(200);
+        }
     }
 
     private Process StartWorker(string name, IReadOnlyDictionary<string, string>? settings = null) =>

@@ -18,10 +18,21 @@ public sealed class WorkerProcesses : IDisposable
     /// <summary>The workers' log lines, most recent last (for a failing test's message).</summary>
     public IEnumerable<string> Output => _output;
 
-    public Process Start(string connectionString, string root, string name, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="nice">
+    /// A CPU priority above the machine's other work (a negative nice value; root only, ignored otherwise):
+    /// on a shared build machine at load 60-100 a worker process starved of CPU could neither renew its
+    /// lease nor act on its fence for seconds, and the chaos test then measured the machine's load, not
+    /// the faults it injects.
+    /// </param>
+    public Process Start(string connectionString, string root, string name, IReadOnlyDictionary<string, string>? settings = null,
+        int? nice = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "platform-worker.dll");
-        var info = new ProcessStartInfo("dotnet", [dll])
+        // nice execs dotnet, so the process started is the worker itself (a kill reaches it).
+        (string File, string[] Args) command = nice is { } priority && Environment.UserName == "root"
+            ? ("nice", ["-n", priority.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", dll])
+            : ("dotnet", [dll]);
+        var info = new ProcessStartInfo(command.File, command.Args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

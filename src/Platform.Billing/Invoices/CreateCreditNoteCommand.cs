@@ -17,7 +17,8 @@ namespace Platform.Billing.Invoices;
 /// stands and the next "Send to Stripe" of the invoice sends it.
 /// </summary>
 public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimeProvider clock, ICurrentTenant current,
-    global::Stripe.IStripeClient stripe, IOptions<StripeOptions> stripeOptions, ILogger<CreateCreditNoteCommand> logger)
+    global::Stripe.IStripeClient stripe, IOptions<StripeOptions> stripeOptions, ILogger<CreateCreditNoteCommand> logger,
+    Platform.Data.Audit.AuditTrail audit)
 {
     public async Task<Result<Guid>> ExecuteAsync(Guid invoiceId, decimal amount, string reason, CancellationToken cancellationToken = default)
     {
@@ -68,6 +69,8 @@ public sealed class CreateCreditNoteCommand(NpgsqlDataSource dataSource, TimePro
         insert.Parameters.AddAll(NpgsqlTypes.NpgsqlDbType.Uuid, id, tenantId, invoiceId, credit.Amount, reason.Trim(), current.UserId,
             clock.GetUtcNow().UtcDateTime, number, tax);
         await insert.ExecuteNonQueryAsync(cancellationToken);
+        await audit.WriteAsync(connection, transaction, Platform.Data.Audit.AuditActions.CreditNoteCreate, tenantId, number, null,
+            new { invoice = invoiceId, number, amount = credit.Amount, currency, tax, reason = reason.Trim() }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (stripeOptions.Value.Enabled)
         {

@@ -63,6 +63,9 @@ public sealed class BillingScheduler(
     /// <summary>The name of a step's advisory lock, as ClosePeriodCommand names its locks (hashtextextended in SQL).</summary>
     public static string LockNameFor(BillingStep step) => $"{LockName}:{step}";
 
+    /// <summary>The step's name in scheduler_runs and in the scheduler metrics: <c>billing:IngestUsage</c>, ...</summary>
+    public static string StepNameFor(BillingStep step) => $"billing:{step}";
+
     /// <summary>
     /// Runs one step under its lock. Throws when the step fails (Hangfire records the failure and
     /// retries it); returns Ran = false when another caller holds the lock or the step does not apply.
@@ -83,7 +86,8 @@ public sealed class BillingScheduler(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var count = await ExecuteAsync(step, scope.ServiceProvider, now, cancellationToken);
+            var count = await Platform.Data.Scheduling.SchedulerRuns.RecordAsync(dataSource, StepNameFor(step),
+                () => ExecuteAsync(step, scope.ServiceProvider, now, cancellationToken), cancellationToken);
             if (count > 0)
                 logger.LogInformation("Billing step {Step}: {Count}", step, count);
             return new BillingStepResult(step, now, true, count);

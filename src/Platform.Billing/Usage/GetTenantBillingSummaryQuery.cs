@@ -15,6 +15,23 @@ public sealed class GetTenantBillingSummaryQuery(NpgsqlDataSource dataSource, Ti
         return await ForTenantAsync(tenantId, cancellationToken);
     }
 
+    /// <summary>
+    /// The current tenant's use this calendar month (UTC) when it has no subscription: metered all the
+    /// same, neither capped nor charged. Null when no tenant is selected.
+    /// </summary>
+    public async Task<UnplannedUsage?> UsageWithoutPlanAsync(CancellationToken cancellationToken = default)
+    {
+        if (current.TenantId is not { } tenantId)
+            return null;
+        var now = clock.GetUtcNow();
+        var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var end = start.AddMonths(1);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var gpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Gpu, start, end, now, cancellationToken);
+        var cpu = await UsageToDate.SecondsAsync(connection, tenantId, DeviceClass.Cpu, start, end, now, cancellationToken);
+        return new UnplannedUsage(start, end, Math.Round(gpu / 3600m, 4), Math.Round(cpu / 3600m, 4));
+    }
+
     /// <summary>Platform admin: any tenant's summary (the host checks the PlatformAdmin role).</summary>
     public async Task<Result<TenantBillingSummary>> ForTenantAsync(Guid tenantId, CancellationToken cancellationToken = default)
     {

@@ -18,3 +18,6 @@ public sealed record TenantBillingSummary(
     CapMode CapMode,
     Money ProjectedCost,
     IReadOnlyList<InvoiceLineDraft> ProjectedLines);
+
+/// <summary>A tenant without a plan: its metered hours this calendar month.</summary>
+public sealed record UnplannedUsage(DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, decimal UsedGpuHours, decimal UsedCpuHours);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Data.Audit;
 using Platform.Data.Tenants;
 using Platform.Domain.Common;
 using Platform.Domain.Tenants;
@@ -11,7 +12,7 @@ public sealed record ApiKeyView(Guid Id, string Name, string Prefix, DateTimeOff
 public sealed record CreatedApiKey(Guid Id, string Name, string PlainText);
 
 /// <summary>An owner creates an API key for the current tenant.</summary>
-public sealed class CreateApiKeyCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time)
+public sealed class CreateApiKeyCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time, AuditTrail audit)
 {
     public async Task<Result<CreatedApiKey>> ExecuteAsync(string name, CancellationToken cancellationToken = default)
     {
@@ -23,7 +24,11 @@ public sealed class CreateApiKeyCommand(PlatformDbContext db, ICurrentTenant cur
             return Result<CreatedApiKey>.From(created);
         var (key, plain) = created.Value;
         db.ApiKeys.Add(key);
+        await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await audit.WriteAsync(db, AuditActions.ApiKeyCreate, key.TenantId, key.Id.ToString(), null,
+            new { name = key.Name, prefix = key.Prefix }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Result<CreatedApiKey>.Success(new CreatedApiKey(key.Id, key.Name, plain));
     }
 }
@@ -37,7 +42,7 @@ public sealed class ListApiKeysQuery(PlatformDbContext db)
 }
 
 /// <summary>An owner revokes a key; requests with it are refused from then on.</summary>
-public sealed class RevokeApiKeyCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time)
+public sealed class RevokeApiKeyCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time, AuditTrail audit)
 {
     public async Task<Result> ExecuteAsync(Guid keyId, CancellationToken cancellationToken = default)
     {
@@ -47,8 +52,13 @@ public sealed class RevokeApiKeyCommand(PlatformDbContext db, ICurrentTenant cur
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == keyId, cancellationToken);
         if (key is null)
             return Result.NotFound("No such API key.");
+        var before = new { name = key.Name, prefix = key.Prefix, revokedAt = key.RevokedAt };
         key.Revoke(time.GetUtcNow());
+        await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await audit.WriteAsync(db, AuditActions.ApiKeyRevoke, key.TenantId, key.Id.ToString(), before,
+            new { name = key.Name, prefix = key.Prefix, revokedAt = key.RevokedAt }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Result.Success();
     }
 }

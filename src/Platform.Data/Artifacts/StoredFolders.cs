@@ -31,14 +31,27 @@ public sealed class StoredFolders(NpgsqlDataSource dataSource, IArtifactStore st
         RequireName(folder, nameof(folder));
         if (!Directory.Exists(localDirectory))
             throw new DirectoryNotFoundException($"Folder {localDirectory} does not exist.");
-        var files = new List<(StoredFile File, string Source)>();
-        foreach (var path in Directory.EnumerateFiles(localDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        var files = Directory.EnumerateFiles(localDirectory, "*", SearchOption.AllDirectories)
+            .Select(path => (Path.GetRelativePath(localDirectory, path).Replace(Path.DirectorySeparatorChar, '/'), path));
+        return await PutAsync(tenantId, folder, files, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores the local files <paramref name="files"/> (path in the folder, local source) as <paramref name="folder"/>,
+    /// replacing what the folder held: for a folder that is a choice of the files of a local directory.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredFile>> PutAsync(Guid tenantId, string folder, IEnumerable<(string Path, string Source)> files,
+        CancellationToken cancellationToken = default)
+    {
+        RequireName(folder, nameof(folder));
+        var stored = new List<(StoredFile File, string Source)>();
+        foreach (var (relative, source) in files.OrderBy(f => f.Path, StringComparer.Ordinal))
         {
-            var relative = Path.GetRelativePath(localDirectory, path).Replace(Path.DirectorySeparatorChar, '/');
-            files.Add((await PutFileAsync(tenantId, relative, path, cancellationToken), path));
+            RequireName(relative, nameof(files));
+            stored.Add((await PutFileAsync(tenantId, relative, source, cancellationToken), source));
         }
-        await WriteListingAsync(tenantId, folder, files, replace: true, cancellationToken);
-        return [.. files.Select(f => f.File)];
+        await WriteListingAsync(tenantId, folder, stored, replace: true, cancellationToken);
+        return [.. stored.Select(f => f.File)];
     }
 
     /// <summary>
@@ -117,6 +130,17 @@ public sealed class StoredFolders(NpgsqlDataSource dataSource, IArtifactStore st
             files = [.. files.Where(f => f.Path.StartsWith(subFolder + "/", StringComparison.Ordinal)).Select(f => f with { Path = f.Path[(subFolder.Length + 1)..] })];
         if (files.Count == 0)
             return false;
+        await DownloadAsync(tenantId, folder, files, localDirectory, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="files"/> (a listing of <paramref name="folder"/> read before) under
+    /// <paramref name="localDirectory"/>, which appears complete or not at all (a directory already there is replaced).
+    /// </summary>
+    public async Task DownloadAsync(Guid tenantId, string folder, IReadOnlyList<StoredFile> files, string localDirectory,
+        CancellationToken cancellationToken = default)
+    {
         var target = System.IO.Path.GetFullPath(localDirectory);
         var partial = target + $".{Guid.NewGuid():N}.partial";
         try
@@ -135,7 +159,6 @@ public sealed class StoredFolders(NpgsqlDataSource dataSource, IArtifactStore st
             if (Directory.Exists(target))
                 Directory.Delete(target, recursive: true);
             Directory.Move(partial, target);
-            return true;
         }
         finally
         {

@@ -28,6 +28,7 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         builder.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(d => d.CreatedByUserId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(d => new { d.TenantId, d.Name, d.Version }).IsUnique();
-        builder.HasIndex(d => new { d.TenantId, d.CreatedAt });
+        // Newest first by (created_at, id): the list's keyset order (migration 0210).
+        builder.HasIndex(d => new { d.TenantId, d.CreatedAt, d.Id }).IsDescending(false, true, true);
     }
 }

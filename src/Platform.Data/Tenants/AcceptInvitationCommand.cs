@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Data.Audit;
 using Platform.Domain.Common;
 using Platform.Domain.Tenants;
 
@@ -9,7 +10,7 @@ namespace Platform.Data.Tenants;
 /// in yet, so it is found by its token hash across tenants; the token is the proof of access.
 /// Returns the tenant joined, for the host to switch to.
 /// </summary>
-public sealed class AcceptInvitationCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time)
+public sealed class AcceptInvitationCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time, AuditTrail audit)
 {
     public async Task<Result<Guid>> ExecuteAsync(string token, CancellationToken cancellationToken = default)
     {
@@ -34,6 +35,7 @@ public sealed class AcceptInvitationCommand(PlatformDbContext db, ICurrentTenant
         {
             db.TenantMemberships.Add(new TenantMembership(invitation.TenantId, userId, invitation.Role, time.GetUtcNow()));
         }
+        await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -43,6 +45,10 @@ public sealed class AcceptInvitationCommand(PlatformDbContext db, ICurrentTenant
             db.ChangeTracker.Clear();
             return Result<Guid>.Conflict("You already joined this organisation.");
         }
+        if (!alreadyMember)
+            await audit.WriteAsync(db, AuditActions.MemberJoin, invitation.TenantId, userId.ToString(), null,
+                new { invitation = invitation.Id, role = invitation.Role.ToString() }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return Result<Guid>.Success(invitation.TenantId);
     }
 }

@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Data.Audit;
 using Platform.Domain.Common;
 
 namespace Platform.Data.Tenants;
 
 /// <summary>Platform admin (platform-wide; the host checks the PlatformAdmin role).</summary>
-public sealed class SuspendTenantCommand(PlatformDbContext db)
+public sealed class SuspendTenantCommand(PlatformDbContext db, AuditTrail audit)
 {
     public async Task<Result> ExecuteAsync(Guid tenantId, string reason, CancellationToken cancellationToken = default)
     {
@@ -13,10 +14,15 @@ public sealed class SuspendTenantCommand(PlatformDbContext db)
         {
             return Result.NotFound("No such organisation.");
         }
+        var before = new { status = tenant.Status.ToString(), reason = tenant.SuspensionReason };
         var suspended = tenant.Suspend(reason);
         if (suspended.IsSuccess)
         {
+            await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            await audit.WriteAsync(db, AuditActions.TenantSuspend, tenantId, null, before,
+                new { status = tenant.Status.ToString(), reason = tenant.SuspensionReason }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         return suspended;
     }

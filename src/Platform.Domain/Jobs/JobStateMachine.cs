@@ -3,11 +3,12 @@ using Platform.Domain.Common;
 namespace Platform.Domain.Jobs;
 
 /// <summary>
-/// The only way a job's state changes (DESIGN.md, "Job states"): Queued -> Running -> Succeeded |
-/// Failed | Cancelled; Running -> Queued when the run ends without an outcome: released (same attempt),
-/// interrupted by infrastructure (same attempt, one more interruption) or failed with attempts left
-/// (next attempt); Queued -> Cancelled. The SQL that applies them (migrations/0040, requeue_job and
-/// complete_and_claim) is checked against this in Platform.Jobs.Tests (JobTransitionsTests).
+/// The specification of how a job's state changes (DESIGN.md, "Job states"; decision 0035): Queued ->
+/// Running -> Succeeded | Failed | Cancelled; Running -> Queued when the run ends without an outcome:
+/// released (same attempt), interrupted by infrastructure (same attempt, one more interruption) or
+/// failed with attempts left (next attempt); Queued -> Cancelled; Queued -> Succeeded when the latest
+/// run completes before another claim. The SQL applies them (claim_job, complete_and_claim, end_run and
+/// requeue_job, the cancel statement); Platform.Jobs.Tests/JobTransitionsTests checks it against this.
 /// </summary>
 public static class JobStateMachine
 {
@@ -15,7 +16,10 @@ public static class JobStateMachine
     {
         JobStatus? next = (current.State, trigger) switch
         {
-            (JobState.Queued, JobTrigger.Claim) => current with { State = JobState.Running },
+            (JobState.Queued, JobTrigger.Claim) => current with { State = JobState.Running, Ran = true },
+            // The job's latest run completes after its lease ran out (an outage, a slow renewal) and
+            // before another run claimed it: nobody else trained it, so its result stands (decision 0019).
+            (JobState.Queued, JobTrigger.Succeed) when current.Ran => current with { State = JobState.Succeeded },
             (JobState.Queued, JobTrigger.Cancel) => current with { State = JobState.Cancelled },
             (JobState.Running, JobTrigger.Succeed) => current with { State = JobState.Succeeded },
             (JobState.Running, JobTrigger.Fail) => current.Attempt < limits.MaxAttempts

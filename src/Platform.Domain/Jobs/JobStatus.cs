@@ -2,9 +2,10 @@ namespace Platform.Domain.Jobs;
 
 /// <summary>
 /// A job's state, its attempt number (attempts count the job's own failures) and how many of its runs
-/// infrastructure interrupted (those cost no attempt).
+/// infrastructure interrupted (those cost no attempt). <see cref="Ran"/>: the job has been claimed, so
+/// a queued job's latest run (no claim has superseded it) may still complete it (decision 0019).
 /// </summary>
-public readonly record struct JobStatus(JobState State, int Attempt, int Interruptions = 0)
+public readonly record struct JobStatus(JobState State, int Attempt, int Interruptions = 0, bool Ran = false)
 {
     public static JobStatus New => new(JobState.Queued, 1);
 

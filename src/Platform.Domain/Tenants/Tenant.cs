@@ -82,8 +82,17 @@ public sealed class Tenant
     }
 
     /// <summary>Uploads and launches are refused while suspended; the message says why.</summary>
-    public Result EnsureCanWrite() =>
-        IsSuspended
-            ? Result.Forbidden($"{Name} is suspended: {SuspensionReason}")
-            : Result.Success();
+    public Result EnsureCanWrite(string action = "add data") => CheckCanWrite(Status, SuspensionReason, action);
+
+    /// <summary>
+    /// The one rule for what an organisation that is not active may do: nothing that adds work or data
+    /// (upload, launch, import). Callers that read the status straight from SQL use it too, so every
+    /// refusal reads alike: "This organisation is suspended and cannot launch jobs: {reason}".
+    /// </summary>
+    public static Result CheckCanWrite(TenantStatus status, string? suspensionReason, string action) => status switch
+    {
+        TenantStatus.Active => Result.Success(),
+        TenantStatus.Suspended => Result.Forbidden($"This organisation is suspended and cannot {action}: {suspensionReason}"),
+        _ => Result.Forbidden($"This organisation was erased and cannot {action}."),
+    };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Data.Artifacts;
 using Platform.Domain.Common;
 using Platform.Training.Models.Cnn;
 using Platform.Training.SafeTensors;
@@ -13,15 +14,17 @@ namespace Platform.Jobs.Catalog;
 /// The base models tenants train from: platform-wide ones (managed by platform admins) and each
 /// tenant's private ones. A tenant sees and launches the platform-wide models and its own, never
 /// another tenant's; one name means one model within what a tenant sees. Text models are validated
-/// by loading them exactly as a training job will, then copied under the catalog root, so a later
-/// change to the source folder cannot change what jobs train from.
+/// by loading them exactly as a training job will, then stored in the artifact store (encrypted with the
+/// tenant's data key, or the platform's for platform-wide models), so a later change to the source folder
+/// cannot change what jobs train from and a worker with no shared file system can fetch them
+/// (<see cref="BaseModelFiles"/>).
 /// </summary>
-public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<ModelCatalogOptions> options)
+public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<ModelCatalogOptions> options, StoredFolders storedFolders)
 {
     /// <summary>The files of a text-model folder the catalog keeps; the first three are required.</summary>
     internal static readonly string[] TextModelFiles = ["config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json", "special_tokens_map.json"];
 
-    private const string Columns = "id, name, kind, preset, path, description, parameters, tenant_id, source, architecture";
+    private const string Columns = "id, name, kind, preset, path, description, parameters, tenant_id, source, architecture, folder, hidden_size, untrained";
 
     public string Root => options.Value.Root is { Length: > 0 } root
         ? root
@@ -64,15 +67,15 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
     /// Face layout, BERT family or DistilBERT; tokenizer_config.json and special_tokens_map.json when
     /// present) to the catalog: private to <see cref="TextModelRegistration.TenantId"/>, or platform-wide
     /// when that is null. The folder is loaded as a training job would load it (config, vocabulary,
-    /// every encoder tensor with the shape the config implies), copied under the catalog root, and only
-    /// then listed. The source folder is left as it was.
+    /// every encoder tensor with the shape the config implies), stored in the artifact store of the tenant (or
+    /// the platform's), and only then listed. The source folder is left as it was.
     /// Returns BadRequest for a name that is empty or too long and for a folder that does not load,
     /// Conflict when the name is taken among the models that tenant sees.
     /// </summary>
     public Task<Result<BaseModel>> RegisterTextModelFolderAsync(TextModelRegistration registration, CancellationToken cancellationToken = default) =>
         AddTextModelAsync(registration, moveFiles: false, cancellationToken);
 
-    /// <summary>As <see cref="RegisterTextModelFolderAsync"/>, moving the files instead (an import's own download folder).</summary>
+    /// <summary>As <see cref="RegisterTextModelFolderAsync"/>, deleting the source files once stored (an import's own download folder).</summary>
     internal async Task<Result<BaseModel>> AddTextModelAsync(TextModelRegistration registration, bool moveFiles, CancellationToken cancellationToken)
     {
         var name = registration.Name.Trim();
@@ -92,31 +95,32 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
             return Result<BaseModel>.From(validated);
 
         var id = Guid.CreateVersion7();
-        var target = Path.Combine(Root, id.ToString("N"));
-        Directory.CreateDirectory(target);
+        var owner = registration.TenantId ?? BaseModel.PlatformOwner;
+        var folder = BaseModel.FolderOf(id);
+        var profile = BaseModelProfile.Of(registration.Folder);
+        var files = TextModelFiles.Select(f => (f, Path.Combine(registration.Folder, f))).Where(f => File.Exists(f.Item2)).ToList();
+        await storedFolders.PutAsync(owner, folder, files, cancellationToken);
         try
         {
-            foreach (var file in TextModelFiles.Where(f => File.Exists(Path.Combine(registration.Folder, f))))
-            {
-                if (moveFiles)
-                    File.Move(Path.Combine(registration.Folder, file), Path.Combine(target, file));
-                else
-                    File.Copy(Path.Combine(registration.Folder, file), Path.Combine(target, file));
-            }
-            var model = new BaseModel(id, name, "bert", null, target, description, validated.Value.Parameters,
-                registration.TenantId, source, validated.Value.Architecture);
+            var model = new BaseModel(id, name, "bert", null, null, description, validated.Value.Parameters,
+                registration.TenantId, source, validated.Value.Architecture, folder, profile);
             await InsertAsync(model, registration.CreatedBy, cancellationToken);
+            if (moveFiles)
+            {
+                foreach (var (_, path) in files)
+                    File.Delete(path);
+            }
             return Result<BaseModel>.Success(model);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            Directory.Delete(target, recursive: true);
+            await storedFolders.DeleteAsync(owner, folder, CancellationToken.None);
             return Result<BaseModel>.Conflict(await NameTakenAsync(registration.TenantId, name, cancellationToken)
                                               ?? $"A base model named '{name}' already exists.");
         }
         catch
         {
-            Directory.Delete(target, recursive: true);
+            await storedFolders.DeleteAsync(owner, folder, CancellationToken.None);
             throw;
         }
     }
@@ -240,8 +244,9 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
     private async Task InsertAsync(BaseModel model, Guid? createdBy, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO base_models (id, name, kind, preset, path, description, parameters, tenant_id, source, architecture, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            INSERT INTO base_models (id, name, kind, preset, path, description, parameters, tenant_id, source, architecture, created_by,
+                                     folder, hidden_size, untrained)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = model.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = model.Name });
@@ -254,6 +259,12 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
         command.Parameters.Add(new NpgsqlParameter { Value = model.Source });
         command.Parameters.Add(Text(model.Architecture));
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)createdBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(Text(model.Folder));
+        command.Parameters.Add(new NpgsqlParameter { Value = model.Profile is { } p ? p.Width : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = model.Profile is { } q ? q.Start == ModelStart.TextFromScratch : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean,
+        });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -264,5 +275,8 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
         reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
         reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
         reader.GetString(5), reader.GetInt64(6),
-        reader.IsDBNull(7) ? null : reader.GetGuid(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+        reader.IsDBNull(7) ? null : reader.GetGuid(7), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),
+        reader.IsDBNull(10) ? null : reader.GetString(10),
+        reader.IsDBNull(11) || reader.IsDBNull(12) ? null
+            : new BaseModelProfile(reader.GetBoolean(12) ? ModelStart.TextFromScratch : ModelStart.TextPretrained, reader.GetInt32(11)));
 }

@@ -6,12 +6,24 @@ namespace Platform.Jobs.Catalog;
 public sealed class ModelCatalogOptions
 {
     /// <summary>
-    /// The catalog's own copies of base models ({Root}/{model id}) and the imports' work folders
-    /// ({Root}/imports/{import id}). Defaults to {Storage:Root}/catalog: storage every web and worker
-    /// host sees, since jobs train from these folders. Checked when first used: a host that never
-    /// touches the catalog needs no storage.
+    /// This host's local catalog folder: the imports' work folders ({Root}/imports/{import id}) and the cache
+    /// of base models fetched from the artifact store ({Root}/cache). The models themselves are in the
+    /// artifact store; nothing here needs to be shared between hosts. Earlier installs kept models here
+    /// ({Root}/{model id}); the web host moves them into the store. Defaults to {Storage:Root}/catalog.
+    /// Checked when first used: a host that never touches the catalog needs no storage.
     /// </summary>
     public string Root { get; set; } = "";
+
+    /// <summary>
+    /// Where a worker keeps base models decrypted from the store for training (default {Root}/cache), one
+    /// folder per model and version of its files. Like a run's spool folder it is plaintext on the worker's
+    /// local disk: put it on an encrypted disk if that matters.
+    /// </summary>
+    public string CacheDirectory { get; set; } = "";
+
+    /// <summary>The most the cache keeps; the least recently used models beyond it are deleted (the one just fetched stays).</summary>
+    [Range(0, long.MaxValue)]
+    public long CacheMaxBytes { get; set; } = 20L * 1024 * 1024 * 1024;
 
     /// <summary>The largest model ZIP a browser may upload (a BERT-large folder is about 1.4 GB).</summary>
     [Range(1024, long.MaxValue)]
@@ -40,4 +52,6 @@ public sealed class ModelCatalogOptions
     public TimeSpan ProgressEvery { get; set; } = TimeSpan.FromSeconds(1);
 
     public string ImportsRoot => Path.Combine(Root, "imports");
+
+    public string CacheRoot => CacheDirectory is { Length: > 0 } cache ? cache : Path.Combine(Root, "cache");
 }

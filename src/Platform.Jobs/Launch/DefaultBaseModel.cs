@@ -45,15 +45,5 @@ public static class DefaultBaseModel
         };
     }
 
-    private static bool IsPretrained(BaseModel model)
-    {
-        try
-        {
-            return BaseModelProfile.Of(model.TrainerBase).Start == ModelStart.TextPretrained;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
+    private static bool IsPretrained(BaseModel model) => model.ProfileOrRead()?.Start == ModelStart.TextPretrained;
 }

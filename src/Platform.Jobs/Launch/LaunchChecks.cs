@@ -1,5 +1,6 @@
 using Npgsql;
 using Platform.Domain.Common;
+using Platform.Domain.Tenants;
 
 namespace Platform.Jobs.Launch;
 
@@ -27,8 +28,9 @@ internal static class LaunchChecks
         var tenant = await ReadTenantAsync(connection, transaction, tenantId, cancellationToken);
         if (tenant is null)
             return Result.NotFound("The organisation does not exist.");
-        if (tenant.Value.Suspended)
-            return Result.Forbidden($"This organisation is suspended and cannot launch jobs: {tenant.Value.Reason}");
+        var writable = Tenant.CheckCanWrite(tenant.Value.Status, tenant.Value.Reason, "launch jobs");
+        if (!writable.IsSuccess)
+            return writable;
         var active = await CountActiveAsync(connection, transaction, tenantId, cancellationToken);
         if (active >= limit)
             return Result.Conflict($"Your organisation already has {active} active jobs, its limit. Wait for one to finish or cancel one.");
@@ -79,7 +81,7 @@ internal static class LaunchChecks
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
     }
 
-    internal static async Task<(bool Suspended, string? Reason)?> ReadTenantAsync(NpgsqlConnection connection,
+    internal static async Task<(TenantStatus Status, string? Reason)?> ReadTenantAsync(NpgsqlConnection connection,
         NpgsqlTransaction transaction, Guid tenantId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT status, suspension_reason FROM tenants WHERE id = $1", connection, transaction);
@@ -87,7 +89,7 @@ internal static class LaunchChecks
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
             return null;
-        return (reader.GetString(0) == "Suspended", reader.IsDBNull(1) ? null : reader.GetString(1));
+        return (Enum.Parse<TenantStatus>(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     internal static async Task<int> CountActiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,

@@ -77,7 +77,7 @@ public sealed class LaunchJobCommand(
         }
 
         var payload = new TrainingJobPayload(null, baseModel.TrainerBase, options,
-            new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath), baseModel.Name);
+            new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath), baseModel.Name, baseModel.Stored);
         if (request.Name is { } requested && requested.Any(char.IsControl))
             return Result<Guid>.BadRequest("The job name cannot contain control characters.");
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{dataset.Name} v{dataset.Version} · {baseModel.Name}" : request.Name.Trim();

@@ -63,18 +63,7 @@ public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int 
         return config.Architecture == CnnConfig.MlpArchitecture ? 1 : Math.Max(1, config.ImageHeight * config.ImageWidth / 16);
     }
 
-    private static BaseModelProfile ProfileOf(BaseModel model)
-    {
-        if (!model.IsBert)
-            return BaseModelProfile.Of(model.Preset!);
-        try
-        {
-            return BaseModelProfile.Of(model.Path!);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
-        {
-            // A catalog folder this host cannot read still launches; the worker reads it again.
-            return new BaseModelProfile(ModelStart.TextPretrained, 768);
-        }
-    }
+    private static BaseModelProfile ProfileOf(BaseModel model) =>
+        // A catalog folder this host cannot read still launches; the worker reads it again.
+        model.ProfileOrRead() ?? new BaseModelProfile(ModelStart.TextPretrained, 768);
 }

@@ -80,7 +80,7 @@ public sealed class LaunchPretrainingCommand(
         var payload = new PretrainingJobPayload(
             new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath),
             baseModel?.Path, baseModel?.Name, request.Size, plan.Options, resultName,
-            $"Pre-trained on {dataset.Name} v{dataset.Version} ({dataset.TrainCount:N0} documents) from {start}.");
+            $"Pre-trained on {dataset.Name} v{dataset.Version} ({dataset.TrainCount:N0} documents) from {start}.", baseModel?.Stored);
         var name = $"Pre-train {resultName} · {dataset.Name} v{dataset.Version}";
         var id = await queue.EnqueueAsync(connection, transaction,
             new JobSubmission(tenantId, JobKind, name.Length > 200 ? name[..200] : name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId),

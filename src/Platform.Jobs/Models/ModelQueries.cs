@@ -8,6 +8,7 @@ using Platform.Training.Baseline;
 using Platform.Training.Metrics;
 using Platform.Training.Models.Text;
 using Platform.Training.Training;
+using Platform.Domain.Jobs;
 
 namespace Platform.Jobs.Models;
 
@@ -76,7 +77,7 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
     public async Task<ModelView?> GetAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         var job = await jobs.GetAsync(jobId, cancellationToken);
-        if (job is not { State: "Succeeded", ResultJson: { } result } || current.TenantId is not { } tenantId)
+        if (job is not { Status: JobState.Succeeded, ResultJson: { } result } || current.TenantId is not { } tenantId)
             return null;
         using var document = JsonDocument.Parse(result);
         if (document.RootElement.TryGetProperty("modelFolder", out var stored) && stored.GetString() is { } name
@@ -152,6 +153,24 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
         await using var stream = await folders.OpenReadAsync(tenantId, folder, path, cancellationToken);
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The final evaluation's prediction and scores per example (validation_predictions.json, stored with
+    /// the model, encrypted); null for a model trained before they were kept.
+    /// </summary>
+    public async Task<ValidationPredictions?> GetValidationPredictionsAsync(ModelView model, CancellationToken cancellationToken = default)
+    {
+        if (!model.Stored)
+        {
+            var path = Path.Combine(model.Folder, ValidationPredictions.FileName);
+            return File.Exists(path) ? ValidationPredictions.Parse(await File.ReadAllTextAsync(path, cancellationToken), path) : null;
+        }
+        var files = await folders.ListAsync(model.TenantId, model.Folder, cancellationToken);
+        return files.Any(f => f.Path == ValidationPredictions.FileName)
+            ? ValidationPredictions.Parse(await ReadTextAsync(model.TenantId, model.Folder, ValidationPredictions.FileName, cancellationToken),
+                $"{model.Folder}/{ValidationPredictions.FileName}")
+            : null;
     }
 
     /// <summary>Classifies with the model or its baseline; null when the job has no such model (or it reads images).</summary>
@@ -230,7 +249,8 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
                 ModelVariant.Onnx or ModelVariant.Int8 => OnnxDownloadFiles(variant).Contains(file.Path) ? file.Path : null,
                 _ => !file.Path.Contains('/') || inBaseline ? file.Path : null,
             };
-            if (entryName is null)
+            // The validation examples are the tenant's data about the model, not part of it.
+            if (entryName is null || entryName == ValidationPredictions.FileName)
                 continue;
             var entry = zip.CreateEntry(entryName, CompressionLevel.Fastest);
             await using var target = await entry.OpenAsync(cancellationToken);
@@ -269,7 +289,8 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
     // Only the files of one folder: checkpoints and anything else below it stay out of the download.
     private static async Task AddFilesAsync(ZipArchive zip, string folder, string prefix, CancellationToken cancellationToken)
     {
-        foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal)
+                     .Where(f => Path.GetFileName(f) != ValidationPredictions.FileName))
         {
             var entry = zip.CreateEntry(prefix + Path.GetFileName(file), CompressionLevel.Fastest);
             await using var target = await entry.OpenAsync(cancellationToken);

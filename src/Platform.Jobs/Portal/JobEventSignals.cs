@@ -22,37 +22,19 @@ public sealed class JobEventSignals(NpgsqlDataSource dataSource, ILogger<JobEven
         return subscription;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        new PostgresListener(dataSource, logger, "Job event listener", [QueueChannels.Events],
+            (_, payload) =>
             {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var jobId))
-                        Signal(jobId);
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {QueueChannels.Events}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                // Whatever happened while we were not listening: every stream re-reads once.
+                if (Guid.TryParse(payload, out var jobId))
+                    Signal(jobId);
+            },
+            // Whatever happened while we were not listening: every stream re-reads once.
+            () =>
+            {
                 foreach (var jobId in _subscribers.Keys)
                     Signal(jobId);
-                while (true)
-                    await connection.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
-            {
-                logger.LogWarning("Job event listener lost its connection ({Message}); reconnecting", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
+            }).RunAsync(stoppingToken);
 
     private void Signal(Guid jobId)
     {

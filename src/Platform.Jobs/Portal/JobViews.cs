@@ -1,3 +1,5 @@
+using Platform.Domain.Jobs;
+
 namespace Platform.Jobs.Portal;
 
 /// <summary>
@@ -23,7 +25,10 @@ public sealed record JobView(
     int Interruptions = 0,
     string? LastInterruption = null)
 {
-    public bool IsActive => State is "Queued" or "Running";
+    /// <summary>The state as the domain names it (<see cref="State"/> is its name, as stored and as the pages bind it).</summary>
+    public JobState Status => Enum.Parse<JobState>(State);
+
+    public bool IsActive => Status is JobState.Queued or JobState.Running;
 }
 
 /// <summary>One line of a job's event log; Id orders them and lets a stream resume after the last seen.</summary>

@@ -20,10 +20,10 @@ namespace Platform.Jobs.Pretraining;
 /// </summary>
 internal sealed class PretrainingJobHandler(
     IOptions<TrainingJobOptions> options,
-    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     Platform.Data.Artifacts.StoredFolders storedFolders,
     BaseModelCatalog catalog,
+    BaseModelFiles baseModels,
     ILogger<PretrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "pretrain";
@@ -48,11 +48,13 @@ internal sealed class PretrainingJobHandler(
         var pretrainingOptions = payload.Options with
         {
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
-            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+            Threads = payload.Options.Threads ?? context.Slot.Threads,
+            Device = context.Slot.DeviceFor(payload.Options.Device),
         };
+        var baseModel = payload.StoredBaseModel is { } stored ? await baseModels.LocalFolderAsync(stored, context.Cancellation) : payload.BaseModelPath;
         var request = new PretrainingRequest(data.DataPath, storage.LocalModel, pretrainingOptions,
-            BaseModel: payload.BaseModelPath,
-            Config: payload.BaseModelPath is null ? PretrainingSizes.Config(payload.Size) : null,
+            BaseModel: baseModel,
+            Config: baseModel is null ? PretrainingSizes.Config(payload.Size) : null,
             CheckpointDirectory: storage.LocalCheckpoints,
             Split: data.Split);
 
@@ -88,7 +90,7 @@ internal sealed class PretrainingJobHandler(
                 () => Pretrainer.Train(request, callbacks, context.Cancellation),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
-            // The catalog copies the folder (Catalog:Root); a run that lost its job registers nothing.
+            // The catalog stores the folder in the tenant's artifact store; a run that lost its job registers nothing.
             if (!context.HoldsLease)
                 throw new Platform.Jobs.Queue.LeaseLostException(job.JobId);
             var registered = await RegisterAsync(job.TenantId, payload, result.ModelDirectory, source, context.Cancellation);

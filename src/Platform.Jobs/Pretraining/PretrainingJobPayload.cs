@@ -8,7 +8,8 @@ namespace Platform.Jobs.Pretraining;
 /// text model's folder, or a size from scratch), the resolved options, and the name the result takes
 /// in the tenant's catalog.
 /// </summary>
-/// <param name="BaseModelPath">The catalog folder to continue from; null starts from scratch at <paramref name="Size"/>.</param>
+/// <param name="BaseModelPath">The plain catalog folder (installs before the store) to continue from; null starts from <paramref name="StoredBaseModel"/>, or from scratch at <paramref name="Size"/>.</param>
+/// <param name="StoredBaseModel">The stored base model to continue from.</param>
 public sealed record PretrainingJobPayload(
     DatasetReference Dataset,
     string? BaseModelPath,
@@ -16,4 +17,5 @@ public sealed record PretrainingJobPayload(
     string Size,
     PretrainingOptions Options,
     string ResultName,
-    string Description);
+    string Description,
+    Platform.Jobs.Catalog.StoredBaseModel? StoredBaseModel = null);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Data.Artifacts;
 using Platform.Data.Artifacts.Encryption;
+using Platform.Data.Audit;
 using Platform.Data.Tenants;
 using Platform.Domain.Common;
 
@@ -34,6 +35,7 @@ public sealed class EraseTenantCommand(
     TenantFolders folders,
     TimeProvider clock,
     ILogger<EraseTenantCommand> logger,
+    AuditTrail audit,
     IEnumerable<ITenantErasureCleanup>? cleanups = null)
 {
     /// <summary>Tables deleted in this order (children first); any other table with a tenant_id column goes after them.</summary>
@@ -48,8 +50,11 @@ public sealed class EraseTenantCommand(
         "tenant_data_keys",
     ];
 
-    /// <summary>What erasure keeps: the invoices and credit notes (and their lines), and the record of the erasure.</summary>
-    internal static readonly string[] Retained = ["invoices", "credit_notes", "tenant_erasures"];
+    /// <summary>
+    /// What erasure keeps: the invoices and credit notes (and their lines), the record of the erasure, and
+    /// the audit log, with the personal data in it redacted (docs/decisions/0033).
+    /// </summary>
+    internal static readonly string[] Retained = ["invoices", "credit_notes", "tenant_erasures", "audit_log"];
 
     /// <param name="confirmName">The organisation's name typed by the person erasing it: a slip of the mouse erases nothing.</param>
     public async Task<Result<ErasureSummary>> ExecuteAsync(Guid tenantId, string confirmName, CancellationToken cancellationToken = default)
@@ -78,10 +83,11 @@ public sealed class EraseTenantCommand(
                 return Result<ErasureSummary>.Conflict($"{count} job(s) are queued or running: cancel them (or wait for them to finish) first.");
         }
 
-        // Read before the rows go: the folders of private base models and imports.
+        // Read before the rows go: the imports' work folders and the plain folders of private base models not yet
+        // moved into the store (stored ones go with the tenant's store, their listing with the other rows).
         var catalogFolders = new List<string>();
         await using (var paths = new NpgsqlCommand(
-            "SELECT path FROM base_models WHERE tenant_id = $1 UNION ALL SELECT id::text FROM base_model_imports WHERE tenant_id = $1",
+            "SELECT path FROM base_models WHERE tenant_id = $1 AND path IS NOT NULL UNION ALL SELECT id::text FROM base_model_imports WHERE tenant_id = $1",
             connection, transaction))
         {
             paths.Parameters.Add(new NpgsqlParameter { Value = tenantId });
@@ -118,6 +124,7 @@ public sealed class EraseTenantCommand(
             rows[table] = await ExecuteAsync(connection, transaction, $"DELETE FROM {table} WHERE tenant_id = $1", tenantId, null, cancellationToken);
         var accounts = await DeleteOrphanedAccountsAsync(connection, transaction, members, cancellationToken);
         rows["users"] = accounts.Count;
+        rows["audit_log_redacted"] = await RedactAuditLogAsync(connection, transaction, tenantId, accounts, cancellationToken);
         var tombstone = invoices > 0;
         rows["tenants"] = tombstone
             ? await ExecuteAsync(connection, transaction,
@@ -140,6 +147,8 @@ public sealed class EraseTenantCommand(
             record.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { rows, invoicesKept = invoices }) });
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
+        await audit.WriteAsync(connection, transaction, AuditActions.TenantErase, tenantId, erasureId.ToString(),
+            new { name }, new { erasedAs = access.Value.ToString(), rows, invoicesKept = invoices }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         keys.Forget(tenantId);
 
@@ -182,6 +191,25 @@ public sealed class EraseTenantCommand(
         logger.LogInformation("Erased tenant {TenantId} as {Role} (erasure {ErasureId}); {Invoices} invoice(s) kept, {Accounts} account(s) deleted",
             tenantId, access.Value, erasureId, invoices, accounts.Count);
         return Result<ErasureSummary>.Success(new ErasureSummary(erasureId, rows, files, invoices, tombstone, accounts, done));
+    }
+
+    /// <summary>
+    /// The audit log outlives the tenant, without personal data: the emails of the accounts erasure
+    /// deleted, and the member emails in the tenant's own entries, go. Who did what stays, by account id.
+    /// </summary>
+    private static async Task<int> RedactAuditLogAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        List<Guid> deletedAccounts, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE audit_log SET actor_email = CASE WHEN actor_user_id = ANY($2) THEN NULL ELSE actor_email END,
+                before = CASE WHEN tenant_id = $1 THEN before - 'email' ELSE before END,
+                after = CASE WHEN tenant_id = $1 THEN after - 'email' ELSE after END
+            WHERE (actor_user_id = ANY($2) AND actor_email IS NOT NULL)
+               OR (tenant_id = $1 AND (before ? 'email' OR after ? 'email'))
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = deletedAccounts.ToArray() });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

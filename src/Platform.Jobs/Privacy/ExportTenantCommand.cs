@@ -82,8 +82,12 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         await JsonAsync(zip, "base-models.json", baseModels, cancellationToken);
         foreach (var model in baseModels.RootElement.EnumerateArray())
         {
-            if (model.GetProperty("path").GetString() is { } folder && folders.InCatalog(folder) && Directory.Exists(folder))
-                await FolderAsync(zip, $"base-models/{Safe(model.GetProperty("name").GetString()!)}", folder, cancellationToken);
+            var prefix = $"base-models/{Safe(model.GetProperty("name").GetString()!)}";
+            if (model.GetProperty("folder").GetString() is { } stored && StoredFolders.IsValidName(stored))
+                await StoredFolderAsync(zip, prefix, tenantId, stored, cancellationToken);
+            // A model of an earlier install, until the web host moved it into the store.
+            else if (model.GetProperty("path").GetString() is { } folder && folders.InCatalog(folder) && Directory.Exists(folder))
+                await FolderAsync(zip, prefix, folder, cancellationToken);
         }
 
         await JsonAsync(zip, "usage.json", await RowsAsync(

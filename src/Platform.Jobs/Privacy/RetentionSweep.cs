@@ -58,7 +58,13 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, TenantFolders fo
     }
 
     [System.ComponentModel.DisplayName("Housekeeping: plan retention (checkpoints, job events)")]
-    public async Task<RetentionResult> RunAsync(CancellationToken cancellationToken = default)
+    public Task<RetentionResult> RunAsync(CancellationToken cancellationToken = default) =>
+        Platform.Data.Scheduling.SchedulerRuns.RecordAsync(dataSource, StepName, () => SweepAsync(cancellationToken), cancellationToken);
+
+    /// <summary>The sweep's name in scheduler_runs and the scheduler metrics (the readiness check looks for it).</summary>
+    public const string StepName = "housekeeping:plan-retention";
+
+    private async Task<RetentionResult> SweepAsync(CancellationToken cancellationToken)
     {
         var due = new List<(Guid Tenant, Guid Job)>();
         await using (var command = dataSource.CreateCommand($"""

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Domain.Jobs;
 
 namespace Platform.Jobs.Queue;
 
@@ -229,8 +230,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             """);
         var state = outcome switch
         {
-            JobOutcome.Succeeded => "Succeeded",
-            JobOutcome.Cancelled => "Cancelled",
+            JobOutcome.Succeeded => nameof(JobState.Succeeded),
+            JobOutcome.Cancelled => nameof(JobState.Cancelled),
             _ => null,
         };
         command.Parameters.Add(Typed(job?.JobId, NpgsqlDbType.Uuid));
@@ -253,6 +254,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             ? null
             : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
                 reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt, ReceivedAt = Stopwatch.GetTimestamp() };
+        if (claimed is not null)
+            Telemetry.JobsTelemetry.Claims.Add(1, new KeyValuePair<string, object?>("device_kind", next?.DeviceKind));
         return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
     }
 
@@ -261,7 +264,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// from its checkpoint, after a back-off) or, at max attempts, ends Failed with the error. Returns
     /// the new state, or null when the run no longer held the job.
     /// </summary>
-    public async Task<string?> FailAttemptAsync(ClaimedJob job, string error, DeviceStop? stop = null,
+    public async Task<JobState?> FailAttemptAsync(ClaimedJob job, string error, DeviceStop? stop = null,
         CancellationToken cancellationToken = default) =>
         (await EndRunAsync(job, RunEnding.Failed, error, stop, cancellationToken)).State;
 
@@ -269,7 +272,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// Infrastructure ended the run (the database, the store, the worker): the job comes back at the same
     /// attempt after a back-off, one interruption more.
     /// </summary>
-    public async Task<string?> InterruptAsync(ClaimedJob job, string reason, DeviceStop? stop = null,
+    public async Task<JobState?> InterruptAsync(ClaimedJob job, string reason, DeviceStop? stop = null,
         CancellationToken cancellationToken = default) =>
         (await EndRunAsync(job, RunEnding.Interrupted, reason, stop, cancellationToken)).State;
 
@@ -277,7 +280,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// Graceful shutdown: gives the job back at once, same attempt, so another worker resumes it
     /// from the checkpoint without waiting for the lease to expire.
     /// </summary>
-    public async Task<string?> ReleaseAsync(ClaimedJob job, DeviceStop? stop = null, CancellationToken cancellationToken = default) =>
+    public async Task<JobState?> ReleaseAsync(ClaimedJob job, DeviceStop? stop = null, CancellationToken cancellationToken = default) =>
         (await EndRunAsync(job, RunEnding.Released, null, stop, cancellationToken)).State;
 
     /// <summary>
@@ -321,7 +324,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         AddRetryParameters(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new RunEnded(reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetBoolean(1));
+        return new RunEnded(reader.IsDBNull(0) ? null : Enum.Parse<JobState>(reader.GetString(0)), reader.GetBoolean(1));
     }
 
     /// <summary>
@@ -351,7 +354,10 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
             """);
         unreported.Parameters.Add(Typed(_retry.ReportGrace.TotalSeconds, NpgsqlDbType.Double));
         batch.BatchCommands.Add(unreported);
-        return Convert.ToInt32(await batch.ExecuteScalarAsync(cancellationToken));
+        var recovered = Convert.ToInt32(await batch.ExecuteScalarAsync(cancellationToken));
+        if (recovered > 0)
+            Telemetry.JobsTelemetry.LostLeases.Add(recovered, new KeyValuePair<string, object?>("detected_by", "sweep"));
+        return recovered;
     }
 
     /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>
@@ -458,7 +464,7 @@ public enum RunEnding
 /// What <see cref="JobQueue.EndRunAsync"/> did: the job's new state (null when the run no longer held
 /// the job) and whether this call closed the run's usage segment.
 /// </summary>
-public sealed record RunEnded(string? State, bool Metered);
+public sealed record RunEnded(JobState? State, bool Metered);
 
 /// <summary>The run asked for something only the lease's holder may have, and no longer holds it.</summary>
 public sealed class LeaseLostException(Guid jobId)

@@ -8,7 +8,7 @@ namespace Platform.Jobs.Queue;
 /// Both wait <see cref="Backoff"/> * 2^(n-1), at most <see cref="BackoffCap"/>, and a random half to
 /// the whole of that, so that jobs interrupted together (a database restart) spread out again.
 /// </summary>
-public sealed record RetryOptions
+public sealed record RetryOptions : IValidatableObject
 {
     public const string SectionName = "Retry";
 
@@ -32,6 +32,16 @@ public sealed record RetryOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan ReportGrace { get; set; } = TimeSpan.FromMinutes(15);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Backoff > BackoffCap)
+        {
+            yield return new ValidationResult(
+                $"Retry:Backoff ({Backoff}) must not exceed Retry:BackoffCap ({BackoffCap}): the first wait would already be past the cap.",
+                [nameof(Backoff), nameof(BackoffCap)]);
+        }
+    }
 
     /// <summary>No waiting at all: for tests that drive the queue by hand.</summary>
     public static RetryOptions Immediate => new() { Backoff = TimeSpan.Zero, BackoffCap = TimeSpan.Zero };

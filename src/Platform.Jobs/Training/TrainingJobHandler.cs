@@ -16,9 +16,9 @@ namespace Platform.Jobs.Training;
 /// </summary>
 internal sealed class TrainingJobHandler(
     IOptions<TrainingJobOptions> options,
-    IOptions<WorkerOptions> worker,
     DatasetMaterializer materializer,
     Platform.Data.Artifacts.StoredFolders storedFolders,
+    Platform.Jobs.Catalog.BaseModelFiles baseModels,
     ILogger<TrainingJobHandler> logger) : IJobHandler
 {
     public const string JobKind = "train";
@@ -35,15 +35,19 @@ internal sealed class TrainingJobHandler(
         var trainingOptions = payload.Options with
         {
             CheckpointEverySteps = payload.Options.CheckpointEverySteps > 0 ? payload.Options.CheckpointEverySteps : settings.CheckpointEverySteps,
-            // Each slot gets its share of the cores: every slot training with all of them oversubscribes the machine.
-            Threads = payload.Options.Threads ?? TrainingOptions.ThreadsFor(worker.Value.Slots),
+            // Each slot gets its share of the cores (every slot training with all of them oversubscribes the
+            // machine) and its own GPU where the worker has several.
+            Threads = payload.Options.Threads ?? context.Slot.Threads,
+            Device = context.Slot.DeviceFor(payload.Options.Device),
         };
         var (storage, _) = await RunStorage.PrepareAsync(context, storedFolders, folder, logger);
         // The run's own copy of the data, on the worker's disk, removed with the run's local folder.
         var data = payload.Dataset is { } dataset
             ? await materializer.MaterializeAsync(context.Job.TenantId, dataset, context.LocalDirectory, context.Cancellation)
             : new MaterializedDataset(payload.DataPath ?? throw new InvalidOperationException("The job names no data."), null);
-        var request = new TrainingRequest(data.DataPath, payload.BaseModel, storage.LocalModel,
+        // A stored base model is fetched (decrypted) into this worker's cache; presets and older plain folders are used as named.
+        var baseModel = payload.StoredBaseModel is { } stored ? await baseModels.LocalFolderAsync(stored, context.Cancellation) : payload.BaseModel;
+        var request = new TrainingRequest(data.DataPath, baseModel, storage.LocalModel,
             trainingOptions, storage.LocalCheckpoints, data.Split);
 
         var reporter = new JobProgressReporter(context, settings.ReportEvery);

@@ -12,8 +12,9 @@ public sealed class JobContext
     private readonly Func<bool> _holdsLease;
 
     internal JobContext(ClaimedJob job, CancellationToken cancellation, JobQueue queue, RunReports reports, Func<bool> holdsLease,
-        string localDirectory)
+        string localDirectory, WorkerSlot slot)
     {
+        Slot = slot;
         Job = job;
         Cancellation = cancellation;
         Queue = queue;
@@ -23,6 +24,9 @@ public sealed class JobContext
     }
 
     public ClaimedJob Job { get; }
+
+    /// <summary>The slot the run holds: its device and its share of the cores.</summary>
+    public WorkerSlot Slot { get; }
 
     public CancellationToken Cancellation { get; }
 

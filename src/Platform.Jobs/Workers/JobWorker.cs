@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Jobs.Metering;
 using Platform.Jobs.Queue;
+using Platform.Jobs.Telemetry;
 using Platform.Jobs.Training;
 
 namespace Platform.Jobs.Workers;
@@ -79,6 +80,9 @@ public sealed class JobWorker(
         var listening = listener.RunAsync(stoppingToken);
         var housekeeping = HousekeepingAsync(stoppingToken);
         var reporting = ReportPendingAsync(stoppingToken);
+        var free = new ConcurrentQueue<WorkerSlot>(WorkerSlot.Plan(_options.Slots, _options.DeviceKind,
+            _options.DeviceKind == "cuda" ? Platform.Training.Torch.Torch.CudaDeviceCount : 0, Environment.ProcessorCount));
+        logger.LogInformation("Worker slots: {Slots}", string.Join(", ", free.Select(s => $"{s.Index}: {s.Device}, {s.Threads} thread(s)")));
         using var slots = new SemaphoreSlim(_options.Slots, _options.Slots);
         try
         {
@@ -91,6 +95,8 @@ public sealed class JobWorker(
                     await ReportPendingOnceAsync(stoppingToken);
                 ClaimedJob? claimed = null;
                 var (request, claim) = SpoolClaim();
+                // A trace starts at the claim; an empty poll is no trace at all.
+                var claiming = JobsTelemetry.Activities.StartActivity("job.claim", ActivityKind.Consumer, parentContext: default);
                 try
                 {
                     claimed = await queue.ClaimAsync(request, stoppingToken);
@@ -105,13 +111,25 @@ public sealed class JobWorker(
                         throw;
                     logger.LogWarning("Claim failed ({Message}); retrying", ex.Message);
                 }
+                ActivityContext trace = default;
+                if (claiming is not null)
+                {
+                    if (claimed is null)
+                        claiming.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+                    else
+                        Tag(claiming, claimed);
+                    trace = claiming.Context;
+                    claiming.Dispose();
+                }
                 if (claimed is null)
                 {
                     slots.Release();
                     await _wake.WaitAsync(await IdleWaitAsync(stoppingToken), stoppingToken);
                     continue;
                 }
-                var slot = RunSlotAsync(claimed, slots, stoppingToken);
+                // The semaphore counts free slots, so one is always queued here.
+                free.TryDequeue(out var owned);
+                var slot = RunSlotAsync(claimed, trace, owned!, () => { free.Enqueue(owned!); slots.Release(); }, stoppingToken);
                 _slots[slot] = 0;
                 _ = slot.ContinueWith(t => _slots.TryRemove(t, out _), TaskScheduler.Default);
             }
@@ -154,7 +172,7 @@ public sealed class JobWorker(
     /// One slot: runs the claimed job, and whatever job its completion claimed next, until a completion
     /// claims nothing. Then the slot goes back to the dispatcher loop.
     /// </summary>
-    private Task RunSlotAsync(ClaimedJob first, SemaphoreSlim slots, CancellationToken shutdown) => Task.Run(async () =>
+    private Task RunSlotAsync(ClaimedJob first, ActivityContext trace, WorkerSlot slot, Action release, CancellationToken shutdown) => Task.Run(async () =>
     {
         try
         {
@@ -164,7 +182,9 @@ public sealed class JobWorker(
                 _running[job.JobId] = running;
                 try
                 {
-                    job = await RunAsync(running, shutdown);
+                    job = await RunAsync(running, slot, trace, shutdown);
+                    // The next job was claimed by this one's completion: its trace starts there.
+                    trace = default;
                 }
                 finally
                 {
@@ -173,17 +193,26 @@ public sealed class JobWorker(
                 }
             }
         }
+        catch (Exception ex)
+        {
+            // Nothing awaits a slot's task: an exception escaping it would vanish with the slot. Its run
+            // is on the spool, so the reporting loop (or the next process) still ends it.
+            logger.LogError(ex, "A worker slot stopped on an unexpected error; the slot is free again");
+        }
         finally
         {
-            slots.Release();
+            release();
             _wake.Set();
         }
     }, CancellationToken.None);
 
     /// <summary>Runs one job until its device stops, and records how it ended. Returns the next job when the completion claimed one.</summary>
-    private async Task<ClaimedJob?> RunAsync(RunningJob running, CancellationToken shutdown)
+    private async Task<ClaimedJob?> RunAsync(RunningJob running, WorkerSlot slot, ActivityContext trace, CancellationToken shutdown)
     {
         var job = running.Job;
+        using var activity = JobsTelemetry.Activities.StartActivity("job.run", ActivityKind.Internal, trace);
+        Tag(activity, job);
+        var started = Stopwatch.GetTimestamp();
         var record = RunRecord.Start(job);
         WriteSpool(record);
         var reports = new RunReports(job, queue, _lossCurve, logger);
@@ -191,7 +220,7 @@ public sealed class JobWorker(
         var pump = reports.PumpAsync(pumpStop.Token);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(shutdown, running.Cancel.Token);
         var context = new JobContext(job, linked.Token, queue, reports, () => running.Holds,
-            Spool.WorkDirectory(job.JobId, job.LeaseToken));
+            Spool.WorkDirectory(job.JobId, job.LeaseToken), slot);
         using var keeper = new CancellationTokenSource();
         var keeping = KeepLeaseAsync(running, keeper.Token);
         var spooling = SpoolAsync(() => WriteSpool(record with
@@ -206,7 +235,8 @@ public sealed class JobWorker(
         {
             if (!_handlers.TryGetValue(job.Kind, out var handler))
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
-            outcome = new RunOutcome(RunOutcomes.Succeeded, Result: await handler.RunAsync(context));
+            using (JobsTelemetry.Activities.StartActivity("job.train"))
+                outcome = new RunOutcome(RunOutcomes.Succeeded, Result: await handler.RunAsync(context));
         }
         catch (Exception ex) when (running.LeaseLost || running.Fenced || ex is OperationCanceledException && linked.IsCancellationRequested)
         {
@@ -246,12 +276,22 @@ public sealed class JobWorker(
         WriteSpool(record);
         await pumpStop.CancelAsync();
         await pump;
+        var tags = new TagList { { "kind", job.Kind }, { "outcome", outcome.Kind } };
+        JobsTelemetry.RunDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        activity?.SetTag("job.outcome", outcome.Kind);
+        if (outcome.Kind == RunOutcomes.Failed)
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Message);
+        if (running.LeaseLost)
+            JobsTelemetry.LostLeases.Add(1, new KeyValuePair<string, object?>("detected_by", "worker"));
         if (running.LeaseLost)
             logger.LogWarning("Job {JobId} stopped: its lease was taken over", job.JobId);
         else if (running.Fenced)
             logger.LogWarning("Job {JobId} stopped itself: the lease could not be confirmed in time", job.JobId);
         var (next, claim) = shutdown.IsCancellationRequested ? (null, null) : SpoolClaim();
-        var (done, nextJob) = await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None);
+        bool done;
+        ClaimedJob? nextJob;
+        using (JobsTelemetry.Activities.StartActivity("job.complete"))
+            (done, nextJob) = await FinishAsync(new PendingRun(record, reports), next, CancellationToken.None);
         // Without a next job the claim may still have committed (a retried claim's answer lost after the
         // completion committed): the reporting loop asks the database, which ends such a run at once.
         if (claim is not null && nextJob is null)
@@ -587,6 +627,15 @@ public sealed class JobWorker(
         {
             logger.LogWarning("Could not mark worker stopped ({Message})", ex.Message);
         }
+    }
+
+    private static void Tag(Activity? activity, ClaimedJob job)
+    {
+        activity?.SetTag("job.id", job.JobId.ToString());
+        activity?.SetTag("job.kind", job.Kind);
+        activity?.SetTag("job.attempt", job.Attempt);
+        activity?.SetTag("job.segment", job.Segment);
+        activity?.SetTag("tenant.id", job.TenantId.ToString());
     }
 
     /// <summary>How a run ended, as the worker saw it (<see cref="RunOutcomes"/>).</summary>

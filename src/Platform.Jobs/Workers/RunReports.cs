@@ -122,6 +122,8 @@ internal sealed class RunReports(ClaimedJob job, JobQueue queue, LossCurveRecord
             if (!await queue.ReportAsync(job, report.ProgressJson, report.EventType, report.Message, report.DataJson, report.At,
                     cancellationToken))
                 return false;
+            if (report.ProgressJson is not null)
+                Telemetry.JobsTelemetry.IngestLag.Record(Math.Max(0, (DateTime.UtcNow - report.At).TotalSeconds));
         }
         if (report.LossPoint is { } point)
             return await lossCurve.RecordAsync(job, point, cancellationToken);

@@ -63,6 +63,19 @@ public sealed class WorkerOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        // Pairs checked at start (issue 15): each says which settings disagree, in the names an operator sets.
+        if (RenewEvery >= Lease)
+        {
+            yield return new ValidationResult(
+                $"Worker:RenewEvery ({RenewEvery}) must be shorter than Worker:Lease ({Lease}): a lease renewed less often than it lasts expires under a live job.",
+                [nameof(RenewEvery), nameof(Lease)]);
+        }
+        if (SpoolEvery >= Lease)
+        {
+            yield return new ValidationResult(
+                $"Worker:SpoolEvery ({SpoolEvery}) must be shorter than Worker:Lease ({Lease}): a kill would leave more device time unbilled than a lease covers.",
+                [nameof(SpoolEvery), nameof(Lease)]);
+        }
         var fence = EffectiveSelfFenceAfter;
         if (fence <= RenewEvery || fence >= Lease)
         {

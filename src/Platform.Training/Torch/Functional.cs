@@ -14,7 +14,7 @@ public static class Functional
         new(NativeMethods.pt_embedding(weight.Handle, indices.Handle, paddingIdx));
 
     public static Tensor Dropout(Tensor input, double p, bool training) =>
-        new(NativeMethods.pt_dropout(input.Handle, p, training ? 1 : 0));
+        new(NativeMethods.pt_dropout(input.Handle, p, training ? 1 : 0, Generator.CurrentHandle));
 
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
         new(NativeMethods.pt_conv2d(input.Handle, weight.Handle, bias?.Handle ?? TensorHandle.Null, [stride, stride], [padding, padding], [dilation, dilation], groups));

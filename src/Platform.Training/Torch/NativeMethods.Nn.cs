@@ -8,7 +8,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)] internal static partial IntPtr pt_linear(TensorHandle input, TensorHandle weight, TensorHandle bias);
     [LibraryImport(Library)] internal static partial IntPtr pt_layer_norm(TensorHandle input, long[] shape, int ndim, TensorHandle weight, TensorHandle bias, double eps);
     [LibraryImport(Library)] internal static partial IntPtr pt_embedding(TensorHandle weight, TensorHandle indices, long paddingIdx);
-    [LibraryImport(Library)] internal static partial IntPtr pt_dropout(TensorHandle input, double p, int train);
+    [LibraryImport(Library)] internal static partial IntPtr pt_dropout(TensorHandle input, double p, int train, IntPtr generator);
     [LibraryImport(Library)] internal static partial IntPtr pt_conv2d(TensorHandle input, TensorHandle weight, TensorHandle bias, long[] stride, long[] padding, long[] dilation, long groups);
     [LibraryImport(Library)] internal static partial IntPtr pt_batch_norm(TensorHandle input, TensorHandle weight, TensorHandle bias, TensorHandle runningMean, TensorHandle runningVar, int training, double momentum, double eps);
     [LibraryImport(Library)] internal static partial IntPtr pt_max_pool2d(TensorHandle input, long[] kernel, long[] stride, long[] padding);

@@ -65,21 +65,21 @@ public sealed partial class Tensor
     {
         var d = device ?? Device.Cpu;
         var dims = shape.ToArray();
-        return new Tensor(NativeMethods.pt_tensor_randn(dims, dims.Length, (int)dtype, (int)d.Type, d.Index));
+        return new Tensor(NativeMethods.pt_tensor_randn(dims, dims.Length, (int)dtype, (int)d.Type, d.Index, Generator.CurrentHandle));
     }
 
     public static Tensor Rand(ReadOnlySpan<long> shape, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var d = device ?? Device.Cpu;
         var dims = shape.ToArray();
-        return new Tensor(NativeMethods.pt_tensor_rand(dims, dims.Length, (int)dtype, (int)d.Type, d.Index));
+        return new Tensor(NativeMethods.pt_tensor_rand(dims, dims.Length, (int)dtype, (int)d.Type, d.Index, Generator.CurrentHandle));
     }
 
     public static Tensor RandInt(long low, long high, ReadOnlySpan<long> shape, Device? device = null)
     {
         var d = device ?? Device.Cpu;
         var dims = shape.ToArray();
-        return new Tensor(NativeMethods.pt_tensor_randint(low, high, dims, dims.Length, (int)ScalarType.Int64, (int)d.Type, d.Index));
+        return new Tensor(NativeMethods.pt_tensor_randint(low, high, dims, dims.Length, (int)ScalarType.Int64, (int)d.Type, d.Index, Generator.CurrentHandle));
     }
 
     public static Tensor Arange(long end, ScalarType dtype = ScalarType.Int64, Device? device = null)
@@ -88,11 +88,11 @@ public sealed partial class Tensor
         return new Tensor(NativeMethods.pt_tensor_arange(end, (int)dtype, (int)d.Type, d.Index));
     }
 
-    /// <summary>A random permutation of 0..n-1 drawn from libtorch's generator (seeded by <see cref="Torch.ManualSeed"/>).</summary>
+    /// <summary>A random permutation of 0..n-1 drawn from the current <see cref="Generator"/> (libtorch's default one when none is active).</summary>
     public static Tensor RandPerm(long n, Device? device = null)
     {
         var d = device ?? Device.Cpu;
-        return new Tensor(NativeMethods.pt_tensor_randperm(n, (int)d.Type, d.Index));
+        return new Tensor(NativeMethods.pt_tensor_randperm(n, (int)d.Type, d.Index, Generator.CurrentHandle));
     }
 
     public float[] ToFloatArray() => ToArray<float>(ScalarType.Float32);

@@ -57,8 +57,8 @@ public sealed partial class Tensor
 
     public Tensor Zero_() { NativeMethods.Check(NativeMethods.pt_tensor_zero_(Handle)); return this; }
     public Tensor Fill_(double value) { NativeMethods.Check(NativeMethods.pt_tensor_fill_(Handle, value)); return this; }
-    public Tensor Normal_(double mean, double std) { NativeMethods.Check(NativeMethods.pt_tensor_normal_(Handle, mean, std)); return this; }
-    public Tensor Uniform_(double from, double to) { NativeMethods.Check(NativeMethods.pt_tensor_uniform_(Handle, from, to)); return this; }
+    public Tensor Normal_(double mean, double std) { NativeMethods.Check(NativeMethods.pt_tensor_normal_(Handle, mean, std, Generator.CurrentHandle)); return this; }
+    public Tensor Uniform_(double from, double to) { NativeMethods.Check(NativeMethods.pt_tensor_uniform_(Handle, from, to, Generator.CurrentHandle)); return this; }
     public Tensor Add_(double value) { NativeMethods.Check(NativeMethods.pt_tensor_add_scalar_(Handle, value)); return this; }
 
     /// <summary>Replaces the data behind this tensor (keeping its identity and autograd leaf status).</summary>

@@ -19,8 +19,15 @@ public static class Torch
 
     public static bool IsGradEnabled => NativeMethods.pt_grad_enabled() == 1;
 
-    /// <summary>Seeds libtorch's CPU generator and every CUDA generator.</summary>
+    /// <summary>Seeds libtorch's default CPU generator and every CUDA generator (a run of its own uses a <see cref="Generator"/>).</summary>
     public static void ManualSeed(ulong seed) => NativeMethods.Check(NativeMethods.pt_manual_seed(seed));
+
+    /// <summary>Seeds the generator of <paramref name="device"/> when it is a GPU, and no other: a run seeds its own device only.</summary>
+    public static void ManualSeed(ulong seed, Device device)
+    {
+        if (device.Type == DeviceType.Cuda)
+            NativeMethods.Check(NativeMethods.pt_cuda_manual_seed(device.Index, seed));
+    }
 
     /// <summary>Intra-op threads; libtorch defaults to 1 on some builds, so set it explicitly.</summary>
     public static int NumThreads
@@ -29,9 +36,14 @@ public static class Torch
         set => NativeMethods.Check(NativeMethods.pt_set_num_threads(value));
     }
 
-    /// <summary>The CPU generator's state (a byte tensor), for exact resume of dropout and shuffling.</summary>
+    /// <summary>
+    /// The state of the generator draws come from (the active <see cref="Generator"/>, else libtorch's
+    /// default CPU one), for exact resume of initialisation and dropout.
+    /// </summary>
     public static byte[] GetRngState()
     {
+        if (Generator.Current is { } generator)
+            return generator.GetState();
         using var state = new Tensor(NativeMethods.pt_rng_get_state());
         var bytes = new byte[state.NumberOfElements];
         state.CopyTo(bytes, ScalarType.Byte);
@@ -40,6 +52,11 @@ public static class Torch
 
     public static void SetRngState(ReadOnlySpan<byte> state)
     {
+        if (Generator.Current is { } generator)
+        {
+            generator.SetState(state);
+            return;
+        }
         using var tensor = Tensor.FromBytes(state, state.Length, [state.Length], ScalarType.Byte);
         NativeMethods.Check(NativeMethods.pt_rng_set_state(tensor.Handle));
     }

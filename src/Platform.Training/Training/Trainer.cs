@@ -51,7 +51,8 @@ public static class Trainer
 
 internal static class Evaluation
 {
-    public static (ClassificationMetrics Metrics, double Loss) Run(ClassifierModel model, TrainingData data, int[] indices, int batchSize)
+    /// <summary>The metrics, the mean loss and the logits (row-major [examples × classes]) of the examples <paramref name="indices"/> names.</summary>
+    public static (ClassificationMetrics Metrics, double Loss, float[] Logits) Run(ClassifierModel model, TrainingData data, int[] indices, int batchSize)
     {
         model.Module.Eval();
         using var noGrad = Torch.Torch.NoGrad();
@@ -72,6 +73,6 @@ internal static class Evaluation
         model.Module.Train();
         var truth = indices.Select(i => data.LabelIds[i]).ToArray();
         var metrics = ClassificationMetrics.FromLogits(truth, allLogits, model.Labels);
-        return (metrics, indices.Length == 0 ? 0 : lossSum / indices.Length);
+        return (metrics, indices.Length == 0 ? 0 : lossSum / indices.Length, allLogits);
     }
 }

@@ -19,12 +19,14 @@ internal sealed class TrainingRun : IDisposable
     private readonly AdamW _optimizer;
     private readonly LinearWarmupSchedule _schedule;
     private readonly long _totalSteps;
+    private readonly IExampleDescriber _examples;
 
     private string? _checkpointedBest;
 
-    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile)
+    private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile, IExampleDescriber examples)
     {
         _request = request;
+        _examples = examples;
         _options = request.Options;
         _model = model;
         _data = data;
@@ -44,7 +46,32 @@ internal sealed class TrainingRun : IDisposable
 
     public TrainingPlan Plan => _plan;
 
+    // The run's own random stream (decision 0035): weight initialisation and dropout draw from it, its
+    // state goes into every checkpoint, so the run replays exactly beside any other in the process.
+    private Generator _generator = null!;
+
     public static TrainingRun Prepare(TrainingRequest request, Device device, Action<string>? log)
+    {
+        // Seeded before the model exists: its initialisation draws from the generator.
+        var generator = new Generator(request.Options.Seed);
+        try
+        {
+            Torch.Torch.ManualSeed(request.Options.Seed, device);
+            using (generator.Activate())
+            {
+                var run = PrepareModel(request, device, log);
+                run._generator = generator;
+                return run;
+            }
+        }
+        catch
+        {
+            generator.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingRun PrepareModel(TrainingRequest request, Device device, Action<string>? log)
     {
         var options = request.Options;
         if (request.BaseModel == TabularClassifier.Preset)
@@ -61,14 +88,12 @@ internal sealed class TrainingRun : IDisposable
                 throw new InvalidDataException($"text data needs a BERT base model; {request.BaseModel} is a CNN");
             }
 
-            // Seeded before the model exists: its classifier initialisation draws from the generator.
-            Torch.Torch.ManualSeed(options.Seed);
             var model = BertClassifier.ForFineTuning(request.BaseModel, labels.Labels, device, log);
             try
             {
                 var profile = BaseModelProfile.Of(request.BaseModel);
                 var data = TextTrainingData.Create(model, examples, labels, options.MaxSequenceLength);
-                return new TrainingRun(request, model, data, profile);
+                return new TrainingRun(request, model, data, profile, new TextExamples(examples));
             }
             catch
             {
@@ -84,14 +109,13 @@ internal sealed class TrainingRun : IDisposable
             throw new InvalidDataException($"image data needs a CNN preset or CNN model folder; {request.BaseModel} is a BERT model");
         }
 
-        Torch.Torch.ManualSeed(options.Seed);
         var cnn = CnnImageClassifier.ForTraining(request.BaseModel, imageLabels.Labels, device, log,
             options.ImageBackground is null ? null : Models.Cnn.CnnConfig.ParseBackground(options.ImageBackground));
         try
         {
             var imageProfile = BaseModelProfile.Of(request.BaseModel);
             var imageData = ImageTrainingData.Create(cnn, images, imageLabels, options.HorizontalFlip);
-            return new TrainingRun(request, cnn, imageData, imageProfile);
+            return new TrainingRun(request, cnn, imageData, imageProfile, new ImageExamples(cnn, images));
         }
         catch
         {
@@ -115,11 +139,11 @@ internal sealed class TrainingRun : IDisposable
         var split = request.Split?.CheckedAgainst(labelIds.Length) ?? DataSplit.Stratified(labelIds, options.ValidationFraction, options.Seed);
         var preprocessor = Tabular.TabularPreprocessor.Fit(table, columns, split.Train);
         var features = preprocessor.TransformTable(table);
-        Torch.Torch.ManualSeed(options.Seed);
         var model = TabularClassifier.ForTraining(preprocessor, labels.Labels, device);
         try
         {
-            return new TrainingRun(request, model, new TabularTrainingData(model, features, labelIds), BaseModelProfile.Of(request.BaseModel));
+            return new TrainingRun(request, model, new TabularTrainingData(model, features, labelIds), BaseModelProfile.Of(request.BaseModel),
+                new TableExamples(table, target));
         }
         catch
         {
@@ -130,6 +154,7 @@ internal sealed class TrainingRun : IDisposable
 
     public TrainingResult Execute(TrainingCallbacks callbacks, CancellationToken cancellationToken)
     {
+        using var random = _generator.Activate();
         var state = NewState();
         var resumed = false;
         var latest = Checkpoint.FindLatest(_request.Checkpoints);
@@ -241,7 +266,7 @@ internal sealed class TrainingRun : IDisposable
         ClassificationMetrics? metrics = null;
         if (_split.Validation.Length > 0)
         {
-            (metrics, var loss) = Evaluation.Run(_model, _data, _split.Validation, _plan.BatchSize);
+            (metrics, var loss, _) = Evaluation.Run(_model, _data, _split.Validation, _plan.BatchSize);
             validationLoss = loss;
         }
 
@@ -297,7 +322,7 @@ internal sealed class TrainingRun : IDisposable
         }
 
         var evaluated = _split.Validation.Length > 0 ? _split.Validation : _split.Train;
-        var (metrics, _) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
+        var (metrics, _, logits) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
         var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History)
         {
             SelectedEpoch = selectedEpoch,
@@ -305,6 +330,9 @@ internal sealed class TrainingRun : IDisposable
         };
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
+        // Per example: the model page's misclassified examples and its confidence threshold read them.
+        ValidationPredictions.Create(report.Split, _model.Labels, evaluated, evaluated.Select(i => _data.LabelIds[i]).ToArray(), logits, _examples)
+            .Write(Path.Combine(_request.OutputDirectory, ValidationPredictions.FileName));
         if (Onnx.OnnxExport.Supports(_model))
         {
             // ONNX, int8 and their validation scores and latency: the serving options the model page compares.
@@ -360,6 +388,7 @@ internal sealed class TrainingRun : IDisposable
     {
         _optimizer.Dispose();
         _model.Dispose();
+        _generator?.Dispose();
     }
 }
 

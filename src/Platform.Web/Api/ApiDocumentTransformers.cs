@@ -111,6 +111,14 @@ internal static class ApiDocumentTransformers
                     ["file"] = (Binary("The data, last: a CSV (text,label), a ZIP of label/image files, or a .txt corpus."), true),
                 }, "Fields before the file: the server reads them first and streams the file.");
                 break;
+            case "uploadBaseModel":
+                operation.RequestBody = Multipart(new Dictionary<string, (IOpenApiSchema Schema, bool Required)>
+                {
+                    ["name"] = (Text("The model's name in the organisation's catalog."), true),
+                    ["description"] = (Text("What the model is, for the launch form (at most 500 characters)."), false),
+                    ["file"] = (Binary("The model folder as a ZIP, last: config.json, vocab.txt and model.safetensors (tokenizer_config.json optional)."), true),
+                }, "Fields before the file: the server reads them first and streams the file.");
+                break;
             case "predict":
                 if (operation.RequestBody?.Content is { } content && content.TryGetValue("multipart/form-data", out var form))
                 {
@@ -170,6 +178,8 @@ internal static class ApiDocumentTransformers
         if (operationId == "listJobEvents")
         {
             yield return Query("type", Text(null, EventTypes), "Only events of this type (JSON only).");
+            yield return Query("order", Text("oldest", "oldest", "newest"),
+                "JSON only: oldest first (the default; after= pages forward) or newest first (after= pages back to older events).");
             yield return new OpenApiParameter
             {
                 Name = "Last-Event-ID", In = ParameterLocation.Header, Schema = Text(null),
@@ -178,7 +188,7 @@ internal static class ApiDocumentTransformers
         }
         if (operationId == "getJobLossCurve")
             yield return Query("points", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "2", Maximum = "5000", Default = 300 }, "Most points to return.");
-        if (operationId is "uploadDataset" or "launchJob" or "launchPretraining" or "startBaseModelImport" or "createApiKey")
+        if (operationId is "uploadDataset" or "launchJob" or "launchPretraining" or "startBaseModelImport" or "uploadBaseModel" or "createApiKey")
         {
             yield return new OpenApiParameter
             {

@@ -8,6 +8,7 @@ using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Training;
 using Platform.Web.Jobs;
+using Platform.Domain.Jobs;
 
 namespace Platform.Web.Api;
 
@@ -90,8 +91,8 @@ public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto S
         var progress = JobProgress.Parse(j.ProgressJson) is { } p
             ? new JobProgressDto(p.Step, p.TotalSteps, p.Epoch, p.Epochs, p.Loss, p.SamplesPerSecond, p.EtaSeconds)
             : null;
-        DateTimeOffset? finish = j.State == "Running" && progress?.EtaSeconds is { } eta && eta >= 0 && eta < 1e8 ? now.AddSeconds(eta) : null;
-        var succeeded = j.State == "Succeeded" && j.Kind == "train";
+        DateTimeOffset? finish = j.Status == JobState.Running && progress?.EtaSeconds is { } eta && eta >= 0 && eta < 1e8 ? now.AddSeconds(eta) : null;
+        var succeeded = j.Status == JobState.Succeeded && j.Kind == "train";
         return new JobDto(j.Id, j.Name, j.Kind == "pretrain" ? JobKindDto.Pretrain : JobKindDto.Train, Enum.Parse<JobStateDto>(j.State),
             datasetId, baseModel, hyper, seed, row.Device, succeeded ? j.Id : null, j.Attempt, j.MaxAttempts, j.CancelRequested, j.CreatedAt,
             j.StartedAt, j.FinishedAt, progress, JobResult.Parse(j.ResultJson), j.Error, j.Interruptions, j.LastInterruption,

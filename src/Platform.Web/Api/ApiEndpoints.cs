@@ -1,6 +1,7 @@
 using Platform.Jobs.Catalog.Imports;
 using Platform.Jobs.Launch;
 using Platform.Jobs.Portal;
+using Platform.Jobs.Predictions;
 using Platform.Web.Jobs;
 
 namespace Platform.Web.Api;
@@ -53,10 +54,14 @@ internal static class ApiEndpoints
             .WithSummary("Cancel: at once when queued, at the next step when running. Idempotent: a cancelled (or cancelling) job answers 200 again; a succeeded or failed one 409.")
             .Produces<JobDto>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id:guid}/events", JobApi.EventsAsync).WithName("listJobEvents")
-            .WithSummary("The job's event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, ?type= to narrow. "
+            .WithSummary("The job's event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, or ?order=newest for the newest first "
+                + "(then ?after= pages to older events), ?type= to narrow. "
                 + "Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an 'end' event once the job has finished.")
             .Produces<Page<JobEventApiDto>>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id:guid}/predictions", BatchPredictionApi.ResultAsync).WithName("downloadBatchPredictions")
+            .WithSummary("A succeeded batch prediction's result: CSV of id, predicted_label and score_{label} per label (409 until it succeeded).")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         jobs.MapGet("/{id:guid}/checkpoints", JobApi.CheckpointsAsync).WithName("listJobCheckpoints")
             .WithSummary("Checkpoints the job's runs saved, by step; the resume point is the one a next run starts from.")
             .Produces<Page<CheckpointDto>>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -96,6 +101,14 @@ internal static class ApiEndpoints
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelEndpoints.MaxRequestBytes))
             .Produces<BatchPredictionDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
+        models.MapPost("/{id:guid}/batch-predictions", BatchPredictionApi.LaunchAsync).WithName("launchBatchPrediction")
+            .WithSummary("Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field \"file\", "
+                + "a CSV with a \"text\" column (text models) or the model's columns (tabular), or a ZIP of PNG/JPEG images (image models); "
+                + "an optional \"id\" column names each row. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
         var baseModels = api.MapGroup("/base-models").WithTags("Base models");
         baseModels.MapGet("", OrganisationApi.ListBaseModelsAsync).WithName("listBaseModels")
             .WithSummary("The base models the organisation can launch from (the platform's and its own), by name; ?kind=text|image|tabular.")
@@ -105,6 +118,15 @@ internal static class ApiEndpoints
             .Produces<BaseModelImportDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        baseModels.MapPost("/uploads", BaseModelUploadApi.UploadAsync).WithName("uploadBaseModel")
+            .WithSummary("Import a model folder zipped in Hugging Face layout (config.json, vocab.txt and model.safetensors, at the top or in one folder) "
+                + "into the organisation's catalog (an owner's key): multipart/form-data, the name (and description) fields before the file. "
+                + "The archive is checked at once (unsafe paths, bombs, missing files: 400); the model is loaded in the background: follow the import.")
+            .WithMetadata(new ModelUploadBodyMetadata())
+            .Produces<BaseModelImportDto>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .RequireRateLimiting(Security.RateLimitPolicies.Upload);
         baseModels.MapGet("/imports/{id:guid}", GetImportAsync).WithName("getBaseModelImport")
             .WithSummary("Where an import stands: bytes downloaded, then done (the model is in the catalog) or failed with the reason.")
             .Produces<BaseModelImportDto>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -141,3 +163,6 @@ internal static class ApiEndpoints
 
 /// <summary>Marks the dataset upload: its body may be as large as the upload limit (the idempotency check reads it first).</summary>
 internal sealed record UploadBodyMetadata;
+
+/// <summary>Marks the base-model upload: its body may be as large as Catalog:MaxUploadBytes (the idempotency check reads it first).</summary>
+internal sealed record ModelUploadBodyMetadata;

@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Platform.Domain.Common;
 using Platform.Jobs.Portal;
+using Platform.Domain.Jobs;
 
 namespace Platform.Web.Api;
 
@@ -9,7 +10,7 @@ namespace Platform.Web.Api;
 internal sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
     bool SucceededTrainingOnly = false)
 {
-    public static readonly string[] States = ["Queued", "Running", "Succeeded", "Failed", "Cancelled"];
+    public static readonly string[] States = Enum.GetNames<JobState>();
 
     public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem)
     {
@@ -146,15 +147,25 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>Events after <paramref name="afterId"/>, oldest first, up to <paramref name="fetch"/>.</summary>
-    public async Task<IReadOnlyList<JobEventView>> EventsAsync(Guid jobId, long afterId, int fetch, string? type, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="fetch"/> events: oldest first after <paramref name="afterId"/>, or with
+    /// <paramref name="newest"/> newest first before it (0: from the newest). Both walk an index
+    /// (ix_job_events_tenant_job, or ix_job_events_tenant_job_type for one type) from where they start.
+    /// </summary>
+    public async Task<IReadOnlyList<JobEventView>> EventsAsync(Guid jobId, long afterId, int fetch, string? type, bool newest,
+        CancellationToken cancellationToken)
     {
         if (current.TenantId is not { } tenantId)
             return [];
-        await using var command = dataSource.CreateCommand("""
-            SELECT id, at, type, message, data::text FROM job_events
-            WHERE tenant_id = $1 AND job_id = $2 AND id > $3 AND ($4::text IS NULL OR type = $4) ORDER BY id LIMIT $5
-            """);
+        // Two statements rather than one with a CASE, so that each has a plan that reads only its page.
+        var sql = (newest, type is null) switch
+        {
+            (false, true) => "WHERE tenant_id = $1 AND job_id = $2 AND id > $3 ORDER BY id LIMIT $5",
+            (false, false) => "WHERE tenant_id = $1 AND job_id = $2 AND type = $4 AND id > $3 ORDER BY id LIMIT $5",
+            (true, true) => "WHERE tenant_id = $1 AND job_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $5",
+            (true, false) => "WHERE tenant_id = $1 AND job_id = $2 AND type = $4 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $5",
+        };
+        await using var command = dataSource.CreateCommand($"SELECT id, at, type, message, data::text FROM job_events {sql}");
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         command.Parameters.Add(new NpgsqlParameter { Value = afterId });

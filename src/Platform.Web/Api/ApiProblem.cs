@@ -24,11 +24,11 @@ internal static class ApiProblem
     public static IResult NotFound(string detail) => Create(StatusCodes.Status404NotFound, NotFoundCode, detail);
 
     /// <summary>A command's user-facing failure, with the status and code its kind calls for.</summary>
-    public static IResult From(Result result, string? param = null) => result.Status switch
+    public static IResult From(Result result, string? param = null) => Create(result.HttpStatus(), result.Status switch
     {
-        ResultStatus.Forbidden => Create(StatusCodes.Status403Forbidden, "forbidden", result.Error ?? "Not allowed.", param),
-        ResultStatus.NotFound => Create(StatusCodes.Status404NotFound, NotFoundCode, result.Error ?? "Not found.", param),
-        ResultStatus.Conflict => Create(StatusCodes.Status409Conflict, "conflict", result.Error ?? "Conflict.", param),
-        _ => Create(StatusCodes.Status400BadRequest, "invalid_request", result.Error ?? "The request failed.", param),
-    };
+        ResultStatus.Forbidden => "forbidden",
+        ResultStatus.NotFound => NotFoundCode,
+        ResultStatus.Conflict => "conflict",
+        _ => "invalid_request",
+    }, result.Error ?? "The request failed.", param);
 }

@@ -116,6 +116,8 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         var metadata = context.GetEndpoint()?.Metadata;
         var limit = metadata?.GetMetadata<UploadBodyMetadata>() is not null
             ? DatasetApi.MaxRequestBytes(datasets.Value)
+            : metadata?.GetMetadata<ModelUploadBodyMetadata>() is not null
+            ? BaseModelUploadApi.MaxRequestBytes(context.RequestServices.GetRequiredService<IOptions<Platform.Jobs.Catalog.ModelCatalogOptions>>().Value)
             : metadata?.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize;
         if (limit is { } max && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
             sizeLimit.MaxRequestBodySize = max;

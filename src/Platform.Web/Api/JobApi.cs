@@ -3,6 +3,7 @@ using Platform.Jobs.Launch;
 using Platform.Jobs.Portal;
 using Platform.Jobs.Queue;
 using Platform.Web.Jobs;
+using Platform.Domain.Jobs;
 
 namespace Platform.Web.Api;
 
@@ -69,9 +70,9 @@ internal static partial class JobApi
     {
         if (await jobs.GetAsync(id, cancellationToken) is not { } row)
             return JobNotFound();
-        if (row.Job.State is "Succeeded" or "Failed")
+        if (row.Job.Status is JobState.Succeeded or JobState.Failed)
             return ApiProblem.Create(StatusCodes.Status409Conflict, "job_finished", $"The job has already finished ({row.Job.State}): there is nothing to cancel.");
-        if (row.Job.State != "Cancelled")
+        if (row.Job.Status != JobState.Cancelled)
         {
             var cancelled = await cancel.ExecuteAsync(id, cancellationToken);
             // Finished between the read and the cancel: answer with the job as it ended.
@@ -79,14 +80,15 @@ internal static partial class JobApi
                 return ApiProblem.From(cancelled);
         }
         var now = await jobs.GetAsync(id, cancellationToken);
-        return now!.Job.State is "Succeeded" or "Failed"
+        return now!.Job.Status is JobState.Succeeded or JobState.Failed
             ? ApiProblem.Create(StatusCodes.Status409Conflict, "job_finished", $"The job has already finished ({now.Job.State}): there is nothing to cancel.")
             : Results.Ok(JobDto.From(now, clock.GetUtcNow()));
     }
 
     /// <summary>
     /// Server-sent events by default; with Accept: application/json (and not text/event-stream) a page of
-    /// events after ?after= (an event id), oldest first, optionally of one ?type=.
+    /// events after ?after= (an event id), oldest first (or newest first with ?order=newest, ?after= then
+    /// paging back), optionally of one ?type=. A long job's latest lines are one request away.
     /// </summary>
     public static async Task<IResult> EventsAsync(Guid id, HttpRequest request, ApiJobQuery jobs, CancellationToken cancellationToken)
     {
@@ -107,7 +109,15 @@ internal static partial class JobApi
         var type = request.Query["type"].ToString() is { Length: > 0 } t ? t : null;
         if (type is { Length: > 32 })
             return ApiProblem.Invalid("type", "type is an event type such as epoch or checkpoint.");
-        var events = await jobs.EventsAsync(id, after, page.Fetch, type, cancellationToken);
+        var newest = request.Query["order"].ToString() switch
+        {
+            "" or "oldest" => false,
+            "newest" => true,
+            _ => (bool?)null,
+        };
+        if (newest is null)
+            return ApiProblem.Invalid("order", "order is oldest (the default) or newest.");
+        var events = await jobs.EventsAsync(id, after, page.Fetch, type, newest.Value, cancellationToken);
         return Results.Ok(page.ToPage(events.Select(JobEventApiDto.From).ToList(), e => e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
@@ -134,7 +144,7 @@ internal static partial class JobApi
         long lastEvent = 0;
         while (true)
         {
-            var events = await jobs.EventsAsync(id, lastEvent, 1000, "checkpoint", cancellationToken);
+            var events = await jobs.EventsAsync(id, lastEvent, 1000, "checkpoint", newest: false, cancellationToken);
             foreach (var e in events)
             {
                 if (StepPattern().Match(e.Message) is { Success: true } m && long.TryParse(m.Groups[1].Value, out var step) && step > after)

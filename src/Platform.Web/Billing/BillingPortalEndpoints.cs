@@ -35,10 +35,15 @@ public static class BillingPortalEndpoints
                 return Results.Problem("The tenant is not a valid id.", statusCode: StatusCodes.Status400BadRequest);
             tenantId = parsed;
         }
-        var csv = await usage.ExportCsvAsync(window.Start, window.End, tenantId, cancellationToken);
-        var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(csv)).ToArray();
         var name = tenantId is { } id ? $"usage-{window.Value}-{id:N}.csv" : $"usage-{window.Value}.csv";
-        return Results.File(bytes, "text/csv; charset=utf-8", name);
+        // Streamed as the ledger is read: a month of every tenant is never held in memory. The byte order
+        // mark comes from the writer's encoding.
+        return Results.Stream(async body =>
+        {
+            await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), 64 * 1024);
+            await UsageCsv.WriteAsync(writer, usage.ExportRowsAsync(window.Start, window.End, tenantId, cancellationToken),
+                cancellationToken: cancellationToken);
+        }, "text/csv; charset=utf-8", name);
     }
 
     private static async Task<IResult> FinancePdfAsync(Guid id, InvoiceQueries invoices, InvoicePdf pdf, ILoggerFactory logs,

@@ -105,13 +105,7 @@ internal static class CatalogEndpoints
         }
     }
 
-    private static int StatusFor(Result result) => result.Status switch
-    {
-        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
-        ResultStatus.NotFound => StatusCodes.Status404NotFound,
-        ResultStatus.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    };
+    private static int StatusFor(Result result) => result.HttpStatus();
 
     /// <summary>The catalog page again, with the reason the ZIP was refused and the name as sent.</summary>
     private static RazorComponentResult Page(bool platformWide, int statusCode, string error, MultipartUpload? form) =>

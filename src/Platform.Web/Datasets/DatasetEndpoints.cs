@@ -85,9 +85,9 @@ internal static class DatasetEndpoints
             {
                 return Page(StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", upload);
             }
-            if (session.IsSuspended)
+            if (session.Tenant is { } tenant && Platform.Domain.Tenants.Tenant.CheckCanWrite(tenant.Status, tenant.SuspensionReason, "upload datasets") is { IsSuccess: false } refused)
             {
-                return Page(StatusCodes.Status403Forbidden, $"{session.Tenant!.Name} is suspended, so uploads are disabled: {session.Tenant.SuspensionReason}", upload);
+                return Page(StatusCodes.Status403Forbidden, refused.Error!, upload);
             }
             if (file is null || string.IsNullOrEmpty(file.FileName))
             {
@@ -268,13 +268,7 @@ internal static class DatasetEndpoints
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static int StatusFor(Result result) => result.Status switch
-    {
-        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
-        ResultStatus.NotFound => StatusCodes.Status404NotFound,
-        ResultStatus.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    };
+    private static int StatusFor(Result result) => result.HttpStatus();
 
     /// <summary>The upload page again, with the reason the file was refused and the fields as sent.</summary>
     private static RazorComponentResult Page(int statusCode, string error, MultipartUpload? upload) =>

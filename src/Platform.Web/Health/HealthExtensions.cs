@@ -5,11 +5,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Platform.Web.Health;
 
 /// <summary>
-/// Liveness and readiness. <c>/healthz/live</c> says the process serves requests, and nothing else:
-/// an orchestrator that restarts on it must not restart every instance because the database is away.
-/// <c>/healthz/ready</c> (and <c>/healthz</c>) checks what a request needs: the database, its schema, the
-/// artifact store. It answers 503 with Retry-After while one of them is down, so a load balancer sends
-/// traffic elsewhere. While the database is down, other requests also get 503 with Retry-After
+/// Liveness and readiness. <c>/healthz</c> (and <c>/healthz/live</c>) says the process serves requests,
+/// and nothing else: an orchestrator that restarts on it must not restart every instance because the
+/// database is away. <c>/readyz</c> (and <c>/healthz/ready</c>) checks what a request needs: the database,
+/// its schema, the artifact store; it answers 503 with Retry-After while one of them is down, so a load
+/// balancer sends traffic elsewhere. It also reports the scheduler, as Degraded (still 200) when the
+/// periodic work is late. While the database is down, other requests also get 503 with Retry-After
 /// (<see cref="DatabaseOutageMiddleware"/>), not 500.
 /// </summary>
 public static class HealthExtensions
@@ -27,17 +28,19 @@ public static class HealthExtensions
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", HealthStatus.Unhealthy, [Ready], CheckTimeout)
             .AddCheck<MigrationsHealthCheck>("migrations", HealthStatus.Unhealthy, [Ready], CheckTimeout)
-            .AddCheck<StorageHealthCheck>("storage", HealthStatus.Unhealthy, [Ready], CheckTimeout);
+            .AddCheck<StorageHealthCheck>("storage", HealthStatus.Unhealthy, [Ready], CheckTimeout)
+            .AddCheck<SchedulerHealthCheck>("scheduler", HealthStatus.Degraded, [Ready], CheckTimeout);
         return services;
     }
 
     public static WebApplication MapPlatformHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .AllowAnonymous();
+        var live = new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync };
+        app.MapHealthChecks("/healthz", live).AllowAnonymous();
+        app.MapHealthChecks("/healthz/live", live).AllowAnonymous();
         var ready = new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync };
+        app.MapHealthChecks("/readyz", ready).AllowAnonymous();
         app.MapHealthChecks("/healthz/ready", ready).AllowAnonymous();
-        app.MapHealthChecks("/healthz", ready).AllowAnonymous();
         return app;
     }
 

@@ -40,6 +40,7 @@ internal sealed class DemoSeeder(IServiceProvider services, IOptions<DemoSeedOpt
             tenantId = created.Value.Id;
         }
         await DemoPlans.EnsureAsync(sp, tenantId, cancellationToken);
+        await DemoPastPeriod.EnsureAsync(sp, tenantId, cancellationToken);
         await DemoDataset.EnsureAsync(sp, tenantId, owner.Id, demo.FortunesDirectory, cancellationToken);
 
         Console.WriteLine($"""

@@ -55,9 +55,10 @@ public sealed record JobLiveData(JobView Job, JobProgress? Progress, IReadOnlyLi
         var job = await jobs.GetAsync(id, cancellationToken);
         if (job is null)
             return null;
-        var events = await jobs.EventsAsync(id, 0, 5000, cancellationToken);
-        var log = events.TakeLast(JobEndpoints.LogLength).Reverse().ToList();
+        // The newest lines and every epoch, whatever the job's length: a long job's log is its end.
+        var log = await jobs.NewestEventsAsync(id, JobEndpoints.LogLength, cancellationToken);
+        var epochs = await jobs.EpochEventsAsync(id, cancellationToken);
         var lossCurve = await jobs.LossCurveAsync(id, cancellationToken: cancellationToken);
-        return new JobLiveData(job, JobProgress.Parse(job.ProgressJson), EpochPoint.From(events), lossCurve, log);
+        return new JobLiveData(job, JobProgress.Parse(job.ProgressJson), EpochPoint.From(epochs), lossCurve, log);
     }
 }

@@ -17,7 +17,6 @@ public static class JobsPortalExtensions
         {
             builder.AddJobWorker();
         }
-        builder.Services.AddScoped<LaunchFormQuery>();
         builder.Services.AddScoped<WorkerListQuery>();
         return builder;
     }

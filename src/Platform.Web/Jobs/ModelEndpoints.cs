@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Jobs.Models;
+using Platform.Jobs.Predictions;
 using Platform.Training.Training;
 using Platform.Web.Accounts;
 using Platform.Web.Components;
@@ -25,6 +26,52 @@ internal static class ModelEndpoints
         models.MapGet("/download", DownloadAsync);
         models.MapPost("/predict", PredictAsync)
             .WithMetadata(new RequireAntiforgeryTokenAttribute(), new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes));
+        models.MapPost("/batch", BatchAsync)
+            .WithMetadata(new RequireAntiforgeryTokenAttribute(),
+                new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
+        // No file extension: the tenant is resolved only for paths without one (static files skip it).
+        app.MapGet("/jobs/{id:guid}/predictions", BatchResultAsync).RequireAuthorization(PortalPolicies.TenantMember);
+    }
+
+    /// <summary>The batch form: a job of its own, whose page follows it; a refused file comes back on the model page with the reason.</summary>
+    private static async Task<IResult> BatchAsync(Guid id, HttpRequest request, LaunchBatchPredictionCommand launch, CancellationToken cancellationToken)
+    {
+        var form = await request.ReadFormAsync(cancellationToken);
+        string error;
+        if (form.Files.GetFile("file") is { Length: > 0 } file)
+        {
+            await using var content = file.OpenReadStream();
+            var launched = await launch.ExecuteAsync(id, file.FileName, content, cancellationToken);
+            if (launched.IsSuccess)
+                return Results.Redirect($"/jobs/{launched.Value}");
+            if (launched.Status == Platform.Domain.Common.ResultStatus.NotFound)
+                return Results.NotFound();
+            error = launched.Error!;
+        }
+        else
+        {
+            error = "Choose a file to classify.";
+        }
+        return new RazorComponentResult<StandaloneDocument>(new Dictionary<string, object?>
+        {
+            [nameof(StandaloneDocument.Layout)] = typeof(WorkspaceLayout),
+            [nameof(StandaloneDocument.Page)] = typeof(ModelDetail),
+            [nameof(StandaloneDocument.PageParameters)] = new Dictionary<string, object>
+            {
+                [nameof(ModelDetail.Id)] = id,
+                [nameof(ModelDetail.BatchError)] = error,
+            },
+        }) { StatusCode = StatusCodes.Status400BadRequest };
+    }
+
+    private static async Task<IResult> BatchResultAsync(Guid id, BatchPredictionQueries batches, Platform.Jobs.Portal.JobQueries jobs,
+        CancellationToken cancellationToken)
+    {
+        var opened = await batches.OpenResultAsync(id, cancellationToken);
+        if (!opened.IsSuccess)
+            return opened.Status == Platform.Domain.Common.ResultStatus.NotFound ? Results.NotFound() : Results.Conflict(opened.Error);
+        var name = (await jobs.GetAsync(id, cancellationToken))?.Name ?? "batch";
+        return Results.Stream(opened.Value, "text/csv", BatchPredictionQueries.DownloadName(name));
     }
 
     /// <summary>The model folder (with its baseline/ folder), or with ?variant=baseline the baseline folder alone.</summary>
@@ -70,6 +117,7 @@ internal static class ModelEndpoints
             [nameof(PredictionResult.Error)] = outcome.Error,
             [nameof(PredictionResult.Input)] = outcome.Input,
             [nameof(PredictionResult.Variant)] = outcome.Variant,
+            [nameof(PredictionResult.Preview)] = outcome.Preview,
         };
         if (request.Headers.ContainsKey("HX-Request"))
             return new RazorComponentResult<PredictionResult>(parameters);
@@ -90,7 +138,18 @@ internal static class ModelEndpoints
 
     internal const string NoOnnx = "This model has no ONNX export: models trained before exports existed (and DistilBERT models) are served by the platform only.";
 
-    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model);
+    internal sealed record PlaygroundOutcome(Prediction? Prediction, string? Error, string? Input, ModelVariant Variant = ModelVariant.Model)
+    {
+        /// <summary>The image classified, as a data URI the result shows next to its label.</summary>
+        public string? Preview { get; init; }
+    }
+
+    /// <summary>Images up to this size come back in the playground's result as they were sent; larger ones are not echoed.</summary>
+    public const int MaxPreviewBytes = 2 * 1024 * 1024;
+
+    /// <summary>A data URI of an image the model has just decoded, so it is a PNG or a JPEG; null for larger ones.</summary>
+    internal static string? PreviewUri(byte[] image) => image.Length > MaxPreviewBytes ? null
+        : $"data:{(image is [0x89, (byte)'P', (byte)'N', (byte)'G', ..] ? "image/png" : "image/jpeg")};base64,{Convert.ToBase64String(image)}";
 
     /// <summary>One classification for the playground and the API; <paramref name="variant"/> is "model" (or empty) or "baseline".</summary>
     internal static async Task<PlaygroundOutcome> PlaygroundAsync(ModelQueries models, ModelView model, string text, IFormFile? image,
@@ -124,8 +183,12 @@ internal static class ModelEndpoints
         await image.CopyToAsync(buffer, cancellationToken);
         try
         {
-            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, buffer.ToArray(), selected, cancellationToken);
-            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName, selected);
+            var bytes = buffer.ToArray();
+            var predictions = await models.PredictImageAsync(model.JobId, image.FileName, bytes, selected, cancellationToken);
+            return new(predictions?.FirstOrDefault(), predictions is null ? "This model cannot classify images." : null, image.FileName, selected)
+            {
+                Preview = predictions is null ? null : PreviewUri(bytes),
+            };
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or Platform.Training.Torch.TorchException)
         {

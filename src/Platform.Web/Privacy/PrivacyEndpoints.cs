@@ -33,6 +33,10 @@ internal static class PrivacyEndpoints
         api.MapGet("/export", ApiExportAsync)
             .WithSummary("A ZIP of the organisation's data: datasets, models, jobs with events and metrics, usage, invoices (an owner's key).")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip");
+        api.MapGet("/retention", ApiRetentionAsync)
+            .WithSummary("What the organisation's plan keeps and for how long: days a finished job's checkpoints are kept, and its events. "
+                + "Datasets, models and private base models stay until deleted or the organisation is erased.")
+            .Produces<RetentionPolicy>();
         api.MapPost("/erase", ApiEraseAsync)
             .WithSummary("Erase the organisation (an owner's key): {\"confirm\": \"<the organisation's exact name>\"}. Invoices and credit notes are kept; everything else goes, rows and files. Cannot be undone.")
             .Produces<ErasureSummary>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
@@ -44,6 +48,9 @@ internal static class PrivacyEndpoints
 
     private static async Task<IResult> ApiExportAsync(ICurrentTenant current, ExportTenantCommand export, CancellationToken cancellationToken) =>
         current.TenantId is { } tenantId ? ZipOrProblem(await export.ExecuteAsync(tenantId, cancellationToken), problem: true) : Results.NotFound();
+
+    private static async Task<IResult> ApiRetentionAsync(ICurrentTenant current, RetentionSweep retention, CancellationToken cancellationToken) =>
+        current.TenantId is { } tenantId ? Results.Ok(await retention.PolicyAsync(tenantId)) : Results.NotFound();
 
     private static async Task<IResult> PortalEraseAsync([FromForm] string? confirm, ICurrentTenant current, EraseTenantCommand erase,
         SignInManager<ApplicationUser> signIn, HttpContext context, CancellationToken cancellationToken)
@@ -88,13 +95,7 @@ internal static class PrivacyEndpoints
         return Results.File(export.Value.Zip, "application/zip", $"{name}-export-{DateTime.UtcNow:yyyyMMdd}.zip");
     }
 
-    private static IResult Problem(Result result) => Results.Problem(detail: result.Error ?? "The request failed.", statusCode: result.Status switch
-    {
-        ResultStatus.Forbidden => StatusCodes.Status403Forbidden,
-        ResultStatus.NotFound => StatusCodes.Status404NotFound,
-        ResultStatus.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    });
+    private static IResult Problem(Result result) => Results.Problem(detail: result.Error ?? "The request failed.", statusCode: result.HttpStatus());
 
     internal sealed record EraseRequest(string? Confirm);
 }

@@ -89,4 +89,26 @@ public sealed class InvoiceNumberingTests : IAsyncLifetime
         Assert.Equal(100.00m, kept.Total);
         Assert.Equal("CN-2026-000001", Assert.Single(kept.CreditNotes).Number);
     }
+
+    [Fact]
+    public async Task CreateCreditNote_RefusedCreditsBeforeTheFirstIssued_ConsumeNoNumber()
+    {
+        var invoice = await CloseJuneAsync(await TenantOnStarterAsync());
+        var voided = await CloseJuneAsync(await TenantOnStarterAsync());
+        Assert.True((await MoveAsync(voided.InvoiceId, InvoiceStatus.Void)).IsSuccess);
+        Task<Platform.Domain.Common.Result<Guid>> CreditAsync(Guid id, decimal amount) =>
+            _host.RunAsync(sp => sp.GetRequiredService<CreateCreditNoteCommand>().ExecuteAsync(id, amount, "Outage"));
+
+        // More than the invoice's total, more decimals than the currency has, a void invoice: each refused.
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, (await CreditAsync(invoice.InvoiceId, 1000m)).Status);
+        Assert.Equal(Platform.Domain.Common.ResultStatus.BadRequest, (await CreditAsync(invoice.InvoiceId, 1.005m)).Status);
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, (await CreditAsync(voided.InvoiceId, 10m)).Status);
+        var first = await CreditAsync(invoice.InvoiceId, 10m);
+        Assert.Equal(Platform.Domain.Common.ResultStatus.Conflict, (await CreditAsync(invoice.InvoiceId, 95m)).Status);
+        var second = await CreditAsync(invoice.InvoiceId, 90m);
+
+        Assert.True(first.IsSuccess && second.IsSuccess);
+        Assert.Equal(["CN-2026-000001", "CN-2026-000002"], (await ViewAsync(invoice.InvoiceId)).CreditNotes.Select(c => c.Number).Order());
+        Assert.Equal(2L, await _host.Database.ScalarAsync<long>("SELECT last FROM document_number_series WHERE series = 'CN' AND year = 2026"));
+    }
 }

@@ -70,7 +70,7 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         Assert.NotNull(claimed);
         Assert.Equal(jobId, claimed.JobId);
         // The segment's length is what is billed; a finished job of zero whole seconds would bill nothing.
-        await Task.Delay(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(100));
+        await TestUsage.BackdateRunAsync(_database.DataSource, jobId, seconds + 0.1);
         Assert.True(await queue.CompleteAsync(claimed, JobOutcome.Succeeded));
         return jobId;
     }

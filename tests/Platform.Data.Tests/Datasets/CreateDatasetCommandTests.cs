@@ -208,7 +208,7 @@ public class CreateDatasetCommandTests(DataServices services) : IClassFixture<Da
         var (tenant, owner) = await Seed.TenantAsync(services.Database);
         await using (var db = services.Database.CreateDbContext())
         {
-            await new Platform.Data.Tenants.SuspendTenantCommand(db).ExecuteAsync(tenant.Id, "Unpaid invoice");
+            await new Platform.Data.Tenants.SuspendTenantCommand(db, new Platform.Data.Audit.AuditTrail(new TestTenant())).ExecuteAsync(tenant.Id, "Unpaid invoice");
         }
 
         var result = await CreateAsync(owner, new CreateDatasetRequest("Reviews", DatasetKind.Text, Csv(BalancedCsv())));

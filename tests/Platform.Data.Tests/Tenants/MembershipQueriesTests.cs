@@ -1,3 +1,4 @@
+using Platform.Data.Audit;
 using Microsoft.Extensions.Options;
 using Platform.Data.Tenants;
 using Platform.Domain.Common;
@@ -79,7 +80,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var (_, ownerB) = await Seed.TenantAsync(Database);
 
         await using var db = Database.CreateDbContext(ownerA);
-        var created = await new InviteMemberCommand(db, ownerA, TimeProvider.System, Options).ExecuteAsync("new@example.com", TenantRole.Member);
+        var created = await new InviteMemberCommand(db, ownerA, TimeProvider.System, Options, new AuditTrail(ownerA)).ExecuteAsync("new@example.com", TenantRole.Member);
 
         Assert.True(created.IsSuccess, created.Error);
         var listedA = await new ListInvitationsQuery(db, TimeProvider.System).ExecuteAsync();
@@ -96,7 +97,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var asMember = new TestTenant(tenant.Id, member.Id);
 
         await using var db = Database.CreateDbContext(asMember);
-        var result = await new InviteMemberCommand(db, asMember, TimeProvider.System, Options).ExecuteAsync("x@example.com", TenantRole.Member);
+        var result = await new InviteMemberCommand(db, asMember, TimeProvider.System, Options, new AuditTrail(asMember)).ExecuteAsync("x@example.com", TenantRole.Member);
 
         Assert.Equal(ResultStatus.Forbidden, result.Status);
     }
@@ -110,7 +111,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var forged = new TestTenant(tenantA.Id, ownerB.UserId);
 
         await using var db = Database.CreateDbContext(forged);
-        var result = await new InviteMemberCommand(db, forged, TimeProvider.System, Options).ExecuteAsync("x@example.com", TenantRole.Owner);
+        var result = await new InviteMemberCommand(db, forged, TimeProvider.System, Options, new AuditTrail(forged)).ExecuteAsync("x@example.com", TenantRole.Owner);
 
         Assert.Equal(ResultStatus.Forbidden, result.Status);
     }
@@ -123,13 +124,13 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         string token;
         await using (var db = Database.CreateDbContext(owner))
         {
-            token = (await new InviteMemberCommand(db, owner, TimeProvider.System, Options).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
+            token = (await new InviteMemberCommand(db, owner, TimeProvider.System, Options, new AuditTrail(owner)).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
         }
         var asInvitee = new TestTenant(null, invitee.Id);
 
         await using (var db = Database.CreateDbContext(asInvitee))
         {
-            var joined = await new AcceptInvitationCommand(db, asInvitee, TimeProvider.System).ExecuteAsync(token);
+            var joined = await new AcceptInvitationCommand(db, asInvitee, TimeProvider.System, new AuditTrail(asInvitee)).ExecuteAsync(token);
             Assert.Equal(tenant.Id, joined.Value);
         }
 
@@ -147,13 +148,13 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         string token;
         await using (var db = Database.CreateDbContext(owner))
         {
-            token = (await new InviteMemberCommand(db, owner, clock, Options).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
+            token = (await new InviteMemberCommand(db, owner, clock, Options, new AuditTrail(owner)).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
         }
         clock.Now += new DataOptions().InvitationLifetime;
         var asInvitee = new TestTenant(null, invitee.Id);
 
         await using var accept = Database.CreateDbContext(asInvitee);
-        var result = await new AcceptInvitationCommand(accept, asInvitee, clock).ExecuteAsync(token);
+        var result = await new AcceptInvitationCommand(accept, asInvitee, clock, new AuditTrail(asInvitee)).ExecuteAsync(token);
 
         Assert.Equal(ResultStatus.BadRequest, result.Status);
         await using var check = Database.CreateDbContext(owner);
@@ -167,17 +168,17 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         string token;
         await using (var db = Database.CreateDbContext(owner))
         {
-            token = (await new InviteMemberCommand(db, owner, TimeProvider.System, Options).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
+            token = (await new InviteMemberCommand(db, owner, TimeProvider.System, Options, new AuditTrail(owner)).ExecuteAsync("i@example.com", TenantRole.Member)).Value.Token;
         }
         var first = new TestTenant(null, (await Seed.UserAsync(Database)).Id);
         var second = new TestTenant(null, (await Seed.UserAsync(Database)).Id);
         await using (var db = Database.CreateDbContext(first))
         {
-            Assert.True((await new AcceptInvitationCommand(db, first, TimeProvider.System).ExecuteAsync(token)).IsSuccess);
+            Assert.True((await new AcceptInvitationCommand(db, first, TimeProvider.System, new AuditTrail(first)).ExecuteAsync(token)).IsSuccess);
         }
 
         await using var again = Database.CreateDbContext(second);
-        var result = await new AcceptInvitationCommand(again, second, TimeProvider.System).ExecuteAsync(token);
+        var result = await new AcceptInvitationCommand(again, second, TimeProvider.System, new AuditTrail(second)).ExecuteAsync(token);
 
         Assert.Equal(ResultStatus.Conflict, result.Status);
     }
@@ -188,7 +189,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var user = new TestTenant(null, (await Seed.UserAsync(Database)).Id);
 
         await using var db = Database.CreateDbContext(user);
-        var result = await new AcceptInvitationCommand(db, user, TimeProvider.System).ExecuteAsync("not-a-token");
+        var result = await new AcceptInvitationCommand(db, user, TimeProvider.System, new AuditTrail(user)).ExecuteAsync("not-a-token");
 
         Assert.Equal(ResultStatus.NotFound, result.Status);
     }
@@ -200,7 +201,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var member = await Seed.MemberAsync(Database, tenant.Id);
 
         await using var db = Database.CreateDbContext(owner);
-        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System).ExecuteAsync(member.Id);
+        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System, new AuditTrail(owner)).ExecuteAsync(member.Id);
 
         Assert.True(result.IsSuccess, result.Error);
         Assert.DoesNotContain(await new ListMembersQuery(db).ExecuteAsync(), m => m.UserId == member.Id);
@@ -215,7 +216,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
 
         await using (var db = Database.CreateDbContext(ownerA))
         {
-            Assert.Equal(ResultStatus.NotFound, (await new RemoveMemberCommand(db, ownerA, TimeProvider.System).ExecuteAsync(memberB.Id)).Status);
+            Assert.Equal(ResultStatus.NotFound, (await new RemoveMemberCommand(db, ownerA, TimeProvider.System, new AuditTrail(ownerA)).ExecuteAsync(memberB.Id)).Status);
         }
 
         await using var check = Database.CreateDbContext(ownerB);
@@ -228,7 +229,7 @@ public class MembershipQueriesTests(DatabaseFixture fixture) : IClassFixture<Dat
         var (_, owner) = await Seed.TenantAsync(Database);
 
         await using var db = Database.CreateDbContext(owner);
-        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System).ExecuteAsync(owner.UserId!.Value);
+        var result = await new RemoveMemberCommand(db, owner, TimeProvider.System, new AuditTrail(owner)).ExecuteAsync(owner.UserId!.Value);
 
         Assert.Equal(ResultStatus.Conflict, result.Status);
     }

@@ -9,6 +9,9 @@ public class TenantCommandsTests(DatabaseFixture fixture) : IClassFixture<Databa
 {
     private PostgresDatabase Database => fixture.Database;
 
+    // The admin's own identity does not matter to these commands; the audit entries say "platform".
+    private static readonly Platform.Data.Audit.AuditTrail PlatformAudit = new(new TestTenant());
+
     [Fact]
     public async Task CreateTenantForNewUserCommand_NewUser_CreatesTenantOwnedByUser()
     {
@@ -56,7 +59,7 @@ public class TenantCommandsTests(DatabaseFixture fixture) : IClassFixture<Databa
 
         await using (var admin = Database.CreateDbContext())
         {
-            Assert.True((await new SuspendTenantCommand(admin).ExecuteAsync(tenant.Id, "Payment overdue")).IsSuccess);
+            Assert.True((await new SuspendTenantCommand(admin, PlatformAudit).ExecuteAsync(tenant.Id, "Payment overdue")).IsSuccess);
         }
 
         await using var db = Database.CreateDbContext(owner);
@@ -70,9 +73,9 @@ public class TenantCommandsTests(DatabaseFixture fixture) : IClassFixture<Databa
     {
         var (tenant, _) = await Seed.TenantAsync(Database);
         await using var admin = Database.CreateDbContext();
-        await new SuspendTenantCommand(admin).ExecuteAsync(tenant.Id, "Abuse report");
+        await new SuspendTenantCommand(admin, PlatformAudit).ExecuteAsync(tenant.Id, "Abuse report");
 
-        var result = await new ReactivateTenantCommand(admin).ExecuteAsync(tenant.Id);
+        var result = await new ReactivateTenantCommand(admin, PlatformAudit).ExecuteAsync(tenant.Id);
 
         Assert.True(result.IsSuccess, result.Error);
         var row = Assert.Single(await new ListTenantsQuery(admin).ExecuteAsync(), t => t.Id == tenant.Id);
@@ -84,7 +87,7 @@ public class TenantCommandsTests(DatabaseFixture fixture) : IClassFixture<Databa
     {
         await using var admin = Database.CreateDbContext();
 
-        Assert.Equal(ResultStatus.NotFound, (await new SuspendTenantCommand(admin).ExecuteAsync(Guid.NewGuid(), "x")).Status);
+        Assert.Equal(ResultStatus.NotFound, (await new SuspendTenantCommand(admin, PlatformAudit).ExecuteAsync(Guid.NewGuid(), "x")).Status);
     }
 
     [Fact]

@@ -43,11 +43,11 @@ public class JobStateMachineTests
     public void Apply_InterruptAtLastAttempt_KeepsTheAttemptAndCountsTheInterruption()
     {
         // Three killed workers used to fail a job of three attempts; now they cost none of them.
-        var status = new JobStatus(JobState.Running, 3);
+        var status = new JobStatus(JobState.Running, 3, Ran: true);
         for (var i = 0; i < 3; i++)
         {
             status = JobStateMachine.Apply(status, JobTrigger.Interrupt, Limits).Value;
-            Assert.Equal(new JobStatus(JobState.Queued, 3, i + 1), status);
+            Assert.Equal(new JobStatus(JobState.Queued, 3, i + 1, Ran: true), status);
             status = JobStateMachine.Apply(status, JobTrigger.Claim, Limits).Value;
         }
     }
@@ -77,6 +77,18 @@ public class JobStateMachineTests
         var next = trigger == JobTrigger.Claim ? running : JobStateMachine.Apply(running, trigger, Limits).Value;
 
         Assert.Equal(2, next.Attempt);
+    }
+
+    [Fact]
+    public void Apply_SucceedWhileQueuedAfterARun_IsTheLatestRunsLateCompletion()
+    {
+        var requeued = JobStateMachine.Apply(JobStateMachine.Apply(JobStatus.New, JobTrigger.Claim, Limits).Value,
+            JobTrigger.Interrupt, Limits).Value;
+
+        var done = JobStateMachine.Apply(requeued, JobTrigger.Succeed, Limits);
+
+        Assert.True(done.IsSuccess, done.Error);
+        Assert.Equal(JobState.Succeeded, done.Value.State);
     }
 
     [Theory]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Data;
+using Platform.Data.Artifacts;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
@@ -45,6 +46,10 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
     }
 
     private BaseModelCatalog Catalog => _host.Services.GetRequiredService<BaseModelCatalog>();
+
+    private BaseModelFiles Files => _host.Services.GetRequiredService<BaseModelFiles>();
+
+    private StoredFolders Stored => _host.Services.GetRequiredService<StoredFolders>();
 
     private string NewBert(string name) => TestModels.WriteBert(Path.Combine(_root, "src", name + Guid.NewGuid().ToString("N")[..6]));
 
@@ -105,8 +110,8 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
         Assert.Contains("private", platformOverPrivate.Error);
         Assert.True(sameNameElsewhere.IsSuccess, sameNameElsewhere.Error);
         Assert.Equal(ResultStatus.Conflict, twiceInOneTenant.Status);
-        // The catalog folders of refused registrations are not left behind.
-        Assert.Equal(3, Directory.GetDirectories(Catalog.Root).Length);
+        // The stored folders of refused registrations are not left behind.
+        Assert.Equal(3L, await _database.ScalarAsync<long>("SELECT count(DISTINCT (tenant_id, folder)) FROM stored_folder_files"));
     }
 
     [Fact]
@@ -126,7 +131,7 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RegisterTextModelFolder_DistilBert_IsCopiedAndTheSourceLeftAlone()
+    public async Task RegisterTextModelFolder_DistilBert_IsStoredAndTheSourceLeftAlone()
     {
         var (tenant, _) = await Seed.TenantAsync(_database);
         var source = TestModels.WriteDistilBert(Path.Combine(_root, "src", "pretrained"));
@@ -142,9 +147,70 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
         Assert.Equal($"pretrain:{jobId}", model.Source);
         Assert.Equal(tenant.Id, model.TenantId);
         Assert.True(File.Exists(Path.Combine(source, "model.safetensors")));
+        Assert.Null(model.Path);
         Assert.Equal(["config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt"],
-            Directory.GetFiles(model.Path!).Select(Path.GetFileName).Order());
+            (await Stored.ListAsync(tenant.Id, model.Folder!)).Select(f => f.Path));
+        Assert.Equal(32, model.Profile!.Width);
         Assert.Equal(model, await Catalog.FindAsync(tenant.Id, "domain-distil"));
+    }
+
+    /// <summary>
+    /// A private model's files are in the tenant's artifact store, encrypted: no file on disk (but the source
+    /// and the worker's cache of decrypted models) holds its config or vocabulary, and a stored file copied
+    /// into another tenant's store does not decrypt there.
+    /// </summary>
+    [Fact]
+    public async Task RegisterPrivateModel_NoPlaintextInTheStoreAndACopyInAnotherTenantDoesNotDecrypt()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        var (other, _) = await Seed.TenantAsync(_database);
+        var source = NewBert("secret-bert");
+        var config = await File.ReadAllBytesAsync(Path.Combine(source, "config.json"));
+        var vocab = await File.ReadAllBytesAsync(Path.Combine(source, "vocab.txt"));
+        var weights = await File.ReadAllBytesAsync(Path.Combine(source, "model.safetensors"));
+        var model = (await RegisterAsync(tenant.Id, "secret-bert", source)).Value;
+        var local = await Files.LocalFolderAsync(model);
+        Assert.Equal(vocab, await File.ReadAllBytesAsync(Path.Combine(local, "vocab.txt")));
+
+        var scanned = 0;
+        foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.StartsWith(Path.Combine(_root, "src"), StringComparison.Ordinal) && !f.StartsWith(local, StringComparison.Ordinal)))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            Assert.True(bytes.AsSpan().IndexOf(config) < 0, $"{file} holds the model's config.json in the clear");
+            Assert.True(bytes.AsSpan().IndexOf(vocab) < 0, $"{file} holds the model's vocab.txt in the clear");
+            Assert.True(bytes.AsSpan().IndexOf(weights.AsSpan(weights.Length / 2, 1024)) < 0, $"{file} holds the model's weights in the clear");
+            scanned++;
+        }
+        Assert.True(scanned >= 3, $"only {scanned} files scanned");
+
+        var store = _host.Services.GetRequiredService<IArtifactStore>();
+        await store.PutAsync(other.Id, new MemoryStream("the other tenant has a key too"u8.ToArray()));
+        var hash = (await Stored.ListAsync(tenant.Id, model.Folder!)).Single(f => f.Path == "vocab.txt").Hash;
+        var copy = Path.Combine(_root, "tenants", other.Id.ToString("N"), hash[..2], hash);
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.Copy(Path.Combine(_root, "tenants", tenant.Id.ToString("N"), hash[..2], hash), copy);
+        await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            await using var read = await store.OpenReadAsync(other.Id, hash);
+            await read.CopyToAsync(Stream.Null);
+        });
+    }
+
+    [Fact]
+    public async Task LocalFolder_ModelFilesChangedInTheStore_FetchedAgainNotServedStale()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        var model = (await RegisterAsync(tenant.Id, "changing-bert")).Value;
+        var first = await Files.LocalFolderAsync(model);
+        Assert.Equal(first, await Files.LocalFolderAsync(model));
+
+        await Stored.PutFileAsync(tenant.Id, model.Folder!, "vocab.txt", new MemoryStream("[PAD]\n[UNK]\nchanged\n"u8.ToArray()));
+        var second = await Files.LocalFolderAsync(model);
+
+        Assert.NotEqual(first, second);
+        Assert.EndsWith("changed\n", await File.ReadAllTextAsync(Path.Combine(second, "vocab.txt")));
+        Assert.False(Directory.Exists(first), "the stale version is removed from the cache");
     }
 
     [Fact]
@@ -156,6 +222,61 @@ public sealed class BaseModelCatalogTests : IAsyncLifetime
         await _database.ScalarAsync<int>($"WITH d AS (DELETE FROM tenants WHERE id = '{tenant.Id}' RETURNING 1) SELECT count(*)::int FROM d");
 
         Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM base_models WHERE name = 'gone-bert'"));
+    }
+
+    /// <summary>
+    /// An install from before the store kept base models as plain folders under Catalog:Root: the web host
+    /// stores them (with the profile the launch plans from) and deletes each plain folder once no queued or
+    /// running job names it.
+    /// </summary>
+    [Fact]
+    public async Task LegacyFolders_AreMovedIntoTheStore_AndDeletedOnceNoActiveJobNamesThem()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        var catalogRoot = Path.Combine(_root, "catalog");
+        var idle = (Id: Guid.NewGuid(), Path: TestModels.WriteBert(Path.Combine(catalogRoot, Guid.NewGuid().ToString("N"))));
+        var busy = (Id: Guid.NewGuid(), Path: TestModels.WriteBert(Path.Combine(catalogRoot, Guid.NewGuid().ToString("N"))));
+        foreach (var (id, path, owner) in new[] { (idle.Id, idle.Path, (Guid?)tenant.Id), (busy.Id, busy.Path, null) })
+        {
+            await using var insert = _database.DataSource.CreateCommand("""
+                INSERT INTO base_models (id, name, kind, path, description, parameters, tenant_id, source, architecture)
+                VALUES ($1, $2, 'bert', $3, 'old', 10, $4, 'folder', 'bert')
+                """);
+            insert.Parameters.Add(new NpgsqlParameter { Value = id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = "legacy-" + id.ToString("N")[..8] });
+            insert.Parameters.Add(new NpgsqlParameter { Value = path });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)owner ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var job = Guid.NewGuid();
+        await using (var queued = _database.DataSource.CreateCommand(
+            "INSERT INTO jobs (id, tenant_id, kind, name, state, payload) VALUES ($1, $2, 'train', 'old job', 'Queued', jsonb_build_object('baseModel', $3::text))"))
+        {
+            queued.Parameters.Add(new NpgsqlParameter { Value = job });
+            queued.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
+            queued.Parameters.Add(new NpgsqlParameter { Value = busy.Path });
+            await queued.ExecuteNonQueryAsync();
+        }
+        var migration = new LegacyCatalogFolderMigration(_database.DataSource, Stored,
+            new Platform.Jobs.Privacy.TenantFolders(_host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()),
+            _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DataOptions>>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<LegacyCatalogFolderMigration>.Instance);
+
+        Assert.Equal(2, await migration.MigrateAsync());
+
+        var moved = (await Catalog.ListAsync(tenant.Id)).Single(m => m.Id == idle.Id);
+        Assert.Null(moved.Path);
+        Assert.Equal(32, moved.Profile!.Width);
+        Assert.False(Directory.Exists(idle.Path));
+        Assert.True(File.Exists(Path.Combine(await Files.LocalFolderAsync(moved), "vocab.txt")));
+        var platformWide = (await Catalog.ListAsync(null)).Single(m => m.Id == busy.Id);
+        Assert.Equal(new StoredBaseModel(BaseModel.PlatformOwner, BaseModel.FolderOf(busy.Id)), platformWide.Stored);
+        Assert.True(Directory.Exists(busy.Path), "a queued job still names the plain folder");
+
+        await _database.ScalarAsync<int>($"WITH u AS (UPDATE jobs SET state = 'Cancelled' WHERE id = '{job}' RETURNING 1) SELECT count(*)::int FROM u");
+        Assert.Equal(0, await migration.MigrateAsync());
+        Assert.False(Directory.Exists(busy.Path));
+        Assert.Null((await Catalog.FindAsync(null, platformWide.Name))!.Path);
     }
 
     private async Task<Result<Guid>> LaunchAsync(TestTenant tenant, LaunchJobRequest request)

@@ -83,6 +83,9 @@ public sealed class ModelImportTests : IAsyncLifetime
 
     private BaseModelCatalog Catalog => _host.Services.GetRequiredService<BaseModelCatalog>();
 
+    /// <summary>The imported model's files as a worker gets them: decrypted from the artifact store into the cache.</summary>
+    private Task<string> LocalFolderAsync(BaseModel model) => _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(model);
+
     private async Task<BaseModelImport> ImportAsync(Guid id, Guid? tenantId)
     {
         var who = new TestTenant(tenantId, null);
@@ -131,8 +134,14 @@ public sealed class ModelImportTests : IAsyncLifetime
         Assert.Equal($"hf:sentence-transformers/tiny-MiniLM@{repo.MainCommit}", model.Source);
         Assert.Equal("bert", model.Architecture);
         Assert.True(model.Parameters > 10_000);
-        Assert.StartsWith(CatalogRoot, model.Path);
-        Assert.True(File.Exists(Path.Combine(model.Path!, "model.safetensors")));
+        Assert.Null(model.Path);
+        Assert.True(File.Exists(Path.Combine(await LocalFolderAsync(model), "model.safetensors")));
+        // Stored in the tenant's store, encrypted: the downloaded config and vocabulary are nowhere in the clear there.
+        var source = Path.Combine(_root, "src", "sentence-transformers_tiny-MiniLM");
+        var plain = new[] { File.ReadAllBytes(Path.Combine(source, "config.json")), File.ReadAllBytes(Path.Combine(source, "vocab.txt")) };
+        var stored = Directory.GetFiles(Path.Combine(_root, "tenants", tenant.Id.ToString("N")), "*", SearchOption.AllDirectories);
+        Assert.True(stored.Length >= 3);
+        Assert.All(stored, f => Assert.All(plain, p => Assert.True(File.ReadAllBytes(f).AsSpan().IndexOf(p) < 0, $"{f} holds a model file in the clear")));
         Assert.False(Directory.Exists(Path.Combine(CatalogRoot, "imports", import.Id.ToString("N"))), "the import's work folder is removed");
         // The token goes to the Hub, never to the CDN the weights were redirected to.
         var weights = _hub.RequestsFor(repo.Id, "model.safetensors");
@@ -204,7 +213,7 @@ public sealed class ModelImportTests : IAsyncLifetime
         Assert.Equal(["", "bytes=20000-"], downloads.Select(r => r.Range));
         var model = (await Catalog.FindAsync(tenant.Id, "flaky"))!;
         var served = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(_root, "src", "org_flaky", "model.safetensors"))));
-        Assert.Equal(served, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(model.Path!, "model.safetensors")))));
+        Assert.Equal(served, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(await LocalFolderAsync(model), "model.safetensors")))));
     }
 
     [Fact]
@@ -479,7 +488,7 @@ public sealed class ModelImportTests : IAsyncLifetime
         var model = (await Catalog.FindAsync(tenant.Id, "support-distil"))!;
         Assert.Equal("upload", model.Source);
         Assert.Equal("distilbert", model.Architecture);
-        Assert.False(File.Exists(Path.Combine(model.Path!, "README.md")));
+        Assert.False(File.Exists(Path.Combine(await LocalFolderAsync(model), "README.md")));
     }
 
     [Theory]
@@ -487,6 +496,9 @@ public sealed class ModelImportTests : IAsyncLifetime
     [InlineData("pickle", "pickle")]
     [InlineData("no-vocab", "no vocab.txt")]
     [InlineData("not-a-zip", "not a valid ZIP")]
+    [InlineData("bomb", "zip bomb")]
+    [InlineData("no-config", "no config.json")]
+    [InlineData("no-weights", "no model.safetensors")]
     public async Task UploadedZip_Unsafe_IsRefusedAtOnce(string kind, string expected)
     {
         var folder = TestModels.WriteBert(Path.Combine(_root, "src", "bad-" + kind));
@@ -495,6 +507,10 @@ public sealed class ModelImportTests : IAsyncLifetime
             "traversal" => TestModels.Zip(folder, null, ("../../evil.txt", "x"u8.ToArray())),
             "pickle" => Without(folder, "model.safetensors", ("pytorch_model.bin", new byte[64])),
             "no-vocab" => Without(folder, "vocab.txt"),
+            "no-config" => Without(folder, "config.json"),
+            "no-weights" => Without(folder, "model.safetensors"),
+            // 16 MiB of zeros deflate to about 16 KiB: a thousandfold expansion.
+            "bomb" => TestModels.Zip(folder, null, ("padding.bin", new byte[16 << 20])),
             _ => "just text"u8.ToArray(),
         };
         var (tenant, owner) = await Seed.TenantAsync(_database);
@@ -506,6 +522,8 @@ public sealed class ModelImportTests : IAsyncLifetime
         Assert.Contains(expected, started.Error);
         Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM base_model_imports"));
         Assert.Empty(Directory.Exists(Path.Combine(CatalogRoot, "imports")) ? Directory.GetDirectories(Path.Combine(CatalogRoot, "imports")) : []);
+        Assert.Equal(0L, await _database.ScalarAsync<long>($"SELECT count(*) FROM base_models WHERE tenant_id = '{tenant.Id}'"));
+        Assert.Equal(0L, await _database.ScalarAsync<long>($"SELECT count(*) FROM stored_folder_files WHERE tenant_id = '{tenant.Id}'"));
     }
 
     private static byte[] Without(string folder, string file, params (string Name, byte[] Content)[] extra)

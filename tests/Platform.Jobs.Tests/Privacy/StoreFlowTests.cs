@@ -58,8 +58,8 @@ public sealed class StoreFlowTests : IAsyncLifetime
             ["Data:Migrations"] = "Check",
             // Only where installs before the store kept job folders: nothing may be written there now.
             ["Training:WorkDirectory"] = Path.Combine(_root.Path, "work"),
-            // The platform's demo base models (not tenant data) are still catalog folders (decision 0025).
-            ["Catalog:Root"] = Path.Combine(_root.Path, "catalog"),
+            // Each host's own: imports' work folders and the cache of base models fetched (decrypted) from the store.
+            ["Catalog:Root"] = Path.Combine(_root.Path, "catalog-" + root),
             ["Training:ReportEvery"] = "00:00:00.200",
             ["Training:CheckpointEverySteps"] = "3",
             ["Worker:Name"] = name,
@@ -78,10 +78,12 @@ public sealed class StoreFlowTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The whole flow on one store: a dataset, a job that checkpoints on one worker, which stops (its job
+    /// The whole flow on one store: a dataset, a private base model of the tenant (in its store: the bucket with
+    /// S3, which the workers fetch it from), a job from it that checkpoints on one worker, which stops (its job
     /// released), resumed by a second worker (with S3, on a machine of its own: no folder is shared), then the
     /// model's page, playground and Hugging Face download. Nothing on any disk (store, scratch, spools, the
-    /// bucket's objects) holds the trained classifier's weights, a checkpoint's tensors or the vocabulary in the clear.
+    /// bucket's objects) holds the trained classifier's weights, a checkpoint's tensors, the vocabulary or the base
+    /// model's config in the clear, but the hosts' caches of fetched base models.
     /// </summary>
     [Theory]
     [InlineData("Local")]
@@ -96,8 +98,15 @@ public sealed class StoreFlowTests : IAsyncLifetime
         }
         var s3 = provider == "S3";
         var portal = await StartHostAsync("web", s3 ? "web" : "shared", worker: false, store);
-        await DemoBaseModels.EnsureAsync(portal.Services.GetRequiredService<BaseModelCatalog>());
+        var catalog = portal.Services.GetRequiredService<BaseModelCatalog>();
+        await DemoBaseModels.EnsureAsync(catalog);
         var (tenant, owner) = await Seed.TenantAsync(_database);
+        // The tenant's own base model (as a pre-training job or an import registers one), from the demo BERT's files.
+        var demo = await portal.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync((await catalog.FindAsync(null, DemoBaseModels.BertName))!);
+        var baseConfig = await File.ReadAllBytesAsync(Path.Combine(demo, "config.json"));
+        var registered = await catalog.RegisterTextModelFolderAsync(new TextModelRegistration(tenant.Id, "our-bert", demo, "ours", "upload"));
+        Assert.True(registered.IsSuccess, registered.Error);
+        Assert.Equal(tenant.Id, registered.Value.Stored!.Owner);
         var csv = new StringBuilder("text,label\n");
         for (var i = 0; i < 40; i++)
             csv.Append($"my invoice was charged twice {i},billing\nthe courier lost my parcel {i},shipping\n");
@@ -109,7 +118,7 @@ public sealed class StoreFlowTests : IAsyncLifetime
                 new CreateDatasetRequest("Tickets", DatasetKind.Text, new MemoryStream(Encoding.UTF8.GetBytes(csv.ToString()))));
             Assert.True(dataset.IsSuccess, dataset.Error);
             var launched = await scope.ServiceProvider.GetRequiredService<LaunchJobCommand>().ExecuteAsync(
-                new LaunchJobRequest(dataset.Value.Id, DemoBaseModels.BertName, "fast", Epochs: 4, BatchSize: 4, MaxSequenceLength: 32));
+                new LaunchJobRequest(dataset.Value.Id, "our-bert", "fast", Epochs: 4, BatchSize: 4, MaxSequenceLength: 32));
             Assert.True(launched.IsSuccess, launched.Error);
             jobId = launched.Value;
         }
@@ -163,7 +172,7 @@ public sealed class StoreFlowTests : IAsyncLifetime
 
         // The workers' run folders (their local copies) go when their runs end.
         await WaitAsync(() => Task.FromResult(!Directory.EnumerateFiles(_root.Path, "*.safetensors", SearchOption.AllDirectories)
-            .Any(f => !f.StartsWith(Path.Combine(_root.Path, "catalog"), StringComparison.Ordinal))), "the runs' local folders to go");
+            .Any(f => !f.StartsWith(Path.Combine(_root.Path, "catalog-"), StringComparison.Ordinal))), "the runs' local folders to go");
         Assert.False(Directory.Exists(Path.Combine(_root.Path, "work")));
         var disks = new List<string> { _root.Path };
         if (_s3 is not null)
@@ -172,7 +181,8 @@ public sealed class StoreFlowTests : IAsyncLifetime
         foreach (var file in disks.SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories)))
         {
             // A running worker holds its spool's lock file (empty) exclusively.
-            if (file.StartsWith(Path.Combine(_root.Path, "catalog"), StringComparison.Ordinal) || Path.GetFileName(file) == ".lock")
+            // The catalog folders hold the hosts' caches of decrypted base models (a worker's local working copy).
+            if (file.StartsWith(Path.Combine(_root.Path, "catalog-"), StringComparison.Ordinal) || Path.GetFileName(file) == ".lock")
                 continue;
             byte[] bytes;
             try
@@ -186,9 +196,13 @@ public sealed class StoreFlowTests : IAsyncLifetime
             Assert.True(bytes.AsSpan().IndexOf(weights) < 0, $"{file} holds the trained classifier's weights in the clear");
             Assert.True(bytes.AsSpan().IndexOf(checkpointTensor) < 0, $"{file} holds a checkpoint tensor in the clear");
             Assert.True(bytes.AsSpan().IndexOf(vocab) < 0, $"{file} holds the vocabulary in the clear");
+            Assert.True(bytes.AsSpan().IndexOf(baseConfig) < 0, $"{file} holds the base model's config.json in the clear");
             scanned++;
         }
         Assert.True(scanned > 10, $"only {scanned} files scanned");
+        // Each worker that ran the job fetched the private base model from the store into its own cache.
+        foreach (var host in s3 ? new[] { "first", "second" } : ["shared"])
+            Assert.Single(Directory.GetDirectories(Path.Combine(_root.Path, "catalog-" + host, "cache"), $"{tenant.Id:N}-*"));
         // With S3 no host keeps a tenant directory: the bucket holds the dataset, the checkpoint and the model.
         var local = new[] { "web", "first", "second", "shared" }.Select(h => Path.Combine(_root.Path, h, "tenants", tenant.Id.ToString("N"))).Count(Directory.Exists);
         Assert.Equal(s3 ? 0 : 1, local);

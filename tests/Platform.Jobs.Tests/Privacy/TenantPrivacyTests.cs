@@ -13,6 +13,7 @@ using Platform.Data.Datasets;
 using Platform.Domain.Common;
 using Platform.Domain.Datasets;
 using Platform.Domain.Tenants;
+using Platform.Jobs.Catalog;
 using Platform.Jobs.Privacy;
 using Platform.Jobs.Training;
 using Platform.Testing;
@@ -171,14 +172,11 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
             """, Guid.NewGuid(), tenant.Id, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), now.AddDays(7), owner.UserId!.Value);
         await SqlAsync("INSERT INTO api_idempotency_keys (tenant_id, key, request_hash, status, body) VALUES ($1, 'retry-1', 'hash', 201, $2)",
             tenant.Id, "{\"id\":1}"u8.ToArray());
-        var modelFolder = Path.Combine(folders.CatalogRoot!, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(modelFolder);
-        await File.WriteAllTextAsync(Path.Combine(modelFolder, "vocab.txt"), "[PAD]\nsecret\n");
-        var baseModel = Guid.NewGuid();
-        await SqlAsync("""
-            INSERT INTO base_models (id, name, kind, path, description, parameters, tenant_id, source, architecture)
-            VALUES ($1, $2, 'bert', $3, 'ours', 10, $4, 'upload', 'bert')
-            """, baseModel, $"private-{baseModel:N}"[..30], modelFolder, tenant.Id);
+        // A private base model as the catalog keeps it: a stored folder in the tenant's artifact store.
+        var registered = await _host.Services.GetRequiredService<BaseModelCatalog>().RegisterTextModelFolderAsync(new TextModelRegistration(
+            tenant.Id, "private-bert", TestModels.WriteBert(Path.Combine(_root.Path, "src", Guid.NewGuid().ToString("N"))), "ours", "upload"));
+        Assert.True(registered.IsSuccess, registered.Error);
+        var baseModel = registered.Value.Id;
         var import = Guid.NewGuid();
         await SqlAsync("""
             INSERT INTO base_model_imports (id, tenant_id, name, description, source_kind, state, base_model_id)
@@ -204,19 +202,21 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         var folders = _host.Services.GetRequiredService<TenantFolders>();
         var store = _host.Services.GetRequiredService<IArtifactStore>();
         Assert.NotEmpty(await store.ListAsync(tenant.Id).ToListAsync());
-        var catalogFolders = new[]
-        {
-            await ScalarAsync<string>("SELECT path FROM base_models WHERE tenant_id = $1", tenant.Id),
-            folders.Import(await ScalarAsync<Guid>("SELECT id FROM base_model_imports WHERE tenant_id = $1", tenant.Id))!,
-        };
-        Assert.All(catalogFolders, f => Assert.True(Directory.Exists(f)));
+        var importFolder = folders.Import(await ScalarAsync<Guid>("SELECT id FROM base_model_imports WHERE tenant_id = $1", tenant.Id))!;
+        Assert.True(Directory.Exists(importFolder));
+        var catalog = _host.Services.GetRequiredService<BaseModelCatalog>();
+        var privateModel = (await catalog.FindAsync(tenant.Id, "private-bert"))!;
+        var privateFiles = await _host.Services.GetRequiredService<StoredFolders>().ListAsync(tenant.Id, privateModel.Folder!);
+        Assert.NotEmpty(privateFiles);
 
         var erased = await EraseAsync(owner, tenant.Id, "Erase Me Ltd");
 
         Assert.True(erased.IsSuccess, erased.Error);
         var after = await RowsPerTableAsync(tenant.Id);
         var left = after.Where(t => t.Value > 0).Select(t => t.Key).Order().ToList();
-        Assert.Equal(["credit_notes", "invoice_lines", "invoices", "tenant_erasures", "tenants"], left);
+        Assert.Equal(["audit_log", "credit_notes", "invoice_lines", "invoices", "tenant_erasures", "tenants"], left);
+        // The audit log keeps the tenant's entries and adds the erasure's own (docs/decisions/0033).
+        Assert.Equal(before["audit_log"] + 1, after["audit_log"]);
         Assert.Equal((before["invoices"], before["credit_notes"], before["invoice_lines"]),
             (after["invoices"], after["credit_notes"], after["invoice_lines"]));
         Assert.Equal("Erase Me Ltd", await ScalarAsync<string>("SELECT buyer_name FROM invoices WHERE id = $1", invoice));
@@ -224,8 +224,12 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Assert.Equal("Owner", await ScalarAsync<string>("SELECT requested_as FROM tenant_erasures WHERE tenant_id = $1", tenant.Id));
         Assert.Empty(await store.ListAsync(tenant.Id).ToListAsync());
         Assert.False(Directory.Exists(folders.TenantJobs(tenant.Id)));
-        Assert.All(catalogFolders, f => Assert.False(Directory.Exists(f)));
-        Assert.True(Directory.Exists(await ScalarAsync<string>("SELECT path FROM base_models WHERE tenant_id = $1", other.Id)));
+        Assert.False(Directory.Exists(importFolder));
+        // The private base model went with its bytes (the other rows are counted above).
+        Assert.Null(await catalog.FindAsync(tenant.Id, "private-bert"));
+        Assert.All(privateFiles, f => Assert.False(store.ExistsAsync(tenant.Id, f.Hash).Result));
+        var otherModel = (await catalog.FindAsync(other.Id, "private-bert"))!;
+        Assert.True(File.Exists(Path.Combine(await _host.Services.GetRequiredService<BaseModelFiles>().LocalFolderAsync(otherModel), "vocab.txt")));
 
         // The other organisation lost nothing and still reads its files.
         Assert.Equal("", string.Join(", ", (await RowsPerTableAsync(other.Id)).Where(t => t.Value == 0 && t.Key != "tenant_erasures").Select(t => t.Key)));
@@ -305,7 +309,9 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         Assert.Contains("datasets/Pets-v1/manifest.jsonl", names);
         Assert.Equal(6, names.Count(n => n.StartsWith("datasets/Pets-v1/images/", StringComparison.Ordinal)));
         Assert.Contains($"models/{job:N}/config.json", names);
-        Assert.Contains(names, n => n.StartsWith("base-models/", StringComparison.Ordinal) && n.EndsWith("/vocab.txt", StringComparison.Ordinal));
+        Assert.Contains("base-models/private-bert/config.json", names);
+        Assert.Contains("base-models/private-bert/model.safetensors", names);
+        Assert.Contains("[CLS]", Read(zip, "base-models/private-bert/vocab.txt"));
         Assert.Contains("secret launch plan 3,pos", Read(zip, "datasets/Plans-v1/data.csv"));
         Assert.Equal(TestImages.Png(8, 6, 0), ReadBytes(zip, names.Single(n => n.StartsWith("datasets/Pets-v1/images/cat/", StringComparison.Ordinal) && n.EndsWith("-cat-0.png", StringComparison.Ordinal))));
         Assert.Contains(job.ToString(), Read(zip, "jobs.json"));

@@ -37,6 +37,13 @@ public sealed class TrainerTests
         Assert.Equal(12, metrics.Evaluation.Count);
         Assert.Equal(2, metrics.History.Count);
         Assert.All(metrics.History, e => Assert.NotNull(e.ValidationLoss));
+        // Each validation row's prediction and scores, and the text of the ones it got wrong.
+        var predictions = ValidationPredictions.Parse(File.ReadAllText(Path.Combine(output, ValidationPredictions.FileName)), "predictions");
+        Assert.Equal(12, predictions.Examples.Count);
+        Assert.Equal(metrics.Evaluation.Accuracy, predictions.Examples.Count(e => e.Correct) / 12.0, 12);
+        Assert.All(predictions.Examples, e => Assert.StartsWith("line ", e.Id));
+        Assert.All(predictions.Examples, e => Assert.Equal(e.Correct ? null : e.Text, e.Text));
+        Assert.All(predictions.Misclassified, e => Assert.Contains(" ", e.Text));
 
         // The ONNX and int8 exports, scored in ONNX Runtime on the same 12 validation rows.
         var serving = Platform.Training.Onnx.ServingReport.Read(output)!;

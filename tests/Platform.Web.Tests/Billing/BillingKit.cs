@@ -10,6 +10,7 @@ using Platform.Data.Identity;
 using Platform.Domain.Billing;
 using Platform.Domain.Usage;
 using Platform.Jobs.Queue;
+using Platform.Testing;
 using Platform.Web.Tests.Infrastructure;
 
 namespace Platform.Web.Tests.Billing;
@@ -56,7 +57,7 @@ internal static class BillingKit
         var claimed = await queue.ClaimAsync(workerId, TimeSpan.FromMinutes(1), device);
         Assert.Equal(jobId, claimed?.JobId);
         // Billed time is whole seconds: the job has to run at least one.
-        await Task.Delay(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(100));
+        await TestUsage.BackdateRunAsync(portal.Database.DataSource, jobId, seconds + 0.1);
         Assert.True(await queue.CompleteAsync(claimed!, JobOutcome.Succeeded));
         return jobId;
     }

@@ -36,6 +36,36 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task TenantUsage_MoreJobsThanAPage_PagesWithEarlierLinkAndTotalsCoverTheMonth()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        // 55 metered jobs (no job rows: their names read "(deleted job)"), a minute apart, 60 s each.
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            INSERT INTO usage_ledger (idempotency_key, tenant_id, job_id, attempt, segment, worker_id, device_kind, started_at, ended_at, seconds)
+            SELECT replace(j::text, '-', '') || ':1:1', '{{owner.TenantId}}', j, 1, 1, gen_random_uuid(), 'cuda',
+                   date_trunc('month', now()) + make_interval(mins => n), date_trunc('month', now()) + make_interval(mins => n, secs => 60), 60
+            FROM (SELECT n, gen_random_uuid() AS j FROM generate_series(1, 55) n) s
+            """);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var first = await finance.GetAsync($"/finance/usage/{owner.TenantId}?month={month}");
+        var next = first.Document.QuerySelector("#next-page")!.GetAttribute("href")!;
+        var second = await finance.GetAsync(next);
+
+        Assert.Equal(50, first.Document.QuerySelectorAll("#job-usage-table tbody tr").Length);
+        Assert.Null(first.Document.QuerySelector("#first-page"));
+        Assert.Equal(5, second.Document.QuerySelectorAll("#job-usage-table tbody tr").Length);
+        Assert.Null(second.Document.QuerySelector("#next-page"));
+        Assert.NotNull(second.Document.QuerySelector("#first-page"));
+        var jobs = first.Document.QuerySelectorAll("#job-usage-table tbody tr").Concat(second.Document.QuerySelectorAll("#job-usage-table tbody tr"))
+            .Select(r => r.GetAttribute("data-job")).ToList();
+        Assert.Equal(55, jobs.Distinct().Count());
+        var jobsCard = first.Document.QuerySelectorAll(".stat-card").First(c => c.QuerySelector(".small")!.TextContent == "Jobs");
+        Assert.Equal("55", jobsCard.QuerySelector(".stat-value")!.TextContent);
+    }
+
+    [Fact]
     public async Task UsageExport_TenantNamedLikeAFormula_CsvNeutralisesItAndHasTheRow()
     {
         var owner = await portal.CreateUserAsync();

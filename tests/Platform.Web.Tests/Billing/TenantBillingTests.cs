@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Billing.Plans;
 using Platform.Domain.Tenants;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
@@ -109,5 +111,102 @@ public sealed class TenantBillingTests(PortalFactory portal) : IClassFixture<Por
 
         Assert.False(billing.Has("#invoice-table"));
         Assert.Equal(HttpStatusCode.NotFound, page.Status);
+    }
+
+    [Fact]
+    public async Task Billing_OwnerOnTheFreePlan_ChoosesAPaidPlanWithATrialOnce()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var plan = BillingKit.Starter();
+        await portal.WithServicesAsync(async sp => (await sp.GetRequiredService<SavePlanCommand>().ExecuteAsync(plan)).Value);
+
+        var page = await owner.Client.GetAsync("/billing");
+        Assert.Equal("Free", page.Text("#plan-name"));
+        Assert.True(page.Has($"#plan-options tr[data-plan='{plan.Code}'] input[type=radio]"));
+        Assert.True(page.Has("#plan-trial"));
+        var chosen = await owner.Client.FollowAsync(await owner.Client.SubmitAsync(page, "#plan-choice-form", new Dictionary<string, string>
+        {
+            ["ChosenPlanId"] = plan.Id.ToString(), ["StartTrial"] = "true",
+        }));
+
+        Assert.Equal("Starter", chosen.Text("#plan-name"));
+        Assert.Equal("trialing", chosen.Document.QuerySelector("#subscription-status")!.GetAttribute("data-status"));
+        Assert.Contains("You are on the Starter plan", chosen.Text("#plan-choice-message"));
+        Assert.False(chosen.Has("#plan-trial"));
+        // Fourteen days without the fee, from the change.
+        Assert.Equal(14 * 86400L, await portal.Database.ScalarAsync<long>($"""
+            SELECT extract(epoch FROM s.trial_ends_at - c.effective_at)::bigint FROM subscriptions s
+            JOIN subscription_plan_changes c ON c.tenant_id = s.tenant_id AND c.plan_id = '{plan.Id}' WHERE s.tenant_id = '{owner.TenantId}'
+            """));
+
+        // Back to Free and up again: the trial was used, so a forged second one is refused and nothing changes.
+        var free = (await owner.Client.GetAsync("/billing")).Document.QuerySelector("#plan-options tr[data-plan='free'] input")!.GetAttribute("value")!;
+        var back = await owner.Client.FollowAsync(await owner.Client.SubmitAsync(chosen, "#plan-choice-form",
+            new Dictionary<string, string> { ["ChosenPlanId"] = free }));
+        Assert.Equal("Free", back.Text("#plan-name"));
+        var again = await owner.Client.SubmitAsync(back, "#plan-choice-form", new Dictionary<string, string>
+        {
+            ["ChosenPlanId"] = plan.Id.ToString(), ["StartTrial"] = "true",
+        });
+        Assert.Equal("A trial is for the first paid plan, once.", again.Text("#plan-choice-message"));
+        Assert.Equal("Free", (await owner.Client.GetAsync("/billing")).Text("#plan-name"));
+    }
+
+    [Fact]
+    public async Task Billing_SubscriptionKeptInStripe_PlanIsNotChangedHere()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        await JobTestKit.ExecuteAsync(portal, $"UPDATE subscriptions SET stripe_subscription_id = 'sub_demo' WHERE tenant_id = '{owner.TenantId}'");
+
+        var page = await owner.Client.GetAsync("/billing");
+
+        Assert.Contains("kept in sync with Stripe", page.Text("#plan-choice-locked"));
+        Assert.False(page.Has("#plan-choice-form"));
+    }
+
+    [Fact]
+    public async Task Billing_OrganisationWithoutAPlan_ShowsThisMonthsMeteredUsageAndOffersPlans()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        await JobTestKit.ExecuteAsync(portal, $"""
+            DELETE FROM subscription_plan_changes WHERE tenant_id = '{owner.TenantId}';
+            DELETE FROM subscriptions WHERE tenant_id = '{owner.TenantId}';
+            """);
+        await BillingKit.FinishedJobAsync(portal, owner.TenantId, device: "cpu", seconds: 2);
+
+        var page = await owner.Client.GetAsync("/billing");
+
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.False(page.Has("#plan-name"));
+        Assert.Contains("No billing plan", page.Text("#no-plan"));
+        var cpuHours = decimal.Parse(page.Text("#unplanned-cpu").TrimEnd(' ', 'h'), CultureInfo.InvariantCulture);
+        Assert.InRange(cpuHours, 0.0005m, 0.01m);
+        Assert.Equal("0 h", page.Text("#unplanned-gpu"));
+        Assert.Equal("Choose a plan", page.Text("#plan-choice h2"));
+        Assert.False(page.Has("#plan-options tr.table-active"));
+    }
+
+    [Fact]
+    public async Task LaunchForm_OnAPlan_ShowsTheEstimateInMoneyBeyondTheIncludedHours()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        // No CPU hours included: the whole CPU estimate is overage, at 0.10 USD an hour.
+        await BillingKit.AssignPlanAsync(portal, owner.TenantId, BillingKit.Starter() with { IncludedCpuHours = 0m });
+        var datasetId = await JobTestKit.UploadCsvAsync(owner.Client);
+
+        var page = await owner.Client.GetAsync($"/jobs/new?dataset={datasetId}");
+
+        var cpu = page.Document.QuerySelector("#estimate-cost-cpu")!;
+        var hours = decimal.Parse(cpu.GetAttribute("data-hours")!, CultureInfo.InvariantCulture);
+        Assert.True(hours > 0);
+        Assert.Equal(hours, decimal.Parse(cpu.GetAttribute("data-beyond")!, CultureInfo.InvariantCulture));
+        Assert.Equal(Math.Round(hours * 0.10m, 2, MidpointRounding.AwayFromZero), decimal.Parse(cpu.GetAttribute("data-added")!, CultureInfo.InvariantCulture));
+        Assert.Contains("USD added to this period's invoice", cpu.TextContent);
+        Assert.Contains("Starter plan", page.Text("#estimate-cost"));
+        // 10 GPU hours included: a GPU run fits in them and adds nothing.
+        var gpu = page.Document.QuerySelector("#estimate-cost-cuda")!;
+        Assert.Equal("0", gpu.GetAttribute("data-beyond"));
+        Assert.Contains("within the included hours", gpu.TextContent);
     }
 }

@@ -225,6 +225,48 @@ public sealed class CatalogPageTests(CatalogPortal fixture) : IClassFixture<Cata
         Assert.Equal("text", model.GetProperty("kind").GetString());
     }
 
+    [Fact]
+    public async Task Api_OwnerKey_UploadsAZippedFolder_AndAHostileZipIsRefusedLeavingNothing()
+    {
+        var owner = await JobTestKit.OwnerAsync(Portal);
+        var key = await JobTestKit.AsTenantAsync(Portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("upload"));
+        using var http = Portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Value.PlainText);
+        var folder = TestModels.WriteDistilBert(Path.Combine(Portal.StorageRoot, "api-zip-" + Guid.NewGuid().ToString("N")));
+
+        using var hostile = await http.PostAsync("/api/v1/base-models/uploads",
+            ZipForm("slipped", TestModels.Zip(folder, null, ("../../../etc/cron.d/evil", "x"u8.ToArray()))));
+        using var started = await http.PostAsync("/api/v1/base-models/uploads", ZipForm("api-distil", TestModels.Zip(folder, "api-distil")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, hostile.StatusCode);
+        Assert.Contains("climbs out", (await hostile.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var location = started.Headers.Location!.ToString();
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        JsonElement import;
+        do
+        {
+            await Task.Delay(100);
+            import = await http.GetFromJsonAsync<JsonElement>(location);
+            Assert.True(DateTime.UtcNow < deadline, import.ToString());
+        }
+        while (import.GetProperty("state").GetString() is "queued" or "downloading" or "validating");
+        Assert.Equal("done", import.GetProperty("state").GetString());
+        var names = (await http.GetFromJsonAsync<JsonElement>("/api/v1/base-models")).GetProperty("data").EnumerateArray()
+            .Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.Contains("api-distil", names);
+        Assert.DoesNotContain("slipped", names);
+    }
+
+    private static MultipartFormDataContent ZipForm(string name, byte[] zip)
+    {
+        var form = new MultipartFormDataContent { { new StringContent(name), "name" } };
+        var file = new ByteArrayContent(zip);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        form.Add(file, "file", name + ".zip");
+        return form;
+    }
+
     /// <summary>GETs <paramref name="url"/> until <paramref name="done"/> holds, as the page's polling does, for at most a minute.</summary>
     private static async Task<Page> UntilAsync(PortalClient client, string url, Func<Page, bool> done)
     {

@@ -45,5 +45,15 @@ public sealed class DemoSeederTests(PortalFactory portal) : IClassFixture<Portal
         using var finance = portal.CreatePortalClient();
         await finance.SignInAsync(demo.FinanceEmail, demo.Password);
         Assert.Equal(HttpStatusCode.OK, (await finance.GetAsync("/finance")).Status);
+
+        // A past period closed into one issued invoice, addressed to the demo organisation's legal details, with its due date.
+        var number = await portal.Database.ScalarAsync<string>($"""
+            SELECT i.number FROM invoices i JOIN tenants t ON t.id = i.tenant_id
+            WHERE t.name = '{demo.TenantName}' AND i.status = 'open' AND i.buyer_address LIKE '%Berlin%' AND i.due_at > i.finalized_at
+            """);
+        Assert.StartsWith("INV-", number);
+        Assert.Equal(1L, await portal.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM invoices i JOIN tenants t ON t.id = i.tenant_id WHERE t.name = '{demo.TenantName}'"));
+        Assert.Contains(number, (await finance.GetAsync("/finance/invoices")).Document.Body!.TextContent);
     }
 }

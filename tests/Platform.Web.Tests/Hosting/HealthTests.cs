@@ -61,7 +61,8 @@ public sealed class HealthTests : IClassFixture<HealthTests.RelayedPortal>
         {
             using var live = await http.GetAsync("/healthz/live");
             using var ready = await http.GetAsync("/healthz/ready");
-            using var legacy = await http.GetAsync("/healthz");
+            using var liveness = await http.GetAsync("/healthz");
+            using var readiness = await http.GetAsync("/readyz");
             using var page = await owner.Client.Http.GetAsync("/jobs");
             using var apiJobs = await api.GetAsync("/api/v1/jobs");
 
@@ -71,7 +72,8 @@ public sealed class HealthTests : IClassFixture<HealthTests.RelayedPortal>
             var checks = (await JsonAsync(ready)).GetProperty("checks");
             Assert.Equal("Unhealthy", checks.GetProperty("database").GetProperty("status").GetString());
             Assert.Equal("Healthy", checks.GetProperty("storage").GetProperty("status").GetString());
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, legacy.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, liveness.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(5), page.Headers.RetryAfter?.Delta);

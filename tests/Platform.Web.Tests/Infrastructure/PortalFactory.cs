@@ -48,6 +48,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// </summary>
     public bool ThroughRelay { get; set; }
 
+    /// <summary>Extra settings (e.g. "Telemetry:PrometheusToken"), applied over the defaults above; set before the server starts.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
     public TcpRelay Relay => _relay ?? throw new InvalidOperationException("Set ThroughRelay before the server starts.");
 
     private TcpRelay? _relay;
@@ -79,6 +82,8 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("HuggingFace:RetryDelay", "00:00:00");
         builder.UseSetting("Catalog:ImportPollInterval", "00:00:00.200");
         builder.UseSetting("Catalog:ProgressEvery", "00:00:00.050");
+        foreach (var (key, value) in Settings)
+            builder.UseSetting(key, value);
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();

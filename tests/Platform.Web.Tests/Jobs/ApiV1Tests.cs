@@ -289,6 +289,35 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
     }
 
     [Fact]
+    public async Task Events_OrderNewest_PagesBackFromTheLatestEvent()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            INSERT INTO job_events (tenant_id, job_id, type, message, data)
+            SELECT '{{owner.TenantId}}', '{{jobId}}', CASE WHEN n % 2 = 0 THEN 'epoch' ELSE 'log' END, 'Event ' || n, NULL
+            FROM generate_series(1, 5) n
+            """);
+        using var http = await ApiAsync(owner);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+
+        var newest = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/events?limit=2&order=newest");
+        var older = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/events?limit=10&order=newest&after={newest.GetProperty("lastId").GetString()}");
+        var epochs = await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}/events?order=newest&type=epoch");
+        var invalid = await http.GetAsync($"/api/v1/jobs/{jobId}/events?order=sideways");
+
+        Assert.Equal(["Event 5", "Event 4"], newest.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("message").GetString()));
+        Assert.True(newest.GetProperty("hasMore").GetBoolean());
+        // Events 3 to 1, then the queued event the launch wrote.
+        Assert.Equal(["Event 3", "Event 2", "Event 1", "Queued"], older.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("message").GetString()));
+        Assert.False(older.GetProperty("hasMore").GetBoolean());
+        Assert.Equal(["Event 4", "Event 2"], epochs.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("message").GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal("order", (await invalid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("param").GetString());
+    }
+
+    [Fact]
     public async Task Checkpoints_ListedByStepWithTheResumePoint()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

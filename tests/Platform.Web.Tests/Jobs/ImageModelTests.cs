@@ -32,7 +32,8 @@ public sealed class ImageModelTests(PortalFactory portal) : IClassFixture<Portal
     {
         var (owner, jobId) = await SucceededImageJobAsync();
         var page = await owner.Client.GetAsync($"/models/{jobId}");
-        Assert.True(page.Has("#playground-image"));
+        Assert.True(page.Has("#playground-image[data-preview=playground-image-preview]"));
+        Assert.True(page.Has("img#playground-image-preview[hidden]"));
         var form = (AngleSharp.Html.Dom.IHtmlFormElement)page.Document.QuerySelector("#playground-form")!;
         using var content = new MultipartFormDataContent();
         foreach (var (name, value) in PortalClient.FormValues(form))
@@ -46,6 +47,9 @@ public sealed class ImageModelTests(PortalFactory portal) : IClassFixture<Portal
         Assert.Equal(HttpStatusCode.OK, result.Status);
         Assert.Contains(result.Text("#predicted-label"), JobTestKit.ImageLabels);
         Assert.Equal(2, result.Document.QuerySelectorAll(".score-bar").Length);
+        // The image classified is shown with its label, as it was sent.
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(TestFiles.Png(28, 28, 30)),
+            result.Document.QuerySelector("#prediction-preview")!.GetAttribute("src"));
     }
 
     [Fact]

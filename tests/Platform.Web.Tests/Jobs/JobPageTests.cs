@@ -214,6 +214,38 @@ public sealed class JobPageTests(PortalFactory portal) : IClassFixture<PortalFac
         Assert.Equal(["0.9"], live.Document.QuerySelectorAll("#loss-chart g.series[data-series=Validation] circle").Select(c => c.GetAttribute("data-y")));
     }
 
+    [Fact]
+    public async Task Live_JobWithMoreEventsThanTheOldLimit_ShowsNewestLinesAndEveryEpoch()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        // A long run: 6,000 log lines with an epoch after the first and after the last 3,000 (the page used
+        // to read the oldest 5,000 events only, so it showed neither the newest lines nor epoch 2).
+        await JobTestKit.ExecuteAsync(portal, $$"""
+            UPDATE jobs SET state = 'Running', started_at = now() WHERE id = '{{jobId}}';
+            INSERT INTO job_events (tenant_id, job_id, type, message, data)
+            SELECT '{{owner.TenantId}}', '{{jobId}}', 'log', 'line ' || i, NULL FROM generate_series(1, 3000) i;
+            INSERT INTO job_events (tenant_id, job_id, type, message, data) VALUES
+                ('{{owner.TenantId}}', '{{jobId}}', 'epoch', 'Epoch 1', '{"epoch":1,"train_loss":1.1,"validation_loss":0.9,"validation_accuracy":0.5}');
+            INSERT INTO job_events (tenant_id, job_id, type, message, data)
+            SELECT '{{owner.TenantId}}', '{{jobId}}', 'log', 'line ' || i, NULL FROM generate_series(3001, 6000) i;
+            INSERT INTO job_events (tenant_id, job_id, type, message, data) VALUES
+                ('{{owner.TenantId}}', '{{jobId}}', 'epoch', 'Epoch 2', '{"epoch":2,"train_loss":0.8,"validation_loss":0.7,"validation_accuracy":0.75}');
+            INSERT INTO job_events (tenant_id, job_id, type, message) VALUES ('{{owner.TenantId}}', '{{jobId}}', 'log', 'the newest line');
+            """);
+
+        var live = await owner.Client.GetAsync($"/jobs/{jobId}/live");
+
+        var log = live.Document.QuerySelectorAll("#event-log li.event").ToList();
+        Assert.Equal(200, log.Count);
+        Assert.Equal("the newest line", log[0].QuerySelector(".event-message")!.TextContent);
+        Assert.Equal("epoch", log[1].GetAttribute("data-type"));
+        var ids = log.Select(e => long.Parse(e.GetAttribute("data-event-id")!)).ToList();
+        Assert.Equal(ids.OrderDescending(), ids);
+        Assert.Equal(["0.5", "0.75"], live.Document.QuerySelectorAll("#accuracy-chart circle").Select(c => c.GetAttribute("data-y")));
+    }
+
     private sealed record SseEvent(long Id, string Type, string Data);
 
     private static async Task<SseEvent> ReadEventAsync(StreamReader reader, CancellationToken cancellationToken)

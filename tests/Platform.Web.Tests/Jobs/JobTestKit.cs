@@ -80,11 +80,16 @@ internal static class JobTestKit
     /// </summary>
     public static async Task SucceedAsync(PortalFactory portal, Guid jobId)
     {
-        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName));
+        var baseFolder = await DemoBertFolderAsync(portal);
         var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
-        BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
+        BertClassifier.Initialise(Path.Combine(baseFolder, "config.json"), Path.Combine(baseFolder, "vocab.txt"), Labels, folder, seed: 7);
         await FinishAsync(portal, jobId, folder, Labels, [0, 0, 1, 2, 1], [0, 1, 1, 2, 1]);
     }
+
+    /// <summary>The demo BERT's files, fetched from the artifact store into the portal's cache.</summary>
+    private static Task<string> DemoBertFolderAsync(PortalFactory portal) => portal.WithServicesAsync(async sp =>
+        await sp.GetRequiredService<BaseModelFiles>().LocalFolderAsync(
+            (await sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName))!));
 
     public static readonly string[] ImageLabels = ["cats", "dogs"];
 
@@ -104,9 +109,9 @@ internal static class JobTestKit
     /// </summary>
     public static async Task SucceedWithBaselineAsync(PortalFactory portal, Guid jobId, int modelErrors)
     {
-        var baseModel = await portal.WithServicesAsync(sp => sp.GetRequiredService<BaseModelCatalog>().FindAsync(null, DemoBaseModels.BertName));
+        var baseFolder = await DemoBertFolderAsync(portal);
         var folder = Path.Combine(portal.StorageRoot, "jobs", jobId.ToString("N"), "model");
-        BertClassifier.Initialise(Path.Combine(baseModel!.Path!, "config.json"), Path.Combine(baseModel.Path!, "vocab.txt"), Labels, folder, seed: 7);
+        BertClassifier.Initialise(Path.Combine(baseFolder, "config.json"), Path.Combine(baseFolder, "vocab.txt"), Labels, folder, seed: 7);
         Directory.CreateDirectory(folder);
         var csv = Path.Combine(folder, "..", "data.csv");
         File.WriteAllText(csv, BaselineCsv());

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Platform.Data.ApiKeys;
@@ -123,6 +124,12 @@ public sealed class PrivacyEndpointTests(PortalFactory portal) : IClassFixture<P
         var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("privacy"));
         using var http = ApiClient(key.Value.PlainText);
 
+        // What the plan keeps, as the dataset and model pages say it.
+        var retention = await http.GetFromJsonAsync<JsonElement>("/api/v1/organisation/retention");
+        var policy = await portal.Services.GetRequiredService<Platform.Jobs.Privacy.RetentionSweep>().PolicyAsync(owner.TenantId);
+        Assert.Equal(policy.CheckpointDays, retention.GetProperty("checkpointDays").GetInt32());
+        Assert.Equal(policy.EventDays, retention.GetProperty("eventDays").GetInt32());
+        Assert.True(policy.CheckpointDays > 0);
         using (var export = await http.GetAsync("/api/v1/organisation/export"))
         {
             Assert.Equal(HttpStatusCode.OK, export.StatusCode);

@@ -20,12 +20,14 @@ internal sealed class BaseModelImportStore(NpgsqlDataSource dataSource)
         """;
 
     public async Task InsertAsync(Guid id, Guid? tenantId, string name, string description, string sourceKind, string? repoId, string? revision,
-        long? bytesTotal, Guid? createdBy, CancellationToken cancellationToken)
+        long? bytesTotal, Guid? createdBy, Platform.Data.Audit.AuditTrail audit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
             INSERT INTO base_model_imports (id, tenant_id, name, description, source_kind, repo_id, revision, state, bytes_total, created_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)
-            """);
+            """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(Uuid(tenantId));
         command.Parameters.Add(new NpgsqlParameter { Value = name });
@@ -36,6 +38,9 @@ internal sealed class BaseModelImportStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)bytesTotal ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(Uuid(createdBy));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await audit.WriteAsync(connection, transaction, Platform.Data.Audit.AuditActions.BaseModelImport, tenantId, id.ToString(), null,
+            new { name, source = sourceKind, repoId, revision, bytes = bytesTotal, platformWide = tenantId is null }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Whether an import in the same scope (the same tenant, or platform-wide against any) is already bringing in this name.</summary>

@@ -1,5 +1,6 @@
 using Npgsql;
 using Platform.Domain.Common;
+using Platform.Domain.Tenants;
 
 namespace Platform.Jobs.Catalog.Imports;
 
@@ -41,8 +42,10 @@ internal static class CatalogAccess
             return Result<Guid?>.NotFound("The organisation does not exist.");
         if (reader.IsDBNull(0) || reader.GetString(0) != "Owner")
             return Result<Guid?>.Forbidden("Only an owner of the organisation can add or change its models.");
-        if (reader.GetString(1) == "Suspended")
-            return Result<Guid?>.Forbidden($"This organisation is suspended and cannot import models: {(reader.IsDBNull(2) ? "" : reader.GetString(2))}");
+        var writable = Tenant.CheckCanWrite(Enum.Parse<TenantStatus>(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2),
+            "import models");
+        if (!writable.IsSuccess)
+            return Result<Guid?>.From(writable);
         return Result<Guid?>.Success(tenantId);
     }
 }

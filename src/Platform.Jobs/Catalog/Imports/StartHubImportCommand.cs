@@ -20,7 +20,8 @@ public sealed class StartHubImportCommand(
     NpgsqlDataSource dataSource,
     BaseModelCatalog catalog,
     ICurrentTenant current,
-    BaseModelImportSignal signal)
+    BaseModelImportSignal signal,
+    Platform.Data.Audit.AuditTrail audit)
 {
     public async Task<Result<Guid>> ExecuteAsync(StartHubImportRequest request, CancellationToken cancellationToken = default)
     {
@@ -42,7 +43,7 @@ public sealed class StartHubImportCommand(
             return Result<Guid>.From(queued);
 
         var id = Guid.CreateVersion7();
-        await store.InsertAsync(id, scope.Value, name, description, "hub", repoId, revision, null, current.UserId,
+        await store.InsertAsync(id, scope.Value, name, description, "hub", repoId, revision, null, current.UserId, audit,
             cancellationToken);
         signal.Notify();
         return Result<Guid>.Success(id);

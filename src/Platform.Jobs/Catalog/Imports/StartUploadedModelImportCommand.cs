@@ -19,7 +19,8 @@ public sealed class StartUploadedModelImportCommand(
     BaseModelCatalog catalog,
     ICurrentTenant current,
     BaseModelImportSignal signal,
-    IOptions<ModelCatalogOptions> options)
+    IOptions<ModelCatalogOptions> options,
+    Platform.Data.Audit.AuditTrail audit)
 {
     public async Task<Result<Guid>> ExecuteAsync(UploadedModelRequest request, Stream zip, CancellationToken cancellationToken = default)
     {
@@ -53,7 +54,7 @@ public sealed class StartUploadedModelImportCommand(
                 using var archive = ZipSafety.Open(target, ModelZip.MaxEntries);
                 ModelZip.Plan(archive, max);
             }
-            await store.InsertAsync(id, scope.Value, name, description, "upload", null, null, size, current.UserId, cancellationToken);
+            await store.InsertAsync(id, scope.Value, name, description, "upload", null, null, size, current.UserId, audit, cancellationToken);
         }
         catch (UnsafeZipException ex)
         {

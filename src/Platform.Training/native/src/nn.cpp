@@ -9,7 +9,16 @@ PT_EXPORT Tensor pt_layer_norm(Tensor input, const int64_t* shape, int ndim, Ten
 PT_EXPORT Tensor pt_embedding(Tensor weight, Tensor indices, int64_t padding_idx) {
   PT_TENSOR(at::embedding(*weight, *indices, padding_idx))
 }
-PT_EXPORT Tensor pt_dropout(Tensor input, double p, int train) { PT_TENSOR(at::dropout(*input, p, train != 0)) }
+PT_EXPORT Tensor pt_dropout(Tensor input, double p, int train, Generator gen) {
+  PT_CATCH(nullptr,
+    auto g = pt_gen(gen, input->device());
+    if (!g.has_value() || train == 0 || p <= 0) return new at::Tensor(at::dropout(*input, p, train != 0));
+    TORCH_CHECK(p <= 1, "dropout probability has to be between 0 and 1, but got ", p);
+    if (p == 1) return new at::Tensor(*input * at::zeros_like(*input));
+    // at::dropout's CPU path, with the run's generator: keep each element with probability 1 - p, scale the kept.
+    auto keep = at::empty_like(*input).bernoulli_(1 - p, g);
+    return new at::Tensor(*input * keep.div_(1 - p));)
+}
 PT_EXPORT Tensor pt_conv2d(Tensor input, Tensor weight, Tensor bias, const int64_t* stride, const int64_t* padding, const int64_t* dilation, int64_t groups) {
   PT_TENSOR(at::conv2d(*input, *weight, pt_optional(bias), pt_dims(stride, 2), pt_dims(padding, 2), pt_dims(dilation, 2), groups))
 }

@@ -33,20 +33,24 @@ PT_EXPORT Tensor pt_tensor_ones(const int64_t* shape, int ndim, int dtype, int d
 PT_EXPORT Tensor pt_tensor_full(const int64_t* shape, int ndim, double value, int dtype, int device_type, int device_index) {
   PT_TENSOR(at::full(pt_dims(shape, ndim), value, pt_options(dtype, device_type, device_index)))
 }
-PT_EXPORT Tensor pt_tensor_randn(const int64_t* shape, int ndim, int dtype, int device_type, int device_index) {
-  PT_TENSOR(at::randn(pt_dims(shape, ndim), pt_options(dtype, device_type, device_index)))
+PT_EXPORT Tensor pt_tensor_randn(const int64_t* shape, int ndim, int dtype, int device_type, int device_index, Generator gen) {
+  auto options = pt_options(dtype, device_type, device_index);
+  PT_TENSOR(at::randn(pt_dims(shape, ndim), pt_gen(gen, options.device()), options))
 }
-PT_EXPORT Tensor pt_tensor_rand(const int64_t* shape, int ndim, int dtype, int device_type, int device_index) {
-  PT_TENSOR(at::rand(pt_dims(shape, ndim), pt_options(dtype, device_type, device_index)))
+PT_EXPORT Tensor pt_tensor_rand(const int64_t* shape, int ndim, int dtype, int device_type, int device_index, Generator gen) {
+  auto options = pt_options(dtype, device_type, device_index);
+  PT_TENSOR(at::rand(pt_dims(shape, ndim), pt_gen(gen, options.device()), options))
 }
-PT_EXPORT Tensor pt_tensor_randint(int64_t low, int64_t high, const int64_t* shape, int ndim, int dtype, int device_type, int device_index) {
-  PT_TENSOR(at::randint(low, high, pt_dims(shape, ndim), pt_options(dtype, device_type, device_index)))
+PT_EXPORT Tensor pt_tensor_randint(int64_t low, int64_t high, const int64_t* shape, int ndim, int dtype, int device_type, int device_index, Generator gen) {
+  auto options = pt_options(dtype, device_type, device_index);
+  PT_TENSOR(at::randint(low, high, pt_dims(shape, ndim), pt_gen(gen, options.device()), options))
 }
 PT_EXPORT Tensor pt_tensor_arange(int64_t end, int dtype, int device_type, int device_index) {
   PT_TENSOR(at::arange(end, pt_options(dtype, device_type, device_index)))
 }
-PT_EXPORT Tensor pt_tensor_randperm(int64_t n, int device_type, int device_index) {
-  PT_TENSOR(at::randperm(n, pt_options(static_cast<int>(at::kLong), device_type, device_index)))
+PT_EXPORT Tensor pt_tensor_randperm(int64_t n, int device_type, int device_index, Generator gen) {
+  auto options = pt_options(static_cast<int>(at::kLong), device_type, device_index);
+  PT_TENSOR(at::randperm(n, pt_gen(gen, options.device()), options))
 }
 
 PT_EXPORT int pt_tensor_ndim(Tensor t) { PT_CATCH(-1, return static_cast<int>(t->dim());) }
@@ -87,8 +91,12 @@ PT_EXPORT int pt_tensor_zero_grad(Tensor t) {
 PT_EXPORT int pt_tensor_backward(Tensor t) { PT_CATCH(0, t->backward(); return 1;) }
 PT_EXPORT int pt_tensor_zero_(Tensor t) { PT_CATCH(0, t->zero_(); return 1;) }
 PT_EXPORT int pt_tensor_fill_(Tensor t, double value) { PT_CATCH(0, t->fill_(value); return 1;) }
-PT_EXPORT int pt_tensor_normal_(Tensor t, double mean, double std) { PT_CATCH(0, t->normal_(mean, std); return 1;) }
-PT_EXPORT int pt_tensor_uniform_(Tensor t, double from, double to) { PT_CATCH(0, t->uniform_(from, to); return 1;) }
+PT_EXPORT int pt_tensor_normal_(Tensor t, double mean, double std, Generator gen) {
+  PT_CATCH(0, t->normal_(mean, std, pt_gen(gen, t->device())); return 1;)
+}
+PT_EXPORT int pt_tensor_uniform_(Tensor t, double from, double to, Generator gen) {
+  PT_CATCH(0, t->uniform_(from, to, pt_gen(gen, t->device())); return 1;)
+}
 PT_EXPORT int pt_tensor_copy_(Tensor dst, Tensor src) { PT_CATCH(0, dst->copy_(*src); return 1;) }
 // Swaps the storage behind a parameter (device or dtype moves) while keeping its identity, as
 // torch.nn.Module._apply does with `param.data = ...`.
@@ -143,5 +151,30 @@ PT_EXPORT int pt_rng_set_state(Tensor state) {
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(*state);
+    return 1;)
+}
+
+PT_EXPORT Generator pt_generator_new(uint64_t seed) {
+  PT_CATCH(nullptr, return new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed));)
+}
+PT_EXPORT void pt_generator_free(Generator gen) { delete gen; }
+PT_EXPORT Tensor pt_generator_get_state(Generator gen) {
+  PT_CATCH(nullptr,
+    std::lock_guard<std::mutex> lock(gen->mutex());
+    return new at::Tensor(gen->get_state());)
+}
+PT_EXPORT int pt_generator_set_state(Generator gen, Tensor state) {
+  PT_CATCH(0,
+    std::lock_guard<std::mutex> lock(gen->mutex());
+    gen->set_state(*state);
+    return 1;)
+}
+// Seeds one GPU's generator: the run that owns that device draws its CUDA randomness from it.
+PT_EXPORT int pt_cuda_manual_seed(int device_index, uint64_t seed) {
+  PT_CATCH(0,
+    if (!at::globalContext().hasCUDA()) return 1;
+    auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(device_index));
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
     return 1;)
 }

@@ -7,11 +7,22 @@
 
 typedef at::Tensor* Tensor;
 
+// A run's own random generator (heap-allocated at::Generator): concurrent runs in one process draw
+// from their own streams instead of libtorch's one default generator.
+typedef at::Generator* Generator;
+
 #define PT_TENSOR(expr) PT_CATCH(nullptr, return new at::Tensor(expr);)
 
 inline c10::optional<at::Tensor> pt_optional(Tensor t) {
   if (t == nullptr) return c10::nullopt;
   return *t;
+}
+
+// The run's generator for draws on the CPU; a CUDA tensor draws from its device's own generator
+// (one device per worker slot), and a call without a generator from libtorch's default one.
+inline c10::optional<at::Generator> pt_gen(Generator g, const at::Device& device) {
+  if (g == nullptr || !device.is_cpu()) return c10::nullopt;
+  return *g;
 }
 
 inline at::IntArrayRef pt_dims(const int64_t* values, int count) {

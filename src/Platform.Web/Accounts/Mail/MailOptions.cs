@@ -8,7 +8,7 @@ namespace Platform.Web.Accounts.Mail;
 /// message is written as an .eml file to <see cref="PickupDirectory"/> and its link is logged, so a
 /// development or demo install (<c>./platform up</c>) can confirm accounts without a mail server.
 /// </summary>
-public sealed class MailOptions
+public sealed class MailOptions : IValidatableObject
 {
     public const string Section = "Mail";
 
@@ -41,6 +41,17 @@ public sealed class MailOptions
     /// <summary>Attempts before a message is given up (kept in the outbox with its last error).</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 8;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ResendInterval >= ConfirmationLifetime)
+        {
+            yield return new ValidationResult(
+                $"Mail:ResendInterval ({ResendInterval}) must be shorter than Mail:ConfirmationLifetime ({ConfirmationLifetime}): " +
+                "a link would expire before a new one could be asked for.",
+                [nameof(ResendInterval), nameof(ConfirmationLifetime)]);
+        }
+    }
 }
 
 public sealed class SmtpOptions

@@ -101,3 +101,31 @@ document.addEventListener('change', function (e) {
     }
   });
 })();
+
+// data-preview="id" on a file input: shows the chosen image in that <img> before it is sent.
+document.addEventListener('change', function (e) {
+  var input = e.target;
+  var id = input.getAttribute && input.getAttribute('data-preview');
+  var image = id && document.getElementById(id);
+  if (!image) {
+    return;
+  }
+  if (image.src && image.src.indexOf('blob:') === 0) {
+    URL.revokeObjectURL(image.src);
+  }
+  if (input.files && input.files.length > 0) {
+    image.src = URL.createObjectURL(input.files[0]);
+    image.hidden = false;
+  } else {
+    image.hidden = true;
+  }
+});
+
+// data-mirror="id" on a range input: keeps that number field equal to it (the threshold control).
+document.addEventListener('input', function (e) {
+  var id = e.target.getAttribute && e.target.getAttribute('data-mirror');
+  var field = id && document.getElementById(id);
+  if (field) {
+    field.value = e.target.value;
+  }
+});

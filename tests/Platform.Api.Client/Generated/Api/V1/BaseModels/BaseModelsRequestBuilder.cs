@@ -4,6 +4,7 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
 using Platform.Api.Client.Api.V1.BaseModels.Imports;
+using Platform.Api.Client.Api.V1.BaseModels.Uploads;
 using Platform.Api.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -22,6 +23,11 @@ namespace Platform.Api.Client.Api.V1.BaseModels
         public global::Platform.Api.Client.Api.V1.BaseModels.Imports.ImportsRequestBuilder Imports
         {
             get => new global::Platform.Api.Client.Api.V1.BaseModels.Imports.ImportsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The uploads property</summary>
+        public global::Platform.Api.Client.Api.V1.BaseModels.Uploads.UploadsRequestBuilder Uploads
+        {
+            get => new global::Platform.Api.Client.Api.V1.BaseModels.Uploads.UploadsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.BaseModels.BaseModelsRequestBuilder"/> and sets the default values.

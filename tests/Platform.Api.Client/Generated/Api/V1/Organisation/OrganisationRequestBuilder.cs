@@ -4,6 +4,7 @@ using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
 using Platform.Api.Client.Api.V1.Organisation.Erase;
 using Platform.Api.Client.Api.V1.Organisation.Export;
+using Platform.Api.Client.Api.V1.Organisation.Retention;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading.Tasks;
@@ -25,6 +26,11 @@ namespace Platform.Api.Client.Api.V1.Organisation
         public global::Platform.Api.Client.Api.V1.Organisation.Export.ExportRequestBuilder Export
         {
             get => new global::Platform.Api.Client.Api.V1.Organisation.Export.ExportRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The retention property</summary>
+        public global::Platform.Api.Client.Api.V1.Organisation.Retention.RetentionRequestBuilder Retention
+        {
+            get => new global::Platform.Api.Client.Api.V1.Organisation.Retention.RetentionRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.Organisation.OrganisationRequestBuilder"/> and sets the default values.

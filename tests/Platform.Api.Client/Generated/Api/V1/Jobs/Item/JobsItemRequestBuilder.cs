@@ -7,6 +7,7 @@ using Platform.Api.Client.Api.V1.Jobs.Item.Cancel;
 using Platform.Api.Client.Api.V1.Jobs.Item.Checkpoints;
 using Platform.Api.Client.Api.V1.Jobs.Item.Events;
 using Platform.Api.Client.Api.V1.Jobs.Item.Loss;
+using Platform.Api.Client.Api.V1.Jobs.Item.Predictions;
 using Platform.Api.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -40,6 +41,11 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item
         public global::Platform.Api.Client.Api.V1.Jobs.Item.Loss.LossRequestBuilder Loss
         {
             get => new global::Platform.Api.Client.Api.V1.Jobs.Item.Loss.LossRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The predictions property</summary>
+        public global::Platform.Api.Client.Api.V1.Jobs.Item.Predictions.PredictionsRequestBuilder Predictions
+        {
+            get => new global::Platform.Api.Client.Api.V1.Jobs.Item.Predictions.PredictionsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.Jobs.Item.JobsItemRequestBuilder"/> and sets the default values.

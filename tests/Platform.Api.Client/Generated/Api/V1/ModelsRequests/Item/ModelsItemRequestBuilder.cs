@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
+using Platform.Api.Client.Api.V1.ModelsRequests.Item.BatchPredictions;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Download;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Metrics;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Predict;
@@ -22,6 +23,11 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class ModelsItemRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>The batchPredictions property</summary>
+        public global::Platform.Api.Client.Api.V1.ModelsRequests.Item.BatchPredictions.BatchPredictionsRequestBuilder BatchPredictions
+        {
+            get => new global::Platform.Api.Client.Api.V1.ModelsRequests.Item.BatchPredictions.BatchPredictionsRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The download property</summary>
         public global::Platform.Api.Client.Api.V1.ModelsRequests.Item.Download.DownloadRequestBuilder Download
         {

@@ -22,7 +22,7 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item.Events
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs/{id}/events{?after*,limit*,type*}", pathParameters)
+        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs/{id}/events{?after*,limit*,order*,type*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,11 +30,11 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item.Events
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs/{id}/events{?after*,limit*,type*}", rawUrl)
+        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs/{id}/events{?after*,limit*,order*,type*}", rawUrl)
         {
         }
         /// <summary>
-        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
+        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, or ?order=newest for the newest first (then ?after= pages to older events), ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
         /// </summary>
         /// <returns>A <see cref="global::Platform.Api.Client.Models.PageOfJobEventApiDto"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -63,7 +63,7 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item.Events
             return await RequestAdapter.SendAsync<global::Platform.Api.Client.Models.PageOfJobEventApiDto>(requestInfo, global::Platform.Api.Client.Models.PageOfJobEventApiDto.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
+        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, or ?order=newest for the newest first (then ?after= pages to older events), ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -91,7 +91,7 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item.Events
             return new global::Platform.Api.Client.Api.V1.Jobs.Item.Events.EventsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
+        /// The job&apos;s event log. Accept: application/json: a page of events after ?after= (an event id), oldest first, or ?order=newest for the newest first (then ?after= pages to older events), ?type= to narrow. Otherwise server-sent events (text/event-stream) after Last-Event-ID or ?after=, ending with an &apos;end&apos; event once the job has finished.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EventsRequestBuilderGetQueryParameters 
@@ -109,6 +109,9 @@ namespace Platform.Api.Client.Api.V1.Jobs.Item.Events
             /// <summary>Items per page (1-100, default 20).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
+            /// <summary>JSON only: oldest first (the default; after= pages forward) or newest first (after= pages back to older events).</summary>
+            [QueryParameter("order")]
+            public global::Platform.Api.Client.Api.V1.Jobs.Item.Events.GetOrderQueryParameterType? Order { get; set; }
             /// <summary>Only events of this type (JSON only).</summary>
             [QueryParameter("type")]
             public global::Platform.Api.Client.Api.V1.Jobs.Item.Events.GetTypeQueryParameterType? Type { get; set; }

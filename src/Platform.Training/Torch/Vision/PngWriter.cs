@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Platform.Web.Datasets;
+namespace Platform.Training.Torch.Vision;
 
 /// <summary>Encodes 8-bit grey or RGB pixels as a PNG: enough for small previews, no image library needed.</summary>
 public static class PngWriter

@@ -1,0 +1,158 @@
+using System.IO.Compression;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.Data;
+using Platform.Data.Datasets;
+using Platform.Domain.Common;
+using Platform.Domain.Datasets;
+using Platform.Jobs.Launch;
+using Platform.Jobs.Portal;
+using Platform.Jobs.Predictions;
+using Platform.Testing;
+using Platform.Training.Torch.Vision;
+
+namespace Platform.Jobs.Tests;
+
+/// <summary>
+/// Batch prediction end to end: a real worker process trains an image model, then classifies an uploaded
+/// ZIP as a job of its own (metered like training) into a downloadable CSV; a queued batch is cancellable.
+/// </summary>
+public sealed class BatchPredictionJobTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("platform-batch-test-").FullName;
+    private readonly WorkerProcesses _workers = new();
+    private PostgresDatabase _database = null!;
+    private IHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Platform"] = _database.ConnectionString,
+            ["Storage:Root"] = Path.Combine(_root, "store"),
+            ["Data:Migrations"] = "Check",
+        });
+        builder.AddPlatformData();
+        builder.AddJobPortal();
+        _host = builder.Build();
+        await _host.StartAsync();
+        await _host.Services.GetRequiredService<Platform.Jobs.Catalog.BaseModelCatalog>().EnsureCnnPresetsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        _workers.Dispose();
+        await _database.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task<T> AsAsync<T>(TestTenant tenant, Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(tenant.TenantId, tenant.UserId);
+        return await action(scope.ServiceProvider);
+    }
+
+    private async Task<string> WaitAsync(Guid job)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        string state;
+        while ((state = await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{job}'")) is "Queued" or "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish in time");
+            Assert.False(_workers.Last!.HasExited, "the worker exited");
+            await Task.Delay(200);
+        }
+        return state;
+    }
+
+    /// <summary>A 28x28 grey PNG of one brightness with a little noise.</summary>
+    private static byte[] Png(int level, Random random) =>
+        PngWriter.Encode(Enumerable.Range(0, 28 * 28).Select(_ => (byte)Math.Clamp(level + random.Next(-30, 30), 0, 255)).ToArray(), 28, 28, 1);
+
+    private static byte[] Zip(IEnumerable<(string Name, byte[] Bytes)> files)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, bytes) in files)
+            {
+                using var entry = zip.CreateEntry(name).Open();
+                entry.Write(bytes);
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    private Task<Result<Guid>> LaunchBatchAsync(TestTenant tenant, Guid model, string fileName, byte[] content) =>
+        AsAsync(tenant, sp => sp.GetRequiredService<LaunchBatchPredictionCommand>().ExecuteAsync(model, fileName, new MemoryStream(content)));
+
+    [Fact]
+    public async Task BatchPrediction_ZipOfImages_WorkerWritesMeteredResultCsvAndAQueuedBatchCancels()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var (_, stranger) = await Seed.TenantAsync(_database);
+        var random = new Random(7);
+        var training = Zip(Enumerable.Range(0, 16).SelectMany(i => new[] { ($"bright/{i:D2}.png", Png(200, random)), ($"dark/{i:D2}.png", Png(50, random)) }));
+        var dataset = await AsAsync(owner, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+            new CreateDatasetRequest("shades", DatasetKind.Image, new MemoryStream(training))));
+        Assert.True(dataset.IsSuccess, dataset.Error);
+        var trainingJob = await AsAsync(owner, sp => sp.GetRequiredService<LaunchJobCommand>().ExecuteAsync(
+            new LaunchJobRequest(dataset.Value.Id, "cnn-28-grey", "fast", Epochs: 4, BatchSize: 8)));
+        Assert.True(trainingJob.IsSuccess, trainingJob.Error);
+
+        // A job that has not succeeded has no model to predict with.
+        Assert.Equal(ResultStatus.NotFound, (await LaunchBatchAsync(owner, trainingJob.Value, "a.zip", Zip([("a.png", Png(200, random))]))).Status);
+
+        _workers.Start(_database.ConnectionString, _root, "batch-worker");
+        Assert.Equal("Succeeded", await WaitAsync(trainingJob.Value));
+
+        // Refused at once, with the reason: the wrong format, a ZIP without images, another organisation's model.
+        Assert.Equal(ResultStatus.BadRequest, (await LaunchBatchAsync(owner, trainingJob.Value, "rows.csv", "text\nhello\n"u8.ToArray())).Status);
+        var empty = await LaunchBatchAsync(owner, trainingJob.Value, "notes.zip", Zip([("readme.txt", "hi"u8.ToArray())]));
+        Assert.Equal(ResultStatus.BadRequest, empty.Status);
+        Assert.Contains("no PNG or JPEG", empty.Error);
+        Assert.Equal(ResultStatus.NotFound, (await LaunchBatchAsync(stranger, trainingJob.Value, "a.zip", Zip([("a.png", Png(200, random))]))).Status);
+
+        var batch = Zip(Enumerable.Range(0, 5).SelectMany(i => new[] { ($"in/light-{i}.png", Png(210, random)), ($"in/shade-{i}.png", Png(40, random)) }));
+        var launched = await LaunchBatchAsync(owner, trainingJob.Value, "new photos.zip", batch);
+        Assert.True(launched.IsSuccess, launched.Error);
+        Assert.Equal("Succeeded", await WaitAsync(launched.Value));
+
+        var opened = await AsAsync(owner, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(launched.Value));
+        Assert.True(opened.IsSuccess, opened.Error);
+        string[] lines;
+        using (var reader = new StreamReader(opened.Value, Encoding.UTF8))
+            lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,predicted_label,score_bright,score_dark", lines[0]);
+        var rows = lines[1..].Select(l => l.Split(',')).ToDictionary(r => r[0]);
+        Assert.Equal(10, rows.Count);
+        Assert.All(Enumerable.Range(0, 5), i => Assert.Equal("bright", rows[$"in/light-{i}.png"][1]));
+        Assert.All(Enumerable.Range(0, 5), i => Assert.Equal("dark", rows[$"in/shade-{i}.png"][1]));
+        Assert.All(rows.Values, r => Assert.Equal(1.0, double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)
+            + double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture), 4));
+        // Metered like training: the worker recorded the batch job's device time.
+        Assert.True(await _database.ScalarAsync<long>($"SELECT count(*) FROM usage_segments WHERE job_id = '{launched.Value}'") > 0);
+        // The model page's list, and nothing for another organisation.
+        var listed = await AsAsync(owner, sp => sp.GetRequiredService<BatchPredictionQueries>().ListForModelAsync(trainingJob.Value));
+        Assert.Equal((launched.Value, "Succeeded", 10), (listed[0].JobId, listed[0].State, listed[0].Rows));
+        Assert.Equal(ResultStatus.NotFound,
+            (await AsAsync(stranger, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(launched.Value))).Status);
+
+        // A batch is a job like any other: cancelled while queued, it never runs and has no result.
+        _workers.Dispose();
+        var queued = await LaunchBatchAsync(owner, trainingJob.Value, "more.zip", batch);
+        Assert.True(queued.IsSuccess, queued.Error);
+        var cancelled = await AsAsync(owner, sp => sp.GetRequiredService<CancelJobCommand>().ExecuteAsync(queued.Value));
+        Assert.True(cancelled.IsSuccess, cancelled.Error);
+        Assert.Equal("Cancelled", await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{queued.Value}'"));
+        Assert.Equal(ResultStatus.Conflict,
+            (await AsAsync(owner, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(queued.Value))).Status);
+    }
+}

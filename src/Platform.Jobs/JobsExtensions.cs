@@ -50,6 +50,7 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<LaunchJobCommand>();
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
+        builder.Services.TryAddScoped<JobGridQuery>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
         builder.Services.TryAddScoped<LaunchFormQuery>();

@@ -88,6 +88,24 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
 
             await page.GotoAsync("/jobs");
             await Screenshot(page, "job-list");
+            // The grid searches over the circuit: a name that matches nothing empties it; clearing brings the job back.
+            var jobId = jobPath.Split('/')[^1];
+            await page.FillAsync("#job-search", "no-such-job");
+            await Assertions.Expect(page.Locator("#job-grid-empty")).ToBeVisibleAsync();
+            await page.FillAsync("#job-search", "");
+            await Assertions.Expect(page.Locator($"#job-table .job-name[data-job='{jobId}']")).ToHaveCountAsync(1);
+
+            // On a phone the drawer is a menu: hidden until the app bar's button opens it; Sign out stays in the bar.
+            await page.SetViewportSizeAsync(390, 844);
+            await page.GotoAsync("/datasets");
+            await Assertions.Expect(page.Locator("#shell-drawer")).ToBeHiddenAsync();
+            await Assertions.Expect(page.Locator("#sign-out")).ToBeVisibleAsync();
+            await page.ClickAsync("[data-drawer-toggle=shell-drawer]");
+            await Assertions.Expect(page.Locator("#shell-drawer")).ToBeVisibleAsync();
+            await Screenshot(page, "drawer-390");
+            await page.ClickAsync("#shell-drawer a[href='/members']");
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Members");
+            await page.SetViewportSizeAsync(1280, 900);
             await page.GotoAsync("/settings/api-keys");
             await page.FillAsync("#key-name", "ci");
             await page.ClickAsync("#create-key-form button[type=submit]");
@@ -110,7 +128,10 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await admin.GotoAsync("/admin/models");
             await Assertions.Expect(admin.Locator("#catalog-table tr[data-model=bert-mini-random]")).ToHaveCountAsync(1);
             await Screenshot(admin, "admin-models");
-            var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/plans", "/admin/workers", "/admin/models",
+            await admin.GotoAsync("/admin/jobs");
+            await Assertions.Expect(admin.Locator($"#job-table .job-name[data-job='{jobId}']")).ToHaveCountAsync(1);
+            await Screenshot(admin, "admin-jobs");
+            var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/jobs", "/admin/plans", "/admin/workers", "/admin/models",
                 "/admin/plans/new", "/finance", "/finance/invoices", "/finance/reconciliation");
             Assert.True(wideAdmin.Count == 0, "phone width or accessibility: " + string.Join("; ", wideAdmin));
         }

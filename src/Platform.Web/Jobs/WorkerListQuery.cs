@@ -8,12 +8,15 @@ public sealed record WorkerView(Guid Id, string Name, string DeviceKind, string 
     DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, IReadOnlyList<RunningJobView> Jobs);
 
 /// <summary>
-/// Platform-wide by design (platform admins only): every worker that registered in the last day, or
-/// is still running, with the jobs it holds a lease on.
+/// Platform-wide by design (platform admins only): the workers still running and those stopped within
+/// <paramref name="stoppedWithin"/> (every stopped one when null, newest 500), with the jobs each holds a lease on.
 /// </summary>
 public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
 {
-    public async Task<IReadOnlyList<WorkerView>> ExecuteAsync(CancellationToken cancellationToken = default)
+    /// <summary>How long a stopped worker stays on the workers page unless "show all" is on.</summary>
+    public static readonly TimeSpan RecentlyStopped = TimeSpan.FromMinutes(15);
+
+    public async Task<IReadOnlyList<WorkerView>> ExecuteAsync(TimeSpan? stoppedWithin = null, CancellationToken cancellationToken = default)
     {
         var jobs = new Dictionary<Guid, List<RunningJobView>>();
         await using (var command = dataSource.CreateCommand("""
@@ -37,11 +40,13 @@ public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
         var workers = new List<WorkerView>();
         await using (var command = dataSource.CreateCommand("""
             SELECT id, name, device_kind, device_name, slots, started_at, heartbeat_at, stopped_at FROM workers
-            WHERE stopped_at IS NULL OR stopped_at > now() - interval '1 day'
-            ORDER BY stopped_at IS NOT NULL, name, started_at DESC
+            WHERE stopped_at IS NULL OR $1::interval IS NULL OR stopped_at > now() - $1::interval
+            ORDER BY stopped_at IS NOT NULL, stopped_at DESC, name, started_at DESC
+            LIMIT 500
             """))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)stoppedWithin ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetGuid(0);
@@ -51,5 +56,13 @@ public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
             }
         }
         return workers;
+    }
+
+    /// <summary>How many workers stopped longer ago than <paramref name="stoppedWithin"/>: what the page hides.</summary>
+    public async Task<long> CountStoppedBeforeAsync(TimeSpan stoppedWithin, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM workers WHERE stopped_at <= now() - $1::interval");
+        command.Parameters.Add(new NpgsqlParameter { Value = stoppedWithin, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -33,6 +33,30 @@ public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<
     }
 
     [Fact]
+    public async Task WorkersPage_StoppedLongAgo_HiddenUntilShowAll()
+    {
+        var recent = Guid.NewGuid();
+        var old = Guid.NewGuid();
+        await JobTestKit.ExecuteAsync(portal, $"""
+            INSERT INTO workers (id, name, device_kind, device_name, slots, stopped_at) VALUES
+                ('{recent}', 'stopped-just-now', 'cpu', 'cpu', 1, now() - interval '1 minute'),
+                ('{old}', 'stopped-long-ago', 'cpu', 'cpu', 1, now() - interval '2 hours');
+            """);
+        var admin = await portal.CreateUserAsync(null, PlatformRoles.PlatformAdmin);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(admin.Email!);
+
+        var page = await client.GetAsync("/admin/workers");
+        var all = await client.GetAsync("/admin/workers?all=true");
+
+        Assert.True(page.Has($"#worker-table tr[data-worker='{recent}']"));
+        Assert.False(page.Has($"#worker-table tr[data-worker='{old}']"));
+        Assert.Equal("/admin/workers?all=true", page.Document.QuerySelector("#workers-all")!.GetAttribute("href"));
+        Assert.True(all.Has($"#worker-table tr[data-worker='{old}']"));
+        Assert.True(all.Has("#workers-recent"));
+    }
+
+    [Fact]
     public async Task WorkersPage_TenantOwner_IsForbidden()
     {
         var owner = await JobTestKit.OwnerAsync(portal);

@@ -80,7 +80,7 @@ public sealed class BaselinePageTests(PortalFactory portal) : IClassFixture<Port
         Assert.False(job.Has(".progress-bar.bg-success"));
         Assert.Equal(ResultWarning.BelowBaseline, job.Document.QuerySelector("#result-warning")!.GetAttribute("data-codes"));
         Assert.Equal($"/models/{jobId}#comparison", job.Document.QuerySelector("#result-warning a")!.GetAttribute("href"));
-        var row = list.Document.QuerySelector($"#job-table tr[data-job='{jobId}']")!;
+        var row = list.Document.QuerySelector($"#job-table .job-name[data-job='{jobId}']")!.Closest("tr")!;
         Assert.Equal("true", row.QuerySelector(".job-state")!.GetAttribute("data-warning"));
         Assert.StartsWith("Below the baseline", row.QuerySelector(".job-warning")!.TextContent.Trim());
     }
@@ -95,7 +95,7 @@ public sealed class BaselinePageTests(PortalFactory portal) : IClassFixture<Port
 
         Assert.Contains("text-bg-success", job.Document.QuerySelector(".job-state")!.ClassList);
         Assert.False(job.Has("#result-warning"));
-        Assert.Null(list.Document.QuerySelector($"#job-table tr[data-job='{jobId}'] .job-warning"));
+        Assert.Null(list.Document.QuerySelector($"#job-table .job-name[data-job='{jobId}']")!.Closest("tr")!.QuerySelector(".job-warning"));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class BaselinePageTests(PortalFactory portal) : IClassFixture<Port
         Assert.False(model.Has("#playground-variant"));
         Assert.False(model.Has("#download-baseline"));
         Assert.True(job.Has("#result-warning"));
-        Assert.Equal("true", list.Document.QuerySelector($"#job-table tr[data-job='{jobId}'] .job-state")!.GetAttribute("data-warning"));
+        Assert.Equal("true", list.Document.QuerySelector($"#job-table .job-name[data-job='{jobId}']")!.Closest("tr")!.QuerySelector(".job-state")!.GetAttribute("data-warning"));
     }
 
     [Fact]

@@ -55,6 +55,53 @@ document.addEventListener('change', function (e) {
   }
 });
 
+// data-drawer-toggle="id": the app bar's menu button on a phone. MudBlazor's responsive drawer hides
+// itself below its breakpoint on the first render (mud-drawer--initial); opening it drops that class
+// and slides it over the page, with a scrim that closes it again (as does Escape).
+(function () {
+  function drawerParts(id) {
+    return {
+      drawer: document.getElementById(id),
+      scrim: document.querySelector('[data-drawer-close="' + id + '"]'),
+      button: document.querySelector('[data-drawer-toggle="' + id + '"]'),
+    };
+  }
+  function setOpen(id, open) {
+    var parts = drawerParts(id);
+    if (!parts.drawer) {
+      return;
+    }
+    parts.drawer.classList.remove('mud-drawer--initial');
+    parts.drawer.classList.toggle('mud-drawer--open', open);
+    parts.drawer.classList.toggle('mud-drawer--closed', !open);
+    if (parts.scrim) {
+      parts.scrim.hidden = !open;
+    }
+    if (parts.button) {
+      parts.button.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+  }
+  document.addEventListener('click', function (e) {
+    var toggle = e.target.closest && e.target.closest('[data-drawer-toggle]');
+    if (toggle) {
+      var id = toggle.getAttribute('data-drawer-toggle');
+      setOpen(id, toggle.getAttribute('aria-expanded') !== 'true');
+      return;
+    }
+    var close = e.target.closest && e.target.closest('[data-drawer-close]');
+    if (close) {
+      setOpen(close.getAttribute('data-drawer-close'), false);
+    }
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') {
+      document.querySelectorAll('[data-drawer-toggle][aria-expanded="true"]').forEach(function (button) {
+        setOpen(button.getAttribute('data-drawer-toggle'), false);
+      });
+    }
+  });
+})();
+
 // data-preview="id" on a file input: shows the chosen image in that <img> before it is sent.
 document.addEventListener('change', function (e) {
   var input = e.target;

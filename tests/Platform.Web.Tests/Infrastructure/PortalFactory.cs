@@ -42,16 +42,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>Runs a Hangfire server in the portal (set before the server starts); off by default.</summary>
     public bool BackgroundServer { get; set; }
 
-    /// <summary>More configuration for this portal (an SMTP stand-in's address); set before the server starts.</summary>
-    public Dictionary<string, string> Settings { get; } = [];
-
     /// <summary>
     /// Set before the server starts: the portal reaches its database through a <see cref="TcpRelay"/> that
     /// the test can cut (an outage for this portal alone; the test's own <see cref="Database"/> stays direct).
     /// </summary>
     public bool ThroughRelay { get; set; }
 
-    /// <summary>Extra settings (e.g. "Telemetry:PrometheusToken"), applied over the defaults above; set before the server starts.</summary>
+    /// <summary>Extra settings (e.g. "Telemetry:PrometheusToken", an SMTP stand-in's address), applied over the defaults above; set before the server starts.</summary>
     public Dictionary<string, string> Settings { get; } = [];
 
     public TcpRelay Relay => _relay ?? throw new InvalidOperationException("Set ThroughRelay before the server starts.");

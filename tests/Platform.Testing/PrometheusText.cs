@@ -19,7 +19,7 @@ public static class PrometheusText
             var next = line[metric.Length];
             if (next is not ('{' or ' '))
                 continue;
-            var labelEnd = next == '{' ? line.IndexOf('}', StringComparison.Ordinal) : metric.Length - 1;
+            var labelEnd = next == '{' ? LabelEnd(line, metric.Length + 1) : metric.Length - 1;
             var labelText = next == '{' ? line[(metric.Length + 1)..labelEnd] : "";
             if (labels.Any(label => !labelText.Contains(label, StringComparison.Ordinal)))
                 continue;
@@ -27,5 +27,22 @@ public static class PrometheusText
             sum = (sum ?? 0) + double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
         }
         return sum;
+    }
+
+    // Label values are quoted and may hold braces (http_route="/models/{id}"): the label set ends at the
+    // first '}' outside quotes.
+    private static int LabelEnd(string line, int start)
+    {
+        var quoted = false;
+        for (var i = start; i < line.Length; i++)
+        {
+            if (quoted && line[i] == '\\')
+                i++;
+            else if (line[i] == '"')
+                quoted = !quoted;
+            else if (!quoted && line[i] == '}')
+                return i;
+        }
+        throw new FormatException($"No end of the label set in: {line}");
     }
 }

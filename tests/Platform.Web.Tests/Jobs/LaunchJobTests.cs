@@ -25,7 +25,8 @@ public sealed class LaunchJobTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.NotEmpty(page.Text("#estimate-cpu .estimate-value"));
         Assert.Equal("0", page.Text("#quota-active"));
         Assert.Equal("10", page.Text("#quota-limit"));
-        Assert.Contains("Pricing: see your plan", page.Text("#estimate"));
+        // The money line, on the plan a new organisation starts on (its amounts are TenantBillingTests').
+        Assert.Contains("Cost on the Free plan", page.Text("#estimate-cost"));
     }
 
     [Fact]

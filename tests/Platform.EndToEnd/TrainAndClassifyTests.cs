@@ -90,6 +90,9 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Screenshot(page, "job-list");
             // The grid searches over the circuit: a name that matches nothing empties it; clearing brings the job back.
             var jobId = jobPath.Split('/')[^1];
+            // Typing before the circuit is up would edit the prerendered box alone: wait for the pager,
+            // which only the interactive grid renders.
+            await Assertions.Expect(page.Locator(".mud-table-pagination")).ToBeVisibleAsync(new() { Timeout = 30_000 });
             await page.FillAsync("#job-search", "no-such-job");
             await Assertions.Expect(page.Locator("#job-grid-empty")).ToBeVisibleAsync();
             await page.FillAsync("#job-search", "");

@@ -10,7 +10,7 @@ namespace Platform.Testing;
 /// port. This lets a test take "the database" away from one host without stopping a server that other
 /// tests share. Freeze is the other way a server goes away: a partition or a hung host, where
 /// connections stay open and nothing comes back (no reset, no refusal), so every call waits for its
-/// own timeout or cancellation.
+/// own timeout or cancellation. Lag is a slow path: every answer reaches the client late.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
@@ -20,6 +20,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private TcpListener? _listener;
     private Task _accepting = Task.CompletedTask;
     private volatile TaskCompletionSource _flowing = Flowing();
+    private long _lagTicks;
 
     private TcpRelay(IPEndPoint target)
     {
@@ -58,6 +59,13 @@ public sealed class TcpRelay : IAsyncDisposable
         if (_flowing.Task.IsCompleted)
             _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>
+    /// Holds every chunk the server sends for <paramref name="lag"/> before passing it on (zero ends it):
+    /// a query commits at the server and its answer reaches the client that much later, as on a loaded
+    /// machine or a connection opened after an outage. What the client sends is not held.
+    /// </summary>
+    public void Lag(TimeSpan lag) => Interlocked.Exchange(ref _lagTicks, lag.Ticks);
 
     /// <summary>
     /// Accepts again, on the port the relay had. After a freeze the connections held during it are reset
@@ -107,7 +115,7 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             await _flowing.Task.WaitAsync(_disposed.Token);
             await server.ConnectAsync(_target, _disposed.Token);
-            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+            await Task.WhenAny(PumpAsync(client, server, toClient: false), PumpAsync(server, client, toClient: true));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -119,7 +127,7 @@ public sealed class TcpRelay : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool toClient)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -129,6 +137,8 @@ public sealed class TcpRelay : IAsyncDisposable
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _disposed.Token);
                 if (read == 0)
                     return;
+                if (toClient && Interlocked.Read(ref _lagTicks) is > 0 and var lag)
+                    await Task.Delay(TimeSpan.FromTicks(lag), _disposed.Token);
                 await _flowing.Task.WaitAsync(_disposed.Token);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
             }

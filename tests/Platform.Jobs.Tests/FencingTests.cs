@@ -105,15 +105,21 @@ public sealed class FencingTests : IAsyncLifetime
         // such latency billed at load 80-95 when the segment started at the claim's commit.
         var answerLag = TimeSpan.FromSeconds(2);
         var device = new Device(stopTakes: TimeSpan.Zero, worksFor: TimeSpan.FromSeconds(1));
-        await StartWorkerAsync(device);
+        // The fence counts from the claim's send: with 3 s, a 2 s answer and a first renewal as slow would fence the run.
+        await StartWorkerAsync(device, selfFenceAfter: TimeSpan.FromSeconds(6));
+        // Only the claim's answer is to be late: the worker's connections are opened first (each round trip
+        // of a connection's start would be late too, and the fence counts from the claim's send).
+        await WaitForAsync(async () => await _db.Database.ScalarAsync<long>("SELECT count(*) FROM workers WHERE name = 'fencing'") == 1);
+        await Task.Delay(TimeSpan.FromSeconds(2));
         _relay.Lag(answerLag);
         var id = await _db.EnqueueAsync(_db.TenantA);
         await WaitForAsync(() => Task.FromResult(device.Started.Task.IsCompleted));
-        // Renewals answer at once again (the fence counts from a renewal's send, so a lag this long could fence the run).
         _relay.Lag(TimeSpan.Zero);
         await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded");
 
-        var segment = (await _db.SegmentRowsAsync(id)).Single();
+        var segments = await _db.SegmentRowsAsync(id);
+        Assert.True(segments.Count == 1, $"one run expected: {string.Join("; ", segments)}\n{_log}");
+        var segment = segments[0];
         var claimedAt = await _db.Database.ScalarAsync<DateTime>($"SELECT at FROM job_events WHERE job_id = '{id}' AND type = 'claimed'");
         Assert.Equal((true, "worker"), (segment.Closed, segment.EndSource));
         Assert.True(segment.Start - claimedAt >= answerLag - TimeSpan.FromMilliseconds(100),
@@ -240,7 +246,7 @@ public sealed class FencingTests : IAsyncLifetime
     private Task WaitForAsync(Func<Task<bool>> condition) =>
         Eventually.WaitAsync(condition, Patience, () => Task.FromResult(_log.ToString()));
 
-    private async Task StartWorkerAsync(IJobHandler handler, string? spool = null)
+    private async Task StartWorkerAsync(IJobHandler handler, string? spool = null, TimeSpan? selfFenceAfter = null)
     {
         var options = new WorkerOptions
         {
@@ -248,7 +254,7 @@ public sealed class FencingTests : IAsyncLifetime
             IdlePoll = TimeSpan.FromSeconds(1),
             Lease = Lease,
             RenewEvery = TimeSpan.FromMilliseconds(300),
-            SelfFenceAfter = SelfFenceAfter,
+            SelfFenceAfter = selfFenceAfter ?? SelfFenceAfter,
             // The test sweeps by hand, on its own connection.
             RecoverEvery = TimeSpan.FromMinutes(10),
             SpoolDirectory = spool ?? _spool,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace Platform.Testing;
 
@@ -129,18 +130,42 @@ public sealed class TcpRelay : IAsyncDisposable
 
     private async Task PumpAsync(Socket from, Socket to, bool toClient)
     {
-        var buffer = new byte[16 * 1024];
+        // Chunks go out in order, each once the lag it met on arrival has passed: a lag delays every answer
+        // by the same time instead of adding up behind the answers before it.
+        var chunks = Channel.CreateUnbounded<(byte[] Data, long DueMs)>();
+        var sending = SendAsync(chunks.Reader, to);
         try
         {
             while (true)
             {
+                var buffer = new byte[16 * 1024];
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _disposed.Token);
                 if (read == 0)
                     return;
-                if (toClient && Interlocked.Read(ref _lagTicks) is > 0 and var lag)
-                    await Task.Delay(TimeSpan.FromTicks(lag), _disposed.Token);
+                var lag = toClient ? TimeSpan.FromTicks(Interlocked.Read(ref _lagTicks)) : TimeSpan.Zero;
+                chunks.Writer.TryWrite((buffer[..read], Environment.TickCount64 + (long)lag.TotalMilliseconds));
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            await sending;
+        }
+    }
+
+    private async Task SendAsync(ChannelReader<(byte[] Data, long DueMs)> chunks, Socket to)
+    {
+        try
+        {
+            await foreach (var (data, dueMs) in chunks.ReadAllAsync(_disposed.Token))
+            {
+                if (dueMs - Environment.TickCount64 is > 0 and var wait)
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), _disposed.Token);
                 await _flowing.Task.WaitAsync(_disposed.Token);
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
+                await to.SendAsync(data, SocketFlags.None, _disposed.Token);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)

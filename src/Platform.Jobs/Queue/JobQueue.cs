@@ -225,9 +225,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     private async Task<(bool Completed, bool Busy, ClaimedJob? Next)> CallCompleteAndClaimAsync(ClaimedJob? job,
         JobOutcome? outcome, string? resultJson, DeviceStop? stop, ClaimRequest? next, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
             CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-            """);
+            """, connection);
         var state = outcome switch
         {
             JobOutcome.Succeeded => nameof(JobState.Succeeded),
@@ -291,7 +295,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// </summary>
     public async Task<bool> EndClaimAsync(Guid token, DeviceStop stop, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM end_claimed_run($1, $2, $3, $4, $5)");
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM end_claimed_run($1, $2, $3, $4, $5)", connection);
         command.Parameters.Add(Typed(token, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(stop.SecondsAgo(), NpgsqlDbType.Double));
         AddRetryParameters(command);
@@ -307,7 +315,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     public async Task<RunEnded> EndRunAsync(ClaimedJob job, RunEnding how, string? error, DeviceStop? stop = null,
         CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT state, metered FROM end_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT state, metered FROM end_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", connection);
         command.Parameters.Add(Typed(job.JobId, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(job.LeaseToken, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(job.Attempt, NpgsqlDbType.Integer));

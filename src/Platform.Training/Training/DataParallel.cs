@@ -17,7 +17,9 @@ internal sealed class DataParallel
     private readonly ProcessGroup _group;
     private readonly Module _module;
     private readonly List<Tensor> _parameters;
+    // Time in the steps' collectives (waits for a slower rank included) and in whole steps: the communication share.
     private readonly Stopwatch _communication = new();
+    private readonly Stopwatch _steps = new();
 
     public DataParallel(ProcessGroup group, Module module)
     {
@@ -30,8 +32,28 @@ internal sealed class DataParallel
 
     public int WorldSize => _group.WorldSize;
 
-    /// <summary>Time spent in collectives (waiting for the slowest rank included), for the communication share.</summary>
-    public TimeSpan CommunicationTime => _communication.Elapsed;
+    /// <summary>Runs one training step, timed: its share of collectives is the communication share.</summary>
+    public double TimeStep(Func<double> step)
+    {
+        _steps.Start();
+        try
+        {
+            return step();
+        }
+        finally
+        {
+            _steps.Stop();
+        }
+    }
+
+    /// <summary>One line for the log: time in collectives against time in training steps.</summary>
+    public string CommunicationSummary()
+    {
+        var steps = _steps.Elapsed.TotalSeconds;
+        var share = steps > 0 ? _communication.Elapsed.TotalSeconds / steps : 0;
+        return $"data-parallel: rank {Rank} spent {_communication.Elapsed.TotalSeconds:0.###} s in collectives " +
+            $"(waits for slower ranks included) over {steps:0.###} s of training steps: {share:P1} communication";
+    }
 
     /// <summary>
     /// This rank's positions of a global batch: every WorldSize-th, from its rank on (a distributed
@@ -72,18 +94,7 @@ internal sealed class DataParallel
     }
 
     /// <summary>Rank 0's weights and buffers (normalisation statistics) on every rank.</summary>
-    public void BroadcastModel()
-    {
-        _communication.Start();
-        try
-        {
-            _group.Broadcast([.. _parameters, .. _module.NamedBuffers().Select(b => b.Value)]);
-        }
-        finally
-        {
-            _communication.Stop();
-        }
-    }
+    public void BroadcastModel() => _group.Broadcast([.. _parameters, .. _module.NamedBuffers().Select(b => b.Value)]);
 
     /// <summary>
     /// Where rank 0 starts (fresh, or resumed from the checkpoint only rank 0 reads): its position,
@@ -91,48 +102,26 @@ internal sealed class DataParallel
     /// </summary>
     public void BroadcastStart(TrainerState state, AdamW optimizer)
     {
-        _communication.Start();
-        try
+        using (var header = Tensor.FromSpan([state.Step, state.Epoch, state.Batch, state.StoppedEarly ? 1 : 0, optimizer.StepCount], [5]))
         {
-            using var header = Tensor.FromSpan([state.Step, state.Epoch, state.Batch, state.StoppedEarly ? 1 : 0, optimizer.StepCount], [5]);
             _group.Broadcast([header]);
             var values = header.ToInt64Array();
             (state.Step, state.Epoch, state.Batch, state.StoppedEarly) = (values[0], (int)values[1], (int)values[2], values[3] != 0);
             optimizer.StepCount = values[4];
         }
-        finally
-        {
-            _communication.Stop();
-        }
 
         BroadcastModel();
         if (optimizer.StepCount > 0)
         {
-            _communication.Start();
-            try
-            {
-                _group.Broadcast(optimizer.AllMoments());
-            }
-            finally
-            {
-                _communication.Stop();
-            }
+            _group.Broadcast(optimizer.AllMoments());
         }
     }
 
     /// <summary>Rank 0 decides early stopping (it alone validates); every rank follows its decision.</summary>
     public bool AgreeOnStop(bool stop)
     {
-        _communication.Start();
-        try
-        {
-            using var flag = Tensor.FromSpan([stop ? 1L : 0L], [1]);
-            _group.Broadcast([flag]);
-            return flag.ToInt64Array()[0] != 0;
-        }
-        finally
-        {
-            _communication.Stop();
-        }
+        using var flag = Tensor.FromSpan([stop ? 1L : 0L], [1]);
+        _group.Broadcast([flag]);
+        return flag.ToInt64Array()[0] != 0;
     }
 }

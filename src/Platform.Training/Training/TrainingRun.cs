@@ -221,7 +221,7 @@ internal sealed class TrainingRun : IDisposable
                     if (IsLeader) SaveOnStop(state, callbacks, epochClock);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
-                var loss = Step(batch, state.Step);
+                var loss = _parallel is null ? Step(batch, state.Step) : _parallel.TimeStep(() => Step(batch, state.Step));
                 state.Step++;
                 state.Batch++;
                 state.EpochLossSum += loss * batch.Length;
@@ -391,7 +391,7 @@ internal sealed class TrainingRun : IDisposable
         {
             // Every rank ends with the model that ships (rank 0's choice of epoch) and its metrics.
             _parallel.BroadcastModel();
-            log?.Invoke($"data-parallel: rank {_parallel.Rank} spent {_parallel.CommunicationTime.TotalSeconds:0.###} s in collectives");
+            log?.Invoke(_parallel.CommunicationSummary());
         }
 
         var evaluated = _split.Validation.Length > 0 ? _split.Validation : _split.Train;

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Platform.Data.Artifacts;
+using Platform.Domain.Common;
 using Platform.Jobs.Workers;
 using Platform.Training.Torch;
 using Platform.Training.Training;
@@ -63,7 +64,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
         var items = BatchInputs.Read(kind, input, columns);
         using var archive = kind == "cnn" ? new ZipArchive(File.OpenRead(input), ZipArchiveMode.Read) : null;
         using var writer = new StreamWriter(output, false, new UTF8Encoding(false));
-        writer.WriteLine(string.Join(',', new[] { "id", "predicted_label" }.Concat(model.Labels.Select(l => "score_" + l)).Select(Cell)));
+        writer.WriteLine(string.Join(',', new[] { "id", "predicted_label" }.Concat(model.Labels.Select(l => "score_" + l)).Select(CsvCells.Cell)));
         context.Post(Progress(0, items.Count), "log", $"Classifying {items.Count:N0} {(kind == "cnn" ? "images" : "rows")} with the model.");
         var lastReport = DateTime.UtcNow;
         for (var start = 0; start < items.Count; start += BatchSize)
@@ -79,7 +80,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             };
             foreach (var (item, prediction) in batch.Zip(predictions))
             {
-                writer.WriteLine(string.Join(',', new[] { Cell(item.Id), Cell(prediction.Label) }
+                writer.WriteLine(string.Join(',', new[] { CsvCells.Cell(item.Id), CsvCells.Cell(prediction.Label) }
                     .Concat(model.Labels.Select(l => prediction.Scores[l].ToString("0.######", CultureInfo.InvariantCulture)))));
             }
             var done = start + batch.Count;
@@ -90,19 +91,6 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             }
         }
         return items.Count;
-    }
-
-    /// <summary>
-    /// A cell safe in a spreadsheet, by the finance CSV's rules (Platform.Billing's CsvCells, which this
-    /// project cannot reference): a leading = + - @ tab or CR gets an apostrophe, then RFC 4180 quoting,
-    /// semicolons included. Ids and labels come from customers' files.
-    /// </summary>
-    internal static string Cell(string? value)
-    {
-        value ??= "";
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-            value = "'" + value;
-        return value.IndexOfAny([',', ';', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 
     private static string Progress(int done, int total) =>

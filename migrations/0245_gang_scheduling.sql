@@ -454,17 +454,16 @@ BEGIN
             INSERT INTO job_events (tenant_id, job_id, type, message)
             VALUES (v_tenant, p_job, lower(p_state), p_state);
         ELSE
+            -- A rank other than 0 that finished, while its gang runs or after rank 0 ended it: its run
+            -- ends at its device stop, and its slot is free.
             PERFORM 1 FROM job_queue q WHERE q.job_id = p_job AND q.devices > 1 FOR UPDATE;
-            IF FOUND THEN
-                DELETE FROM gang_ranks g WHERE g.job_id = p_job AND g.lease_token = p_token;
-                completed := FOUND;
-                IF completed THEN
-                    UPDATE usage_segments s
-                    SET ended_at = run_end_at(s.job_id, s.attempt, s.segment, s.started_at, p_stopped_ago),
-                        closed = true, end_source = 'worker', device_seconds = coalesce(p_device_seconds, s.device_seconds)
-                    WHERE s.job_id = p_job AND s.attempt = p_attempt AND s.segment = p_segment AND s.lease_token = p_token AND NOT s.closed;
-                END IF;
-            END IF;
+            DELETE FROM gang_ranks g WHERE g.job_id = p_job AND g.lease_token = p_token;
+            UPDATE usage_segments s
+            SET ended_at = run_end_at(s.job_id, s.attempt, s.segment, s.started_at, p_stopped_ago),
+                closed = true, end_source = 'worker', device_seconds = coalesce(p_device_seconds, s.device_seconds)
+            WHERE s.job_id = p_job AND s.attempt = p_attempt AND s.segment = p_segment AND s.lease_token = p_token
+              AND s.rank > 0 AND NOT s.closed;
+            completed := FOUND;
         END IF;
     END IF;
 

@@ -102,9 +102,13 @@ DECLARE
     v_own integer := 1;
 BEGIN
     contended := false;
+    -- Held by another gang claim, this worker's slot may be being assigned there: it is not free here.
     PERFORM 1 FROM workers w WHERE w.id = p_worker FOR UPDATE SKIP LOCKED;
     IF FOUND THEN
         v_own := greatest(coalesce(worker_free_slots(p_worker), 1), 1);
+    ELSIF EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker) THEN
+        contended := true;
+        RETURN;
     END IF;
     v_workers := array_fill(p_worker, ARRAY[least(p_devices, v_own)]);
     FOR v_other IN

@@ -97,6 +97,8 @@ public sealed class GangWorkerTests : IAsyncLifetime
                 throw new InvalidOperationException("rank 1 ran out of memory");
             if (context.Job.Attempt == 1)
                 await Task.Delay(Timeout.Infinite, context.Cancellation);
+            // The second gang's ranks both start before either finishes, as collectives require.
+            await WaitForAsync(() => Task.FromResult(runs.Count(r => r.Attempt == 2) == 2));
             return null;
         });
         await StartWorkerAsync(handler, TimeSpan.FromMilliseconds(200));

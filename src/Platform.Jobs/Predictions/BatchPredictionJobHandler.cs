@@ -54,7 +54,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             throw new Queue.LeaseLostException(job.JobId);
         await storedFolders.PutAsync(job.TenantId, ResultFolder(job.JobId), outputDirectory, context.Cancellation);
         context.Post(null, "metrics", $"Classified {rows:N0} {(payload.ModelKind == "cnn" ? "images" : "rows")}; the result file is ready.");
-        return JsonSerializer.Serialize(new { predictionsFolder = ResultFolder(job.JobId), file = ResultFile, rows, modelJobId = payload.ModelJobId }, Json);
+        return new BatchPredictionResult(ResultFolder(job.JobId), ResultFile, rows, payload.ModelJobId).ToJson();
     }
 
     private static int Predict(JobContext context, string kind, string modelDirectory, string input, string output)
@@ -93,6 +93,5 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
         return items.Count;
     }
 
-    private static string Progress(int done, int total) =>
-        JsonSerializer.Serialize(new { step = done, totalSteps = total, epoch = 1, epochs = 1 }, Json);
+    private static string Progress(int done, int total) => new JobProgressData(done, total, 1, 1).ToJson();
 }

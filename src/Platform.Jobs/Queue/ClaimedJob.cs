@@ -30,4 +30,13 @@ public sealed record ClaimedJob(
     /// and the database starts the segment that long before the device's stop (migration 0220).
     /// </summary>
     public long ReceivedAt { get; init; } = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// This run's rank in its job's gang (decision 0044): 0 for the run that holds the job's queue row
+    /// (every single-device run), 1..<see cref="WorldSize"/>-1 for the other ranks of a data-parallel job.
+    /// </summary>
+    public int Rank { get; init; }
+
+    /// <summary>How many ranks (devices) the job's gang runs on; 1 for a single-device job.</summary>
+    public int WorldSize { get; init; } = 1;
 }

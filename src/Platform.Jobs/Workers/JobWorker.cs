@@ -74,7 +74,8 @@ public sealed class JobWorker(
         listener.WorkAvailable += _pendingAdded.Set;
         listener.CancelRequested += id =>
         {
-            if (_running.TryGetValue(id, out var job))
+            // Every run of the job on this worker: a gang may have several of its ranks here.
+            foreach (var job in _running.Values.Where(r => r.Job.JobId == id))
                 job.RequestCancel();
         };
         var listening = listener.RunAsync(stoppingToken);
@@ -179,7 +180,7 @@ public sealed class JobWorker(
             for (var job = first; job is not null;)
             {
                 var running = new RunningJob(job, _options.EffectiveSelfFenceAfter);
-                _running[job.JobId] = running;
+                _running[job.LeaseToken] = running;
                 try
                 {
                     job = await RunAsync(running, slot, trace, shutdown);
@@ -188,7 +189,7 @@ public sealed class JobWorker(
                 }
                 finally
                 {
-                    _running.TryRemove(running.Job.JobId, out _);
+                    _running.TryRemove(running.Job.LeaseToken, out _);
                     running.Dispose();
                 }
             }
@@ -237,6 +238,7 @@ public sealed class JobWorker(
         {
             if (!_handlers.TryGetValue(job.Kind, out var handler))
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
+            context.Distributed = await GangRendezvous.JoinAsync(queue, job, _options.RendezvousHost, _options.RendezvousTimeout, linked.Token);
             using (JobsTelemetry.Activities.StartActivity("job.train"))
                 outcome = new RunOutcome(RunOutcomes.Succeeded, Result: await handler.RunAsync(context));
         }

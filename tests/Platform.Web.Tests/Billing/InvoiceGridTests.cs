@@ -33,12 +33,12 @@ public sealed class InvoiceGridTests(PortalFactory portal) : IClassFixture<Porta
         var voidButton = $".invoice-void[data-invoice='{invoiced.Invoice.InvoiceId}']";
         await Circuit.EventuallyAsync(() => grid.Find(voidButton));
 
-        await Circuit.AnswerAsync(grid, await Circuit.ClickAsync(grid, () => grid.Find(voidButton)), "Keep it");
+        await Circuit.AnswerAsync(circuit, grid, await Circuit.ClickAsync(grid, () => grid.Find(voidButton)), "Keep it");
         Assert.Equal("open", await StatusAsync(invoiced.Invoice.InvoiceId));
 
-        await Circuit.AnswerAsync(grid, await Circuit.ClickAsync(grid, () => grid.Find(voidButton)), "Void invoice");
+        await Circuit.AnswerAsync(circuit, grid, await Circuit.ClickAsync(grid, () => grid.Find(voidButton)), "Void invoice");
 
-        Assert.Equal("void", await StatusAsync(invoiced.Invoice.InvoiceId));
+        Assert.True(await StatusAsync(invoiced.Invoice.InvoiceId) == "void", grid.Markup);
         await Circuit.EventuallyAsync(() => Assert.Contains($"{invoiced.Invoice.Number} is void.", grid.Markup));
         await Circuit.EventuallyAsync(() => Assert.Empty(grid.FindAll(voidButton)));
         Assert.Equal(finance.Id, await portal.Database.ScalarAsync<Guid>(
@@ -57,9 +57,9 @@ public sealed class InvoiceGridTests(PortalFactory portal) : IClassFixture<Porta
         await Circuit.EventuallyAsync(() => grid.Find(paidButton));
         Assert.Equal("—", grid.Find("#stat-paid .stat-value").TextContent.Trim());
 
-        await Circuit.AnswerAsync(grid, await Circuit.ClickAsync(grid, () => grid.Find(paidButton)), "Mark paid");
+        await Circuit.AnswerAsync(circuit, grid, await Circuit.ClickAsync(grid, () => grid.Find(paidButton)), "Mark paid");
 
-        Assert.Equal("paid", await StatusAsync(invoiced.Invoice.InvoiceId));
+        Assert.True(await StatusAsync(invoiced.Invoice.InvoiceId) == "paid", grid.Markup);
         await Circuit.EventuallyAsync(() => Assert.Contains($"{invoiced.Invoice.Number} is marked paid.", grid.Markup));
         await Circuit.EventuallyAsync(() => Assert.NotEqual("—", grid.Find("#stat-paid .stat-value").TextContent.Trim()));
         Assert.Equal("—", grid.Find("#stat-due .stat-value").TextContent.Trim());

@@ -27,7 +27,7 @@ internal static class Circuit
         foreach (var type in fromScope)
             context.Services.AddSingleton(type, scope.GetRequiredService(type));
         context.Services.AddSingleton(TimeProvider.System);
-        var authorization = context.AddAuthorization().SetAuthorized("user").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
+        var authorization = context.AddAuthorization().SetAuthorized("user");
         var policies = new List<string>();
         if (roles.Contains(PlatformRoles.PlatformAdmin))
             policies.Add(PortalPolicies.PlatformAdmin);
@@ -35,6 +35,8 @@ internal static class Circuit
             policies.Add(PortalPolicies.Finance);
         if (roles.Length > 0)
             authorization.SetRoles(roles).SetPolicies([.. policies]);
+        // Last: bunit's SetRoles builds a new principal without the claims set before it.
+        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         return context;
     }
@@ -73,12 +75,15 @@ internal static class Circuit
 
     /// <summary>
     /// Clicks the open dialog's button labelled <paramref name="label"/> (the page may have a button of the same
-    /// name) and waits for the click that opened the dialog to end.
+    /// name), waits for the click that opened the dialog to end, and fails with what the handler threw: the
+    /// renderer catches an event handler's exception, so the click itself would end quietly.
     /// </summary>
-    public static async Task AnswerAsync<T>(IRenderedComponent<T> component, Task asking, string label) where T : IComponent
+    public static async Task AnswerAsync<T>(BunitContext circuit, IRenderedComponent<T> component, Task asking, string label) where T : IComponent
     {
         await EventuallyAsync(() => Assert.Contains(component.FindAll(".mud-dialog button"), b => b.TextContent.Trim() == label));
         await await ClickAsync(component, () => component.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == label));
         await asking;
+        if (circuit.Renderer.UnhandledException.IsCompleted)
+            throw new InvalidOperationException("The handler failed.", await circuit.Renderer.UnhandledException);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Platform.Domain.Billing;
+using Platform.Domain.Common;
 
 namespace Platform.Billing.Finance;
 

@@ -8,7 +8,7 @@ namespace Platform.Jobs.Launch;
 /// The settings a launch trains with and what they cost: the launch form shows it, the launch command
 /// checks the quota against it and stores its options in the job, so all three agree.
 /// </summary>
-public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int TokensPerSample, long TrainingSamples)
+internal sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int TokensPerSample, long TrainingSamples)
 {
     public const int DefaultMaxSequenceLength = 128;
 

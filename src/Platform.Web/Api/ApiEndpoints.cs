@@ -113,7 +113,7 @@ internal static class ApiEndpoints
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(Uploads.MultipartUpload.MaxRequestBytes(LaunchBatchPredictionCommand.MaxUploadBytes)));
         var baseModels = api.MapGroup("/base-models").WithTags("Base models");
         baseModels.MapGet("", OrganisationApi.ListBaseModelsAsync).WithName("listBaseModels")
             .WithSummary("The base models the organisation can launch from (the platform's and its own), by name; ?kind=text|image|tabular.")

@@ -40,10 +40,18 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
     private const string Fresh = "interval '6 seconds'";
     // A reported segment spans the device time its worker measured (start and stop converted with one
-    // now(), migration 0220); only the microseconds of that conversion may differ.
+    // trigger of migration 0221); only the microseconds of that conversion may differ.
     private const double Exact = 0.01;
     // Finer than the default 1 s, so the plan sees a run's steps as they happen.
-    private static readonly Dictionary<string, string> WorkerSettings = new() { ["Training__ReportEvery"] = "00:00:00.250" };
+    // The workers log one line an entry with its time (UTC), so a failure's excerpt can be laid beside the plan's notes.
+    private static readonly Dictionary<string, string> WorkerSettings = new()
+    {
+        ["Training__ReportEvery"] = "00:00:00.250",
+        ["Logging__Console__FormatterName"] = "simple",
+        ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+        ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+    };
 
     private readonly OwnCluster _cluster = new();
     private readonly WorkerProcesses _workers = new();
@@ -242,10 +250,10 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
             if (s.DeviceSeconds == 0 && s.Seconds == 0)
                 continue;
             // Stopped before the kill: billed to its stop, which its spool recorded.
-            if (killed.StoppedAt is { } stop)
-                Assert.InRange(s.End, stop.AddSeconds(-1), stop.AddSeconds(1));
-            else
-                Assert.InRange(s.End, killed.At.AddSeconds(-1), killed.At.AddMilliseconds(200));
+            var (from, to) = killed.StoppedAt is { } stop ? (stop.AddSeconds(-1), stop.AddSeconds(1)) : (killed.At.AddSeconds(-1), killed.At.AddMilliseconds(200));
+            Assert.True(s.End >= from && s.End <= to,
+                $"killed run {s} ended {(killed.At - s.End).TotalSeconds:0.000} s before its kill at {killed.At:O}; its spool record then: " +
+                $"{killed.Record?.ToString() ?? "none"}\n{string.Join('\n', _workers.Output.Where(l => l.Contains(s.JobId.ToString(), StringComparison.Ordinal) || l.Contains("spool", StringComparison.Ordinal)).TakeLast(60))}");
         }
         // A run training when the database went away stopped itself before its lease could run out (its
         // last renewal was before the server was down, so the lease ran out a lease after that at the latest).
@@ -397,9 +405,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
             SELECT lease_token FROM job_queue WHERE lease_token IS NOT NULL AND worker_id = ANY(ARRAY[{string.Join(',', ids.Select(w => $"'{w}'"))}]::uuid[])
             """, r => r.GetGuid(0));
         var process = _live[name];
-        process.Kill(entireProcessTree: true);
-        // SIGKILL is sent when Kill returns: the device stops between here and the process's exit.
-        var at = DateTime.UtcNow;
+        // The device stops between here and the process's exit.
+        var at = WorkerProcesses.Kill(process);
         await process.WaitForExitAsync();
         _live.Remove(name);
         _deadWorkers.UnionWith(ids);
@@ -409,7 +416,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var path = Path.Combine(_root, "spool", name, "runs", $"{token:N}.json");
             var record = File.Exists(path) ? JsonSerializer.Deserialize<RunRecord>(await File.ReadAllTextAsync(path), Json) : null;
-            _killed.Add(new KilledRun(token, at, record?.Outcome is null ? null : record.ActiveUntilUtc));
+            _killed.Add(new KilledRun(token, at, record?.Outcome is null ? null : record.ActiveUntilUtc, record));
         }
         Note($"SIGKILL {name} ({tokens.Count} run(s)); its job at step {target.Step}/{target.TotalSteps}, " +
              $"{point switch { KillPoint.Claimed => "before its run published a checkpoint", KillPoint.Checkpointed => "its run just published a checkpoint", _ => "its run steps past a checkpoint it published" }} " +
@@ -556,7 +563,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <param name="StoppedAt">When its device had stopped, for a run that had ended before the kill (its spool's record).</param>
-    private sealed record KilledRun(Guid Token, DateTime At, DateTime? StoppedAt);
+    /// <param name="Record">The run's spool record as the kill left it (null: none on the spool).</param>
+    private sealed record KilledRun(Guid Token, DateTime At, DateTime? StoppedAt, RunRecord? Record);
 
     private sealed class ChaosFailure(string message, Exception inner) : Exception(message, inner);
 }

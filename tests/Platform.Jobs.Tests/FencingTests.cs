@@ -132,9 +132,9 @@ public sealed class FencingTests : IAsyncLifetime
     [Fact]
     public async Task Worker_SpoolDiskTakesSecondsToSync_RecordKeepsFollowingTheDevice()
     {
-        // Chaos seeds 3333 and 5555: a run killed soon after the PostgreSQL outage was billed to 3.2-3.8 s
-        // before its kill; its spool record, rewritten every 250 ms, was that old and had no outcome. Each
-        // rewrite waited for an fsync, which on the busy disk took seconds, and the next one waited behind it.
+        // Each 250 ms rewrite of a run's spool record waited for an fsync, which beside the build machine's
+        // builds took up to 1.5 s, and the next rewrite waited behind it: a kill in that wait would bill the
+        // run only up to the record before. The record must follow the device whatever the disk does.
         if (!SlowDisk.Possible)
         {
             // Mounting the slow disk needs root and loop devices (the build machines and CI run as root).

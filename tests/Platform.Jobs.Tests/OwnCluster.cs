@@ -26,8 +26,15 @@ public sealed class OwnCluster : IAsyncDisposable
                 await RunAsync("chown", "-R", "postgres:postgres", _dir);
             await RunAsPostgresAsync(Path.Combine(_bin, "initdb"), "-D", Path.Combine(_dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8");
         }
-        await RunAsPostgresAsync(Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w",
-            "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+        string[] start = [Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w",
+            "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start"];
+        // As root, the server runs at the priority of the tests' worker processes (WorkerProcesses.Start):
+        // on a build machine at load 60-100 its backends were scheduled late enough to move the reported
+        // ends of runs by a fifth of a second, which the chaos test measures against its kills.
+        if (Environment.UserName == "root")
+            await RunAsync("nice", ["-n", "-10", "runuser", "-u", "postgres", "--", .. start]);
+        else
+            await RunAsync(start[0], start[1..]);
     }
 
     /// <summary>A fast shutdown (every connection dropped) followed by a start, as in a failover or an upgrade.</summary>

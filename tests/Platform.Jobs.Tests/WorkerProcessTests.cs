@@ -38,7 +38,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
 
         var first = StartWorker("first");
         await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
-        first.Kill(entireProcessTree: true);
+        WorkerProcesses.Kill(first);
         await first.WaitForExitAsync();
         var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()");
 
@@ -72,13 +72,39 @@ public sealed class WorkerProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Worker_FrozenThenKilled_IsBilledUpToTheFreezeNotTheKill()
+    {
+        // What Process.Kill(entireProcessTree: true) did to the chaos test's workers on a loaded machine:
+        // SIGSTOP, seconds of walking the machine's processes, then SIGKILL. The device stopped at the
+        // SIGSTOP, and so did the spool's records: the run is billed to the freeze, which the chaos test
+        // took for a spool writer that had stopped 3-8 s before the kill (seeds 3333 and 5555).
+        var id = await EnqueueCnnAsync(maxAttempts: 1);
+        var first = StartWorker("first");
+        await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 1);
+        var freezing = DateTime.UtcNow;
+        Signal(first, "STOP");
+        var frozenAt = DateTime.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        WorkerProcesses.Kill(first);
+        await first.WaitForExitAsync();
+
+        StartWorker("first");
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded" ? 1 : 0, n => n == 1);
+
+        var dead = (await _db.SegmentRowsAsync(id))[0];
+        Assert.Equal((true, "worker"), (dead.Closed, dead.EndSource));
+        // Between the signal's send (less a spool period and a loaded machine's scheduling) and its arrival; the kill came 4 s later.
+        Assert.InRange(dead.End, freezing.AddSeconds(-1), frozenAt.AddMilliseconds(100));
+    }
+
+    [Fact]
     public async Task Worker_KilledAndNeverBack_AnotherWorkerResumesAndTheSegmentEndsAtTheLastRenewal()
     {
         var id = await EnqueueCnnAsync(maxAttempts: 1);
 
         var first = StartWorker("first");
         await WaitForAsync(() => CountAsync("SELECT count(*) FROM job_events WHERE type = 'checkpoint'"), n => n >= 2);
-        first.Kill(entireProcessTree: true);
+        WorkerProcesses.Kill(first);
         await first.WaitForExitAsync();
         var killedAt = await _db.Database.ScalarAsync<DateTime>("SELECT now()");
 

@@ -142,10 +142,10 @@ internal sealed class DeviceSpool : IDisposable
     /// or the new one, whole. With <paramref name="sync"/> the write also waits for the disk (fsync), so a
     /// machine crash keeps it too; without, it is in the kernel's cache when this returns, which a killed
     /// process's successor reads at once. A run's periodic "still working" records are not synced: on a
-    /// busy disk an fsync took seconds (1.5 s at load 30 on the build machine), the next record waited
-    /// for it, and a kill in that wait billed the run only up to the record before (chaos seeds 3333 and
-    /// 5555: 3.2-3.8 s short; decision 0039). What only a synced record keeps: a claim about to be sent
-    /// and how a run ended.
+    /// busy disk an fsync took up to 1.5 s (a 250 ms write-and-fsync loop beside the build machine's
+    /// builds at load 30-67), the next record waited for it, and a kill in that wait would bill the run
+    /// only up to the record before (decision 0039). What only a synced record keeps: a claim about to
+    /// be sent and how a run ended.
     /// </summary>
     public void Write(RunRecord record, bool sync = true)
     {

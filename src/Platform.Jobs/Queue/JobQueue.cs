@@ -239,9 +239,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     private async Task<(bool Completed, bool Busy, ClaimedJob? Next)> CallCompleteAndClaimAsync(ClaimedJob? job,
         JobOutcome? outcome, string? resultJson, DeviceStop? stop, ClaimRequest? next, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
             CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-            """);
+            """, connection);
         var state = outcome switch
         {
             JobOutcome.Succeeded => nameof(JobState.Succeeded),
@@ -311,7 +315,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// </summary>
     public async Task<bool> EndClaimAsync(Guid token, DeviceStop stop, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM end_claimed_run($1, $2, $3, $4, $5)");
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM end_claimed_run($1, $2, $3, $4, $5)", connection);
         command.Parameters.Add(Typed(token, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(stop.SecondsAgo(), NpgsqlDbType.Double));
         AddRetryParameters(command);
@@ -327,7 +335,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     public async Task<RunEnded> EndRunAsync(ClaimedJob job, RunEnding how, string? error, DeviceStop? stop = null,
         CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT state, metered FROM end_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+        // Opened before the stop becomes "seconds ago": opening a connection (a worker restarted after a kill,
+        // the database back after an outage) took a good part of a second under load, and every moment
+        // between that conversion and the statement's start moves the segment later (decision 0039).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT state, metered FROM end_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", connection);
         command.Parameters.Add(Typed(job.JobId, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(job.LeaseToken, NpgsqlDbType.Uuid));
         command.Parameters.Add(Typed(job.Attempt, NpgsqlDbType.Integer));
@@ -501,8 +513,8 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
 /// the worker measured for the run (on its monotonic clock, from the claim's answer to the stop). The
 /// database is told "so many seconds ago", computed as the call is sent: the worker's clock and the
 /// database's need not agree, only tick at the same rate. The segment ends that long ago and starts
-/// <see cref="DeviceSeconds"/> before its end, never before the claim committed (run_start_at,
-/// migration 0220), so it spans exactly what the device did.
+/// <see cref="DeviceSeconds"/> before that stop, never before the claim committed (a trigger of
+/// migration 0221), so it spans exactly what the device did.
 /// </summary>
 public sealed record DeviceStop(DateTime StoppedAtUtc, double? DeviceSeconds)
 {

@@ -498,8 +498,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
 
 /// <summary>
 /// When a run's device stopped working on its job, on the worker's own clock (UTC), and the device time
-/// the worker measured for the run. The database is told "so many seconds ago", computed as the call is
-/// sent: the worker's clock and the database's need not agree, only tick at the same rate.
+/// the worker measured for the run (on its monotonic clock, from the claim's answer to the stop). The
+/// database is told "so many seconds ago", computed as the call is sent: the worker's clock and the
+/// database's need not agree, only tick at the same rate. The segment ends that long ago and starts
+/// <see cref="DeviceSeconds"/> before its end, never before the claim committed (run_start_at,
+/// migration 0220), so it spans exactly what the device did.
 /// </summary>
 public sealed record DeviceStop(DateTime StoppedAtUtc, double? DeviceSeconds)
 {

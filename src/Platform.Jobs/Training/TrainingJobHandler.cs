@@ -90,20 +90,19 @@ internal sealed class TrainingJobHandler(
                     JsonSerializer.Serialize(assessment, Json));
             else
                 reporter.Event("metrics", finished);
-            return JsonSerializer.Serialize(new
+            return new JobResult
             {
-                // The stored folder (StoredFolders) holding the model; results from before the store name a path as modelDirectory.
-                modelFolder,
-                accuracy = evaluation.Accuracy,
-                macroF1 = evaluation.MacroF1,
-                steps = result.Steps,
-                epochs = result.EpochsCompleted,
-                stoppedEarly = result.StoppedEarly,
-                selectedEpoch = result.Metrics.SelectedEpoch,
-                resumed = result.Resumed,
-                baseline = baseline is null ? null : BaselineSummary.From(baseline),
-                assessment,
-            }, Json);
+                ModelFolder = modelFolder,
+                Accuracy = evaluation.Accuracy,
+                MacroF1 = evaluation.MacroF1,
+                Steps = result.Steps,
+                Epochs = result.EpochsCompleted,
+                StoppedEarly = result.StoppedEarly,
+                SelectedEpoch = result.Metrics.SelectedEpoch,
+                Resumed = result.Resumed,
+                Baseline = baseline is null ? null : BaselineSummary.From(baseline),
+                Assessment = assessment,
+            }.ToJson();
         }
         finally
         {

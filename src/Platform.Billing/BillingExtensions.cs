@@ -45,6 +45,8 @@ public static class BillingExtensions
         services.TryAddScoped<LinkStripeCustomerCommand>();
         services.TryAddSingleton<InvoicePdf>();
         services.TryAddScoped<FinanceUsageQueries>();
+        services.TryAddScoped<UsageCharges>();
+        services.TryAddScoped<InvoiceGridQuery>();
         services.TryAddScoped<ReconciliationQuery>();
         services.TryAddScoped<PeriodReconciliationQuery>();
         services.TryAddScoped<UnmatchedPaymentEventsQuery>();

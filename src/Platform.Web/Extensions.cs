@@ -70,6 +70,7 @@ public static class Extensions
         // AddPlatformData's scoped CurrentTenant is the request's ICurrentTenant; TenantResolutionMiddleware fills it.
         services.AddScoped<PortalSession>();
         services.AddScoped<Dashboard.DashboardQuery>();
+        services.AddScoped<Admin.TenantGridQuery>();
         services.AddScoped<SignUpService>();
         services.AddScoped<SignUpRequestProcessor>();
         services.AddOptions<Accounts.Mail.MailOptions>().BindConfiguration(Accounts.Mail.MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();

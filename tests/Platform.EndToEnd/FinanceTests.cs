@@ -68,7 +68,7 @@ public sealed class FinanceTests : PortalBrowserTest
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Usage");
 
             // The scheduler in the portal ingests the finished job within a tick or two.
-            var row = page.Locator($"#usage-table tr[data-tenant='{tenantId}']");
+            var row = page.Locator($"#usage-table tr:has(a[data-tenant='{tenantId}'])");
             for (var attempt = 0; await row.CountAsync() == 0; attempt++)
             {
                 Assert.True(attempt < 40, "the job's usage did not reach the finance page:\n" + App.Output);
@@ -80,13 +80,14 @@ public sealed class FinanceTests : PortalBrowserTest
 
             await row.Locator("a").First.ClickAsync();
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Demo Startup");
-            await Assertions.Expect(page.Locator($"#job-usage-table tr[data-job='{jobId}']")).ToContainTextAsync("finance-e2e-job");
+            await Assertions.Expect(page.Locator($"#job-usage-table [data-job='{jobId}']")).ToContainTextAsync("finance-e2e-job");
             await Screenshot(page, "finance-tenant-usage");
 
             var csvDownload = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#export-csv"));
             var csv = Encoding.UTF8.GetString(await File.ReadAllBytesAsync((await csvDownload.PathAsync())!)).TrimStart('\uFEFF');
             var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours", lines[0]);
+            Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours,billable_hours,charge,currency",
+                lines[0]);
             Assert.Contains(lines, l => l.StartsWith($"{jobId:N}:1:1,{tenantId},Demo Startup,{jobId},finance-e2e-job,1,1,cuda,", StringComparison.Ordinal));
 
             // The period ends a month from now; the test closes it as the scheduler will then.
@@ -96,7 +97,7 @@ public sealed class FinanceTests : PortalBrowserTest
 
             await page.GotoAsync("/finance/invoices");
             await Screenshot(page, "finance-invoices");
-            await page.ClickAsync($"#invoice-table tr[data-invoice='{closed.Value.InvoiceId}'] a");
+            await page.ClickAsync($"#invoice-table a[data-invoice='{closed.Value.InvoiceId}']");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync($"Invoice {closed.Value.Number}");
             await Assertions.Expect(page.Locator("#invoice-lines tr[data-kind=IncludedUsage][data-device=cuda]")).ToHaveCountAsync(1);
             await Assertions.Expect(page.Locator("#invoice-total")).ToHaveTextAsync("49.00 USD");

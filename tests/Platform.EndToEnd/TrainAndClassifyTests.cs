@@ -126,7 +126,7 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await admin.FillAsync("#password", "demo-password-1");
             await admin.ClickAsync("button[type=submit]");
             await admin.GotoAsync("/admin/workers");
-            await Assertions.Expect(admin.Locator("#worker-table tr[data-health=live]")).ToContainTextAsync("e2e-worker");
+            await Assertions.Expect(admin.Locator("#worker-table [data-health=live]")).ToContainTextAsync("e2e-worker");
             await Screenshot(admin, "admin-workers");
             await admin.GotoAsync("/admin/models");
             await Assertions.Expect(admin.Locator("#catalog-table tr[data-model=bert-mini-random]")).ToHaveCountAsync(1);

@@ -107,6 +107,10 @@ internal sealed class WebAppProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but slow to answer (a loaded machine, the first requests' JIT): ask again until the start-up deadline.
+            }
             await Task.Delay(200, cancellationToken);
         }
     }

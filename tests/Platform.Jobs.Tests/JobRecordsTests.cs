@@ -45,14 +45,14 @@ public sealed class JobRecordsTests : IAsyncLifetime
         Assert.Equal(61.2, JobProgressData.Parse(await ProgressAsync(pretraining))!.Perplexity);
         Assert.Equal(new JobProgressData(10, 10, 1, 1), JobProgressData.Parse(await ProgressAsync(batch)));
 
-        var result = JobResult.Parse(await ResultAsync(stored))!;
+        var result = TrainingJobResult.Parse(await ResultAsync(stored))!;
         Assert.Equal(($"jobs/{model:N}/model/", 0.9, 0.85, 100L, 3, true, 2), (result.ModelFolder, result.Accuracy, result.MacroF1, result.Steps, result.Epochs, result.StoppedEarly, result.SelectedEpoch));
         Assert.Equal(new BaselineSummary("baseline", 0.7, 0.6, 1, 200, 30, 0.5), result.Baseline);
         Assert.Null(result.Assessment);
-        var old = JobResult.Parse(await ResultAsync(legacy))!;
+        var old = TrainingJobResult.Parse(await ResultAsync(legacy))!;
         Assert.Equal(("/var/lib/platform/jobs/x/model", (string?)null, 0.75), (old.ModelDirectory, old.ModelFolder, old.Accuracy));
         // Another kind's result reads as a training result with nothing of a model in it.
-        Assert.Null(JobResult.Parse(await ResultAsync(pretraining))!.ModelFolder);
+        Assert.Null(TrainingJobResult.Parse(await ResultAsync(pretraining))!.ModelFolder);
         Assert.Equal(new BatchPredictionResult($"jobs/{model:N}/predictions/", "predictions.csv", 10, model), BatchPredictionResult.Parse(await ResultAsync(batch)));
         Assert.Null(BatchPredictionResult.Parse(await ResultAsync(stored)));
     }
@@ -62,7 +62,7 @@ public sealed class JobRecordsTests : IAsyncLifetime
     {
         var written = await InsertAsync("train", "Succeeded",
             new JobProgressData(7, 70, 1, 2) { Loss = double.NaN, LearningRate = 0.01, SamplesPerSecond = 3, EtaSeconds = 9 }.ToJson(),
-            new JobResult { ModelFolder = "jobs/x/model/", Accuracy = 0.5, MacroF1 = 0.4, Steps = 70, Epochs = 2, StoppedEarly = false, Resumed = false }.ToJson());
+            new TrainingJobResult { ModelFolder = "jobs/x/model/", Accuracy = 0.5, MacroF1 = 0.4, Steps = 70, Epochs = 2, StoppedEarly = false, Resumed = false }.ToJson());
 
         // The job grid and the API read these with SQL (JobGridQuery, ApiJobQuery, DashboardQuery).
         Assert.Equal("7/70 true", await _database.ScalarAsync<string>(

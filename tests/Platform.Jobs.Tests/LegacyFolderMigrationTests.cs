@@ -54,11 +54,11 @@ public sealed class LegacyFolderMigrationTests : IAsyncLifetime
 
         await RunAsync(Migration(MigrationMode.None, logger));
         Assert.True(Directory.Exists(folder), "a host that does not apply migrations leaves the folders alone");
-        Assert.Equal(folder, JobResult.Parse(await ResultAsync(job))!.ModelDirectory);
+        Assert.Equal(folder, TrainingJobResult.Parse(await ResultAsync(job))!.ModelDirectory);
 
         await RunAsync(Migration(MigrationMode.Apply, logger));
 
-        var result = JobResult.Parse(await ResultAsync(job))!;
+        var result = TrainingJobResult.Parse(await ResultAsync(job))!;
         Assert.Equal((LegacyJobFolderMigration.MigratedModel(job), (string?)null, 0.75), (result.ModelFolder, result.ModelDirectory, result.Accuracy));
         Assert.False(Directory.Exists(folder));
         await using (var stored = await _host.Services.GetRequiredService<StoredFolders>().OpenReadAsync(tenant, result.ModelFolder!, "config.json"))

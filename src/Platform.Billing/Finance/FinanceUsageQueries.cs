@@ -147,12 +147,38 @@ public sealed class FinanceUsageQueries(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)tenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        // Each row is charged what it adds to its billing period's price, in the order the rows ended
+        // (UsageCharges, decision 0041); plans and earlier usage are read on a second connection.
+        await using var pricing = await dataSource.OpenConnectionAsync(cancellationToken);
+        Guid? chargedTenant = null;
+        Plans.Subscription? subscription = null;
+        PeriodCharge? charge = null;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return new UsageExportRow(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetGuid(3),
+            var row = new UsageExportRow(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetGuid(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetString(7),
                 reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), reader.GetInt64(10));
+            if (row.TenantId != chargedTenant)
+            {
+                chargedTenant = row.TenantId;
+                subscription = await Plans.SubscriptionReader.ReadAsync(pricing, null, row.TenantId, cancellationToken);
+                charge = null;
+            }
+            if (subscription is not null)
+            {
+                if (charge is null || !charge.Period.Contains(row.EndedAt))
+                {
+                    var period = subscription.PeriodContaining(row.EndedAt);
+                    charge = await UsageCharges.StartAsync(pricing, subscription, period, period.Start > from ? period.Start : from, cancellationToken);
+                }
+                if (charge.Currency is { } currency)
+                {
+                    var (amount, billable) = charge.Add(row.EndedAt, row.DeviceKind, row.Seconds);
+                    row = row with { BillableSeconds = billable, Charge = amount, Currency = currency };
+                }
+            }
+            yield return row;
         }
     }
 }

@@ -1,10 +1,14 @@
 using System.Globalization;
 using System.Text;
+using Platform.Domain.Billing;
 using Platform.Domain.Common;
 
 namespace Platform.Billing.Finance;
 
-/// <summary>One ledger row as finance exports it.</summary>
+/// <summary>
+/// One ledger row as finance exports it, with what it is charged under the tenant's plan: the seconds beyond the
+/// included hours and the money they come to (no charge without a plan).
+/// </summary>
 public sealed record UsageExportRow(
     string IdempotencyKey,
     Guid TenantId,
@@ -16,13 +20,17 @@ public sealed record UsageExportRow(
     string DeviceKind,
     DateTimeOffset StartedAt,
     DateTimeOffset EndedAt,
-    long Seconds);
+    long Seconds,
+    long BillableSeconds = 0,
+    decimal? Charge = null,
+    string? Currency = null);
 
 /// <summary>The finance usage export: a pure function from rows to CSV text (UTF-8, CRLF, header first).</summary>
 public static class UsageCsv
 {
     public static readonly string[] Header =
-        ["key", "tenant_id", "tenant", "job_id", "job", "attempt", "segment", "device", "started_at_utc", "ended_at_utc", "seconds", "hours"];
+        ["key", "tenant_id", "tenant", "job_id", "job", "attempt", "segment", "device", "started_at_utc", "ended_at_utc", "seconds", "hours",
+         "billable_hours", "charge", "currency"];
 
     public static string Write(IEnumerable<UsageExportRow> rows)
     {
@@ -71,5 +79,8 @@ public static class UsageCsv
         row.EndedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         row.Seconds.ToString(CultureInfo.InvariantCulture),
         (row.Seconds / 3600m).ToString("0.######", CultureInfo.InvariantCulture),
+        (row.BillableSeconds / 3600m).ToString("0.######", CultureInfo.InvariantCulture),
+        row.Charge is { } charge ? charge.ToString("F" + Money.MinorDigits(row.Currency!), CultureInfo.InvariantCulture) : null,
+        row.Currency,
     ];
 }

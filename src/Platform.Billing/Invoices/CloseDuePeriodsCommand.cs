@@ -11,7 +11,7 @@ namespace Platform.Billing.Invoices;
 /// of them. A canceled subscription is invoiced up to the period of its cancellation and not after.
 /// Returns the number of invoices this run created.
 /// </summary>
-public sealed class CloseDuePeriodsCommand(NpgsqlDataSource dataSource, ClosePeriodCommand close, TimeProvider clock,
+internal sealed class CloseDuePeriodsCommand(NpgsqlDataSource dataSource, ClosePeriodCommand close, TimeProvider clock,
     IOptions<BillingOptions> options)
 {
     public async Task<int> ExecuteAsync(CancellationToken cancellationToken = default)

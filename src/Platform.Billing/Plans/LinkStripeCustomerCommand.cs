@@ -10,7 +10,7 @@ namespace Platform.Billing.Plans;
 /// Creates the tenant's Stripe customer and subscription (to the plan's price ids) and stores their
 /// ids. The Idempotency-Keys derive from the tenant id, so running it twice links the same objects.
 /// </summary>
-public sealed class LinkStripeCustomerCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
+internal sealed class LinkStripeCustomerCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
     TimeProvider clock)
 {
     public async Task<Result<string>> ExecuteAsync(Guid tenantId, CancellationToken cancellationToken = default)

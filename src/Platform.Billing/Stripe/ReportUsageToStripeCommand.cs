@@ -22,7 +22,7 @@ namespace Platform.Billing.Stripe;
 /// Stripe's message (finance sees it in the reconciliation) and the batch goes on; rate limits and
 /// outages still stop the batch for the next run.
 /// </summary>
-public sealed class ReportUsageToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
+internal sealed class ReportUsageToStripeCommand(NpgsqlDataSource dataSource, IStripeClient stripe, IOptions<StripeOptions> options,
     TimeProvider clock, ILogger<ReportUsageToStripeCommand> logger)
 {
     /// <summary>Stripe's limit is 35 days; a day less leaves room for clock skew and a slow batch.</summary>

@@ -8,7 +8,7 @@ namespace Platform.Billing.Stripe;
 /// ISK is sent with two decimals (a multiple of 100), MGA with none, and three-decimal currencies
 /// must end in 0. An amount Stripe cannot represent throws rather than being rounded silently.
 /// </summary>
-public static class StripeAmounts
+internal static class StripeAmounts
 {
     public static int StripeDigits(string currency) => currency switch
     {

@@ -5,7 +5,7 @@ using Platform.Domain.Tenants;
 namespace Platform.Data.Tenants;
 
 /// <summary>The selected tenant (name, status and suspension reason for the page banner).</summary>
-public sealed class GetCurrentTenantQuery(PlatformDbContext db, ICurrentTenant current)
+internal sealed class GetCurrentTenantQuery(PlatformDbContext db, ICurrentTenant current)
 {
     public async Task<Result<Tenant>> ExecuteAsync(CancellationToken cancellationToken = default)
     {

@@ -79,7 +79,7 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
         var job = await jobs.GetAsync(jobId, cancellationToken);
         if (job is not { Status: JobState.Succeeded, ResultJson: { } result } || current.TenantId is not { } tenantId)
             return null;
-        var stored = JobResult.Parse(result);
+        var stored = TrainingJobResult.Parse(result);
         if (stored?.ModelFolder is { } name && name.StartsWith(JobFolders.Job(jobId), StringComparison.Ordinal))
             return await GetStoredAsync(job, tenantId, name, result, cancellationToken);
         if (stored?.ModelDirectory is not { } folder || !File.Exists(Path.Combine(folder, MetricsFile.FileName)))

@@ -7,7 +7,7 @@ namespace Platform.Jobs.Predictions;
 /// A succeeded batch prediction's result JSON (<c>jobs.result</c>): where its CSV is stored, how many rows it
 /// classified, and with which model. Names fixed by attribute, as the rows already stored spell them.
 /// </summary>
-public sealed record BatchPredictionResult(
+internal sealed record BatchPredictionResult(
     [property: JsonPropertyName("predictionsFolder")] string PredictionsFolder,
     [property: JsonPropertyName("file")] string File,
     [property: JsonPropertyName("rows")] int Rows,

@@ -10,7 +10,7 @@ namespace Platform.Jobs.Pretraining;
 /// </summary>
 /// <param name="BaseModelPath">The plain catalog folder (installs before the store) to continue from; null starts from <paramref name="StoredBaseModel"/>, or from scratch at <paramref name="Size"/>.</param>
 /// <param name="StoredBaseModel">The stored base model to continue from.</param>
-public sealed record PretrainingJobPayload(
+internal sealed record PretrainingJobPayload(
     DatasetReference Dataset,
     string? BaseModelPath,
     string? BaseModelName,

@@ -42,7 +42,7 @@ public sealed class EraseTenantCommand(
     internal static readonly string[] Tables =
     [
         "webhook_deliveries", "webhooks", "notification_reads", "notifications",
-        "job_loss_points", "job_events", "usage_segments", "job_queue", "jobs",
+        "job_loss_points", "job_events", "usage_segments", "gang_ranks", "job_queue", "jobs",
         "usage_ledger", "usage_hourly_totals",
         "dataset_files", "datasets",
         "api_keys", "invitations", "tenant_memberships",

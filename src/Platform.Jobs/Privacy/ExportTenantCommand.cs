@@ -69,7 +69,7 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
             "SELECT * FROM job_loss_points WHERE tenant_id = $1 ORDER BY job_id, step", tenantId, cancellationToken), cancellationToken);
         foreach (var job in jobs.RootElement.EnumerateArray())
         {
-            if (!job.TryGetProperty("result", out var json) || JobResult.Parse(json) is not { } result)
+            if (!job.TryGetProperty("result", out var json) || TrainingJobResult.Parse(json) is not { } result)
                 continue;
             var prefix = $"models/{job.GetProperty("id").GetGuid():N}";
             if (result.ModelFolder is { } storedName && StoredFolders.IsValidName(storedName))

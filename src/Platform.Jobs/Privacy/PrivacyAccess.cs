@@ -4,7 +4,7 @@ using Platform.Domain.Common;
 namespace Platform.Jobs.Privacy;
 
 /// <summary>In which capacity a caller may export or erase an organisation.</summary>
-public enum PrivacyRole
+internal enum PrivacyRole
 {
     Owner,
     PlatformAdmin,

@@ -539,7 +539,7 @@ public enum RunEnding
 public sealed record RunEnded(JobState? State, bool Metered);
 
 /// <summary>The run asked for something only the lease's holder may have, and no longer holds it.</summary>
-public sealed class LeaseLostException(Guid jobId)
+internal sealed class LeaseLostException(Guid jobId)
     : Exception($"The run no longer holds the lease on job {jobId}: another run owns it now.");
 
 /// <summary>What a worker asks for when it claims: who it is, how long a lease, which device.</summary>

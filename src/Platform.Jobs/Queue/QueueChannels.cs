@@ -1,7 +1,7 @@
 namespace Platform.Jobs.Queue;
 
 /// <summary>PostgreSQL NOTIFY channels the queue speaks on.</summary>
-public static class QueueChannels
+internal static class QueueChannels
 {
     /// <summary>Work may be claimable: a job was enqueued, re-queued, or a tenant slot freed.</summary>
     public const string Work = "platform_jobs";

@@ -9,7 +9,7 @@ namespace Platform.Jobs.Telemetry;
 /// end recorded, the slot's next job claimed) inside it. Static, as the runtime's own instruments are:
 /// a process has one job system.
 /// </summary>
-public static class JobsTelemetry
+internal static class JobsTelemetry
 {
     public const string Name = "Platform.Jobs";
 

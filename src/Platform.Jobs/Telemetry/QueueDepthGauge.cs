@@ -9,7 +9,7 @@ namespace Platform.Jobs.Telemetry;
 /// free; docs/decisions/0029), counted in the database at each scrape. One small query per scrape; a
 /// scrape while the database is away reports nothing rather than zeros.
 /// </summary>
-public sealed class QueueDepthGauge
+internal sealed class QueueDepthGauge
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<QueueDepthGauge> _logger;

@@ -5,4 +5,4 @@ namespace Platform.Jobs.Training;
 /// of its stored train/validation split. SplitPath is null in payloads written before jobs used the
 /// stored split; those train on the trainer's own split.
 /// </summary>
-public sealed record DatasetReference(Guid Id, string Kind, string ArtifactPath, string? SplitPath = null);
+internal sealed record DatasetReference(Guid Id, string Kind, string ArtifactPath, string? SplitPath = null);

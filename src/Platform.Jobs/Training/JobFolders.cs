@@ -7,7 +7,7 @@ namespace Platform.Jobs.Training;
 /// jobs/{job}/runs/{token}/checkpoint-{step} and jobs/{job}/runs/{token}/model, under the fencing token
 /// of the run that wrote them (decision 0019).
 /// </summary>
-public static class JobFolders
+internal static class JobFolders
 {
     public const string ModelName = "model";
 

@@ -14,16 +14,16 @@ public sealed record BaselineSummary(string Directory, double Accuracy, double M
 }
 
 /// <summary>
-/// A finished training job's result JSON (<c>jobs.result</c>), written by <see cref="TrainingJobHandler"/> and
-/// read by pages, the API, the model queries and the export: the stored model folder, the model's scores,
+/// A finished training job's result JSON (<c>jobs.result</c>) as stored: written by <see cref="TrainingJobHandler"/>,
+/// read by the model queries, the export and (through <see cref="JobResult"/>) pages and the API: the stored model folder, the model's scores,
 /// its baseline and the verdict of <see cref="ResultAssessment"/>, so that no page recomputes them. The
 /// names are fixed by attribute: rows written by earlier versions (anonymous objects with these names)
 /// and the SQL that asks <c>result ? 'modelFolder'</c> depend on them. Older rows lack the later fields
 /// (baseline, assessment, modelFolder) and read them as null.
 /// </summary>
-public sealed record JobResult
+public sealed record TrainingJobResult
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         // Null fields are written as null, as the anonymous objects of earlier versions did.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -65,18 +65,15 @@ public sealed record JobResult
     [JsonPropertyName("assessment")]
     public ResultAssessment? Assessment { get; init; }
 
-    [JsonIgnore]
-    public bool HasWarning => Assessment is { Warning: true };
-
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static JobResult? Parse(string? resultJson)
+    public static TrainingJobResult? Parse(string? resultJson)
     {
         if (string.IsNullOrEmpty(resultJson))
             return null;
         try
         {
-            return JsonSerializer.Deserialize<JobResult>(resultJson, Json);
+            return JsonSerializer.Deserialize<TrainingJobResult>(resultJson, Json);
         }
         catch (JsonException)
         {
@@ -86,6 +83,21 @@ public sealed record JobResult
     }
 
     /// <inheritdoc cref="Parse(string?)"/>
-    public static JobResult? Parse(JsonElement result) =>
+    public static TrainingJobResult? Parse(JsonElement result) =>
         result.ValueKind == JsonValueKind.Object ? Parse(result.GetRawText()) : null;
+}
+
+/// <summary>
+/// What pages and the API read from a finished job's result (<see cref="TrainingJobResult"/>): the model's
+/// scores, its baseline and the verdict of <see cref="ResultAssessment"/>. The API returns this record as a
+/// job's <c>result</c>, so it names no server path. Results written before the baseline existed have
+/// neither; they read as null.
+/// </summary>
+public sealed record JobResult(double? Accuracy, double? MacroF1, BaselineSummary? Baseline, ResultAssessment? Assessment)
+{
+    public bool HasWarning => Assessment is { Warning: true };
+
+    public static JobResult? Parse(string? resultJson) => TrainingJobResult.Parse(resultJson) is { } stored
+        ? new JobResult(stored.Accuracy, stored.MacroF1, stored.Baseline, stored.Assessment)
+        : null;
 }

@@ -4,7 +4,7 @@ using Platform.Jobs.Queue;
 namespace Platform.Jobs.Training;
 
 /// <summary>One point of a job's training-loss curve: the mean loss of the steps since the previous point.</summary>
-public sealed record LossPoint(long Step, long TotalSteps, double Loss, double LearningRate);
+internal sealed record LossPoint(long Step, long TotalSteps, double Loss, double LearningRate);
 
 /// <summary>
 /// Writes the points of the loss curve, fenced by the run's token like every other report (accepted

@@ -90,7 +90,7 @@ internal sealed class TrainingJobHandler(
                     JsonSerializer.Serialize(assessment, Json));
             else
                 reporter.Event("metrics", finished);
-            return new JobResult
+            return new TrainingJobResult
             {
                 ModelFolder = modelFolder,
                 Accuracy = evaluation.Accuracy,

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Platform.Jobs.Training;
 
-public sealed class TrainingJobOptions
+internal sealed class TrainingJobOptions
 {
     /// <summary>
     /// Where installs before the artifact store held checkpoints and models kept each job's folder,

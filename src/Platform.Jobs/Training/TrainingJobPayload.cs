@@ -8,5 +8,5 @@ namespace Platform.Jobs.Training;
 /// catalog name the tenant chose (what the API shows and filters by; BaseModel may be a server path).
 /// </summary>
 /// <param name="StoredBaseModel">Where a text base model's files are in the artifact store (the worker fetches them); null for a preset or a plain folder in <paramref name="BaseModel"/>.</param>
-public sealed record TrainingJobPayload(string? DataPath, string BaseModel, TrainingOptions Options, DatasetReference? Dataset = null,
+internal sealed record TrainingJobPayload(string? DataPath, string BaseModel, TrainingOptions Options, DatasetReference? Dataset = null,
     string? BaseModelName = null, Platform.Jobs.Catalog.StoredBaseModel? StoredBaseModel = null);

@@ -36,4 +36,4 @@ internal static class RunFailures
 }
 
 /// <summary>Shared storage did not answer as it must (a published checkpoint is missing, a write keeps failing).</summary>
-public sealed class StorageUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
+internal sealed class StorageUnavailableException(string message, Exception? inner = null) : IOException(message, inner);

@@ -14,7 +14,10 @@ public sealed record TrainingOptions
     /// <summary>Null: the preset's epochs, raised until the run takes the preset's minimum number of steps.</summary>
     public int? Epochs { get; init; }
 
-    /// <summary>Null: 32 texts or 64 images, at most a sixteenth of the training examples (at least 8).</summary>
+    /// <summary>
+    /// Null: 32 texts or 64 images, at most a sixteenth of the training examples (at least 8). In a
+    /// data-parallel run, the global batch that the ranks split (decision 0043).
+    /// </summary>
     public int? BatchSize { get; init; }
 
     /// <summary>Null: by starting point (see <see cref="TrainingPlan.DefaultLearningRate"/>); 0 keeps the weights.</summary>

@@ -12,8 +12,8 @@ public sealed class UsageCsvTests
         var csv = UsageCsv.Write([new UsageExportRow("k:1:1", tenant, "Acme, Inc.", job, "=cmd|' /C calc'!A0 \"x\"", 1, 1, "cuda",
             new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 6, 1, 11, 0, 0, TimeSpan.Zero), 5400)]);
         var lines = csv.Split("\r\n");
-        Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours", lines[0]);
-        Assert.Equal($""""k:1:1,{tenant},"Acme, Inc.",{job},"'=cmd|' /C calc'!A0 ""x""",1,1,cuda,2026-06-01 10:00:00,2026-06-01 11:00:00,5400,1.5"""", lines[1]);
+        Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours,billable_hours,charge,currency", lines[0]);
+        Assert.Equal($""""k:1:1,{tenant},"Acme, Inc.",{job},"'=cmd|' /C calc'!A0 ""x""",1,1,cuda,2026-06-01 10:00:00,2026-06-01 11:00:00,5400,1.5,0,,"""", lines[1]);
         Assert.Equal("", lines[2]);
     }
 }

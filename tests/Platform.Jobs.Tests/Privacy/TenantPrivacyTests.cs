@@ -136,6 +136,10 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         var worker = Guid.NewGuid();
         await SqlAsync("INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, 'w', 'cpu', 'cpu', 1)", worker);
         await SqlAsync("INSERT INTO job_queue (job_id, tenant_id, priority) VALUES ($1, $2, 0)", job, tenant.Id);
+        await SqlAsync("""
+            INSERT INTO gang_ranks (job_id, rank, tenant_id, worker_id, lease_token, lease_expires_at, attempt, segment, gang_head)
+            VALUES ($1, 1, $2, gen_random_uuid(), gen_random_uuid(), now(), 1, 1, 1)
+            """, job, tenant.Id);
         // A webhook with a delivery, a notification and a read mark (issue 18's job-end notifications).
         var hook = Guid.NewGuid();
         await SqlAsync("INSERT INTO webhooks (id, tenant_id, url, secret, created_at) VALUES ($1, $2, 'https://example.com/h', 'whsec_x', now())", hook, tenant.Id);

@@ -92,7 +92,7 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Equal(HttpStatusCode.Redirect, created.Status);
         var list = await admin.FollowAsync(created);
         Assert.Contains("Growth", list.Text("#plan-saved"));
-        var row = list.Document.QuerySelector($"#plan-table tr[data-plan='{code}']")!;
+        var row = list.Document.QuerySelector($"#plan-table a[data-plan='{code}']")!.Closest("tr")!;
         Assert.Contains("1,249.99 USD", row.TextContent);
         Assert.Contains("Soft cap", row.TextContent);
         Assert.Equal("1249.9900|100.5000|2.125000|0.000125|USD|price_growth|2684354560", await portal.Database.ScalarAsync<string>($"""
@@ -166,7 +166,7 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Equal("7|400", await portal.Database.ScalarAsync<string>(
             $"SELECT checkpoint_retention_days || '|' || event_retention_days FROM billing_plans WHERE code = '{code}'"));
         var list = await admin.FollowAsync(created);
-        var edit = await admin.GetAsync(list.Document.QuerySelector($"#plan-table tr[data-plan='{code}'] a")!.GetAttribute("href")!);
+        var edit = await admin.GetAsync(list.Document.QuerySelector($"#plan-table a[data-plan='{code}']")!.GetAttribute("href")!);
         Assert.Equal("7", edit.Document.QuerySelector("#plan-checkpoint-days")!.GetAttribute("value"));
         Assert.Equal("400", edit.Document.QuerySelector("#plan-event-days")!.GetAttribute("value"));
     }
@@ -190,7 +190,7 @@ public sealed class PlanPagesTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Equal(HttpStatusCode.Redirect, created.Status);
         Assert.Equal(5400, await portal.Database.ScalarAsync<int>($"SELECT max_job_runtime_seconds FROM billing_plans WHERE code = '{code}'"));
         var list = await admin.FollowAsync(created);
-        var editUrl = list.Document.QuerySelector($"#plan-table tr[data-plan='{code}'] a")!.GetAttribute("href")!;
+        var editUrl = list.Document.QuerySelector($"#plan-table a[data-plan='{code}']")!.GetAttribute("href")!;
         var edit = await admin.GetAsync(editUrl);
         Assert.Equal("1.5", edit.Document.QuerySelector("#plan-runtime-cap")!.GetAttribute("value"));
 

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using PdfSharp.Pdf.IO;
+using Platform.Billing.Invoices;
+using Platform.Web.Components.Pages.Billing;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
 
@@ -24,15 +27,39 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
         var drill = await finance.GetAsync($"/finance/usage/{owner.TenantId}?month={Month}");
 
         Assert.Equal("Usage", after.Text("h1"));
-        Assert.Null(before.Document.QuerySelector($"#usage-table tr[data-tenant='{owner.TenantId}']"));
-        var row = after.Document.QuerySelector($"#usage-table tr[data-tenant='{owner.TenantId}']");
+        Assert.Null(before.Document.QuerySelector($"#usage-table a[data-tenant='{owner.TenantId}']"));
+        var row = after.Document.QuerySelector($"#usage-table a[data-tenant='{owner.TenantId}']")?.Closest("tr");
         Assert.NotNull(row);
+        Assert.NotNull(row.QuerySelector(".usage-charge"));
         Assert.True(long.Parse(row.QuerySelector("[data-gpu-seconds]")!.GetAttribute("data-gpu-seconds")!) >= 1);
         Assert.Equal("0", row.QuerySelector("[data-cpu-seconds]")!.GetAttribute("data-cpu-seconds"));
-        var job = drill.Document.QuerySelector($"#job-usage-table tr[data-job='{jobId}']");
+        var job = drill.Document.QuerySelector($"#job-usage-table [data-job='{jobId}']");
         Assert.NotNull(job);
         Assert.Contains("nightly fine-tune", job.TextContent);
         Assert.Equal("cuda", job.GetAttribute("data-device"));
+    }
+
+    [Fact]
+    public async Task Usage_TenantOnAPlan_ShowsBillableHoursAndTheChargeTheInvoiceMakes()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        // An hour of GPU included, $3 an hour beyond: a run of 1 h 30 min is half an hour over.
+        await BillingKit.AssignPlanAsync(portal, owner.TenantId, BillingKit.Starter() with { IncludedGpuHours = 1m, GpuOveragePerHour = 3m });
+        await BillingKit.FinishedJobAsync(portal, owner.TenantId, seconds: 5400);
+        await BillingKit.TickAsync(portal);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var page = await finance.GetAsync($"/finance?month={Month}");
+        var invoice = await BillingKit.CloseCurrentPeriodAsync(portal, owner.TenantId);
+        var lines = await portal.WithServicesAsync(sp => sp.GetRequiredService<InvoiceQueries>().GetForFinanceAsync(invoice.InvoiceId));
+
+        var row = page.Document.QuerySelector($"#usage-table a[data-tenant='{owner.TenantId}']")!.Closest("tr")!;
+        var overage = lines.Value.Lines.Where(l => l.DeviceKind is not null).Sum(l => l.Amount);
+        Assert.Equal(1.50m, overage);
+        Assert.Equal(BillingFormat.Money(overage, "USD"), row.QuerySelector(".usage-charge")!.TextContent.Trim());
+        Assert.Equal(lines.Value.Lines.Where(l => l.Kind == "Overage").Sum(l => l.Seconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            row.QuerySelector("[data-billable-seconds]")!.GetAttribute("data-billable-seconds"));
+        Assert.Contains("Usage charge", page.Text("#usage-table thead"));
     }
 
     [Fact]
@@ -59,7 +86,7 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
         Assert.Null(second.Document.QuerySelector("#next-page"));
         Assert.NotNull(second.Document.QuerySelector("#first-page"));
         var jobs = first.Document.QuerySelectorAll("#job-usage-table tbody tr").Concat(second.Document.QuerySelectorAll("#job-usage-table tbody tr"))
-            .Select(r => r.GetAttribute("data-job")).ToList();
+            .Select(r => r.QuerySelector("[data-job]")!.GetAttribute("data-job")).ToList();
         Assert.Equal(55, jobs.Distinct().Count());
         var jobsCard = first.Document.QuerySelectorAll(".stat-card").First(c => c.QuerySelector(".small")!.TextContent == "Jobs");
         Assert.Equal("55", jobsCard.QuerySelector(".stat-value")!.TextContent);
@@ -82,8 +109,11 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal($"usage-{Month}-{tenant.Id:N}.csv", response.Content.Headers.ContentDisposition!.FileName);
         Assert.Equal(Encoding.UTF8.GetPreamble(), bytes[..3]);
         var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours", lines[0]);
+        Assert.Equal("key,tenant_id,tenant,job_id,job,attempt,segment,device,started_at_utc,ended_at_utc,seconds,hours,billable_hours,charge,currency",
+            lines[0]);
         var row = Assert.Single(lines[1..]);
+        // The sign-up plan's included hours cover a second of GPU time: nothing billable, no charge.
+        Assert.EndsWith(",0,0.00,USD", row);
         Assert.StartsWith($"{jobId:N}:1:1,{tenant.Id},\"'=HYPERLINK(\"\"http://x\"\")\",{jobId},'@SUM(A1),1,1,cuda,", row);
     }
 
@@ -116,11 +146,11 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
         var paidOfOpenTenant = await finance.GetAsync($"/finance/invoices?status=paid&tenant={open.TenantId}");
         var badFilter = await finance.GetAsync("/finance/invoices?status=lost");
 
-        Assert.NotNull(paidList.Document.QuerySelector($"#invoice-table tr[data-invoice='{paid.Invoice.InvoiceId}']"));
-        Assert.Null(paidList.Document.QuerySelector($"#invoice-table tr[data-invoice='{open.Invoice.InvoiceId}']"));
+        Assert.NotNull(paidList.Document.QuerySelector($"#invoice-table a[data-invoice='{paid.Invoice.InvoiceId}']"));
+        Assert.Null(paidList.Document.QuerySelector($"#invoice-table a[data-invoice='{open.Invoice.InvoiceId}']"));
         Assert.Equal([open.Invoice.InvoiceId.ToString()],
-            openOfTenant.Document.QuerySelectorAll("#invoice-table tr[data-invoice]").Select(r => r.GetAttribute("data-invoice")));
-        Assert.Equal("No invoices", paidOfOpenTenant.Text(".empty-state h2"));
+            openOfTenant.Document.QuerySelectorAll("#invoice-table a[data-invoice]").Select(r => r.GetAttribute("data-invoice")));
+        Assert.Equal("No invoice matches these filters.", paidOfOpenTenant.Text("#invoice-grid-empty"));
         Assert.Contains("“lost” is not an invoice status", badFilter.Text("#filter-error"));
     }
 

@@ -25,8 +25,9 @@ public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<
 
         var page = await client.GetAsync("/admin/workers");
 
-        var row = page.Document.QuerySelector($"#worker-table tr[data-worker='{workerId}']")!;
-        Assert.Equal("live", row.GetAttribute("data-health"));
+        var name = page.Document.QuerySelector($"#worker-table [data-worker='{workerId}']")!;
+        var row = name.Closest("tr")!;
+        Assert.Equal("live", name.GetAttribute("data-health"));
         Assert.Contains("NVIDIA H100", row.TextContent);
         Assert.Contains("1 / 2", row.TextContent);
         Assert.NotNull(row.QuerySelector($".running-job[data-job='{jobId}']"));
@@ -49,10 +50,10 @@ public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<
         var page = await client.GetAsync("/admin/workers");
         var all = await client.GetAsync("/admin/workers?all=true");
 
-        Assert.True(page.Has($"#worker-table tr[data-worker='{recent}']"));
-        Assert.False(page.Has($"#worker-table tr[data-worker='{old}']"));
+        Assert.True(page.Has($"#worker-table [data-worker='{recent}']"));
+        Assert.False(page.Has($"#worker-table [data-worker='{old}']"));
         Assert.Equal("/admin/workers?all=true", page.Document.QuerySelector("#workers-all")!.GetAttribute("href"));
-        Assert.True(all.Has($"#worker-table tr[data-worker='{old}']"));
+        Assert.True(all.Has($"#worker-table [data-worker='{old}']"));
         Assert.True(all.Has("#workers-recent"));
     }
 

@@ -15,13 +15,13 @@ namespace Platform.Jobs.Catalog.Hub;
 public sealed record HubFile(string Name, long? Size, string? Sha256, string? BlobId);
 
 /// <summary>A repository at one commit: <see cref="Sha"/> pins the revision asked for.</summary>
-public sealed record HubModelInfo(string Id, string Sha, IReadOnlyList<HubFile> Files, string? ModelType, bool Gated, bool Private)
+internal sealed record HubModelInfo(string Id, string Sha, IReadOnlyList<HubFile> Files, string? ModelType, bool Gated, bool Private)
 {
     public HubFile? File(string name) => Files.FirstOrDefault(f => f.Name == name);
 }
 
 /// <summary>A Hub answer the user must read (<see cref="Transient"/>: worth trying again later, e.g. a dropped connection).</summary>
-public sealed class HubException(string message, bool transient = false) : Exception(message)
+internal sealed class HubException(string message, bool transient = false) : Exception(message)
 {
     public bool Transient { get; } = transient;
 }
@@ -33,7 +33,7 @@ public sealed class HubException(string message, bool transient = false) : Excep
 /// survive dropped connections (retried from where they stopped) and are verified against the
 /// metadata before they count. The token goes to the Hub's own host only, never to the CDN.
 /// </summary>
-public sealed partial class HuggingFaceHubClient : IDisposable
+internal sealed partial class HuggingFaceHubClient : IDisposable
 {
     private const int MaxRedirects = 10;
     private readonly HttpClient _http;

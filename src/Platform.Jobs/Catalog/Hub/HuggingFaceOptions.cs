@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Platform.Jobs.Catalog.Hub;
 
 /// <summary>Section "HuggingFace": where model imports download from.</summary>
-public sealed class HuggingFaceOptions
+internal sealed class HuggingFaceOptions
 {
     /// <summary>The Hub (or a mirror with the same HTTP API): model info under /api/models, files under /{id}/resolve/{revision}/.</summary>
     [Required, Url]

@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using Platform.Data.Identity;
+using Platform.Web.Accounts;
+
+namespace Platform.Web.Tests.Infrastructure;
+
+/// <summary>
+/// An interactive component on a stand-in circuit (bunit) over the real portal's services: the
+/// component's dependencies come from one scope of the portal, so they share its database and its
+/// CurrentTenant; bunit's authorization stands in for the signed-in user and the policies.
+/// </summary>
+internal static class Circuit
+{
+    // A guard against a hang, not a timing assertion.
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    /// <summary>A circuit for <paramref name="userId"/>; a platform admin passes the PlatformAdmin policy, finance the Finance one.</summary>
+    public static BunitContext Start(IServiceProvider scope, Guid userId, IEnumerable<Type> fromScope, params string[] roles)
+    {
+        var context = new BunitContext();
+        context.Services.AddMudServices();
+        context.JSInterop.Mode = JSRuntimeMode.Loose;
+        foreach (var type in fromScope)
+            context.Services.AddSingleton(type, scope.GetRequiredService(type));
+        context.Services.AddSingleton(TimeProvider.System);
+        var authorization = context.AddAuthorization().SetAuthorized("user");
+        var policies = new List<string>();
+        if (roles.Contains(PlatformRoles.PlatformAdmin))
+            policies.Add(PortalPolicies.PlatformAdmin);
+        if (roles.Contains(PlatformRoles.Finance))
+            policies.Add(PortalPolicies.Finance);
+        if (roles.Length > 0)
+            authorization.SetRoles(roles).SetPolicies([.. policies]);
+        // Last: bunit's SetRoles builds a new principal without the claims set before it.
+        authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
+        context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        return context;
+    }
+
+    /// <summary>
+    /// Polls the markup until <paramref name="assertion"/> holds: a grid loads its page off the render that
+    /// started it, which bunit's WaitForAssertion does not see.
+    /// </summary>
+    public static async Task EventuallyAsync(Action assertion)
+    {
+        var deadline = DateTime.UtcNow + Guard;
+        while (true)
+        {
+            try
+            {
+                assertion();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds and clicks on the renderer's thread, so no render can drop the handler in between; the returned
+    /// task is the handler's (a click that opens a dialog ends when the dialog does).
+    /// </summary>
+    public static async Task<Task> ClickAsync<T>(IRenderedComponent<T> component, Func<AngleSharp.Dom.IElement> find) where T : IComponent
+    {
+        var clicked = Task.CompletedTask;
+        await component.InvokeAsync(() => { clicked = find().ClickAsync(new()); });
+        return clicked;
+    }
+
+    /// <summary>
+    /// Clicks the open dialog's button labelled <paramref name="label"/> (the page may have a button of the same
+    /// name), waits for the click that opened the dialog to end, and fails with what the handler threw: the
+    /// renderer catches an event handler's exception, so the click itself would end quietly.
+    /// </summary>
+    public static async Task AnswerAsync<T>(BunitContext circuit, IRenderedComponent<T> component, Task asking, string label) where T : IComponent
+    {
+        await EventuallyAsync(() => Assert.Contains(component.FindAll(".mud-dialog button"), b => b.TextContent.Trim() == label));
+        await await ClickAsync(component, () => component.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == label));
+        await asking;
+        if (circuit.Renderer.UnhandledException.IsCompleted)
+            throw new InvalidOperationException("The handler failed.", await circuit.Renderer.UnhandledException);
+    }
+}

@@ -7,7 +7,7 @@ namespace Platform.Data.Tenants;
 
 /// <summary>
 /// An owner removes a member, revoking the API keys they created; the last owner cannot be removed, so
-/// a tenant is never orphaned.
+/// a tenant is never orphaned (TenantMembership.CanBeRemoved).
 /// </summary>
 public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant current, TimeProvider time, AuditTrail audit)
 {
@@ -18,18 +18,24 @@ public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant cur
         {
             return allowed;
         }
-        var membership = await db.TenantMemberships.FirstOrDefaultAsync(m => m.UserId == userId, cancellationToken);
+        await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
+        var memberships = await TenantMemberships.LockAsync(db, current.TenantId!.Value, cancellationToken);
+        // Again under the lock: another owner may have demoted or removed this one meanwhile.
+        if (memberships.FirstOrDefault(m => m.UserId == current.UserId)?.Role != TenantRole.Owner)
+        {
+            return Result.Forbidden("Only an owner of the organisation can do this.");
+        }
+        var membership = memberships.FirstOrDefault(m => m.UserId == userId);
         if (membership is null)
         {
             return Result.NotFound("That person is not a member of this organisation.");
         }
-        if (membership.Role == TenantRole.Owner
-            && await db.TenantMemberships.CountAsync(m => m.Role == TenantRole.Owner, cancellationToken) == 1)
+        var removable = membership.CanBeRemoved(memberships.Count(m => m.Role == TenantRole.Owner));
+        if (!removable.IsSuccess)
         {
-            return Result.Conflict("The last owner cannot be removed.");
+            return removable;
         }
         var email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken);
-        await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
         db.TenantMemberships.Remove(membership);
         // Their API keys act for them: they go with the membership (the key list shows them revoked).
         var now = time.GetUtcNow();

@@ -13,29 +13,19 @@ public sealed class ChangeMemberRoleCommand(PlatformDbContext db, ICurrentTenant
 {
     public async Task<Result> ExecuteAsync(Guid userId, TenantRole role, CancellationToken cancellationToken = default)
     {
-        var allowed = await TenantGuard.RequireOwnerAsync(db, current, cancellationToken);
-        if (!allowed.IsSuccess)
-        {
-            return allowed;
-        }
         await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
-        var memberships = await TenantMemberships.LockAsync(db, current.TenantId!.Value, cancellationToken);
-        // Again under the lock: another owner may have demoted or removed this one meanwhile.
-        if (memberships.FirstOrDefault(m => m.UserId == current.UserId)?.Role != TenantRole.Owner)
+        var locked = await TenantMemberships.LockAsync(db, current, userId, cancellationToken);
+        if (!locked.IsSuccess)
         {
-            return Result.Forbidden("Only an owner of the organisation can do this.");
+            return locked;
         }
-        var membership = memberships.FirstOrDefault(m => m.UserId == userId);
-        if (membership is null)
-        {
-            return Result.NotFound("That person is not a member of this organisation.");
-        }
+        var (membership, owners) = locked.Value;
         var before = membership.Role;
         if (before == role)
         {
             return Result.Success();
         }
-        var changed = membership.ChangeRole(role, memberships.Count(m => m.Role == TenantRole.Owner));
+        var changed = membership.ChangeRole(role, owners);
         if (!changed.IsSuccess)
         {
             return changed;

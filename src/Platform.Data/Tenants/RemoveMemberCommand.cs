@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Data.Audit;
 using Platform.Domain.Common;
-using Platform.Domain.Tenants;
 
 namespace Platform.Data.Tenants;
 
@@ -13,24 +12,14 @@ public sealed class RemoveMemberCommand(PlatformDbContext db, ICurrentTenant cur
 {
     public async Task<Result> ExecuteAsync(Guid userId, CancellationToken cancellationToken = default)
     {
-        var allowed = await TenantGuard.RequireOwnerAsync(db, current, cancellationToken);
-        if (!allowed.IsSuccess)
-        {
-            return allowed;
-        }
         await using var transaction = await AuditTrail.BeginAsync(db, cancellationToken);
-        var memberships = await TenantMemberships.LockAsync(db, current.TenantId!.Value, cancellationToken);
-        // Again under the lock: another owner may have demoted or removed this one meanwhile.
-        if (memberships.FirstOrDefault(m => m.UserId == current.UserId)?.Role != TenantRole.Owner)
+        var locked = await TenantMemberships.LockAsync(db, current, userId, cancellationToken);
+        if (!locked.IsSuccess)
         {
-            return Result.Forbidden("Only an owner of the organisation can do this.");
+            return locked;
         }
-        var membership = memberships.FirstOrDefault(m => m.UserId == userId);
-        if (membership is null)
-        {
-            return Result.NotFound("That person is not a member of this organisation.");
-        }
-        var removable = membership.CanBeRemoved(memberships.Count(m => m.Role == TenantRole.Owner));
+        var (membership, owners) = locked.Value;
+        var removable = membership.CanBeRemoved(owners);
         if (!removable.IsSuccess)
         {
             return removable;

@@ -91,24 +91,6 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
     }
 
     [Fact]
-    public async Task Delete_UsedByAJob_SaysWhyAndKeepsIt()
-    {
-        await JobTestKit.EnsureCatalogAsync(portal);
-        var (owner, alpha, _, _) = await ThreeDatasetsAsync();
-        await JobTestKit.LaunchAsync(portal, owner, alpha);
-        await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Circuit(scope, owner);
-        var grid = circuit.Render<DatasetGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
-        await EventuallyAsync(() => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-
-        var deleting = await ClickAsync(grid, () => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-        await AnswerAsync(grid, deleting, "Delete alpha tickets v1?", "Delete dataset");
-
-        await EventuallyAsync(() => Assert.Contains("is still used (by a training job)", grid.Markup));
-        Assert.Equal(1L, await CountAsync(alpha));
-    }
-
-    [Fact]
     public async Task Query_PagesSortsAndReadsOneTenantOnly()
     {
         var (owner, alpha, beta, images) = await ThreeDatasetsAsync();

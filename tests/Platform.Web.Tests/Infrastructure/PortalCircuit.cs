@@ -72,7 +72,7 @@ internal static class PortalCircuit
         where T : IComponent
     {
         await EventuallyAsync(() => Assert.Contains(question, component.Markup));
-        await await ClickAsync(component, () => component.FindAll("button").Single(b => b.TextContent.Trim() == text));
+        await await ClickAsync(component, () => component.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == text));
         await asking;
     }
 }

@@ -8,6 +8,9 @@ internal static class CliRunner
     public const int Failed = 1;
     public const int Cancelled = 130;
 
+    /// <summary>A data-parallel peer died or timed out (EX_TEMPFAIL): the run can resume from its last checkpoint.</summary>
+    public const int Interrupted = 75;
+
     public static int Run(Func<int> body)
     {
         try
@@ -18,6 +21,11 @@ internal static class CliRunner
         {
             Console.Error.WriteLine("platform-cli: cancelled");
             return Cancelled;
+        }
+        catch (Platform.Training.Distributed.DistributedException e)
+        {
+            Console.Error.WriteLine($"platform-cli: interrupted: {OneLine(e.Message)}");
+            return Interrupted;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or TorchException
             or UnauthorizedAccessException or KeyNotFoundException or System.Text.Json.JsonException)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Platform.Training.Baseline;
 using Platform.Training.Data;
+using Platform.Training.Distributed;
 using Platform.Training.Metrics;
 using Platform.Training.Training;
 
@@ -31,10 +32,15 @@ internal static class TrainCommand
         var labelColumn = new Option<string>("--label-column") { DefaultValueFactory = _ => "label" };
         var target = new Option<string?>("--target") { Description = $"the column to predict ({TabularClassifier.Preset} on a table)" };
         var exclude = new Option<string[]>("--exclude") { Description = "columns of a table to leave out (ids, names); repeat or separate with commas", AllowMultipleArgumentsPerToken = true };
+        var rank = new Option<int?>("--rank") { Description = "data-parallel: this process's rank, 0 to world size - 1 (rank 0 writes the model)" };
+        var worldSize = new Option<int?>("--world-size") { Description = "data-parallel: number of ranks; --batch-size is the global batch, split between them" };
+        var master = new Option<string?>("--master") { Description = "data-parallel: host:port where rank 0 hosts the rendezvous (every rank gives the same)" };
+        var distTimeout = new Option<double>("--dist-timeout") { Description = "data-parallel: seconds to wait for the other ranks in the rendezvous and in any collective", DefaultValueFactory = _ => 1800 };
         var command = new Command("train", "Fine-tune a BERT or train a CNN classifier.")
         {
             data, baseModel, output, preset, epochs, batchSize, learningRate, maxLength, seed, device, threads,
             validation, patience, checkpointEvery, checkpointDir, flip, background, textColumn, labelColumn, target, exclude,
+            rank, worldSize, master, distTimeout,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliRunner.Run(() =>
         {
@@ -70,7 +76,9 @@ internal static class TrainCommand
             }
 
             var bar = new ProgressBar();
-            var request = new TrainingRequest(dataPath, parse.GetValue(baseModel)!, parse.GetValue(output)!, options, parse.GetValue(checkpointDir));
+            var distributed = DistributedFrom(parse.GetValue(rank), parse.GetValue(worldSize), parse.GetValue(master), parse.GetValue(distTimeout));
+            var request = new TrainingRequest(dataPath, parse.GetValue(baseModel)!, parse.GetValue(output)!, options, parse.GetValue(checkpointDir),
+                Distributed: distributed);
             var result = Trainer.Train(request, new TrainingCallbacks
             {
                 Progress = bar.Report,
@@ -78,6 +86,14 @@ internal static class TrainCommand
                 Log = ProgressBar.Log,
             }, cancellationToken);
             var metrics = result.Metrics.Evaluation;
+            if (distributed is { Rank: > 0 })
+            {
+                // Rank 0 writes the model, its metrics and the baseline; the other ranks only trained.
+                Console.WriteLine($"rank {distributed.Rank} of {distributed.WorldSize}: trained {result.Steps} steps, {result.EpochsCompleted} epochs; " +
+                    $"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}; rank 0 writes the model");
+                return 0;
+            }
+
             Console.WriteLine($"trained {result.Steps} steps, {result.EpochsCompleted} epochs{(result.StoppedEarly ? " (stopped early)" : "")}" +
                 (result.Metrics.SelectedEpoch is { } selected ? $"; the model is epoch {selected}'s (best validation macro-F1)" : ""));
             Console.WriteLine($"{result.Metrics.Split}: accuracy {metrics.Accuracy:F4}, macro-F1 {metrics.MacroF1:F4}, " +
@@ -97,6 +113,30 @@ internal static class TrainCommand
             return 0;
         })));
         return command;
+    }
+
+    /// <summary>--rank, --world-size and --master together (or none: one process).</summary>
+    internal static DistributedOptions? DistributedFrom(int? rank, int? worldSize, string? master, double timeoutSeconds)
+    {
+        if (rank is null && worldSize is null && master is null)
+        {
+            return null;
+        }
+
+        if (rank is null || worldSize is null || master is null)
+        {
+            throw new ArgumentException("data-parallel training needs --rank, --world-size and --master host:port together");
+        }
+
+        var colon = master.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(master[(colon + 1)..], out var port))
+        {
+            throw new ArgumentException($"--master must be host:port, not '{master}'");
+        }
+
+        var options = new DistributedOptions(rank.Value, worldSize.Value, master[..colon].Trim('[', ']'), port, TimeSpan.FromSeconds(timeoutSeconds));
+        options.Validate();
+        return options;
     }
 
     internal static string[] SplitList(string[]? values) =>

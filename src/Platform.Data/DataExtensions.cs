@@ -40,6 +40,7 @@ public static class DataExtensions
         // A KMS-backed IMasterKey registered before AddPlatformData replaces the configured keys.
         services.TryAddSingleton<IMasterKey, ConfiguredMasterKeys>();
         services.TryAddSingleton<TenantKeyRing>();
+        services.TryAddSingleton<TenantSecretCipher>();
         // Storage:Provider picks the store; both encrypt the same way and lay files out alike.
         services.TryAddSingleton<IAmazonS3>(sp => S3Client.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.S3));
         services.TryAddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageProvider.S3

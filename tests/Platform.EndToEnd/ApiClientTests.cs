@@ -128,6 +128,57 @@ public sealed class ApiClientTests(ApiClientTests.Portal portal) : IClassFixture
     }
 
     [Fact]
+    public async Task GeneratedClient_ValidationPredictions_PagesEveryExampleAndFiltersTheMistakes()
+    {
+        var client = await ClientAsync();
+        var v1 = client.Api.V1;
+        var upload = new MultipartBody();
+        upload.AddOrReplacePart("name", "text/plain", "api-client-validation");
+        // Labels that do not follow the text: the model must get some validation examples wrong.
+        upload.AddOrReplacePart("file", "text/csv", new MemoryStream(Encoding.UTF8.GetBytes(ReviewsCsv(shuffleLabels: true))), "mixed.csv");
+        var dataset = await v1.Datasets.PostAsync(upload);
+        var launched = await v1.Jobs.PostAsync(new LaunchJobRequest
+        {
+            DatasetId = dataset!.Id, BaseModel = "bert-mini-random", Preset = LaunchJobRequest_preset.Fast, Epochs = 1, BatchSize = 8, MaxSequenceLength = 32,
+        });
+        var job = await SucceededAsync(v1, launched!.Id!.Value);
+        var metrics = await v1.Models[job.Id!.Value].Metrics.GetAsync();
+
+        var all = await v1.Models[job.Id.Value].ValidationPredictions.GetAsync(r => r.QueryParameters.Limit = 100);
+        var firstPage = await v1.Models[job.Id.Value].ValidationPredictions.GetAsync(r => r.QueryParameters.Limit = 3);
+        var secondPage = await v1.Models[job.Id.Value].ValidationPredictions.GetAsync(r =>
+        {
+            r.QueryParameters.Limit = 3;
+            r.QueryParameters.After = firstPage!.LastId;
+        });
+        var mistakes = await v1.Models[job.Id.Value].ValidationPredictions.GetAsync(r =>
+        {
+            r.QueryParameters.Misclassified = true;
+            r.QueryParameters.Limit = 100;
+        });
+        var missing = await Assert.ThrowsAsync<Platform.Api.Client.Models.ProblemDetails>(() =>
+            v1.Models[Guid.NewGuid()].ValidationPredictions.GetAsync());
+
+        Assert.Equal(metrics!.Evaluation!.Count, all!.Data!.Count);
+        Assert.False(all.HasMore);
+        Assert.Equal(metrics.Evaluation.Accuracy!.Value, all.Data.Count(p => p.Correct == true) / (double)all.Data.Count, 3);
+        Assert.All(all.Data, p =>
+        {
+            Assert.Equal(["complaint", "praise"], p.Scores!.AdditionalData.Keys.Order());
+            Assert.Equal(p.Correct, p.TrueLabel == p.PredictedLabel);
+            Assert.InRange(p.Confidence!.Value, 0.5, 1.0);
+        });
+        Assert.True(firstPage!.HasMore);
+        Assert.Equal(all.Data.Skip(3).Take(3).Select(p => p.Id), secondPage!.Data!.Select(p => p.Id));
+        Assert.Equal(all.Data.Count(p => p.Correct == false), mistakes!.Data!.Count);
+        Assert.NotEmpty(mistakes.Data);
+        Assert.All(mistakes.Data, p => Assert.False(p.Correct));
+        Assert.Equal(mistakes.Data.Select(p => p.Confidence).OrderDescending(), mistakes.Data.Select(p => p.Confidence));
+        Assert.NotNull(mistakes.Data[0].Text);
+        Assert.Equal(404, missing.ResponseStatusCode);
+    }
+
+    [Fact]
     public async Task ReferencePage_RendersUnderTheContentSecurityPolicy()
     {
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -167,16 +218,34 @@ public sealed class ApiClientTests(ApiClientTests.Portal portal) : IClassFixture
         return new PlatformApiClient(adapter);
     }
 
-    /// <summary>40 short reviews in two classes: enough for two epochs of a few steps on the demo BERT.</summary>
-    private static string ReviewsCsv()
+    /// <summary>
+    /// 40 short reviews in two classes: enough for two epochs of a few steps on the demo BERT. With
+    /// <paramref name="shuffleLabels"/> every third review has the other label, so no model gets them all right.
+    /// </summary>
+    private static string ReviewsCsv(bool shuffleLabels = false)
     {
         var csv = new StringBuilder("text,label\n");
         for (var i = 0; i < 20; i++)
         {
-            csv.Append($"\"Order {i} arrived broken and late, I want a refund\",complaint\n");
-            csv.Append($"\"Lovely product {i}, works great, thank you\",praise\n");
+            var swap = shuffleLabels && i % 3 == 0;
+            csv.Append($"\"Order {i} arrived broken and late, I want a refund\",{(swap ? "praise" : "complaint")}\n");
+            csv.Append($"\"Lovely product {i}, works great, thank you\",{(swap ? "complaint" : "praise")}\n");
         }
         return csv.ToString();
+    }
+
+    private async Task<JobDto> SucceededAsync(Platform.Api.Client.Api.V1.V1RequestBuilder v1, Guid id)
+    {
+        var deadline = Stopwatch.StartNew();
+        var job = (await v1.Jobs[id].GetAsync())!;
+        while (job.State is JobStateDto.Queued or JobStateDto.Running)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(5), $"the job is still {job.State}\n{portal.App.Output}");
+            await Task.Delay(500);
+            job = (await v1.Jobs[id].GetAsync())!;
+        }
+        Assert.True(job.State == JobStateDto.Succeeded, $"{job.State}: {job.Error}\n{portal.App.Output}");
+        return job;
     }
 
     private static Dictionary<string, string> Files(string root) =>

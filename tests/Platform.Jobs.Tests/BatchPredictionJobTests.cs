@@ -120,7 +120,9 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
         Assert.Contains("no PNG or JPEG", empty.Error);
         Assert.Equal(ResultStatus.NotFound, (await LaunchBatchAsync(stranger, trainingJob.Value, "a.zip", Zip([("a.png", Png(200, random))]))).Status);
 
-        var batch = Zip(Enumerable.Range(0, 5).SelectMany(i => new[] { ($"in/light-{i}.png", Png(210, random)), ($"in/shade-{i}.png", Png(40, random)) }));
+        // One file name a spreadsheet would take for a formula: the result names it as text (CsvCells).
+        var batch = Zip(Enumerable.Range(0, 5).SelectMany(i => new[] { ($"in/light-{i}.png", Png(210, random)), ($"in/shade-{i}.png", Png(40, random)) })
+            .Append(("-1+1.png", Png(210, random))));
         var launched = await LaunchBatchAsync(owner, trainingJob.Value, "new photos.zip", batch);
         Assert.True(launched.IsSuccess, launched.Error);
         Assert.Equal("Succeeded", await WaitAsync(launched.Value));
@@ -132,7 +134,8 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
             lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("id,predicted_label,score_bright,score_dark", lines[0]);
         var rows = lines[1..].Select(l => l.Split(',')).ToDictionary(r => r[0]);
-        Assert.Equal(10, rows.Count);
+        Assert.Equal(11, rows.Count);
+        Assert.Equal("bright", rows["'-1+1.png"][1]);
         Assert.All(Enumerable.Range(0, 5), i => Assert.Equal("bright", rows[$"in/light-{i}.png"][1]));
         Assert.All(Enumerable.Range(0, 5), i => Assert.Equal("dark", rows[$"in/shade-{i}.png"][1]));
         Assert.All(rows.Values, r => Assert.Equal(1.0, double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)
@@ -141,7 +144,7 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
         Assert.True(await _database.ScalarAsync<long>($"SELECT count(*) FROM usage_segments WHERE job_id = '{launched.Value}'") > 0);
         // The model page's list, and nothing for another organisation.
         var listed = await AsAsync(owner, sp => sp.GetRequiredService<BatchPredictionQueries>().ListForModelAsync(trainingJob.Value));
-        Assert.Equal((launched.Value, "Succeeded", 10), (listed[0].JobId, listed[0].State, listed[0].Rows));
+        Assert.Equal((launched.Value, "Succeeded", 11), (listed[0].JobId, listed[0].State, listed[0].Rows));
         Assert.Equal(ResultStatus.NotFound,
             (await AsAsync(stranger, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(launched.Value))).Status);
 

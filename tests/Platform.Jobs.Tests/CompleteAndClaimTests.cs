@@ -238,7 +238,7 @@ public sealed class CompleteAndClaimTests : QueueTestBase
         await Db.EnqueueAsync(Db.TenantA);
         var job = (await ClaimAsync())!;
         await using var command = Db.Database.DataSource.CreateCommand(
-            $"CALL complete_and_claim('{job.JobId}', '{job.LeaseToken}', 'Failed', 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+            $"CALL complete_and_claim('{job.JobId}', '{job.LeaseToken}', 'Failed', 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
 

@@ -98,6 +98,81 @@ public sealed class FencingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Worker_ClaimAnswerArrivesLate_SegmentStartsWhenTheDeviceDidAndSpansItsWork()
+    {
+        // The claim commits at the server, its answer reaches the worker 2 s later (a loaded machine, a
+        // connection opened after an outage): the device starts then. The chaos test saw 1.06-1.34 s of
+        // such latency billed at load 80-95 when the segment started at the claim's commit.
+        var answerLag = TimeSpan.FromSeconds(2);
+        var device = new Device(stopTakes: TimeSpan.Zero, worksFor: TimeSpan.FromSeconds(1));
+        // The fence counts from the claim's send: with 3 s, a 2 s answer and a first renewal as slow would fence the run.
+        await StartWorkerAsync(device, selfFenceAfter: TimeSpan.FromSeconds(6));
+        // Only the claim's answer is to be late: the worker's connections are opened first (each round trip
+        // of a connection's start would be late too, and the fence counts from the claim's send).
+        await WaitForAsync(async () => await _db.Database.ScalarAsync<long>("SELECT count(*) FROM workers WHERE name = 'fencing'") == 1);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        _relay.Lag(answerLag);
+        var id = await _db.EnqueueAsync(_db.TenantA);
+        await WaitForAsync(() => Task.FromResult(device.Started.Task.IsCompleted));
+        _relay.Lag(TimeSpan.Zero);
+        await WaitForAsync(async () => (await _db.JobAsync(id)).State == "Succeeded");
+
+        var segments = await _db.SegmentRowsAsync(id);
+        Assert.True(segments.Count == 1, $"one run expected: {string.Join("; ", segments)}\n{_log}");
+        var segment = segments[0];
+        var claimedAt = await _db.Database.ScalarAsync<DateTime>($"SELECT at FROM job_events WHERE job_id = '{id}' AND type = 'claimed'");
+        Assert.Equal((true, "worker"), (segment.Closed, segment.EndSource));
+        Assert.True(segment.Start - claimedAt >= answerLag - TimeSpan.FromMilliseconds(100),
+            $"the segment starts {(segment.Start - claimedAt).TotalSeconds:0.000} s after the claim committed; its answer took {answerLag.TotalSeconds} s");
+        // Start and stop are both the worker's measurements, converted with one now(): the segment is its device time.
+        Assert.Equal(segment.DeviceSeconds!.Value, segment.Seconds, 0.001);
+        Assert.Equal(device.Seconds, segment.Seconds, 0.5);
+    }
+
+    [Fact]
+    public async Task Worker_SpoolDiskTakesSecondsToSync_RecordKeepsFollowingTheDevice()
+    {
+        // Chaos seeds 3333 and 5555: a run killed soon after the PostgreSQL outage was billed to 3.2-3.8 s
+        // before its kill; its spool record, rewritten every 250 ms, was that old and had no outcome. Each
+        // rewrite waited for an fsync, which on the busy disk took seconds, and the next one waited behind it.
+        if (!SlowDisk.Possible)
+        {
+            // Mounting the slow disk needs root and loop devices (the build machines and CI run as root).
+            return;
+        }
+        await using var disk = await SlowDisk.MountAsync();
+        var device = new Device(stopTakes: TimeSpan.Zero);
+        await StartWorkerAsync(device, spool: disk.Path);
+        var id = await _db.EnqueueAsync(_db.TenantA);
+        await WaitForAsync(() => Task.FromResult(device.Started.Task.IsCompleted));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        // The disk takes 3 s to sync: what a successor would read if the worker were killed at the end of it.
+        await disk.HoldSyncsAsync();
+        RunRecord record;
+        DateTime readAt;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var file = Directory.EnumerateFiles(Path.Combine(disk.Path, "fencing", "runs"), "*.json").Single();
+            record = System.Text.Json.JsonSerializer.Deserialize<RunRecord>(await File.ReadAllTextAsync(file),
+                new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+            readAt = DateTime.UtcNow;
+        }
+        finally
+        {
+            await disk.ReleaseSyncsAsync();
+        }
+        await _worker!.StopAsync(CancellationToken.None);
+        _worker = null;
+
+        Assert.Equal((id, null), (record.JobId, record.Outcome));
+        // One spool period (250 ms) and the scheduling of a busy machine; not the 3 s the disk took.
+        var age = readAt - record.ActiveUntilUtc;
+        Assert.True(age < TimeSpan.FromSeconds(1), $"the spool record was {age.TotalSeconds:0.00} s old while the device worked\n{_log}");
+    }
+
+    [Fact]
     public async Task Worker_KilledBetweenClaimAndFirstSpoolWrite_NextProcessOnTheSpoolEndsThatRunAtOnce()
     {
         // What a worker killed in the milliseconds after its claim leaves: the claim's token on its spool
@@ -171,7 +246,7 @@ public sealed class FencingTests : IAsyncLifetime
     private Task WaitForAsync(Func<Task<bool>> condition) =>
         Eventually.WaitAsync(condition, Patience, () => Task.FromResult(_log.ToString()));
 
-    private async Task StartWorkerAsync(IJobHandler handler)
+    private async Task StartWorkerAsync(IJobHandler handler, string? spool = null, TimeSpan? selfFenceAfter = null)
     {
         var options = new WorkerOptions
         {
@@ -179,10 +254,10 @@ public sealed class FencingTests : IAsyncLifetime
             IdlePoll = TimeSpan.FromSeconds(1),
             Lease = Lease,
             RenewEvery = TimeSpan.FromMilliseconds(300),
-            SelfFenceAfter = SelfFenceAfter,
+            SelfFenceAfter = selfFenceAfter ?? SelfFenceAfter,
             // The test sweeps by hand, on its own connection.
             RecoverEvery = TimeSpan.FromMinutes(10),
-            SpoolDirectory = _spool,
+            SpoolDirectory = spool ?? _spool,
         };
         _worker = new JobWorker(_workerSource, new JobQueue(_workerSource, RetryOptions.Immediate), [handler], Options.Create(options),
             _log);
@@ -190,10 +265,11 @@ public sealed class FencingTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A device that works in 20 ms steps until its run is cancelled; its stop then takes
-    /// <c>stopTakes</c> (a last step that does not look at the token). A second run succeeds at once.
+    /// A device that works in 20 ms steps until its run is cancelled (or, given <c>worksFor</c>, until it
+    /// has worked that long, then succeeds); its stop then takes <c>stopTakes</c> (a last step that does
+    /// not look at the token). A second run succeeds at once.
     /// </summary>
-    private sealed class Device(TimeSpan stopTakes, bool firstRunWorks = true) : IJobHandler
+    private sealed class Device(TimeSpan stopTakes, bool firstRunWorks = true, TimeSpan? worksFor = null) : IJobHandler
     {
         private int _runs;
 
@@ -215,8 +291,9 @@ public sealed class FencingTests : IAsyncLifetime
             Started.TrySetResult();
             try
             {
-                while (true)
+                while (worksFor is not { } work || clock.Elapsed < work)
                     await Task.Delay(20, context.Cancellation);
+                return null;
             }
             finally
             {

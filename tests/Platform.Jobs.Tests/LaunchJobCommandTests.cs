@@ -446,8 +446,10 @@ public sealed class LaunchJobCommandTests : IAsyncLifetime
         while ((await LaunchAsync(owner, new LaunchJobRequest(dataset, "cnn-28-grey", "fast"))).IsSuccess)
             accepted++;
 
-        Assert.Equal(new JobQuota(0, accepted), shown);
-        Assert.Equal(new JobQuota(accepted, accepted),
+        // A job may ask for as many devices as the tenant may run at once (decision 0044).
+        var maxDevices = Platform.Jobs.Limits.TenantJobLimits.DefaultMaxConcurrent;
+        Assert.Equal(new JobQuota(0, accepted, maxDevices), shown);
+        Assert.Equal(new JobQuota(accepted, accepted, maxDevices),
             await AsAsync(owner, sp => sp.GetRequiredService<LaunchFormQuery>().QuotaAsync()));
     }
 

@@ -160,6 +160,40 @@ public sealed class MeteringTests : QueueTestBase
     }
 
     [Fact]
+    public async Task Segment_DeviceStartedAfterTheClaimCommitted_StartsWhereTheDeviceDid()
+    {
+        // The claim committed 50 s ago; its answer reached the worker, whose device then worked 30 s and
+        // stopped 10 s ago. The 10 s between the commit and the device's start are not the tenant's.
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var run = (await Db.Queue.ClaimAsync(Worker, Lease, "cpu"))!;
+        await Db.Database.ScalarAsync<int>(
+            $"WITH u AS (UPDATE usage_segments SET started_at = now() - interval '50 seconds' WHERE job_id = '{id}' RETURNING 1) SELECT count(*)::int FROM u");
+        var committed = (await Db.SegmentRowsAsync(id)).Single().Start;
+
+        await Db.Queue.EndRunAsync(run, RunEnding.Interrupted, "paused", new DeviceStop(DateTime.UtcNow.AddSeconds(-10), 30));
+
+        var segment = (await Db.SegmentRowsAsync(id)).Single();
+        Assert.Equal(committed.AddSeconds(10), segment.Start, TimeSpan.FromSeconds(0.5));
+        Assert.Equal(30, segment.Seconds, 0.001);
+    }
+
+    [Fact]
+    public async Task Segment_ReportedMoreDeviceTimeThanSinceTheClaim_StartsAtTheClaim()
+    {
+        // A worker whose clock jumped reports more device time than the run can have had: the device
+        // cannot have started before the claim committed.
+        var id = await Db.EnqueueAsync(Db.TenantA);
+        var job = (await Db.Queue.ClaimAsync(Worker, Lease, "cpu"))!;
+        var committed = (await Db.SegmentRowsAsync(id)).Single().Start;
+
+        await Db.Queue.CompleteAsync(job, JobOutcome.Succeeded, stop: new DeviceStop(DateTime.UtcNow, 3600));
+
+        var segment = (await Db.SegmentRowsAsync(id)).Single();
+        Assert.Equal(committed, segment.Start);
+        Assert.Equal(3600.0, segment.DeviceSeconds);
+    }
+
+    [Fact]
     public async Task Segment_Completed_ClosedWithPositiveDuration()
     {
         var id = await Db.EnqueueAsync(Db.TenantA);

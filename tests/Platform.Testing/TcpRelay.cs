@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace Platform.Testing;
 
@@ -10,7 +11,7 @@ namespace Platform.Testing;
 /// port. This lets a test take "the database" away from one host without stopping a server that other
 /// tests share. Freeze is the other way a server goes away: a partition or a hung host, where
 /// connections stay open and nothing comes back (no reset, no refusal), so every call waits for its
-/// own timeout or cancellation.
+/// own timeout or cancellation. Lag is a slow path: every answer reaches the client late.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private TcpListener? _listener;
     private Task _accepting = Task.CompletedTask;
     private volatile TaskCompletionSource _flowing = Flowing();
+    private long _lagTicks;
 
     private TcpRelay(IPEndPoint target)
     {
@@ -58,6 +60,13 @@ public sealed class TcpRelay : IAsyncDisposable
         if (_flowing.Task.IsCompleted)
             _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>
+    /// Holds every chunk the server sends for <paramref name="lag"/> before passing it on (zero ends it):
+    /// a query commits at the server and its answer reaches the client that much later, as on a loaded
+    /// machine or a connection opened after an outage. What the client sends is not held.
+    /// </summary>
+    public void Lag(TimeSpan lag) => Interlocked.Exchange(ref _lagTicks, lag.Ticks);
 
     /// <summary>
     /// Accepts again, on the port the relay had. After a freeze the connections held during it are reset
@@ -107,7 +116,7 @@ public sealed class TcpRelay : IAsyncDisposable
         {
             await _flowing.Task.WaitAsync(_disposed.Token);
             await server.ConnectAsync(_target, _disposed.Token);
-            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+            await Task.WhenAny(PumpAsync(client, server, toClient: false), PumpAsync(server, client, toClient: true));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -119,18 +128,44 @@ public sealed class TcpRelay : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool toClient)
     {
-        var buffer = new byte[16 * 1024];
+        // Chunks go out in order, each once the lag it met on arrival has passed: a lag delays every answer
+        // by the same time instead of adding up behind the answers before it.
+        var chunks = Channel.CreateUnbounded<(byte[] Data, long DueMs)>();
+        var sending = SendAsync(chunks.Reader, to);
         try
         {
             while (true)
             {
+                var buffer = new byte[16 * 1024];
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _disposed.Token);
                 if (read == 0)
                     return;
+                var lag = toClient ? TimeSpan.FromTicks(Interlocked.Read(ref _lagTicks)) : TimeSpan.Zero;
+                chunks.Writer.TryWrite((buffer[..read], Environment.TickCount64 + (long)lag.TotalMilliseconds));
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            await sending;
+        }
+    }
+
+    private async Task SendAsync(ChannelReader<(byte[] Data, long DueMs)> chunks, Socket to)
+    {
+        try
+        {
+            await foreach (var (data, dueMs) in chunks.ReadAllAsync(_disposed.Token))
+            {
+                if (dueMs - Environment.TickCount64 is > 0 and var wait)
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), _disposed.Token);
                 await _flowing.Task.WaitAsync(_disposed.Token);
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _disposed.Token);
+                await to.SendAsync(data, SocketFlags.None, _disposed.Token);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)

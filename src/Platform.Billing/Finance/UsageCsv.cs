@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Platform.Domain.Common;
 
 namespace Platform.Billing.Finance;
 

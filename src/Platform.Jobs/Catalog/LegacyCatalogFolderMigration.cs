@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,7 +9,7 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Catalog;
 
 /// <summary>
-/// In the host that applies migrations (the web host), in the background: moves the text base models that
+/// In the host that applies migrations (the web host), in the background (<see cref="LegacyFolderMigration"/>): moves the text base models that
 /// installs from before the artifact store held them kept as plain folders under Catalog:Root into the store
 /// (a private model encrypted with its tenant's data key, a platform-wide one with the platform's), then deletes
 /// the plain folder once no queued or running job names it (such a job trains from the folder; a later start
@@ -22,30 +21,12 @@ internal sealed class LegacyCatalogFolderMigration(
     StoredFolders storedFolders,
     TenantFolders folders,
     IOptions<DataOptions> data,
-    ILogger<LegacyCatalogFolderMigration> logger) : BackgroundService
+    ILogger<LegacyCatalogFolderMigration> logger) : LegacyFolderMigration(data, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (data.Value.Migrations != MigrationMode.Apply)
-            return;
-        try
-        {
-            var moved = await MigrateAsync(stoppingToken);
-            if (moved > 0)
-                logger.LogInformation("Moved {Count} base model folder(s) of an earlier version into the artifact store", moved);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            // The folders stay readable where they are; the next start tries again.
-            logger.LogError(e, "Moving base model folders into the artifact store failed");
-        }
-    }
+    protected override string Moves => "base model folder(s)";
 
     /// <summary>Stores every plain base model folder and deletes those no active job names; returns how many were stored.</summary>
-    public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
         var pending = new List<(Guid Id, Guid? Tenant, string Path, string? Folder)>();
         await using (var command = dataSource.CreateCommand(
@@ -62,7 +43,7 @@ internal sealed class LegacyCatalogFolderMigration(
             {
                 if (!Directory.Exists(path))
                 {
-                    logger.LogWarning("Base model {ModelId}: its folder {Folder} is gone; the catalog keeps naming it", id, path);
+                    Logger.LogWarning("Base model {ModelId}: its folder {Folder} is gone; the catalog keeps naming it", id, path);
                     continue;
                 }
                 var folder = BaseModel.FolderOf(id);

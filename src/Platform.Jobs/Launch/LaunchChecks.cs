@@ -19,8 +19,12 @@ internal static class LaunchChecks
     /// Checks the launching user has confirmed their email (an API key acts for the member who created it),
     /// locks the tenant's limits row, then checks the tenant exists, is not suspended and is under its cap.
     /// </summary>
+    /// <remarks>
+    /// A job on <paramref name="devices"/> devices counts that many against the cap, and can ask for no
+    /// more than the tenant may run at once (decision 0044).
+    /// </remarks>
     public static async Task<Result> AdmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
-        Guid? userId, CancellationToken cancellationToken)
+        Guid? userId, CancellationToken cancellationToken, int devices = 1)
     {
         if (userId is { } launcher && !await EmailConfirmedAsync(connection, transaction, launcher, cancellationToken))
             return Result.Forbidden(UnconfirmedEmail);
@@ -32,8 +36,17 @@ internal static class LaunchChecks
         if (!writable.IsSuccess)
             return writable;
         var active = await CountActiveAsync(connection, transaction, tenantId, cancellationToken);
-        if (active >= limit)
+        if (devices == 1 && active >= limit)
             return Result.Conflict($"Your organisation already has {active} active jobs, its limit. Wait for one to finish or cancel one.");
+        if (devices > 1)
+        {
+            var slots = await MaxConcurrentAsync(connection, transaction, tenantId, cancellationToken);
+            if (devices > slots)
+                return Result.BadRequest($"Your organisation runs at most {slots} devices at once: a job can ask for up to {slots}.");
+            if (active + devices > limit)
+                return Result.Conflict($"Your organisation has {active} of its {limit} active devices in use; this job needs {devices}. " +
+                    "Wait for a job to finish or cancel one.");
+        }
         return Result.Success();
     }
 
@@ -92,11 +105,20 @@ internal static class LaunchChecks
         return (Enum.Parse<TenantStatus>(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
+    private static async Task<int> MaxConcurrentAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT max_concurrent FROM tenant_job_limits WHERE tenant_id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
+    }
+
+    /// <summary>Devices of the tenant's active (queued or running) jobs: a job on N devices counts N.</summary>
     internal static async Task<int> CountActiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND state IN ('Queued', 'Running')", connection, transaction);
+            "SELECT coalesce(sum(devices), 0) FROM jobs WHERE tenant_id = $1 AND state IN ('Queued', 'Running')", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
     }

@@ -6,7 +6,9 @@ using Platform.Training.Training;
 namespace Platform.Jobs.Launch;
 
 /// <summary>The current tenant's job quota: active (queued or running) jobs against its cap.</summary>
-public sealed record JobQuota(int Active, int Limit)
+/// <param name="Active">Active jobs' devices: a job on N devices counts N (decision 0044).</param>
+/// <param name="MaxDevices">The most devices one job can run on: the tenant's limit of running slots.</param>
+public sealed record JobQuota(int Active, int Limit, int MaxDevices = 1)
 {
     public int Left => Math.Max(0, Limit - Active);
 }
@@ -25,7 +27,7 @@ public sealed class LaunchFormQuery(GetTenantJobLimitsQuery limits, ICurrentTena
         if (current.TenantId is not { } tenantId)
             return new JobQuota(0, 0);
         var tenant = await limits.ExecuteAsync(tenantId, cancellationToken);
-        return new JobQuota(tenant.Active, tenant.MaxActive);
+        return new JobQuota(tenant.Active, tenant.MaxActive, Math.Clamp(tenant.MaxConcurrent, 1, LaunchPlan.MaxDevices));
     }
 
     /// <summary>
@@ -34,7 +36,7 @@ public sealed class LaunchFormQuery(GetTenantJobLimitsQuery limits, ICurrentTena
     /// </summary>
     public static LaunchEstimate? Estimate(BaseModel model, LaunchJobRequest request, int trainingSamples)
     {
-        if (request is { Epochs: < 1 } or { BatchSize: < 1 } or { MaxSequenceLength: < 8 } || trainingSamples < 1)
+        if (request is { Epochs: < 1 } or { BatchSize: < 1 } or { MaxSequenceLength: < 8 } or { Devices: < 1 or > LaunchPlan.MaxDevices } || trainingSamples < 1)
             return null;
         var plan = LaunchPlan.For(model, request, trainingSamples);
         return new LaunchEstimate(plan.Estimate(model.Parameters, "cpu"), plan.Estimate(model.Parameters, "cuda"),

@@ -34,6 +34,8 @@ public sealed class LaunchJobCommand(
             return Result<Guid>.BadRequest($"Unknown preset '{request.Preset}' (fast, balanced or best).");
         if (request is { Epochs: < 1 or > 100 } or { BatchSize: < 1 or > 1024 } or { LearningRate: <= 0 or > 1 } or { MaxSequenceLength: < 8 or > 512 })
             return Result<Guid>.BadRequest("Epochs must be 1-100, batch size 1-1024, learning rate in (0, 1], max length 8-512.");
+        if (request.Devices is < 1 or > LaunchPlan.MaxDevices)
+            return Result<Guid>.BadRequest($"Devices must be 1-{LaunchPlan.MaxDevices}.");
         // Another tenant's private model is not found, exactly like a name that does not exist.
         var baseModel = await catalog.FindAsync(tenantId, request.BaseModel, cancellationToken);
         if (baseModel is null)
@@ -42,7 +44,7 @@ public sealed class LaunchJobCommand(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var admitted = await LaunchChecks.AdmitAsync(connection, transaction, tenantId, current.UserId, cancellationToken);
+        var admitted = await LaunchChecks.AdmitAsync(connection, transaction, tenantId, current.UserId, cancellationToken, request.Devices);
         if (!admitted.IsSuccess)
             return Result<Guid>.From(admitted);
 
@@ -87,7 +89,7 @@ public sealed class LaunchJobCommand(
         if (name.Length > 200)
             name = name[..200];
         var id = await queue.EnqueueAsync(connection, transaction,
-            new JobSubmission(tenantId, JobKind, name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId),
+            new JobSubmission(tenantId, JobKind, name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId, Devices: request.Devices),
             cancellationToken);
         if (warning is not null)
             await LaunchChecks.AddEventAsync(connection, transaction, tenantId, id, "quota", warning, cancellationToken);

@@ -8,8 +8,11 @@ namespace Platform.Jobs.Launch;
 /// The settings a launch trains with and what they cost: the launch form shows it, the launch command
 /// checks the quota against it and stores its options in the job, so all three agree.
 /// </summary>
-public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int TokensPerSample, long TrainingSamples)
+public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int TokensPerSample, long TrainingSamples, int Devices = 1)
 {
+    /// <summary>The most devices one job may ask for; a tenant's limit of running slots may cap it lower.</summary>
+    public const int MaxDevices = 64;
+
     public const int DefaultMaxSequenceLength = 128;
 
     /// <summary>
@@ -41,12 +44,12 @@ public sealed record LaunchPlan(TrainingOptions Options, TrainingPlan Plan, int 
             EarlyStoppingPatience = plan.Patience,
             MinStepsBeforeStopping = plan.MinStepsBeforeStopping,
         };
-        return new LaunchPlan(options, plan, TokensPerSampleOf(model, options.MaxSequenceLength), trainingSamples);
+        return new LaunchPlan(options, plan, TokensPerSampleOf(model, options.MaxSequenceLength), trainingSamples, Math.Max(1, request.Devices));
     }
 
-    /// <summary>The device-time estimate of this plan on a worker of <paramref name="deviceKind"/>.</summary>
+    /// <summary>The device-time estimate of this plan on <see cref="Devices"/> devices of <paramref name="deviceKind"/>.</summary>
     public JobEstimate Estimate(long parameters, string deviceKind) =>
-        JobEstimate.For(parameters, TrainingSamples, Plan.Epochs, Plan.BatchSize, TokensPerSample, deviceKind);
+        JobEstimate.For(parameters, TrainingSamples, Plan.Epochs, Plan.BatchSize, TokensPerSample, deviceKind).OnDevices(Devices);
 
     /// <summary>
     /// A BERT's cost is per token; a CNN's convolution weights are reused at every output position,

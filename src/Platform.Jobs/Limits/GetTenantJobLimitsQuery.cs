@@ -8,11 +8,12 @@ public sealed class GetTenantJobLimitsQuery(NpgsqlDataSource dataSource)
     public async Task<TenantJobLimits> ExecuteAsync(Guid tenantId, CancellationToken cancellationToken = default)
     {
         // Running is counted from the jobs, not read from tenant_job_limits.running: that counter is the
-        // claim's bookkeeping, and the page should show what is true.
+        // claim's bookkeeping, and the page should show what is true. A job on N devices counts N, as
+        // the claim and the launch count it (decision 0044).
         await using var command = dataSource.CreateCommand("""
             SELECT l.max_concurrent, l.max_active,
-                   (SELECT count(*) FROM jobs j WHERE j.tenant_id = $1 AND j.state = 'Running')::int,
-                   (SELECT count(*) FROM jobs j WHERE j.tenant_id = $1 AND j.state IN ('Queued', 'Running'))::int
+                   (SELECT coalesce(sum(j.devices), 0) FROM jobs j WHERE j.tenant_id = $1 AND j.state = 'Running')::int,
+                   (SELECT coalesce(sum(j.devices), 0) FROM jobs j WHERE j.tenant_id = $1 AND j.state IN ('Queued', 'Running'))::int
             FROM (SELECT 1) one LEFT JOIN tenant_job_limits l ON l.tenant_id = $1
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });

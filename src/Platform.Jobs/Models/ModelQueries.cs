@@ -79,12 +79,10 @@ public sealed class ModelQueries(JobQueries jobs, ModelCache cache, StoredFolder
         var job = await jobs.GetAsync(jobId, cancellationToken);
         if (job is not { Status: JobState.Succeeded, ResultJson: { } result } || current.TenantId is not { } tenantId)
             return null;
-        using var document = JsonDocument.Parse(result);
-        if (document.RootElement.TryGetProperty("modelFolder", out var stored) && stored.GetString() is { } name
-            && name.StartsWith(JobFolders.Job(jobId), StringComparison.Ordinal))
+        var stored = JobResult.Parse(result);
+        if (stored?.ModelFolder is { } name && name.StartsWith(JobFolders.Job(jobId), StringComparison.Ordinal))
             return await GetStoredAsync(job, tenantId, name, result, cancellationToken);
-        if (!document.RootElement.TryGetProperty("modelDirectory", out var directory) || directory.GetString() is not { } folder
-            || !File.Exists(Path.Combine(folder, MetricsFile.FileName)))
+        if (stored?.ModelDirectory is not { } folder || !File.Exists(Path.Combine(folder, MetricsFile.FileName)))
         {
             return null;
         }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Platform.Data.Artifacts;
+using Platform.Domain.Common;
 using Platform.Jobs.Workers;
 using Platform.Training.Torch;
 using Platform.Training.Training;
@@ -53,7 +54,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             throw new Queue.LeaseLostException(job.JobId);
         await storedFolders.PutAsync(job.TenantId, ResultFolder(job.JobId), outputDirectory, context.Cancellation);
         context.Post(null, "metrics", $"Classified {rows:N0} {(payload.ModelKind == "cnn" ? "images" : "rows")}; the result file is ready.");
-        return JsonSerializer.Serialize(new { predictionsFolder = ResultFolder(job.JobId), file = ResultFile, rows, modelJobId = payload.ModelJobId }, Json);
+        return new BatchPredictionResult(ResultFolder(job.JobId), ResultFile, rows, payload.ModelJobId).ToJson();
     }
 
     private static int Predict(JobContext context, string kind, string modelDirectory, string input, string output)
@@ -63,7 +64,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
         var items = BatchInputs.Read(kind, input, columns);
         using var archive = kind == "cnn" ? new ZipArchive(File.OpenRead(input), ZipArchiveMode.Read) : null;
         using var writer = new StreamWriter(output, false, new UTF8Encoding(false));
-        writer.WriteLine(string.Join(',', new[] { "id", "predicted_label" }.Concat(model.Labels.Select(l => "score_" + l)).Select(Cell)));
+        writer.WriteLine(string.Join(',', new[] { "id", "predicted_label" }.Concat(model.Labels.Select(l => "score_" + l)).Select(CsvCells.Cell)));
         context.Post(Progress(0, items.Count), "log", $"Classifying {items.Count:N0} {(kind == "cnn" ? "images" : "rows")} with the model.");
         var lastReport = DateTime.UtcNow;
         for (var start = 0; start < items.Count; start += BatchSize)
@@ -79,7 +80,7 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             };
             foreach (var (item, prediction) in batch.Zip(predictions))
             {
-                writer.WriteLine(string.Join(',', new[] { Cell(item.Id), Cell(prediction.Label) }
+                writer.WriteLine(string.Join(',', new[] { CsvCells.Cell(item.Id), CsvCells.Cell(prediction.Label) }
                     .Concat(model.Labels.Select(l => prediction.Scores[l].ToString("0.######", CultureInfo.InvariantCulture)))));
             }
             var done = start + batch.Count;
@@ -92,19 +93,5 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
         return items.Count;
     }
 
-    /// <summary>
-    /// A cell safe in a spreadsheet, by the finance CSV's rules (Platform.Billing's CsvCells, which this
-    /// project cannot reference): a leading = + - @ tab or CR gets an apostrophe, then RFC 4180 quoting,
-    /// semicolons included. Ids and labels come from customers' files.
-    /// </summary>
-    internal static string Cell(string? value)
-    {
-        value ??= "";
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-            value = "'" + value;
-        return value.IndexOfAny([',', ';', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
-    }
-
-    private static string Progress(int done, int total) =>
-        JsonSerializer.Serialize(new { step = done, totalSteps = total, epoch = 1, epochs = 1 }, Json);
+    private static string Progress(int done, int total) => new JobProgressData(done, total, 1, 1).ToJson();
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Npgsql;
 using Platform.Data.Artifacts;
 using Platform.Domain.Common;
@@ -42,9 +41,9 @@ public sealed class BatchPredictionQueries(NpgsqlDataSource dataSource, JobQueri
             return Result<Stream>.NotFound("Batch prediction not found.");
         if (job is not { State: "Succeeded", ResultJson: { } result })
             return Result<Stream>.Conflict($"The batch prediction is {job.State.ToLowerInvariant()}; its result file comes when it succeeds.");
-        using var document = JsonDocument.Parse(result);
-        var folder = document.RootElement.GetProperty("predictionsFolder").GetString()!;
-        return Result<Stream>.Success(await storedFolders.OpenReadAsync(tenantId, folder, BatchPredictionJobHandler.ResultFile, cancellationToken));
+        if (BatchPredictionResult.Parse(result) is not { } batch)
+            return Result<Stream>.Conflict("The batch prediction succeeded without a result file.");
+        return Result<Stream>.Success(await storedFolders.OpenReadAsync(tenantId, batch.PredictionsFolder, batch.File, cancellationToken));
     }
 
     /// <summary>The file name a job's result downloads as.</summary>

@@ -66,7 +66,7 @@ internal sealed class PretrainingJobHandler(
             {
                 heldOutPerplexity = p.ValidationPerplexity ?? heldOutPerplexity;
                 reporter.Step(new StepReport(p.Step, p.TotalSteps, p.Epoch, p.Epochs, p.Loss, p.LearningRate, p.SequencesPerSecond,
-                    p.EstimatedRemaining, new Dictionary<string, object?> { ["perplexity"] = heldOutPerplexity }));
+                    p.EstimatedRemaining, heldOutPerplexity));
             },
             // The job page plots epochs from these fields: the held-out masked-LM loss as the validation loss,
             // its perplexity on its own chart, and the share of masked tokens guessed as the "accuracy".

@@ -4,6 +4,7 @@ using Npgsql;
 using Platform.Data.Artifacts;
 using Platform.Data.Datasets;
 using Platform.Domain.Common;
+using Platform.Jobs.Training;
 
 namespace Platform.Jobs.Privacy;
 
@@ -68,13 +69,13 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
             "SELECT * FROM job_loss_points WHERE tenant_id = $1 ORDER BY job_id, step", tenantId, cancellationToken), cancellationToken);
         foreach (var job in jobs.RootElement.EnumerateArray())
         {
-            if (!job.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+            if (!job.TryGetProperty("result", out var json) || JobResult.Parse(json) is not { } result)
                 continue;
             var prefix = $"models/{job.GetProperty("id").GetGuid():N}";
-            if (result.TryGetProperty("modelFolder", out var stored) && stored.GetString() is { } storedName && StoredFolders.IsValidName(storedName))
+            if (result.ModelFolder is { } storedName && StoredFolders.IsValidName(storedName))
                 await StoredFolderAsync(zip, prefix, tenantId, storedName, cancellationToken);
             // Models from before the store held them: a folder on disk, until the migration moved it.
-            else if (result.TryGetProperty("modelDirectory", out var model) && model.GetString() is { } folder && Directory.Exists(folder))
+            else if (result.ModelDirectory is { } folder && Directory.Exists(folder))
                 await FolderAsync(zip, prefix, folder, cancellationToken);
         }
 

@@ -43,13 +43,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                 Command("INSERT INTO tenant_job_limits (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
                     submission.TenantId),
                 Command("""
-                    INSERT INTO jobs (id, tenant_id, kind, name, state, priority, max_attempts, payload, created_by)
-                    VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7::jsonb, $8)
+                    INSERT INTO jobs (id, tenant_id, kind, name, state, priority, max_attempts, payload, created_by, devices)
+                    VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7::jsonb, $8, $9)
                     """,
                     id, submission.TenantId, submission.Kind, submission.Name, submission.Priority,
-                    submission.MaxAttempts, submission.PayloadJson, (object?)submission.CreatedBy ?? DBNull.Value),
-                Command("INSERT INTO job_queue (job_id, tenant_id, priority) VALUES ($1, $2, $3)",
-                    id, submission.TenantId, submission.Priority),
+                    submission.MaxAttempts, submission.PayloadJson, (object?)submission.CreatedBy ?? DBNull.Value, submission.Devices),
+                Command("INSERT INTO job_queue (job_id, tenant_id, priority, devices) VALUES ($1, $2, $3, $4)",
+                    id, submission.TenantId, submission.Priority, submission.Devices),
                 Command("INSERT INTO job_events (tenant_id, job_id, type, message) VALUES ($1, $2, 'queued', 'Queued')",
                     submission.TenantId, id),
                 Command($"SELECT pg_notify('{QueueChannels.Work}', ''), pg_notify('{QueueChannels.Events}', $1::text)", id),
@@ -101,7 +101,18 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// </summary>
     public async Task<LeaseRenewal> RenewAsync(ClaimedJob job, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        // A gang's other ranks hold a gang_ranks row, not the queue row; a stop of the job reaches them
+        // as a cancellation, and a released gang as a lost lease (migration 0245).
+        await using var command = dataSource.CreateCommand(job.Rank > 0 ? """
+            WITH g AS (
+                UPDATE gang_ranks SET lease_expires_at = now() + make_interval(secs => $3)
+                WHERE job_id = $1 AND lease_token = $2 RETURNING job_id),
+            s AS (
+                UPDATE usage_segments SET ended_at = now()
+                WHERE job_id = $1 AND attempt = $4 AND segment = $5 AND NOT closed
+                  AND EXISTS (SELECT 1 FROM g))
+            SELECT j.cancel_requested_at IS NOT NULL FROM jobs j JOIN g ON g.job_id = j.id
+            """ : """
             WITH q AS (
                 UPDATE job_queue SET lease_expires_at = now() + make_interval(secs => $3)
                 WHERE job_id = $1 AND lease_token = $2 RETURNING job_id),
@@ -167,9 +178,12 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     /// </summary>
     public async Task<ResumePoint?> ResumePointAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
+        // Every rank of a gang resumes from the same checkpoint: rank 0 under the queue row's lease, the
+        // others under their own.
         await using var command = dataSource.CreateCommand("""
             SELECT j.checkpoint_token, j.checkpoint_step FROM jobs j JOIN job_queue q ON q.job_id = j.id
-            WHERE j.id = $1 AND q.lease_token = $2
+            WHERE j.id = $1 AND (q.lease_token = $2
+                OR EXISTS (SELECT 1 FROM gang_ranks g WHERE g.job_id = j.id AND g.lease_token = $2))
             """);
         AddParameters(command, job.JobId, job.LeaseToken);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -226,7 +240,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         JobOutcome? outcome, string? resultJson, DeviceStop? stop, ClaimRequest? next, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+            CALL complete_and_claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
             """);
         var state = outcome switch
         {
@@ -253,7 +267,13 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         var claimed = reader.IsDBNull(2)
             ? null
             : new ClaimedJob(reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetInt32(5),
-                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8)) { RequestedAt = requestedAt, ReceivedAt = Stopwatch.GetTimestamp() };
+                reader.GetInt32(6), reader.GetGuid(7), reader.GetString(8))
+            {
+                RequestedAt = requestedAt,
+                ReceivedAt = Stopwatch.GetTimestamp(),
+                Rank = reader.IsDBNull(9) ? 0 : reader.GetInt32(9),
+                WorldSize = reader.IsDBNull(10) ? 1 : reader.GetInt32(10),
+            };
         if (claimed is not null)
             Telemetry.JobsTelemetry.Claims.Add(1, new KeyValuePair<string, object?>("device_kind", next?.DeviceKind));
         return (reader.GetBoolean(0), reader.GetBoolean(1), claimed);
@@ -337,12 +357,20 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     public async Task<int> RecoverExpiredAsync(CancellationToken cancellationToken = default)
     {
         await using var batch = dataSource.CreateBatch();
+        // A gang whose rank other than 0 stopped renewing (its worker died, or never picked the rank up)
+        // is requeued whole, like one whose rank 0 did (decision 0044); the two arms never meet a job twice.
         var recover = new NpgsqlBatchCommand("""
-            SELECT count(requeue_job(x.job_id, 'interrupted', 'the worker stopped renewing its lease', $1, $2, $3))
-            FROM (SELECT job_id FROM job_queue
-                  WHERE lease_token IS NOT NULL AND lease_expires_at < now()
-                  ORDER BY lease_expires_at LIMIT 100
-                  FOR UPDATE SKIP LOCKED) x
+            SELECT (SELECT count(requeue_job(x.job_id, 'interrupted', 'the worker stopped renewing its lease', $1, $2, $3))
+                    FROM (SELECT job_id FROM job_queue
+                          WHERE lease_token IS NOT NULL AND lease_expires_at < now()
+                          ORDER BY lease_expires_at LIMIT 100
+                          FOR UPDATE SKIP LOCKED) x)
+                 + (SELECT count(requeue_job(x.job_id, 'interrupted', 'a rank of its gang stopped renewing its lease', $1, $2, $3))
+                    FROM (SELECT job_id FROM job_queue
+                          WHERE lease_token IS NOT NULL AND lease_expires_at >= now()
+                            AND job_id IN (SELECT g.job_id FROM gang_ranks g WHERE g.lease_expires_at < now())
+                          LIMIT 100
+                          FOR UPDATE SKIP LOCKED) x)
             """);
         recover.Parameters.Add(Typed(_retry.Backoff.TotalSeconds, NpgsqlDbType.Double));
         recover.Parameters.Add(Typed(_retry.BackoffCap.TotalSeconds, NpgsqlDbType.Double));
@@ -358,6 +386,35 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         if (recovered > 0)
             Telemetry.JobsTelemetry.LostLeases.Add(recovered, new KeyValuePair<string, object?>("detected_by", "sweep"));
         return recovered;
+    }
+
+    /// <summary>
+    /// Rank 0 of a gang publishes where its TCPStore listens (host:port) for the other ranks to read
+    /// (<see cref="RendezvousAsync"/>). False when the run no longer holds the job.
+    /// </summary>
+    public async Task<bool> PublishRendezvousAsync(ClaimedJob job, string address, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE job_queue SET rendezvous = $3 WHERE job_id = $1 AND lease_token = $2 RETURNING 1");
+        AddParameters(command, job.JobId, job.LeaseToken, address);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>
+    /// The address rank 0 of this rank's gang published; null while it has not yet. Throws
+    /// <see cref="LeaseLostException"/> once the gang was released (this rank's row is gone).
+    /// </summary>
+    public async Task<string?> RendezvousAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT q.rendezvous FROM job_queue q JOIN gang_ranks g ON g.job_id = q.job_id
+            WHERE g.job_id = $1 AND g.lease_token = $2
+            """);
+        AddParameters(command, job.JobId, job.LeaseToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new LeaseLostException(job.JobId);
+        return reader.IsDBNull(0) ? null : reader.GetString(0);
     }
 
     /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>
@@ -441,8 +498,11 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
 
 /// <summary>
 /// When a run's device stopped working on its job, on the worker's own clock (UTC), and the device time
-/// the worker measured for the run. The database is told "so many seconds ago", computed as the call is
-/// sent: the worker's clock and the database's need not agree, only tick at the same rate.
+/// the worker measured for the run (on its monotonic clock, from the claim's answer to the stop). The
+/// database is told "so many seconds ago", computed as the call is sent: the worker's clock and the
+/// database's need not agree, only tick at the same rate. The segment ends that long ago and starts
+/// <see cref="DeviceSeconds"/> before its end, never before the claim committed (run_start_at,
+/// migration 0220), so it spans exactly what the device did.
 /// </summary>
 public sealed record DeviceStop(DateTime StoppedAtUtc, double? DeviceSeconds)
 {

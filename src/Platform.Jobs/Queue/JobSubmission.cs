@@ -1,6 +1,9 @@
 namespace Platform.Jobs.Queue;
 
-/// <summary>What a tenant asks the queue to run. Payload is the kind's own settings, as JSON.</summary>
+/// <summary>
+/// What a tenant asks the queue to run. Payload is the kind's own settings, as JSON. Devices: how many
+/// slots the job's gang takes at once (decision 0044); 1 for a single-device job.
+/// </summary>
 public sealed record JobSubmission(
     Guid TenantId,
     string Kind,
@@ -8,4 +11,5 @@ public sealed record JobSubmission(
     string PayloadJson,
     int Priority = 0,
     int MaxAttempts = 3,
-    Guid? CreatedBy = null);
+    Guid? CreatedBy = null,
+    int Devices = 1);

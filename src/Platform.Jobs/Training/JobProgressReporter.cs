@@ -1,12 +1,11 @@
-using System.Text.Json;
 using Platform.Jobs.Workers;
 
 namespace Platform.Jobs.Training;
 
 /// <summary>One step of a run as the job page and the API show it.</summary>
-/// <param name="Extra">Further fields of the progress JSON (a pre-training's held-out perplexity).</param>
+/// <param name="Perplexity">A pre-training's held-out perplexity, once measured.</param>
 internal sealed record StepReport(long Step, long TotalSteps, int Epoch, int Epochs, double Loss, double LearningRate,
-    double SamplesPerSecond, TimeSpan EstimatedRemaining, IReadOnlyDictionary<string, object?>? Extra = null);
+    double SamplesPerSecond, TimeSpan EstimatedRemaining, double? Perplexity = null);
 
 /// <summary>
 /// Turns a training thread's callbacks into the run's reports without ever making it wait: they are
@@ -17,8 +16,6 @@ internal sealed record StepReport(long Step, long TotalSteps, int Epoch, int Epo
 /// </summary>
 internal sealed class JobProgressReporter(JobContext context, TimeSpan every)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly LossWindow _lossWindow = new();
     private DateTime _lastStep = DateTime.MinValue;
     private StepReport? _unreported;
@@ -52,20 +49,15 @@ internal sealed class JobProgressReporter(JobContext context, TimeSpan every)
     {
         _unreported = null;
         _lastStep = DateTime.UtcNow;
-        var progress = new Dictionary<string, object?>
+        var progress = new JobProgressData(step.Step, step.TotalSteps, step.Epoch, step.Epochs)
         {
-            ["step"] = step.Step,
-            ["totalSteps"] = step.TotalSteps,
-            ["epoch"] = step.Epoch,
-            ["epochs"] = step.Epochs,
-            ["loss"] = step.Loss,
-            ["learningRate"] = step.LearningRate,
-            ["samplesPerSecond"] = step.SamplesPerSecond,
-            ["etaSeconds"] = step.EstimatedRemaining.TotalSeconds,
+            Loss = step.Loss,
+            LearningRate = step.LearningRate,
+            SamplesPerSecond = step.SamplesPerSecond,
+            EtaSeconds = step.EstimatedRemaining.TotalSeconds,
+            Perplexity = step.Perplexity,
         };
-        foreach (var (key, value) in step.Extra ?? new Dictionary<string, object?>())
-            progress[key] = value;
-        context.Reports.Post(new RunReport(DateTime.UtcNow, JsonSerializer.Serialize(progress, Json),
+        context.Reports.Post(new RunReport(DateTime.UtcNow, progress.ToJson(),
             LossPoint: _lossWindow.Take(step.Step, step.TotalSteps, step.LearningRate)));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Platform.Training.Baseline;
 using Platform.Training.Metrics;
 
@@ -13,15 +14,61 @@ public sealed record BaselineSummary(string Directory, double Accuracy, double M
 }
 
 /// <summary>
-/// What pages and the API read from a finished job's result JSON: the model's scores, its baseline and
-/// the verdict of <see cref="ResultAssessment"/>, stored by the worker so that no page recomputes them.
-/// Results written before the baseline existed have neither; they read as null.
+/// A finished training job's result JSON (<c>jobs.result</c>), written by <see cref="TrainingJobHandler"/> and
+/// read by pages, the API, the model queries and the export: the stored model folder, the model's scores,
+/// its baseline and the verdict of <see cref="ResultAssessment"/>, so that no page recomputes them. The
+/// names are fixed by attribute: rows written by earlier versions (anonymous objects with these names)
+/// and the SQL that asks <c>result ? 'modelFolder'</c> depend on them. Older rows lack the later fields
+/// (baseline, assessment, modelFolder) and read them as null.
 /// </summary>
-public sealed record JobResult(double? Accuracy, double? MacroF1, BaselineSummary? Baseline, ResultAssessment? Assessment)
+public sealed record JobResult
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        // Null fields are written as null, as the anonymous objects of earlier versions did.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
+    /// <summary>The stored folder (StoredFolders) holding the model.</summary>
+    [JsonPropertyName("modelFolder")]
+    public string? ModelFolder { get; init; }
+
+    /// <summary>Results from before the artifact store named a local path; LegacyJobFolderMigration moves them.</summary>
+    [JsonPropertyName("modelDirectory")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ModelDirectory { get; init; }
+
+    [JsonPropertyName("accuracy")]
+    public double? Accuracy { get; init; }
+
+    [JsonPropertyName("macroF1")]
+    public double? MacroF1 { get; init; }
+
+    [JsonPropertyName("steps")]
+    public long? Steps { get; init; }
+
+    [JsonPropertyName("epochs")]
+    public int? Epochs { get; init; }
+
+    [JsonPropertyName("stoppedEarly")]
+    public bool? StoppedEarly { get; init; }
+
+    [JsonPropertyName("selectedEpoch")]
+    public int? SelectedEpoch { get; init; }
+
+    [JsonPropertyName("resumed")]
+    public bool? Resumed { get; init; }
+
+    [JsonPropertyName("baseline")]
+    public BaselineSummary? Baseline { get; init; }
+
+    [JsonPropertyName("assessment")]
+    public ResultAssessment? Assessment { get; init; }
+
+    [JsonIgnore]
     public bool HasWarning => Assessment is { Warning: true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static JobResult? Parse(string? resultJson)
     {
@@ -29,12 +76,7 @@ public sealed record JobResult(double? Accuracy, double? MacroF1, BaselineSummar
             return null;
         try
         {
-            using var document = JsonDocument.Parse(resultJson);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                return null;
-            return new JobResult(Number(root, "accuracy"), Number(root, "macroF1"),
-                Object<BaselineSummary>(root, "baseline"), Object<ResultAssessment>(root, "assessment"));
+            return JsonSerializer.Deserialize<JobResult>(resultJson, Json);
         }
         catch (JsonException)
         {
@@ -43,9 +85,7 @@ public sealed record JobResult(double? Accuracy, double? MacroF1, BaselineSummar
         }
     }
 
-    private static double? Number(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-
-    private static T? Object<T>(JsonElement root, string name) where T : class =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value.Deserialize<T>(Json) : null;
+    /// <inheritdoc cref="Parse(string?)"/>
+    public static JobResult? Parse(JsonElement result) =>
+        result.ValueKind == JsonValueKind.Object ? Parse(result.GetRawText()) : null;
 }

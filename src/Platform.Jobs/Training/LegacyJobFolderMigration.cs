@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,7 +9,7 @@ using Platform.Jobs.Privacy;
 namespace Platform.Jobs.Training;
 
 /// <summary>
-/// In the host that applies migrations (the web host), in the background: moves the models that installs
+/// In the host that applies migrations (the web host), in the background (<see cref="LegacyFolderMigration"/>): moves the models that installs
 /// from before the artifact store held them wrote as plain folders under Training:WorkDirectory into the
 /// store (encrypted, as jobs/{job}/migrated/model), points the job's result at the stored folder, then
 /// deletes the finished job's plain folder (model, checkpoints and training data). Until a model is moved
@@ -22,32 +21,14 @@ internal sealed class LegacyJobFolderMigration(
     StoredFolders storedFolders,
     TenantFolders folders,
     IOptions<DataOptions> data,
-    ILogger<LegacyJobFolderMigration> logger) : BackgroundService
+    ILogger<LegacyJobFolderMigration> logger) : LegacyFolderMigration(data, logger)
 {
     public static string MigratedModel(Guid jobId) => $"{JobFolders.Job(jobId)}migrated/{JobFolders.ModelName}";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (data.Value.Migrations != MigrationMode.Apply)
-            return;
-        try
-        {
-            var moved = await MigrateAsync(stoppingToken);
-            if (moved > 0)
-                logger.LogInformation("Moved {Count} model folder(s) of an earlier version into the artifact store", moved);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            // The folders stay readable where they are; the next start tries again.
-            logger.LogError(e, "Moving model folders into the artifact store failed");
-        }
-    }
+    protected override string Moves => "model folder(s)";
 
     /// <summary>Moves every legacy model folder still named by a finished job's result; returns how many moved.</summary>
-    public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
         var pending = new List<(Guid Tenant, Guid Job, string Directory)>();
         await using (var command = dataSource.CreateCommand("""
@@ -68,7 +49,7 @@ internal sealed class LegacyJobFolderMigration(
         {
             if (!Directory.Exists(directory))
             {
-                logger.LogWarning("Job {JobId}: its model folder {Folder} is gone; the job keeps naming it", job, directory);
+                Logger.LogWarning("Job {JobId}: its model folder {Folder} is gone; the job keeps naming it", job, directory);
                 continue;
             }
             var name = MigratedModel(job);

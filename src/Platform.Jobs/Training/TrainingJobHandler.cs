@@ -48,7 +48,7 @@ internal sealed class TrainingJobHandler(
         // A stored base model is fetched (decrypted) into this worker's cache; presets and older plain folders are used as named.
         var baseModel = payload.StoredBaseModel is { } stored ? await baseModels.LocalFolderAsync(stored, context.Cancellation) : payload.BaseModel;
         var request = new TrainingRequest(data.DataPath, baseModel, storage.LocalModel,
-            trainingOptions, storage.LocalCheckpoints, data.Split);
+            trainingOptions, storage.LocalCheckpoints, data.Split, context.Distributed);
 
         var reporter = new JobProgressReporter(context, settings.ReportEvery);
         var callbacks = new TrainingCallbacks
@@ -75,6 +75,9 @@ internal sealed class TrainingJobHandler(
                 return (model, JobBaseline.EnsureSaved(request, line, context.Cancellation));
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             reporter.Flush();
+            // A gang's other ranks hold the same weights as rank 0, which alone publishes them and the result.
+            if (context.Job.Rank > 0)
+                return null;
             var modelFolder = await storage.PublishModelAsync(trained.ModelDirectory, settings.PublishPatience, context.Cancellation);
             var result = trained;
             var evaluation = result.Metrics.Evaluation;
@@ -87,20 +90,19 @@ internal sealed class TrainingJobHandler(
                     JsonSerializer.Serialize(assessment, Json));
             else
                 reporter.Event("metrics", finished);
-            return JsonSerializer.Serialize(new
+            return new JobResult
             {
-                // The stored folder (StoredFolders) holding the model; results from before the store name a path as modelDirectory.
-                modelFolder,
-                accuracy = evaluation.Accuracy,
-                macroF1 = evaluation.MacroF1,
-                steps = result.Steps,
-                epochs = result.EpochsCompleted,
-                stoppedEarly = result.StoppedEarly,
-                selectedEpoch = result.Metrics.SelectedEpoch,
-                resumed = result.Resumed,
-                baseline = baseline is null ? null : BaselineSummary.From(baseline),
-                assessment,
-            }, Json);
+                ModelFolder = modelFolder,
+                Accuracy = evaluation.Accuracy,
+                MacroF1 = evaluation.MacroF1,
+                Steps = result.Steps,
+                Epochs = result.EpochsCompleted,
+                StoppedEarly = result.StoppedEarly,
+                SelectedEpoch = result.Metrics.SelectedEpoch,
+                Resumed = result.Resumed,
+                Baseline = baseline is null ? null : BaselineSummary.From(baseline),
+                Assessment = assessment,
+            }.ToJson();
         }
         finally
         {

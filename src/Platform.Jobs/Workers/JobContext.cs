@@ -25,6 +25,12 @@ public sealed class JobContext
 
     public ClaimedJob Job { get; }
 
+    /// <summary>
+    /// This run's rank in its data-parallel gang and where the gang meets (decision 0044); null for a
+    /// single-device run. Only rank 0 reports and checkpoints: what the other ranks post is dropped.
+    /// </summary>
+    public Platform.Training.Distributed.DistributedOptions? Distributed { get; internal set; }
+
     /// <summary>The slot the run holds: its device and its share of the cores.</summary>
     public WorkerSlot Slot { get; }
 
@@ -51,8 +57,11 @@ public sealed class JobContext
     /// Queues progress and/or an event line; written in order, kept while the database is away.
     /// Returns at once: call it from a training thread.
     /// </summary>
-    public void Post(string? progressJson, string? eventType = null, string? message = null, string? dataJson = null) =>
-        Reports.Post(new RunReport(DateTime.UtcNow, progressJson, eventType, message, dataJson));
+    public void Post(string? progressJson, string? eventType = null, string? message = null, string? dataJson = null)
+    {
+        if (Job.Rank == 0)
+            Reports.Post(new RunReport(DateTime.UtcNow, progressJson, eventType, message, dataJson));
+    }
 
     /// <summary>Records progress and/or an event line now. False when another run has claimed the job.</summary>
     public Task<bool> ReportAsync(string? progressJson, string? eventType = null, string? message = null,

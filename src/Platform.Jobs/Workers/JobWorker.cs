@@ -74,7 +74,8 @@ public sealed class JobWorker(
         listener.WorkAvailable += _pendingAdded.Set;
         listener.CancelRequested += id =>
         {
-            if (_running.TryGetValue(id, out var job))
+            // Every run of the job on this worker: a gang may have several of its ranks here.
+            foreach (var job in _running.Values.Where(r => r.Job.JobId == id))
                 job.RequestCancel();
         };
         var listening = listener.RunAsync(stoppingToken);
@@ -179,7 +180,7 @@ public sealed class JobWorker(
             for (var job = first; job is not null;)
             {
                 var running = new RunningJob(job, _options.EffectiveSelfFenceAfter);
-                _running[job.JobId] = running;
+                _running[job.LeaseToken] = running;
                 try
                 {
                     job = await RunAsync(running, slot, trace, shutdown);
@@ -188,7 +189,7 @@ public sealed class JobWorker(
                 }
                 finally
                 {
-                    _running.TryRemove(running.Job.JobId, out _);
+                    _running.TryRemove(running.Job.LeaseToken, out _);
                     running.Dispose();
                 }
             }
@@ -214,7 +215,9 @@ public sealed class JobWorker(
         Tag(activity, job);
         var started = Stopwatch.GetTimestamp();
         var record = RunRecord.Start(job);
-        WriteSpool(record);
+        // Not synced: the claim's record, synced before the claim was sent, already names the run for a
+        // machine crash; waiting for a busy disk here would only delay the device.
+        WriteSpool(record, sync: false);
         var reports = new RunReports(job, queue, _lossCurve, logger);
         using var pumpStop = new CancellationTokenSource();
         var pump = reports.PumpAsync(pumpStop.Token);
@@ -223,18 +226,19 @@ public sealed class JobWorker(
             Spool.WorkDirectory(job.JobId, job.LeaseToken), slot);
         using var keeper = new CancellationTokenSource();
         var keeping = KeepLeaseAsync(running, keeper.Token);
-        var spooling = SpoolAsync(() => WriteSpool(record with
+        var spooling = SpoolAsync(job, () => WriteSpool(record with
         {
             ActiveUntilUtc = DateTime.UtcNow,
             DeviceSeconds = running.DeviceSeconds,
             Unpublished = context.Unpublished,
-        }), keeper.Token);
+        }, sync: false), keeper.Token);
 
         RunOutcome outcome;
         try
         {
             if (!_handlers.TryGetValue(job.Kind, out var handler))
                 throw new InvalidOperationException($"This worker has no handler for jobs of kind '{job.Kind}'.");
+            context.Distributed = await GangRendezvous.JoinAsync(queue, job, _options.RendezvousHost, _options.RendezvousTimeout, linked.Token);
             using (JobsTelemetry.Activities.StartActivity("job.train"))
                 outcome = new RunOutcome(RunOutcomes.Succeeded, Result: await handler.RunAsync(context));
         }
@@ -506,20 +510,32 @@ public sealed class JobWorker(
 
     /// <summary>
     /// Writes the run's spool record every <see cref="WorkerOptions.SpoolEvery"/> while its device works, so
-    /// a kill leaves at most one period of device time unbilled, whatever the database or the lease do.
+    /// a kill leaves at most one period of device time unbilled, whatever the database, the lease or the
+    /// disk do: these writes do not wait for the disk (<see cref="DeviceSpool.Write"/>).
     /// </summary>
-    private async Task SpoolAsync(Action write, CancellationToken stop)
+    private async Task SpoolAsync(ClaimedJob job, Action write, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_options.SpoolEvery);
+        var written = Stopwatch.GetTimestamp();
         while (await TickAsync(timer, stop))
+        {
+            var started = Stopwatch.GetTimestamp();
             write();
+            var now = Stopwatch.GetTimestamp();
+            // A kill now would bill the run only up to the previous write: say when that gap grows.
+            var gap = Stopwatch.GetElapsedTime(written, now);
+            if (gap > 4 * _options.SpoolEvery)
+                logger.LogWarning("Job {JobId}: device-time spool rewritten {Gap:0.00} s after the previous write (the write took {Write:0.00} s)",
+                    job.JobId, gap.TotalSeconds, Stopwatch.GetElapsedTime(started, now).TotalSeconds);
+            written = now;
+        }
     }
 
-    private void WriteSpool(RunRecord record)
+    private void WriteSpool(RunRecord record, bool sync = true)
     {
         try
         {
-            Spool.Write(record);
+            Spool.Write(record, sync);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -16,7 +16,9 @@ internal static class RunFailures
         // Anywhere in the chain: code that wraps a lost connection still lost the connection.
         for (var e = exception; e is not null; e = e.InnerException)
         {
+            // A gang's peer died or stopped answering (decision 0043): the gang is retried, at no attempt's cost.
             if (e is NpgsqlException or SocketException or TimeoutException or LeaseLostException or StorageUnavailableException
+                or Platform.Training.Distributed.DistributedException
                 // The S3 store: the service or the way to it failed.
                 or HttpRequestException or Amazon.Runtime.AmazonServiceException)
                 return true;

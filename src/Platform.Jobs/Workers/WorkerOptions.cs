@@ -61,6 +61,18 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The address other workers reach this one at, published as the rendezvous of a data-parallel
+    /// gang whose rank 0 runs here (decision 0044). Set it to the machine's own address when the
+    /// workers of a gang run on several machines.
+    /// </summary>
+    [Required, MaxLength(253)]
+    public string RendezvousHost { get; set; } = "127.0.0.1";
+
+    /// <summary>How long a gang's rank waits for its peers at the rendezvous and in each collective before it fails.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RendezvousTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // Pairs checked at start (issue 15): each says which settings disagree, in the names an operator sets.

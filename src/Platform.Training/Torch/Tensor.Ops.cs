@@ -75,27 +75,10 @@ public sealed partial class Tensor
 
     private static unsafe Tensor Combine(IReadOnlyList<Tensor> tensors, long dim, bool stack)
     {
-        var raw = new IntPtr[tensors.Count];
-        var added = new bool[tensors.Count];
-        try
+        using var pinned = new PinnedTensors(tensors);
+        fixed (IntPtr* p = pinned.Raw)
         {
-            // Raw pointers bypass the SafeHandle marshaller, so pin each handle for the call's duration.
-            for (var i = 0; i < raw.Length; i++)
-            {
-                tensors[i].Handle.DangerousAddRef(ref added[i]);
-                raw[i] = tensors[i].Handle.DangerousGetHandle();
-            }
-            fixed (IntPtr* p = raw)
-            {
-                return new Tensor(stack ? NativeMethods.pt_stack(p, raw.Length, dim) : NativeMethods.pt_cat(p, raw.Length, dim));
-            }
-        }
-        finally
-        {
-            for (var i = 0; i < raw.Length; i++)
-            {
-                if (added[i]) tensors[i].Handle.DangerousRelease();
-            }
+            return new Tensor(stack ? NativeMethods.pt_stack(p, pinned.Raw.Length, dim) : NativeMethods.pt_cat(p, pinned.Raw.Length, dim));
         }
     }
 }

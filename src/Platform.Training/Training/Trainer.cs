@@ -1,4 +1,5 @@
 using Platform.Training.Data;
+using Platform.Training.Distributed;
 using Platform.Training.Metrics;
 using Platform.Training.Torch;
 
@@ -17,11 +18,15 @@ public static class Trainer
         callbacks ??= new TrainingCallbacks();
         var options = request.Options;
         options.Validate();
+        request.Distributed?.Validate();
         Torch.Torch.NumThreads = options.Threads ?? TrainingOptions.ThreadsFor(1);
         var device = Device.Parse(options.Device);
 
         using var run = TrainingRun.Prepare(request, device, callbacks.Log);
-        return run.Execute(callbacks, cancellationToken);
+        // Joined once the data and model are ready, so the rendezvous timeout does not have to cover
+        // the slowest rank's data loading.
+        using var group = request.Distributed is { } distributed ? ProcessGroup.Join(distributed) : null;
+        return run.Execute(callbacks, cancellationToken, group);
     }
 
     /// <summary>Evaluates a model folder on labelled data (all of it).</summary>

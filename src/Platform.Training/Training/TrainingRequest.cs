@@ -1,4 +1,5 @@
 using Platform.Training.Data;
+using Platform.Training.Distributed;
 using Platform.Training.Metrics;
 
 namespace Platform.Training.Training;
@@ -15,13 +16,17 @@ namespace Platform.Training.Training;
 /// A fixed train/validation split, as indices into the examples in the order the data loads (a
 /// dataset's stored split); it must cover every example once. Null splits by Options.ValidationFraction and Seed.
 /// </param>
+/// <param name="Distributed">
+/// This process's rank in a data-parallel run (decision 0043); null trains in this process alone.
+/// </param>
 public sealed record TrainingRequest(
     string DataPath,
     string BaseModel,
     string OutputDirectory,
     TrainingOptions Options,
     string? CheckpointDirectory = null,
-    DataSplit? Split = null)
+    DataSplit? Split = null,
+    DistributedOptions? Distributed = null)
 {
     internal string Checkpoints => CheckpointDirectory ?? Path.Combine(OutputDirectory, "checkpoints");
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Platform.Training.Data;
+using Platform.Training.Distributed;
 using Platform.Training.Metrics;
 using Platform.Training.Torch;
 using Platform.Training.Torch.Optim;
@@ -22,6 +23,11 @@ internal sealed class TrainingRun : IDisposable
     private readonly IExampleDescriber _examples;
 
     private string? _checkpointedBest;
+
+    // Null in a single-process run. Rank 0 alone validates, reports, and writes checkpoints and the model.
+    private DataParallel? _parallel;
+
+    private bool IsLeader => _parallel is null || _parallel.Rank == 0;
 
     private TrainingRun(TrainingRequest request, ClassifierModel model, TrainingData data, BaseModelProfile profile, IExampleDescriber examples)
     {
@@ -61,6 +67,12 @@ internal sealed class TrainingRun : IDisposable
             {
                 var run = PrepareModel(request, device, log);
                 run._generator = generator;
+                if (request.Distributed is { Rank: > 0 } distributed)
+                {
+                    // Same initialisation as rank 0 (overwritten by its broadcast anyway), then a stream of
+                    // its own: identical dropout masks on every rank would waste the extra data.
+                    run.Reseed(SeededRandom.Derive(request.Options.Seed, (ulong)distributed.Rank));
+                }
                 return run;
             }
         }
@@ -152,12 +164,22 @@ internal sealed class TrainingRun : IDisposable
         }
     }
 
-    public TrainingResult Execute(TrainingCallbacks callbacks, CancellationToken cancellationToken)
+    /// <summary>The run's generator continues from <paramref name="seed"/>'s state.</summary>
+    private void Reseed(ulong seed)
+    {
+        using var fresh = new Generator(seed);
+        _generator.SetState(fresh.GetState());
+    }
+
+    /// <summary>Runs the loop; with <paramref name="group"/>, as one rank of a data-parallel run (decision 0043).</summary>
+    public TrainingResult Execute(TrainingCallbacks callbacks, CancellationToken cancellationToken, ProcessGroup? group = null)
     {
         using var random = _generator.Activate();
+        _parallel = group is null ? null : new DataParallel(group, _model.Module);
         var state = NewState();
         var resumed = false;
-        var latest = Checkpoint.FindLatest(_request.Checkpoints);
+        // Only rank 0 reads checkpoints; the others receive its state below.
+        var latest = IsLeader ? Checkpoint.FindLatest(_request.Checkpoints) : null;
         if (latest is not null)
         {
             state = Checkpoint.Load(latest, _model.Module, _optimizer, _model.Device);
@@ -165,6 +187,19 @@ internal sealed class TrainingRun : IDisposable
             _checkpointedBest = state.BestWeightsFile;
             resumed = true;
             callbacks.Log?.Invoke($"resumed from {latest} at step {state.Step}");
+        }
+
+        if (_parallel is not null)
+        {
+            _parallel.BroadcastStart(state, _optimizer);
+            resumed = state.Step > 0;
+            if (!IsLeader && resumed)
+            {
+                Reseed(SeededRandom.Derive(SeededRandom.Derive(_options.Seed, (ulong)_parallel.Rank), (ulong)state.Step));
+            }
+
+            callbacks.Log?.Invoke($"data-parallel: rank {_parallel.Rank} of {_parallel.WorldSize}, global batch {_plan.BatchSize} " +
+                $"(about {(_plan.BatchSize + _parallel.WorldSize - 1) / _parallel.WorldSize} per rank)");
         }
 
         callbacks.Log?.Invoke($"plan ({_plan.Preset}): {_plan.Epochs} epochs of {_plan.StepsPerEpoch} steps (batch {_plan.BatchSize}), " +
@@ -183,27 +218,39 @@ internal sealed class TrainingRun : IDisposable
                 {
                     // A stop between steps (cancel, worker shutdown) keeps the work done so far:
                     // the state here is exactly what a periodic checkpoint would hold.
-                    SaveOnStop(state, callbacks, epochClock);
+                    if (IsLeader) SaveOnStop(state, callbacks, epochClock);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
-                var loss = Step(batch, state.Step);
+                var loss = _parallel is null ? Step(batch, state.Step) : _parallel.TimeStep(() => Step(batch, state.Step));
                 state.Step++;
                 state.Batch++;
                 state.EpochLossSum += loss * batch.Length;
                 state.EpochSamples += batch.Length;
                 speed.Add(batch.Length);
-                callbacks.Progress?.Invoke(new TrainingProgress(
+                if (IsLeader) callbacks.Progress?.Invoke(new TrainingProgress(
                     state.Step, _totalSteps, state.Epoch + 1, _plan.Epochs, loss, _optimizer.LearningRate,
                     speed.SamplesPerSecond, speed.Remaining(_totalSteps - state.Step, _plan.BatchSize)));
 
                 if (state.Batch == _batches.BatchesPerEpoch)
                 {
                     state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
-                    EndEpoch(state, callbacks);
+                    if (IsLeader)
+                    {
+                        EndEpoch(state, callbacks);
+                    }
+                    else
+                    {
+                        NextEpoch(state);
+                    }
+
+                    if (_parallel is not null)
+                    {
+                        state.StoppedEarly = _parallel.AgreeOnStop(state.StoppedEarly);
+                    }
                     epochClock.Restart();
                 }
 
-                if (_options.CheckpointEverySteps > 0 && state.Step % _options.CheckpointEverySteps == 0)
+                if (IsLeader && _options.CheckpointEverySteps > 0 && state.Step % _options.CheckpointEverySteps == 0)
                 {
                     state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
                     epochClock.Restart();
@@ -244,11 +291,25 @@ internal sealed class TrainingRun : IDisposable
     private double Step(int[] batch, long step)
     {
         using var scope = Torch.Torch.NewDisposeScope();
-        var indices = batch.Select(p => _split.Train[p]).ToArray();
-        var logits = _data.Logits(indices, augment: true, SeededRandom.Derive(_options.Seed, (ulong)step));
-        var targets = Tensor.FromSpan(indices.Select(i => (long)_data.LabelIds[i]).ToArray(), [indices.Length], _model.Device);
-        var loss = Functional.CrossEntropy(logits, targets);
-        loss.Backward();
+        var share = _parallel?.Share(batch) ?? batch;
+        var meanLoss = 0.0;
+        if (share.Length > 0)
+        {
+            var indices = share.Select(p => _split.Train[p]).ToArray();
+            var logits = _data.Logits(indices, augment: true, SeededRandom.Derive(_options.Seed, (ulong)step));
+            var targets = Tensor.FromSpan(indices.Select(i => (long)_data.LabelIds[i]).ToArray(), [indices.Length], _model.Device);
+            var loss = Functional.CrossEntropy(logits, targets);
+            // The global batch's mean loss is the sum of each share's mean weighted by the share's size,
+            // and so is its gradient: summing the weighted gradients over the ranks gives it exactly.
+            (share.Length == batch.Length ? loss : loss * ((double)share.Length / batch.Length)).Backward();
+            meanLoss = loss.Item();
+        }
+
+        if (_parallel is not null)
+        {
+            meanLoss = _parallel.ReduceStep(meanLoss * share.Length) / batch.Length;
+        }
+
         if (_options.MaxGradientNorm > 0)
         {
             GradientClipping.ClipGradNorm(_model.Module.Parameters(), _options.MaxGradientNorm);
@@ -257,7 +318,7 @@ internal sealed class TrainingRun : IDisposable
         _schedule.Apply(_optimizer);
         _optimizer.Step();
         _optimizer.ZeroGrad();
-        return loss.Item();
+        return meanLoss;
     }
 
     private void EndEpoch(TrainerState state, TrainingCallbacks callbacks)
@@ -296,6 +357,11 @@ internal sealed class TrainingRun : IDisposable
             }
         }
 
+        NextEpoch(state);
+    }
+
+    private static void NextEpoch(TrainerState state)
+    {
         state.Epoch++;
         state.Batch = 0;
         state.EpochLossSum = 0;
@@ -311,7 +377,7 @@ internal sealed class TrainingRun : IDisposable
     private TrainingResult Finish(TrainerState state, bool resumed, Action<string>? log)
     {
         int? selectedEpoch = null;
-        if (state.BestWeightsFile is { } best && state.BestEpoch is { } bestEpoch)
+        if (IsLeader && state.BestWeightsFile is { } best && state.BestEpoch is { } bestEpoch)
         {
             BestWeights.Load(_request.Checkpoints, best, _model.Module, _model.Device);
             selectedEpoch = bestEpoch;
@@ -321,6 +387,13 @@ internal sealed class TrainingRun : IDisposable
             }
         }
 
+        if (_parallel is not null)
+        {
+            // Every rank ends with the model that ships (rank 0's choice of epoch) and its metrics.
+            _parallel.BroadcastModel();
+            log?.Invoke(_parallel.CommunicationSummary());
+        }
+
         var evaluated = _split.Validation.Length > 0 ? _split.Validation : _split.Train;
         var (metrics, _, logits) = Evaluation.Run(_model, _data, evaluated, _plan.BatchSize);
         var report = new MetricsReport(metrics, _split.Validation.Length > 0 ? "validation" : "train", state.History)
@@ -328,6 +401,12 @@ internal sealed class TrainingRun : IDisposable
             SelectedEpoch = selectedEpoch,
             Plan = _plan,
         };
+        if (!IsLeader)
+        {
+            // The other ranks write nothing: the output folder is rank 0's.
+            return new TrainingResult(_request.OutputDirectory, report, state.Step, state.Epoch, state.StoppedEarly, resumed);
+        }
+
         _model.Save(_request.OutputDirectory);
         MetricsFile.Write(Path.Combine(_request.OutputDirectory, MetricsFile.FileName), report);
         // Per example: the model page's misclassified examples and its confidence threshold read them.

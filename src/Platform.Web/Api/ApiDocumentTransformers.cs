@@ -156,7 +156,8 @@ internal static class ApiDocumentTransformers
 
     private static IEnumerable<OpenApiParameter> QueryOf(string operationId)
     {
-        var paged = operationId is "listDatasets" or "listJobs" or "listModels" or "listJobEvents" or "listJobCheckpoints" or "listBaseModels" or "listApiKeys";
+        var paged = operationId is "listDatasets" or "listJobs" or "listModels" or "listJobEvents" or "listJobCheckpoints" or "listBaseModels" or "listApiKeys"
+            or "listValidationPredictions";
         if (paged)
         {
             yield return Query("limit", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100", Default = 20 }, "Items per page (1-100, default 20).");
@@ -186,6 +187,9 @@ internal static class ApiDocumentTransformers
                 Description = "Event stream: resume after this event id (browsers send it on reconnect).",
             };
         }
+        if (operationId == "listValidationPredictions")
+            yield return Query("misclassified", new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                "true: only the misclassified examples, the most confident mistake first; false or absent: every example in the split's order.");
         if (operationId == "getJobLossCurve")
             yield return Query("points", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "2", Maximum = "5000", Default = 300 }, "Most points to return.");
         if (operationId is "uploadDataset" or "launchJob" or "launchPretraining" or "startBaseModelImport" or "uploadBaseModel" or "createApiKey")

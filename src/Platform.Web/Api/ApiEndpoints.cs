@@ -81,6 +81,11 @@ internal static class ApiEndpoints
             .WithSummary("Evaluation on the held-out split: accuracy, macroF1, perClass, confusionMatrix, history. "
                 + "?variant=baseline: the same for the linear baseline a text job fits on the same split.")
             .Produces<MetricsDto>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        models.MapGet("/{id:guid}/validation-predictions", ValidationPredictionApi.ListAsync).WithName("listValidationPredictions")
+            .WithSummary("Each validation example's true and predicted label and per-label scores from the final evaluation; "
+                + "?misclassified=true: only the mistakes, the most confident first (the 200 most confident carry their text or thumbnail). "
+                + "Paged with ?limit= and ?after= (an example's id). 404 for models trained before these were kept.")
+            .Produces<Page<ValidationPredictionDto>>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         models.MapGet("/{id:guid}/serving", ModelApi.ServingAsync).WithName("getModelServing")
             .WithSummary("Serving options of a model (platform, ONNX, int8): size, validation accuracy, latency and cost per 1,000 predictions; and what training cost.")
             .Produces<ServingDto>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -108,7 +113,7 @@ internal static class ApiEndpoints
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(Uploads.MultipartUpload.MaxRequestBytes(LaunchBatchPredictionCommand.MaxUploadBytes)));
         var baseModels = api.MapGroup("/base-models").WithTags("Base models");
         baseModels.MapGet("", OrganisationApi.ListBaseModelsAsync).WithName("listBaseModels")
             .WithSummary("The base models the organisation can launch from (the platform's and its own), by name; ?kind=text|image|tabular.")

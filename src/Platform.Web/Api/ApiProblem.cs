@@ -23,6 +23,9 @@ internal static class ApiProblem
 
     public static IResult NotFound(string detail) => Create(StatusCodes.Status404NotFound, NotFoundCode, detail);
 
+    /// <summary>An upload whose body was refused (<see cref="Uploads.MultipartUpload"/>).</summary>
+    public static IResult From(Uploads.UploadRefusal refusal) => Create(refusal.Status, refusal.Code, refusal.Message, refusal.Param);
+
     /// <summary>A command's user-facing failure, with the status and code its kind calls for.</summary>
     public static IResult From(Result result, string? param = null) => Create(result.HttpStatus(), result.Status switch
     {

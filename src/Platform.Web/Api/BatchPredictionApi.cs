@@ -1,4 +1,5 @@
 using Platform.Jobs.Predictions;
+using Platform.Web.Uploads;
 
 namespace Platform.Web.Api;
 
@@ -8,20 +9,28 @@ namespace Platform.Web.Api;
 /// </summary>
 internal static class BatchPredictionApi
 {
-    public static async Task<IResult> LaunchAsync(Guid id, HttpRequest request, LaunchBatchPredictionCommand launch, ApiJobQuery jobs,
+    public static async Task<IResult> LaunchAsync(Guid id, HttpContext context, LaunchBatchPredictionCommand launch, ApiJobQuery jobs,
         TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!request.HasFormContentType)
-            return ApiProblem.Invalid("file", "Send the file as multipart/form-data in a field named \"file\".");
-        var form = await request.ReadFormAsync(cancellationToken);
-        if (form.Files.GetFile("file") is not { Length: > 0 } file)
+        var (form, refusal) = await MultipartUpload.OpenAsync(context, LaunchBatchPredictionCommand.MaxUploadBytes, cancellationToken);
+        if (refusal is { Problem: UploadProblem.NoFile or UploadProblem.NotMultipart })
             return ApiProblem.Invalid("file", "Send the file as multipart/form-data in a field named \"file\": a CSV for a text or tabular model, a ZIP of images for an image model.");
-        await using var content = file.OpenReadStream();
-        var launched = await launch.ExecuteAsync(id, file.FileName, content, cancellationToken);
-        if (!launched.IsSuccess)
-            return ApiProblem.From(launched, launched.Status == Platform.Domain.Common.ResultStatus.BadRequest ? "file" : null);
-        var row = await jobs.GetAsync(launched.Value, cancellationToken);
-        return Results.Created($"/api/v1/jobs/{launched.Value}", JobDto.From(row!, clock.GetUtcNow()));
+        if (refusal is not null)
+            return ApiProblem.From(refusal);
+        if (form!.File is not { FieldName: "file", FileName.Length: > 0 } file)
+            return ApiProblem.Invalid("file", "Send the file as multipart/form-data in a field named \"file\".");
+        try
+        {
+            var launched = await launch.ExecuteAsync(id, file.FileName, file.Content, cancellationToken);
+            if (!launched.IsSuccess)
+                return ApiProblem.From(launched, launched.Status == Platform.Domain.Common.ResultStatus.BadRequest ? "file" : null);
+            var row = await jobs.GetAsync(launched.Value, cancellationToken);
+            return Results.Created($"/api/v1/jobs/{launched.Value}", JobDto.From(row!, clock.GetUtcNow()));
+        }
+        catch (Exception ex) when (form.RefusalFor(ex) is { } streamed)
+        {
+            return ApiProblem.From(streamed);
+        }
     }
 
     public static async Task<IResult> ResultAsync(Guid id, BatchPredictionQueries batches, ApiJobQuery jobs, CancellationToken cancellationToken)

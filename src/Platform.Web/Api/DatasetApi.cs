@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using NpgsqlTypes;
 using Microsoft.Extensions.Options;
@@ -7,6 +6,7 @@ using Platform.Domain.Common;
 using Platform.Data.Datasets;
 using Platform.Domain.Datasets;
 using Platform.Web.Datasets;
+using Platform.Web.Uploads;
 
 namespace Platform.Web.Api;
 
@@ -77,33 +77,27 @@ internal static class DatasetApi
     public static async Task<IResult> UploadAsync(HttpContext context, IOptions<DatasetOptions> options, CreateDatasetCommand createDataset,
         GetDatasetQuery datasets, CancellationToken cancellationToken)
     {
-        var maxFile = options.Value.MaxUploadBytes;
-        var maxRequest = MaxRequestBytes(options.Value);
-        // As the portal's upload: Kestrel stops reading past the limit instead of taking an endless body.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = maxRequest;
-        if (context.Request.ContentLength > maxRequest)
-            return TooLarge(maxFile);
-        if (MultipartUpload.Open(context.Request) is not { } upload)
-            return ApiProblem.Create(StatusCodes.Status400BadRequest, "invalid_request", "Send multipart/form-data with a name field and then a file field.");
+        var (upload, refusal) = await MultipartUpload.OpenAsync(context, options.Value.MaxUploadBytes, cancellationToken);
+        if (refusal is not null)
+            return ApiProblem.From(refusal);
+        var file = upload!.File!;
+        if (file.FileName.Length == 0)
+            return ApiProblem.From(UploadRefusal.NoFile());
+        // purpose=corpus: unlabelled text for pre-training (.txt a document per line, or a CSV's text column).
+        var purpose = upload.Field("purpose");
+        if (purpose.Length > 0 && purpose is not ("corpus" or "tabular"))
+            return ApiProblem.Invalid("purpose", "purpose is either absent (labelled text or images), \"corpus\" or \"tabular\".");
+        if (DatasetEndpoints.KindOf(file.FileName, purpose) is not { } kind)
+            return ApiProblem.Invalid("file", purpose switch
+            {
+                "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file.",
+                "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
+                _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
+            });
         try
         {
-            var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
-            if (file is null || string.IsNullOrEmpty(file.FileName))
-                return ApiProblem.Invalid("file", "The request has no file field (send the name field first, then the file).");
-            // purpose=corpus: unlabelled text for pre-training (.txt a document per line, or a CSV's text column).
-            var purpose = upload.Field("purpose");
-            if (purpose.Length > 0 && purpose is not ("corpus" or "tabular"))
-                return ApiProblem.Invalid("purpose", "purpose is either absent (labelled text or images), \"corpus\" or \"tabular\".");
-            if (DatasetEndpoints.KindOf(file.FileName, purpose) is not { } kind)
-                return ApiProblem.Invalid("file", purpose switch
-                {
-                    "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file.",
-                    "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
-                    _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
-                });
             // purpose=tabular: a table; labelColumn is its target, excludeColumns (comma-separated) the columns left out.
-            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body,
+            var created = await createDataset.ExecuteAsync(new CreateDatasetRequest(upload.Field("name"), kind, file.Content,
                 Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")), Lines: DatasetEndpoints.IsPlainText(file.FileName),
                 ExcludedColumns: CreateDatasetRequest.ParseColumnList(upload.Field("excludeColumns"))), cancellationToken);
             if (!created.IsSuccess)
@@ -111,21 +105,14 @@ internal static class DatasetApi
             var dataset = await datasets.ExecuteAsync(created.Value.Id, cancellationToken);
             return Results.Created($"/api/v1/datasets/{created.Value.Id}", DatasetDetailDto.From(dataset.Value));
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (upload.RefusalFor(ex) is { } streamed)
         {
-            return ApiProblem.Create(StatusCodes.Status400BadRequest, "invalid_file", ex.Message, "file");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge(maxFile);
+            return ApiProblem.From(streamed);
         }
     }
 
     /// <summary>The upload's body: the file and a few small fields.</summary>
-    public static long MaxRequestBytes(DatasetOptions options) => options.MaxUploadBytes + 64 * 1024;
-
-    private static IResult TooLarge(long maxFile) =>
-        ApiProblem.Create(StatusCodes.Status413PayloadTooLarge, "file_too_large", $"The file is larger than the {maxFile:N0}-byte upload limit.", "file");
+    public static long MaxRequestBytes(DatasetOptions options) => MultipartUpload.MaxRequestBytes(options.MaxUploadBytes);
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -26,6 +26,9 @@ internal static class WebhookApi
             .WithSummary("Register an endpoint (owners): {\"url\": \"https://...\"}. It receives job.succeeded, job.failed and job.cancelled, signed; the secret is in the answer only.")
             .Produces<CreatedWebhookDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+        hooks.MapPost("/{id:guid}/rotate-secret", RotateSecretAsync).WithName("rotateWebhookSecret")
+            .WithSummary("Replace the webhook's signing secret (owners): the new one is in the answer only; deliveries from now on are signed with it.")
+            .Produces<CreatedWebhookDto>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         hooks.MapDelete("/{id:guid}", DeleteAsync).WithName("deleteWebhook").WithSummary("Remove a webhook (owners): no more deliveries; its log stays.")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         hooks.MapGet("/deliveries", DeliveriesAsync).WithName("listWebhookDeliveries")
@@ -47,6 +50,14 @@ internal static class WebhookApi
         return created.IsSuccess
             ? Results.Created($"/api/v1/webhooks/{created.Value.Id}", new CreatedWebhookDto(created.Value.Id, created.Value.Url, created.Value.Secret, created.Value.CreatedAt))
             : ApiProblem.From(created, created.Status == Platform.Domain.Common.ResultStatus.BadRequest ? "url" : null);
+    }
+
+    private static async Task<IResult> RotateSecretAsync(Guid id, WebhookStore store, CancellationToken cancellationToken)
+    {
+        var rotated = await store.RotateSecretAsync(id, cancellationToken);
+        return rotated.IsSuccess
+            ? Results.Ok(new CreatedWebhookDto(rotated.Value.Id, rotated.Value.Url, rotated.Value.Secret, rotated.Value.CreatedAt))
+            : ApiProblem.From(rotated);
     }
 
     private static async Task<IResult> DeleteAsync(Guid id, WebhookStore store, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Domain.Common;
@@ -11,7 +10,7 @@ using Platform.Web.Components.Layout;
 using Platform.Web.Components.Pages.AdminJobs;
 using Platform.Web.Components.Pages.Catalog;
 using Platform.Web.Components.Shared;
-using Platform.Web.Datasets;
+using Platform.Web.Uploads;
 
 namespace Platform.Web.Catalog;
 
@@ -22,8 +21,6 @@ namespace Platform.Web.Catalog;
 /// </summary>
 internal static class CatalogEndpoints
 {
-    private const long FormOverheadBytes = 64 * 1024;
-
     public static void MapCatalogEndpoints(this IEndpointRouteBuilder app)
     {
         Map(app.MapGroup(TenantCatalog.BasePath).RequireAuthorization(PortalPolicies.TenantMember), platformWide: false);
@@ -66,42 +63,26 @@ internal static class CatalogEndpoints
     private static async Task<IResult> UploadAsync(HttpContext context, IAntiforgery antiforgery, AntiforgeryOptions antiforgeryOptions,
         ModelCatalogOptions options, StartUploadedModelImportCommand upload, bool platformWide, CancellationToken cancellationToken)
     {
-        var maxFile = options.MaxUploadBytes;
-        var maxRequest = maxFile + FormOverheadBytes;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = maxRequest;
-        if (context.Request.ContentLength > maxRequest)
-            return Page(platformWide, StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit for models.", null);
-        var form = MultipartUpload.Open(context.Request);
-        if (form is null)
-            return Page(platformWide, StatusCodes.Status400BadRequest, "Send the ZIP with the upload form (multipart/form-data).", null);
+        var (form, refusal) = await MultipartUpload.OpenAsync(context, options.MaxUploadBytes, cancellationToken, Api.BaseModelUploadApi.LimitName);
+        if (form is null || refusal is { Problem: not UploadProblem.NoFile })
+            return Page(platformWide, refusal!.Status, refusal.Message, form);
+        if (!await form.IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions))
+            return Page(platformWide, StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", form);
+        if (form.File is not { FileName.Length: > 0 } file)
+            return Page(platformWide, StatusCodes.Status400BadRequest, "Choose a ZIP file to upload.", form);
+        if (!file.FileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+            return Page(platformWide, StatusCodes.Status400BadRequest, $"'{file.FileName}' is not a .zip file.", form);
         try
         {
-            var file = await form.ReadFieldsUntilFileAsync(cancellationToken);
-            var token = form.Field(antiforgeryOptions.FormFieldName);
-            if (token.Length == 0 || antiforgeryOptions.HeaderName is null)
-                return Page(platformWide, StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", form);
-            // The token store reads the header before the form, so the form (and the file in it) stays unread.
-            context.Request.Headers[antiforgeryOptions.HeaderName] = token;
-            if (!await antiforgery.IsRequestValidAsync(context))
-                return Page(platformWide, StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", form);
-            if (file is null || string.IsNullOrEmpty(file.FileName))
-                return Page(platformWide, StatusCodes.Status400BadRequest, "Choose a ZIP file to upload.", form);
-            if (!file.FileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-                return Page(platformWide, StatusCodes.Status400BadRequest, $"'{file.FileName}' is not a .zip file.", form);
             var started = await upload.ExecuteAsync(new UploadedModelRequest(form.Field("name"), form.Field("description"), platformWide),
-                file.Section.Body, cancellationToken);
+                file.Content, cancellationToken);
             return started.IsSuccess
                 ? Results.Redirect($"{(platformWide ? ModelCatalog.BasePath : TenantCatalog.BasePath)}?uploaded=true")
                 : Page(platformWide, StatusFor(started), started.Error!, form);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (form.RefusalFor(ex) is { } streamed)
         {
-            return Page(platformWide, StatusCodes.Status400BadRequest, ex.Message, form);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Page(platformWide, StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit for models.", form);
+            return Page(platformWide, streamed.Status, streamed.Message, form);
         }
     }
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -15,15 +14,14 @@ using Platform.Web.Components.Shared;
 using Platform.Web.Components.Layout;
 using Platform.Web.Components.Pages.Datasets;
 using Platform.Web.Security;
+using Platform.Web.Uploads;
 
 namespace Platform.Web.Datasets;
 
 internal static class DatasetEndpoints
 {
-    /// <summary>Room for the multipart framing and the small form fields around the file.</summary>
-    private const long FormOverheadBytes = 64 * 1024;
-
-    private const long ColumnsRequestBytes = 64 * 1024 + FormOverheadBytes;
+    /// <summary>The part of a CSV the upload form sends to read its header (portal.js).</summary>
+    private const long ColumnsFileBytes = 64 * 1024;
 
 
     public static void MapDatasetEndpoints(this IEndpointRouteBuilder app)
@@ -40,7 +38,7 @@ internal static class DatasetEndpoints
             .RequireAuthorization(PortalPolicies.TenantMember)
             .DisableAntiforgery()
             // The browser sends the file's first 64 KB (portal.js); the header must be in there.
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ColumnsRequestBytes));
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MultipartUpload.MaxRequestBytes(ColumnsFileBytes)));
 
         app.MapPost("/datasets/{id:guid}/delete", DeleteAsync)
             .RequireAuthorization(PortalPolicies.TenantMember)
@@ -62,62 +60,37 @@ internal static class DatasetEndpoints
         CreateDatasetCommand createDataset,
         CancellationToken cancellationToken)
     {
-        var maxFile = options.Value.MaxUploadBytes;
-        var maxRequest = maxFile + FormOverheadBytes;
-        // Kestrel then cuts the connection past the limit instead of reading an endless body.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        var (upload, refusal) = await MultipartUpload.OpenAsync(context, options.Value.MaxUploadBytes, cancellationToken);
+        if (upload is null || refusal is { Problem: not UploadProblem.NoFile })
+            return Page(refusal!.Status, refusal.Message, upload);
+        if (!await upload.IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value))
+            return Page(StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", upload);
+        if (session.Tenant is { } tenant && Platform.Domain.Tenants.Tenant.CheckCanWrite(tenant.Status, tenant.SuspensionReason, "upload datasets") is { IsSuccess: false } refused)
+            return Page(StatusCodes.Status403Forbidden, refused.Error!, upload);
+        if (upload.File is not { FileName.Length: > 0 } file)
+            return Page(StatusCodes.Status400BadRequest, "Choose a file to upload.", upload);
+        if (KindOf(file.FileName, upload.Field("purpose")) is not { } kind)
         {
-            sizeLimit.MaxRequestBodySize = maxRequest;
-        }
-        if (context.Request.ContentLength > maxRequest)
-        {
-            return Page(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit.", null);
-        }
-        var upload = MultipartUpload.Open(context.Request);
-        if (upload is null)
-        {
-            return Page(StatusCodes.Status400BadRequest, "Send the file with the upload form (multipart/form-data).", null);
+            return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") switch
+            {
+                "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those.",
+                "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
+                _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
+            }, upload);
         }
         try
         {
-            var file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
-            if (!await IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value, upload))
-            {
-                return Page(StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and upload again.", upload);
-            }
-            if (session.Tenant is { } tenant && Platform.Domain.Tenants.Tenant.CheckCanWrite(tenant.Status, tenant.SuspensionReason, "upload datasets") is { IsSuccess: false } refused)
-            {
-                return Page(StatusCodes.Status403Forbidden, refused.Error!, upload);
-            }
-            if (file is null || string.IsNullOrEmpty(file.FileName))
-            {
-                return Page(StatusCodes.Status400BadRequest, "Choose a file to upload.", upload);
-            }
-            if (KindOf(file.FileName, upload.Field("purpose")) is not { } kind)
-            {
-                return Page(StatusCodes.Status400BadRequest, upload.Field("purpose") switch
-                {
-                    "corpus" => $"'{file.FileName}' is neither a .txt nor a .csv file: unlabelled text for pre-training comes as one of those.",
-                    "tabular" => $"'{file.FileName}' is not a .csv file: a table comes as CSV.",
-                    _ => $"'{file.FileName}' is neither a .csv nor a .zip file.",
-                }, upload);
-            }
             var created = await createDataset.ExecuteAsync(
-                new CreateDatasetRequest(upload.Field("name"), kind, file.Section.Body, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")),
+                new CreateDatasetRequest(upload.Field("name"), kind, file.Content, Blank(upload.Field("textColumn")), Blank(upload.Field("labelColumn")),
                     Lines: IsPlainText(file.FileName), ExcludedColumns: CreateDatasetRequest.ParseColumnList(upload.Field("excludeColumns"))),
                 cancellationToken);
             return created.IsSuccess
                 ? Results.Redirect($"/datasets/{created.Value.Id}")
                 : Page(StatusFor(created), created.Error!, upload);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (upload.RefusalFor(ex) is { } streamed)
         {
-            // Malformed multipart framing or an over-long field.
-            return Page(StatusCodes.Status400BadRequest, ex.Message, upload);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Page(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the {Format.Bytes(maxFile)} upload limit.", upload);
+            return Page(streamed.Status, streamed.Message, upload);
         }
     }
 
@@ -128,29 +101,23 @@ internal static class DatasetEndpoints
         ReadCsvColumnsQuery readColumns,
         CancellationToken cancellationToken)
     {
-        var upload = MultipartUpload.Open(context.Request);
-        if (upload is null)
-        {
+        // The browser sends the file's first 64 KB (portal.js); the header must be in there.
+        var (upload, refusal) = await MultipartUpload.OpenAsync(context, ColumnsFileBytes, cancellationToken);
+        if (upload is null || refusal is { Problem: not UploadProblem.NoFile })
             return Results.BadRequest();
-        }
-        Microsoft.AspNetCore.WebUtilities.FileMultipartSection? file;
+        if (!await upload.IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value))
+            return Results.BadRequest();
+        if (upload.File is not { } file || KindOf(file.FileName) != DatasetKind.Text)
+            return Columns(null, upload.File is null ? null : "An image ZIP takes its labels from the folder names.", isError: false);
+        Result<IReadOnlyList<string>> columns;
         try
         {
-            file = await upload.ReadFieldsUntilFileAsync(cancellationToken);
+            columns = readColumns.Execute(file.Content);
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (upload.RefusalFor(ex) is not null)
         {
             return Results.BadRequest();
         }
-        if (!await IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value, upload))
-        {
-            return Results.BadRequest();
-        }
-        if (file is null || KindOf(file.FileName) != DatasetKind.Text)
-        {
-            return Columns(null, file is null ? null : "An image ZIP takes its labels from the folder names.", isError: false);
-        }
-        var columns = readColumns.Execute(file.Section.Body);
         if (!columns.IsSuccess)
         {
             return Columns(null, columns.Error, isError: true);
@@ -171,18 +138,6 @@ internal static class DatasetEndpoints
             [nameof(CsvColumnFields.TextColumn)] = text,
             [nameof(CsvColumnFields.LabelColumn)] = label,
         });
-
-    private static async Task<bool> IsAntiforgeryValidAsync(HttpContext context, IAntiforgery antiforgery, AntiforgeryOptions options, MultipartUpload upload)
-    {
-        var token = upload.Field(options.FormFieldName);
-        if (token.Length == 0 || options.HeaderName is null)
-        {
-            return false;
-        }
-        // The token store reads the header before the form, so the form (and the file in it) stays unread.
-        context.Request.Headers[options.HeaderName] = token;
-        return await antiforgery.IsRequestValidAsync(context);
-    }
 
     private static async Task<IResult> DeleteAsync(Guid id, DeleteDatasetCommand deleteDataset, CancellationToken cancellationToken)
     {

@@ -1,26 +1,20 @@
 using System.Text.Json;
 using Platform.Jobs.Portal;
+using Platform.Jobs.Workers;
 
 namespace Platform.Web.Jobs;
 
-/// <summary>The worker's progress JSON of a job, as the job page shows it.</summary>
+/// <summary>The worker's progress of a job (<see cref="JobProgressData"/>), as the job page shows it.</summary>
 public sealed record JobProgress(long Step, long TotalSteps, int Epoch, int Epochs, double? Loss, double? SamplesPerSecond, double? EtaSeconds)
 {
     public double Fraction => TotalSteps <= 0 ? 0 : Math.Clamp(Step / (double)TotalSteps, 0, 1);
 
-    public static JobProgress? Parse(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-            return null;
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-            return null;
-        return new JobProgress(
-            Long(root, "step") ?? 0, Long(root, "totalSteps") ?? 0,
-            (int)(Long(root, "epoch") ?? 0), (int)(Long(root, "epochs") ?? 0),
-            Double(root, "loss"), Double(root, "samplesPerSecond"), Double(root, "etaSeconds"));
-    }
+    public static JobProgress? Parse(string? json) => JobProgressData.Parse(json) is { } p
+        // A diverged run's NaN loss (or an infinite estimate) is shown as unknown, not as a number.
+        ? new JobProgress(p.Step, p.TotalSteps, p.Epoch, p.Epochs, Finite(p.Loss), Finite(p.SamplesPerSecond), Finite(p.EtaSeconds))
+        : null;
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     internal static long? Long(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (long)v.GetDouble() : null;

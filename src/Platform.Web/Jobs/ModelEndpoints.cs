@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Platform.Jobs.Models;
 using Platform.Jobs.Predictions;
 using Platform.Training.Training;
@@ -7,6 +8,7 @@ using Platform.Web.Accounts;
 using Platform.Web.Components;
 using Platform.Web.Components.Layout;
 using Platform.Web.Components.Pages.Models;
+using Platform.Web.Uploads;
 
 namespace Platform.Web.Jobs;
 
@@ -18,7 +20,7 @@ internal static class ModelEndpoints
     public const int MaxTextLength = 10_000;
 
     /// <summary>The playground's body: one image (or text) and a few small fields.</summary>
-    public const long MaxRequestBytes = MaxImageBytes + 64 * 1024;
+    public const long MaxRequestBytes = MaxImageBytes + MultipartUpload.FormOverheadBytes;
 
     public static void MapModelEndpoints(this IEndpointRouteBuilder app)
     {
@@ -26,33 +28,44 @@ internal static class ModelEndpoints
         models.MapGet("/download", DownloadAsync);
         models.MapPost("/predict", PredictAsync)
             .WithMetadata(new RequireAntiforgeryTokenAttribute(), new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes));
+        // Antiforgery is checked by hand once the token field has been read: the framework's check
+        // would read the whole form, file included, before the handler runs.
         models.MapPost("/batch", BatchAsync)
-            .WithMetadata(new RequireAntiforgeryTokenAttribute(),
-                new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LaunchBatchPredictionCommand.MaxUploadBytes + 64 * 1024));
+            .DisableAntiforgery()
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MultipartUpload.MaxRequestBytes(LaunchBatchPredictionCommand.MaxUploadBytes)));
         // No file extension: the tenant is resolved only for paths without one (static files skip it).
         app.MapGet("/jobs/{id:guid}/predictions", BatchResultAsync).RequireAuthorization(PortalPolicies.TenantMember);
     }
 
     /// <summary>The batch form: a job of its own, whose page follows it; a refused file comes back on the model page with the reason.</summary>
-    private static async Task<IResult> BatchAsync(Guid id, HttpRequest request, LaunchBatchPredictionCommand launch, CancellationToken cancellationToken)
+    private static async Task<IResult> BatchAsync(Guid id, HttpContext context, IAntiforgery antiforgery, IOptions<AntiforgeryOptions> antiforgeryOptions,
+        LaunchBatchPredictionCommand launch, CancellationToken cancellationToken)
     {
-        var form = await request.ReadFormAsync(cancellationToken);
-        string error;
-        if (form.Files.GetFile("file") is { Length: > 0 } file)
+        var (form, refusal) = await MultipartUpload.OpenAsync(context, LaunchBatchPredictionCommand.MaxUploadBytes, cancellationToken);
+        if (form is null || refusal is { Problem: not UploadProblem.NoFile })
+            return BatchPage(id, refusal!.Status, refusal.Message);
+        if (!await form.IsAntiforgeryValidAsync(context, antiforgery, antiforgeryOptions.Value))
+            return BatchPage(id, StatusCodes.Status400BadRequest, "The form expired or did not come from this site. Reload the page and try again.");
+        if (form.File is not { FieldName: "file", FileName.Length: > 0 } file)
+            return BatchPage(id, StatusCodes.Status400BadRequest, "Choose a file to classify.");
+        try
         {
-            await using var content = file.OpenReadStream();
-            var launched = await launch.ExecuteAsync(id, file.FileName, content, cancellationToken);
+            var launched = await launch.ExecuteAsync(id, file.FileName, file.Content, cancellationToken);
             if (launched.IsSuccess)
                 return Results.Redirect($"/jobs/{launched.Value}");
             if (launched.Status == Platform.Domain.Common.ResultStatus.NotFound)
                 return Results.NotFound();
-            error = launched.Error!;
+            return BatchPage(id, StatusCodes.Status400BadRequest, launched.Error!);
         }
-        else
+        catch (Exception ex) when (form.RefusalFor(ex) is { } streamed)
         {
-            error = "Choose a file to classify.";
+            return BatchPage(id, streamed.Status, streamed.Message);
         }
-        return new RazorComponentResult<StandaloneDocument>(new Dictionary<string, object?>
+    }
+
+    /// <summary>The model page again, with the reason the batch file was refused.</summary>
+    private static RazorComponentResult<StandaloneDocument> BatchPage(Guid id, int statusCode, string error) =>
+        new(new Dictionary<string, object?>
         {
             [nameof(StandaloneDocument.Layout)] = typeof(WorkspaceLayout),
             [nameof(StandaloneDocument.Page)] = typeof(ModelDetail),
@@ -61,8 +74,7 @@ internal static class ModelEndpoints
                 [nameof(ModelDetail.Id)] = id,
                 [nameof(ModelDetail.BatchError)] = error,
             },
-        }) { StatusCode = StatusCodes.Status400BadRequest };
-    }
+        }) { StatusCode = statusCode };
 
     private static async Task<IResult> BatchResultAsync(Guid id, BatchPredictionQueries batches, Platform.Jobs.Portal.JobQueries jobs,
         CancellationToken cancellationToken)

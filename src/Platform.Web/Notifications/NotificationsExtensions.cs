@@ -14,6 +14,8 @@ public static class NotificationsExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddScoped<WebhookSender>();
         builder.Services.AddScoped<WebhookStore>();
+        builder.Services.AddScoped<WebhookSecrets>();
+        builder.Services.AddHostedService<WebhookSecretSealing>();
         builder.Services.AddScoped<NotificationQueries>();
         builder.Services.AddHostedService<WebhookDeliveryService>();
         return builder;

@@ -12,7 +12,7 @@ namespace Platform.Web.Notifications;
 /// (SKIP LOCKED), so senders on several hosts never send one attempt twice.
 /// </summary>
 public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactory clients, IOptions<WebhookOptions> options, TimeProvider time,
-    ILogger<WebhookSender> logger)
+    WebhookSecrets secrets, ILogger<WebhookSender> logger)
 {
     public const string ClientName = "webhooks";
     private const int BatchSize = 20;
@@ -30,7 +30,8 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
         }
     }
 
-    private sealed record Due(Guid Id, Guid EventId, string EventType, string Payload, int Attempts, string Url, string Secret);
+    private sealed record Due(Guid Id, Guid EventId, string EventType, string Payload, int Attempts, string Url, Guid TenantId, Guid WebhookId,
+        byte[]? SealedSecret, string? PlainSecret);
 
     private async Task<(int Claimed, int Delivered)> SendBatchAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +39,7 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<Due>();
         await using (var select = new NpgsqlCommand("""
-            SELECT d.id, d.event_id, d.event_type, d.payload, d.attempts, w.url, w.secret
+            SELECT d.id, d.event_id, d.event_type, d.payload, d.attempts, w.url, w.tenant_id, w.id, w.secret_sealed, w.secret
             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
             WHERE d.next_attempt_at <= $1 AND w.deleted_at IS NULL
             ORDER BY d.next_attempt_at LIMIT $2
@@ -50,7 +51,8 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
                 due.Add(new Due(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
-                    reader.GetString(5), reader.GetString(6)));
+                    reader.GetString(5), reader.GetGuid(6), reader.GetGuid(7), reader.IsDBNull(8) ? null : (byte[])reader[8],
+                    reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
         var delivered = 0;
         foreach (var delivery in due)
@@ -89,6 +91,17 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
 
     private async Task<(int? Status, string? Error)> PostAsync(Due delivery, CancellationToken cancellationToken)
     {
+        string secret;
+        try
+        {
+            secret = await secrets.ReadAsync(delivery.TenantId, delivery.WebhookId, delivery.SealedSecret, delivery.PlainSecret, cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or System.Security.Cryptography.CryptographicException)
+        {
+            // Unsigned, nothing is sent; the attempt is logged and retried like a failed one (an erased tenant's rows go with it).
+            logger.LogWarning("Webhook {Webhook}'s secret cannot be read: {Error}", delivery.WebhookId, ex.Message);
+            return (null, "The webhook's signing secret could not be read: rotate it.");
+        }
         try
         {
             using var client = clients.CreateClient(ClientName);
@@ -98,7 +111,7 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
             {
                 Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
             };
-            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(delivery.Secret, time.GetUtcNow(), delivery.Payload));
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(secret, time.GetUtcNow(), delivery.Payload));
             request.Headers.Add("Platform-Event-Id", delivery.EventId.ToString());
             request.Headers.Add("Platform-Event-Type", delivery.EventType);
             using var response = await client.SendAsync(request, timeout.Token);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Npgsql;
 using Platform.Domain.Common;
 
@@ -19,7 +18,7 @@ public sealed record WebhookDeliveryView(Guid Id, Guid WebhookId, string Url, Gu
 /// The current tenant's webhooks: owners register and remove them; members read the delivery log. A
 /// removed webhook is kept (its log stays) and gets no more deliveries.
 /// </summary>
-public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant current, TimeProvider time)
+public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant current, TimeProvider time, WebhookSecrets secrets)
 {
     public const int MaxPerTenant = 10;
     public const int LogLength = 50;
@@ -47,22 +46,45 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant cur
             if ((int)(await count.ExecuteScalarAsync(cancellationToken))! >= MaxPerTenant)
                 return Result<CreatedWebhook>.Conflict($"An organisation has at most {MaxPerTenant} webhooks: remove one first.");
         }
-        var created = new CreatedWebhook(Guid.CreateVersion7(), uri.ToString(), "whsec_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)),
-            time.GetUtcNow());
+        var created = new CreatedWebhook(Guid.CreateVersion7(), uri.ToString(), WebhookSecrets.NewSecret(), time.GetUtcNow());
         await using (var insert = new NpgsqlCommand("""
-            INSERT INTO webhooks (id, tenant_id, url, secret, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO webhooks (id, tenant_id, url, secret_sealed, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
             """, connection, transaction))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = created.Id });
             insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
             insert.Parameters.Add(new NpgsqlParameter { Value = created.Url });
-            insert.Parameters.Add(new NpgsqlParameter { Value = created.Secret });
+            insert.Parameters.Add(new NpgsqlParameter { Value = await secrets.SealAsync(tenantId, created.Id, created.Secret, cancellationToken) });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)current.UserId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
             insert.Parameters.Add(new NpgsqlParameter { Value = created.CreatedAt });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         return Result<CreatedWebhook>.Success(created);
+    }
+
+    /// <summary>
+    /// Replaces the webhook's signing secret with a new one, returned this once (the old one is not kept:
+    /// deliveries sent from now on, retries included, are signed with the new one).
+    /// </summary>
+    public async Task<Result<CreatedWebhook>> RotateSecretAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        if (await RequireOwnerAsync(cancellationToken) is { } refused)
+            return Result<CreatedWebhook>.From(refused);
+        var tenantId = current.TenantId!.Value;
+        var secret = WebhookSecrets.NewSecret();
+        await using var command = dataSource.CreateCommand("""
+            UPDATE webhooks SET secret = NULL, secret_sealed = $3, secret_rotated_at = $4
+            WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING url, created_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = await secrets.SealAsync(tenantId, id, secret, cancellationToken) });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? Result<CreatedWebhook>.Success(new CreatedWebhook(id, reader.GetString(0), secret, reader.GetFieldValue<DateTimeOffset>(1)))
+            : Result<CreatedWebhook>.NotFound("Webhook not found.");
     }
 
     public async Task<Result> DeleteAsync(Guid id, CancellationToken cancellationToken = default)

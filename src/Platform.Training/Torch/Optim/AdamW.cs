@@ -44,7 +44,7 @@ public sealed class AdamW : IDisposable
     public double Eps { get; }
 
     /// <summary>Number of optimiser steps taken (PyTorch's per-parameter "step", shared here).</summary>
-    public long StepCount { get; private set; }
+    public long StepCount { get; internal set; }
 
     public IReadOnlyList<ParamGroup> Groups => groups;
 
@@ -100,6 +100,22 @@ public sealed class AdamW : IDisposable
             expAvg.Copy_(avg!);
             expAvgSq.Copy_(sq!);
         }
+    }
+
+    /// <summary>
+    /// Both moments of every parameter, in parameter order, created (zeros) where missing: the live
+    /// tensors, for a data-parallel run to broadcast rank 0's state into.
+    /// </summary>
+    internal List<Tensor> AllMoments()
+    {
+        var all = new List<Tensor>();
+        foreach (var (name, param) in groups.SelectMany(g => g.Parameters))
+        {
+            var (expAvg, expAvgSq) = Moments(name, param);
+            all.Add(expAvg);
+            all.Add(expAvgSq);
+        }
+        return all;
     }
 
     private (Tensor ExpAvg, Tensor ExpAvgSq) Moments(string name, Tensor param)

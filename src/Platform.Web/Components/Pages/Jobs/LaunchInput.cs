@@ -21,4 +21,7 @@ public sealed class LaunchInput
     public double? LearningRate { get; set; }
 
     public int? MaxLength { get; set; }
+
+    /// <summary>Devices to train on at once, data-parallel (decision 0044); blank is one.</summary>
+    public int? Devices { get; set; }
 }

@@ -9,6 +9,7 @@ using Platform.Api.Client.Api.V1.ModelsRequests.Item.Metrics;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Predict;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Predictions;
 using Platform.Api.Client.Api.V1.ModelsRequests.Item.Serving;
+using Platform.Api.Client.Api.V1.ModelsRequests.Item.ValidationPredictions;
 using Platform.Api.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -52,6 +53,11 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item
         public global::Platform.Api.Client.Api.V1.ModelsRequests.Item.Serving.ServingRequestBuilder Serving
         {
             get => new global::Platform.Api.Client.Api.V1.ModelsRequests.Item.Serving.ServingRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The validationPredictions property</summary>
+        public global::Platform.Api.Client.Api.V1.ModelsRequests.Item.ValidationPredictions.ValidationPredictionsRequestBuilder ValidationPredictions
+        {
+            get => new global::Platform.Api.Client.Api.V1.ModelsRequests.Item.ValidationPredictions.ValidationPredictionsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.ModelsRequests.Item.ModelsItemRequestBuilder"/> and sets the default values.

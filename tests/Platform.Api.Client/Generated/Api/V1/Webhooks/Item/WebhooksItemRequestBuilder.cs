@@ -3,6 +3,7 @@
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Abstractions;
+using Platform.Api.Client.Api.V1.Webhooks.Item.RotateSecret;
 using Platform.Api.Client.Models;
 using System.Collections.Generic;
 using System.IO;
@@ -17,6 +18,11 @@ namespace Platform.Api.Client.Api.V1.Webhooks.Item
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class WebhooksItemRequestBuilder : BaseRequestBuilder
     {
+        /// <summary>The rotateSecret property</summary>
+        public global::Platform.Api.Client.Api.V1.Webhooks.Item.RotateSecret.RotateSecretRequestBuilder RotateSecret
+        {
+            get => new global::Platform.Api.Client.Api.V1.Webhooks.Item.RotateSecret.RotateSecretRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>
         /// Instantiates a new <see cref="global::Platform.Api.Client.Api.V1.Webhooks.Item.WebhooksItemRequestBuilder"/> and sets the default values.
         /// </summary>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Platform.Billing.Finance;
+namespace Platform.Domain.Common;
 
 /// <summary>
 /// CSV that is safe to open in a spreadsheet. A cell starting with = + - @ tab or CR is a formula to
@@ -9,6 +9,8 @@ namespace Platform.Billing.Finance;
 /// evaluate. Then RFC 4180 quoting: cells with a comma, quote, CR or LF are quoted, quotes doubled.
 /// A semicolon is quoted too: where the list separator is ";" (German, French... locales) a
 /// spreadsheet splits cells at it, and "a;=1+1" would become a cell "=1+1", a formula.
+/// Every CSV the platform writes from customers' text (finance exports, batch-prediction results) writes
+/// its cells here.
 /// </summary>
 public static class CsvCells
 {
@@ -22,6 +24,9 @@ public static class CsvCells
     public static string Quote(string value) =>
         value.IndexOfAny([',', ';', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 
+    /// <summary>One cell: neutralised, then quoted where needed.</summary>
+    public static string Cell(string? value) => Quote(Neutralise(value));
+
     /// <summary>One CSV record (CRLF-terminated); every cell neutralised, then quoted where needed.</summary>
     public static void AppendRecord(StringBuilder output, IEnumerable<string?> cells)
     {
@@ -30,7 +35,7 @@ public static class CsvCells
         {
             if (!first)
                 output.Append(',');
-            output.Append(Quote(Neutralise(cell)));
+            output.Append(Cell(cell));
             first = false;
         }
         output.Append("\r\n");

@@ -4,7 +4,6 @@ using Platform.Data.ApiKeys;
 using Platform.Data.Datasets;
 using Platform.Web.Components.Pages.Datasets;
 using Platform.Web.Components.Pages.Settings;
-using Platform.Web.Notifications;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
 using static Platform.Web.Tests.Infrastructure.PortalCircuit;
@@ -12,7 +11,7 @@ using static Platform.Web.Tests.Infrastructure.PortalCircuit;
 namespace Platform.Web.Tests.Settings;
 
 /// <summary>
-/// Revoking an API key, removing a webhook and deleting a dataset from its page, on a circuit over the
+/// Revoking an API key and deleting a dataset from its page, on a circuit over the
 /// real database: each asks in a dialog first, does nothing when kept, and says what it did.
 /// </summary>
 public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture<PortalFactory>
@@ -57,29 +56,6 @@ public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture
     }
 
     [Fact]
-    public async Task WebhookTable_RemoveAskedThenConfirmed_RemovesAndSaysSo()
-    {
-        var owner = await JobTestKit.OwnerAsync(portal);
-        var hook = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<WebhookStore>().CreateAsync("https://example.com/hooks/platform"));
-        Assert.True(hook.IsSuccess, hook.Error);
-        await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.UserId, typeof(WebhookStore));
-        var table = circuit.Render<WebhookTable>(p => p.Add(t => t.TenantId, owner.TenantId).Add(t => t.IsOwner, true));
-        await EventuallyAsync(() => table.Find($".webhook-remove[data-webhook='{hook.Value.Id}']"));
-
-        var asking = await ClickAsync(table, () => table.Find($".webhook-remove[data-webhook='{hook.Value.Id}']"));
-        await AnswerAsync(table, asking, "Remove this webhook?", "Keep it");
-        Assert.Equal(0L, await RemovedAsync(hook.Value.Id));
-
-        var removing = await ClickAsync(table, () => table.Find($".webhook-remove[data-webhook='{hook.Value.Id}']"));
-        await AnswerAsync(table, removing, "Remove this webhook?", "Remove webhook");
-
-        Assert.Equal(1L, await RemovedAsync(hook.Value.Id));
-        await EventuallyAsync(() => Assert.Contains("The webhook was removed", table.Markup));
-        await EventuallyAsync(() => Assert.Empty(table.FindAll("#webhook-table")));
-    }
-
-    [Fact]
     public async Task DeleteDatasetButton_Confirmed_DeletesAndGoesToTheList()
     {
         var owner = await JobTestKit.OwnerAsync(portal);
@@ -103,7 +79,4 @@ public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture
 
     private async Task<long> RevokedAsync(Guid keyId) =>
         await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM api_keys WHERE id = '{keyId}' AND revoked_at IS NOT NULL");
-
-    private async Task<long> RemovedAsync(Guid hookId) =>
-        await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM webhooks WHERE id = '{hookId}' AND deleted_at IS NOT NULL");
 }

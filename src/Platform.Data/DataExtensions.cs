@@ -74,6 +74,8 @@ public static class DataExtensions
         services.AddScoped<AcceptInvitationCommand>();
         services.AddScoped<GetInvitationPreviewQuery>();
         services.AddScoped<RemoveMemberCommand>();
+        services.AddScoped<ChangeMemberRoleCommand>();
+        services.AddScoped<RevokeInvitationCommand>();
         services.AddScoped<ListTenantsQuery>();
         services.AddScoped<ListTenantMembersQuery>();
         services.AddScoped<Audit.AuditTrail>();

@@ -51,6 +51,7 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<JobGridQuery>();
+        builder.Services.TryAddScoped<DatasetGridQuery>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();
         builder.Services.TryAddScoped<LaunchFormQuery>();

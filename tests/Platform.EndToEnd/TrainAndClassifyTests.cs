@@ -117,7 +117,8 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
 
             // Every workspace page of this journey on a phone: nothing scrolls sideways.
             var wide = await PhoneAndDesktopAsync(page, "/", "/datasets", "/datasets/new", "/jobs", "/jobs/new", jobPath,
-                jobPath.Replace("/jobs/", "/models/"), "/models/catalog", "/members", "/settings/api-keys", "/settings/data", "/billing");
+                jobPath.Replace("/jobs/", "/models/"), "/models", "/models/catalog", "/members", "/settings/api-keys", "/settings/webhooks",
+                "/settings/data", "/billing");
             Assert.True(wide.Count == 0, "phone width or accessibility: " + string.Join("; ", wide));
 
             var admin = await NewPageAsync(browser);

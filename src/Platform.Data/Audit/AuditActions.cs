@@ -17,6 +17,8 @@ public static class AuditActions
     public const string MemberInvite = "member.invite";
     public const string MemberJoin = "member.join";
     public const string MemberRemove = "member.remove";
+    public const string MemberRoleChange = "member.role_change";
+    public const string InvitationRevoke = "member.invitation_revoke";
     public const string ApiKeyCreate = "api_key.create";
     public const string ApiKeyRevoke = "api_key.revoke";
     public const string BaseModelImport = "base_model.import";

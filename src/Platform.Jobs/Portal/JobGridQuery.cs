@@ -32,7 +32,10 @@ public sealed record JobGridRow(
 /// <summary>A page of a grid and the number of rows all its pages hold.</summary>
 public sealed record GridPage<T>(IReadOnlyList<T> Items, int Total);
 
-/// <summary>What a jobs grid asks for: a page, a sort, the state and text filters (and, across tenants, tenant and worker).</summary>
+/// <summary>
+/// What a jobs grid asks for: a page, a sort, the state and text filters (and, across tenants, tenant and
+/// worker). <see cref="ModelsOnly"/> is the models grid: succeeded training jobs whose model is still there.
+/// </summary>
 public sealed record JobGridRequest(
     int Page = 0,
     int PageSize = 25,
@@ -41,7 +44,8 @@ public sealed record JobGridRequest(
     string? State = null,
     string? Search = null,
     Guid? TenantId = null,
-    Guid? WorkerId = null);
+    Guid? WorkerId = null,
+    bool ModelsOnly = false);
 
 /// <summary>
 /// The jobs grids' query: one page, only the columns shown, sorted and filtered in PostgreSQL (issue 15:
@@ -73,6 +77,7 @@ public sealed class JobGridQuery(NpgsqlDataSource dataSource, ICurrentTenant cur
         ["DurationSeconds"] = Duration,
         ["MacroF1"] = MacroF1,
         ["TenantName"] = "t.name",
+        ["Accuracy"] = "CASE WHEN jsonb_typeof(j.result->'accuracy') = 'number' THEN (j.result->>'accuracy')::float8 END",
     };
 
     public async Task<GridPage<JobGridRow>> ListAsync(JobGridRequest request, CancellationToken cancellationToken = default)
@@ -127,6 +132,7 @@ public sealed class JobGridQuery(NpgsqlDataSource dataSource, ICurrentTenant cur
               AND ($3::text IS NULL OR j.name ILIKE $3 ESCAPE '\' OR {BaseModel} ILIKE $3 ESCAPE '\' OR j.id::text LIKE $4 ESCAPE '\')
               AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM job_queue q WHERE q.job_id = j.id AND q.worker_id = $5)
                    OR EXISTS (SELECT 1 FROM usage_segments s WHERE s.job_id = j.id AND s.worker_id = $5))
+              AND (NOT $8 OR (j.state = 'Succeeded' AND j.kind = 'train' AND (j.result ? 'modelFolder' OR j.result ? 'modelDirectory')))
             ORDER BY {order} {direction}, j.id DESC
             LIMIT $6 OFFSET $7
             """);
@@ -138,6 +144,7 @@ public sealed class JobGridQuery(NpgsqlDataSource dataSource, ICurrentTenant cur
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.WorkerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = pageSize });
         command.Parameters.Add(new NpgsqlParameter { Value = page * pageSize });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.ModelsOnly });
         var rows = new List<JobGridRow>();
         var total = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -157,8 +164,8 @@ public sealed class JobGridQuery(NpgsqlDataSource dataSource, ICurrentTenant cur
         return new GridPage<JobGridRow>(rows, total);
     }
 
-    // LIKE's wildcards in what the user typed are plain characters.
-    private static string Escape(string text)
+    // LIKE's wildcards in what the user typed are plain characters (the other portal grids search the same way).
+    internal static string Escape(string text)
     {
         var escaped = new StringBuilder(text.Length);
         foreach (var c in text)

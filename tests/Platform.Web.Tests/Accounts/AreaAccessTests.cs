@@ -24,6 +24,7 @@ public sealed class AreaAccessTests(PortalFactory portal) : IClassFixture<Portal
     [InlineData("/finance")]
     [InlineData("/datasets")]
     [InlineData("/members")]
+    [InlineData("/models")]
     public async Task ProtectedPage_Anonymous_RedirectsToSignIn(string url)
     {
         using var client = portal.CreatePortalClient();

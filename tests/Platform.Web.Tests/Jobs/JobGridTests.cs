@@ -13,6 +13,7 @@ using Platform.Jobs.Queue;
 using Platform.Web.Accounts;
 using Platform.Web.Components.Pages.Jobs;
 using Platform.Web.Tests.Infrastructure;
+using static Platform.Web.Tests.Infrastructure.PortalCircuit;
 
 namespace Platform.Web.Tests.Jobs;
 
@@ -22,9 +23,6 @@ namespace Platform.Web.Tests.Jobs;
 /// </summary>
 public sealed class JobGridTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
-    // A guard against a hang, not a timing assertion.
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
-
     private async Task<(Owner Owner, Guid Done, Guid Queued)> TwoJobsAsync()
     {
         await JobTestKit.EnsureCatalogAsync(portal);
@@ -58,34 +56,6 @@ public sealed class JobGridTests(PortalFactory portal) : IClassFixture<PortalFac
             authorization.SetRoles(roles).SetPolicies(PortalPolicies.PlatformAdmin);
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         return context;
-    }
-
-    // The grid loads its page off the render that started it; bunit's WaitForAssertion checks only on
-    // renders it sees, so poll the markup instead. A guard against a hang, not a timing assertion.
-    private static async Task EventuallyAsync(Action assertion)
-    {
-        var deadline = DateTime.UtcNow + Guard;
-        while (true)
-        {
-            try
-            {
-                assertion();
-                return;
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
-
-    // Finds and clicks on the renderer's thread, so no render can drop the handler in between; the
-    // returned task is the handler's (a click that opens a dialog ends when the dialog does).
-    private static async Task<Task> ClickAsync(IRenderedComponent<JobGrid> grid, Func<AngleSharp.Dom.IElement> find)
-    {
-        var clicked = Task.CompletedTask;
-        await grid.InvokeAsync(() => { clicked = find().ClickAsync(new()); });
-        return clicked;
     }
 
     private static string[] Names(IRenderedComponent<JobGrid> grid) =>

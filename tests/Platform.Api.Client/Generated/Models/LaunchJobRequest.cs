@@ -24,6 +24,8 @@ namespace Platform.Api.Client.Models
         public int? BatchSize { get; set; }
         /// <summary>The datasetId property</summary>
         public Guid? DatasetId { get; set; }
+        /// <summary>The devices property</summary>
+        public int? Devices { get; set; }
         /// <summary>The epochs property</summary>
         public int? Epochs { get; set; }
         /// <summary>The learningRate property</summary>
@@ -47,6 +49,7 @@ namespace Platform.Api.Client.Models
         /// </summary>
         public LaunchJobRequest()
         {
+            Devices = 1;
             Preset = global::Platform.Api.Client.Models.LaunchJobRequest_preset.Balanced;
             Seed = 42;
         }
@@ -71,6 +74,7 @@ namespace Platform.Api.Client.Models
                 { "baseModel", n => { BaseModel = n.GetStringValue(); } },
                 { "batchSize", n => { BatchSize = n.GetIntValue(); } },
                 { "datasetId", n => { DatasetId = n.GetGuidValue(); } },
+                { "devices", n => { Devices = n.GetIntValue(); } },
                 { "epochs", n => { Epochs = n.GetIntValue(); } },
                 { "learningRate", n => { LearningRate = n.GetDoubleValue(); } },
                 { "maxSequenceLength", n => { MaxSequenceLength = n.GetIntValue(); } },
@@ -89,6 +93,7 @@ namespace Platform.Api.Client.Models
             writer.WriteStringValue("baseModel", BaseModel);
             writer.WriteIntValue("batchSize", BatchSize);
             writer.WriteGuidValue("datasetId", DatasetId);
+            writer.WriteIntValue("devices", Devices);
             writer.WriteIntValue("epochs", Epochs);
             writer.WriteDoubleValue("learningRate", LearningRate);
             writer.WriteIntValue("maxSequenceLength", MaxSequenceLength);

@@ -23,7 +23,8 @@ public sealed record JobView(
     DateTimeOffset? FinishedAt,
     string PayloadJson,
     int Interruptions = 0,
-    string? LastInterruption = null)
+    string? LastInterruption = null,
+    int Devices = 1)
 {
     /// <summary>The state as the domain names it (<see cref="State"/> is its name, as stored and as the pages bind it).</summary>
     public JobState Status => Enum.Parse<JobState>(State);

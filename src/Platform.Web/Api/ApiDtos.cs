@@ -77,12 +77,13 @@ public sealed record JobProgressDto(long Step, long TotalSteps, int Epoch, int E
 
 /// <summary>
 /// A job. <c>modelId</c> is set once it succeeded (GET /models/{modelId}); <c>usageSeconds</c> is the device
-/// time metered so far; <c>queuePosition</c> (1 = next) only while queued; <c>estimatedFinishAt</c> only while running.
+/// time metered so far (on a job of several <c>devices</c>, every device's time); <c>queuePosition</c> (1 = next) only
+/// while queued; <c>estimatedFinishAt</c> only while running.
 /// </summary>
 public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto State, Guid? DatasetId, string? BaseModel,
     HyperparametersDto? Hyperparameters, long? Seed, string? Device, Guid? ModelId, int Attempt, int MaxAttempts, bool CancelRequested,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobProgressDto? Progress, JobResult? Result, string? Error,
-    int Interruptions, string? LastInterruption, double UsageSeconds, int? QueuePosition, DateTimeOffset? EstimatedFinishAt)
+    int Interruptions, string? LastInterruption, double UsageSeconds, int? QueuePosition, DateTimeOffset? EstimatedFinishAt, int Devices)
 {
     internal static JobDto From(JobRow row, DateTimeOffset now)
     {
@@ -96,7 +97,7 @@ public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto S
         return new JobDto(j.Id, j.Name, j.Kind == "pretrain" ? JobKindDto.Pretrain : JobKindDto.Train, Enum.Parse<JobStateDto>(j.State),
             datasetId, baseModel, hyper, seed, row.Device, succeeded ? j.Id : null, j.Attempt, j.MaxAttempts, j.CancelRequested, j.CreatedAt,
             j.StartedAt, j.FinishedAt, progress, JobResult.Parse(j.ResultJson), j.Error, j.Interruptions, j.LastInterruption,
-            Math.Round(row.UsageSeconds, 3), row.QueuePosition, finish);
+            Math.Round(row.UsageSeconds, 3), row.QueuePosition, finish, j.Devices);
     }
 
     // The payload is the worker's; the API shows the tenant's choices from it and never its server paths.

@@ -89,7 +89,8 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
                CASE WHEN j.state = 'Queued' THEN
                  (SELECT count(*)::int + 1 FROM job_queue q, job_queue ahead
                   WHERE q.job_id = j.id AND ahead.lease_token IS NULL
-                    AND (ahead.priority > q.priority OR (ahead.priority = q.priority AND ahead.enqueued_at < q.enqueued_at))) END
+                    AND (ahead.priority > q.priority OR (ahead.priority = q.priority AND ahead.enqueued_at < q.enqueued_at))) END,
+               j.devices
         FROM jobs j
         """;
 
@@ -222,7 +223,7 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
                 r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
                 r.GetBoolean(9), r.GetFieldValue<DateTimeOffset>(10),
                 r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
-                r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15));
+                r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15), r.GetInt32(19));
             rows.Add(new JobRow(job, r.GetDouble(16), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetInt32(18)));
         }
         return rows;

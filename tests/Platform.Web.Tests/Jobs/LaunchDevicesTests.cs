@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Data.ApiKeys;
 using Platform.Web.Tests.Infrastructure;
 
 namespace Platform.Web.Tests.Jobs;
@@ -46,5 +49,14 @@ public sealed class LaunchDevicesTests(PortalFactory portal) : IClassFixture<Por
         Assert.Contains("at most 2 devices", tooMany.Text("#launch-error"));
         var again = await owner.Client.GetAsync("/jobs/new");
         Assert.Equal("2", again.Text("#quota-active"));
+        // The job's page and the API say how many devices it runs on.
+        var jobId = Guid.Parse(posted.Location!.Split('/')[^1]);
+        var jobPage = await owner.Client.GetAsync($"/jobs/{jobId}");
+        Assert.StartsWith("2, data-parallel", jobPage.Text("#job-devices"));
+        var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("devices"));
+        using var http = portal.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Value.PlainText);
+        var job = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/jobs/{jobId}");
+        Assert.Equal(2, job.GetProperty("devices").GetInt32());
     }
 }

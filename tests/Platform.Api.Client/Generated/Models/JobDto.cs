@@ -30,6 +30,8 @@ namespace Platform.Api.Client.Models
         public Guid? DatasetId { get; set; }
         /// <summary>The device property</summary>
         public global::Platform.Api.Client.Models.JobDto_device? Device { get; set; }
+        /// <summary>The devices property</summary>
+        public int? Devices { get; set; }
         /// <summary>The error property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -126,6 +128,7 @@ namespace Platform.Api.Client.Models
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "datasetId", n => { DatasetId = n.GetGuidValue(); } },
                 { "device", n => { Device = n.GetEnumValue<global::Platform.Api.Client.Models.JobDto_device>(); } },
+                { "devices", n => { Devices = n.GetIntValue(); } },
                 { "error", n => { Error = n.GetStringValue(); } },
                 { "estimatedFinishAt", n => { EstimatedFinishAt = n.GetDateTimeOffsetValue(); } },
                 { "finishedAt", n => { FinishedAt = n.GetDateTimeOffsetValue(); } },
@@ -159,6 +162,7 @@ namespace Platform.Api.Client.Models
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteGuidValue("datasetId", DatasetId);
             writer.WriteEnumValue<global::Platform.Api.Client.Models.JobDto_device>("device", Device);
+            writer.WriteIntValue("devices", Devices);
             writer.WriteStringValue("error", Error);
             writer.WriteDateTimeOffsetValue("estimatedFinishAt", EstimatedFinishAt);
             writer.WriteDateTimeOffsetValue("finishedAt", FinishedAt);

@@ -71,6 +71,45 @@ public sealed class GangProcessTests : IAsyncLifetime
         Assert.True(await CountAsync($"SELECT count(*) FROM usage_segments WHERE job_id = '{killed}'") >= 4);
     }
 
+    [Fact]
+    public async Task Gang_RankWorkerKilledAndNotReplaced_ResumesOnTheOneLeftAndEndsLikeAnUninterruptedRun()
+    {
+        StartWorker("a");
+        StartWorker("b");
+        var plain = await EnqueueCnnAsync("uninterrupted");
+        await WaitForAsync(async () => await StateAsync(plain) == "Succeeded");
+
+        var killed = await EnqueueCnnAsync("killed");
+        await WaitForAsync(async () => await CountAsync($"SELECT count(*) FROM job_events WHERE job_id = '{killed}' AND type = 'checkpoint'") >= 2);
+        var name = await _db.Database.ScalarAsync<string>(
+            $"SELECT w.name FROM gang_ranks g JOIN workers w ON w.id = g.worker_id WHERE g.job_id = '{killed}'");
+        WorkerProcesses.Kill(_byName[name]);
+        // One slot is left: the gang waits for two until its reservation time (30 s, moved back here
+        // rather than waited for), then resumes on the one.
+        await WaitForAsync(async () => await CountAsync(
+            $"SELECT count(*) FROM job_queue WHERE job_id = '{killed}' AND lease_token IS NULL AND gang_waiting_since IS NOT NULL") == 1);
+        await using (var command = _db.Database.DataSource.CreateCommand($"""
+            UPDATE job_queue SET gang_waiting_since = now() - interval '31 seconds', available_at = now() WHERE job_id = '{killed}';
+            NOTIFY platform_jobs;
+            """))
+            await command.ExecuteNonQueryAsync();
+        await WaitForAsync(async () => await StateAsync(killed) == "Succeeded");
+
+        Assert.Equal(1L, await CountAsync(
+            $"SELECT count(*) FROM job_events WHERE job_id = '{killed}' AND type = 'claimed' AND message LIKE 'Resumed on 1 of its 2 devices%'"));
+        // The global batch is the same on one rank: the same model as the uninterrupted two-rank run
+        // (the tolerance of the test above: a resume mid-epoch is not bit-exact).
+        var (plainLoss, plainAccuracy) = await FinalAsync(plain);
+        var (killedLoss, killedAccuracy) = await FinalAsync(killed);
+        Assert.Equal(plainAccuracy, killedAccuracy);
+        Assert.Equal(plainLoss, killedLoss, 1e-3);
+        // The resumed run is metered as one device.
+        Assert.Equal(1L, await CountAsync($"""
+            SELECT count(*) FROM usage_segments s WHERE s.job_id = '{killed}'
+              AND s.gang_head = (SELECT max(gang_head) FROM usage_segments WHERE job_id = '{killed}')
+            """));
+    }
+
     private void StartWorker(string name) =>
         _byName[name] = Workers.Start(_db.Database.ConnectionString, _root, name, new Dictionary<string, string>
         {

@@ -370,7 +370,10 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     {
         await using var batch = dataSource.CreateBatch();
         // A gang whose rank other than 0 stopped renewing (its worker died, or never picked the rank up)
-        // is requeued whole, like one whose rank 0 did (decision 0044); the two arms never meet a job twice.
+        // is requeued whole, like one whose rank 0 did (decision 0044). So is one with a rank still
+        // waiting for a worker that stopped responding (migration 0265): a claim in the moments after
+        // a kill can assign it there, and that rank would otherwise hold the gang for a whole lease. The
+        // arms never meet a job twice.
         var recover = new NpgsqlBatchCommand("""
             SELECT (SELECT count(requeue_job(x.job_id, 'interrupted', 'the worker stopped renewing its lease', $1, $2, $3))
                     FROM (SELECT job_id FROM job_queue
@@ -383,6 +386,14 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                             AND job_id IN (SELECT g.job_id FROM gang_ranks g WHERE g.lease_expires_at < now())
                           LIMIT 100
                           FOR UPDATE SKIP LOCKED) x)
+                 + (SELECT count(requeue_job(x.job_id, 'interrupted', 'a rank of its gang went to a worker that stopped responding', $1, $2, $3))
+                    FROM (SELECT q.job_id FROM job_queue q
+                          WHERE q.lease_token IS NOT NULL AND q.lease_expires_at >= now()
+                            AND NOT EXISTS (SELECT 1 FROM gang_ranks e WHERE e.job_id = q.job_id AND e.lease_expires_at < now())
+                            AND q.job_id IN (SELECT g.job_id FROM gang_ranks g JOIN workers w ON w.id = g.worker_id
+                                             WHERE g.picked_up_at IS NULL AND NOT worker_responding(w.heartbeat_at, w.heartbeat_every))
+                          LIMIT 100
+                          FOR UPDATE OF q SKIP LOCKED) x)
             """);
         recover.Parameters.Add(Typed(_retry.Backoff.TotalSeconds, NpgsqlDbType.Double));
         recover.Parameters.Add(Typed(_retry.BackoffCap.TotalSeconds, NpgsqlDbType.Double));
@@ -429,11 +440,16 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         return reader.IsDBNull(0) ? null : reader.GetString(0);
     }
 
-    /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>
+    /// <summary>
+    /// The earliest moment a queued job in back-off becomes claimable, or a waiting gang reaches its
+    /// reservation time (then it may resume on fewer slots, migration 0266); null when neither waits.
+    /// </summary>
     public async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT min(available_at) FROM job_queue WHERE lease_token IS NULL AND available_at > now()
+            SELECT least((SELECT min(available_at) FROM job_queue WHERE lease_token IS NULL AND available_at > now()),
+                         (SELECT min(gang_waiting_since) + gang_reservation_time() FROM job_queue
+                          WHERE lease_token IS NULL AND gang_waiting_since > now() - gang_reservation_time()))
             """);
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime next ? new DateTimeOffset(next, TimeSpan.Zero) : null;
     }

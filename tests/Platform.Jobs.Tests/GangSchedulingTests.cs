@@ -179,6 +179,27 @@ public sealed class GangSchedulingTests : QueueTestBase
     }
 
     [Fact]
+    public async Task Claim_RankReleasedButNotYetStopped_ItsSlotIsNotGivenToTheNextStart()
+    {
+        var other = await Db.RegisterWorkerAsync("other");
+        var gang = await EnqueueGangAsync(Db.TenantA);
+        var rank0 = (await ClaimAsync())!;
+        var rank1 = (await ClaimAsAsync(other))!;
+        // Rank 0 is interrupted, which releases rank 1; rank 1's worker has not stopped it yet (it
+        // notices at its next renewal, or hangs in the rendezvous until its timeout).
+        await Db.Queue.EndRunAsync(rank0, RunEnding.Interrupted, "peer died", new DeviceStop(DateTime.UtcNow, 1));
+        await ExecuteAsync($"UPDATE job_queue SET available_at = now() WHERE job_id = '{gang}'");
+
+        Assert.Null(await ClaimAsync());
+
+        // Once rank 1 reports its device stopped, the slot is free and the gang starts again.
+        await Db.Queue.EndRunAsync(rank1, RunEnding.Interrupted, "released", new DeviceStop(DateTime.UtcNow, 1));
+        var again = await ClaimAsync();
+        Assert.Equal((gang, 0, 2), (again?.JobId, again?.Rank, again?.WorldSize));
+        Assert.Equal(other, await Db.Database.ScalarAsync<Guid>($"SELECT worker_id FROM gang_ranks WHERE job_id = '{gang}'"));
+    }
+
+    [Fact]
     public async Task Recover_RankWaitingForAWorkerThatStoppedResponding_RequeuesTheGang()
     {
         var other = await Db.RegisterWorkerAsync("other");

@@ -200,25 +200,6 @@ public sealed class GangSchedulingTests : QueueTestBase
     }
 
     [Fact]
-    public async Task Recover_RankWaitingForAWorkerThatStoppedResponding_RequeuesTheGang()
-    {
-        var other = await Db.RegisterWorkerAsync("other");
-        var gang = await EnqueueGangAsync(Db.TenantA);
-        var rank0 = (await ClaimAsync())!;
-        // Rank 1 went to the other worker, which then died before picking it up: its beats stop.
-        await ExecuteAsync($"UPDATE workers SET heartbeat_every = interval '1 second', heartbeat_at = now() - interval '4 seconds' WHERE id = '{other}'");
-
-        Assert.Equal(1, await Db.Queue.RecoverExpiredAsync());
-
-        var job = await Db.JobRowAsync(gang);
-        Assert.Equal(("Queued", 1), (job.State, job.Interruptions));
-        Assert.Contains("stopped responding", job.LastInterruption);
-        Assert.Equal(LeaseRenewal.Lost, await Db.Queue.RenewAsync(rank0, Lease));
-        Assert.Equal(0, await RunningAsync(Db.TenantA));
-        Assert.Equal(0, await CountAsync("SELECT count(*) FROM gang_ranks"));
-    }
-
-    [Fact]
     public async Task Claim_InterruptedGangPastTheReservationTimeWithFewerSlots_ResumesOnTheFreeOnes()
     {
         var w2 = await Db.RegisterWorkerAsync("w2");

@@ -370,10 +370,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
     {
         await using var batch = dataSource.CreateBatch();
         // A gang whose rank other than 0 stopped renewing (its worker died, or never picked the rank up)
-        // is requeued whole, like one whose rank 0 did (decision 0044). So is one with a rank still
-        // waiting for a worker that stopped responding (migration 0265): a claim in the moments after
-        // a kill can assign it there, and that rank would otherwise hold the gang for a whole lease. The
-        // arms never meet a job twice.
+        // is requeued whole, like one whose rank 0 did (decision 0044); the two arms never meet a job twice.
         var recover = new NpgsqlBatchCommand("""
             SELECT (SELECT count(requeue_job(x.job_id, 'interrupted', 'the worker stopped renewing its lease', $1, $2, $3))
                     FROM (SELECT job_id FROM job_queue
@@ -386,14 +383,6 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
                             AND job_id IN (SELECT g.job_id FROM gang_ranks g WHERE g.lease_expires_at < now())
                           LIMIT 100
                           FOR UPDATE SKIP LOCKED) x)
-                 + (SELECT count(requeue_job(x.job_id, 'interrupted', 'a rank of its gang went to a worker that stopped responding', $1, $2, $3))
-                    FROM (SELECT q.job_id FROM job_queue q
-                          WHERE q.lease_token IS NOT NULL AND q.lease_expires_at >= now()
-                            AND NOT EXISTS (SELECT 1 FROM gang_ranks e WHERE e.job_id = q.job_id AND e.lease_expires_at < now())
-                            AND q.job_id IN (SELECT g.job_id FROM gang_ranks g JOIN workers w ON w.id = g.worker_id
-                                             WHERE g.picked_up_at IS NULL AND NOT worker_responding(w.heartbeat_at, w.heartbeat_every))
-                          LIMIT 100
-                          FOR UPDATE OF q SKIP LOCKED) x)
             """);
         recover.Parameters.Add(Typed(_retry.Backoff.TotalSeconds, NpgsqlDbType.Double));
         recover.Parameters.Add(Typed(_retry.BackoffCap.TotalSeconds, NpgsqlDbType.Double));

@@ -243,7 +243,7 @@ BEGIN
         -- The worker's own row, as a gang claim takes it before it counts this worker's free slots:
         -- held there, this slot may be being assigned to a gang, which this worker then picks up.
         PERFORM 1 FROM workers w WHERE w.id = p_worker FOR UPDATE SKIP LOCKED;
-        IF NOT FOUND AND EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker) THEN
+        IF (NOT FOUND AND EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker)) OR worker_has_assigned_rank(p_worker) THEN
             v_contended := true;
             EXIT;
         END IF;

@@ -23,6 +23,9 @@ public abstract class PortalBrowserTest : IAsyncLifetime
 
     protected PostgresDatabase Database { get; private set; } = null!;
 
+    /// <summary>The portal's artifact store (Storage:Root): worker processes of a test share it.</summary>
+    protected string StorageRoot => _storageRoot;
+
     private protected WebAppProcess App { get; private set; } = null!;
 
     /// <summary>Environment of the portal process (Worker__InProcess, scheduler interval, ...).</summary>

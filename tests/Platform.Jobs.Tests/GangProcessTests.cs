@@ -39,19 +39,7 @@ public sealed class GangProcessTests : IAsyncLifetime
     [Fact]
     public async Task Gang_RankKilledMidTraining_ResumesAndEndsLikeAnUninterruptedRun()
     {
-        StartWorker("a");
-        StartWorker("b");
-        var plain = await EnqueueCnnAsync("uninterrupted");
-        await WaitForAsync(async () => await StateAsync(plain) == "Succeeded");
-
-        var killed = await EnqueueCnnAsync("killed");
-        await WaitForAsync(async () => await CountAsync($"SELECT count(*) FROM job_events WHERE job_id = '{killed}' AND type = 'checkpoint'") >= 2);
-        // Kill the worker running rank 1: rank 0's collective fails, the gang is requeued whole.
-        var name = await _db.Database.ScalarAsync<string>(
-            $"SELECT w.name FROM gang_ranks g JOIN workers w ON w.id = g.worker_id WHERE g.job_id = '{killed}'");
-        var rank1 = _byName[name];
-        rank1.Kill(entireProcessTree: true);
-        await rank1.WaitForExitAsync();
+        var (plain, killed, name) = await RunOneThenKillRankOneOfTheNextAsync();
         StartWorker(name);
         await WaitForAsync(async () => await StateAsync(killed) == "Succeeded");
 
@@ -69,6 +57,58 @@ public sealed class GangProcessTests : IAsyncLifetime
         Assert.Equal(2L, await CountAsync($"SELECT count(*) FROM usage_segments WHERE job_id = '{plain}' AND closed"));
         await WaitForAsync(async () => await CountAsync($"SELECT count(*) FROM usage_segments WHERE job_id = '{killed}' AND NOT closed") == 0);
         Assert.True(await CountAsync($"SELECT count(*) FROM usage_segments WHERE job_id = '{killed}'") >= 4);
+    }
+
+    [Fact]
+    public async Task Gang_RankWorkerKilledAndNotReplaced_ResumesOnTheOneLeftAndEndsLikeAnUninterruptedRun()
+    {
+        var (plain, killed, _) = await RunOneThenKillRankOneOfTheNextAsync();
+        // One slot is left: the gang waits for two until its reservation time (30 s, moved back here
+        // rather than waited for), then resumes on the one.
+        await WaitForAsync(async () => await CountAsync(
+            $"SELECT count(*) FROM job_queue WHERE job_id = '{killed}' AND lease_token IS NULL AND gang_waiting_since IS NOT NULL") == 1);
+        await using (var command = _db.Database.DataSource.CreateCommand($"""
+            UPDATE job_queue SET gang_waiting_since = now() - interval '31 seconds', available_at = now() WHERE job_id = '{killed}';
+            NOTIFY platform_jobs;
+            """))
+            await command.ExecuteNonQueryAsync();
+        await WaitForAsync(async () => await StateAsync(killed) == "Succeeded");
+
+        Assert.Equal(1L, await CountAsync(
+            $"SELECT count(*) FROM job_events WHERE job_id = '{killed}' AND type = 'claimed' AND message LIKE 'Resumed on 1 of its 2 devices%'"));
+        // The global batch is the same on one rank: the same model as the uninterrupted two-rank run
+        // (the tolerance of the test above: a resume mid-epoch is not bit-exact).
+        var (plainLoss, plainAccuracy) = await FinalAsync(plain);
+        var (killedLoss, killedAccuracy) = await FinalAsync(killed);
+        Assert.Equal(plainAccuracy, killedAccuracy);
+        Assert.Equal(plainLoss, killedLoss, 1e-3);
+        // The resumed run is metered as one device.
+        Assert.Equal(1L, await CountAsync($"""
+            SELECT count(*) FROM usage_segments s WHERE s.job_id = '{killed}'
+              AND s.gang_head = (SELECT max(gang_head) FROM usage_segments WHERE job_id = '{killed}')
+            """));
+    }
+
+    /// <summary>
+    /// On two workers: one job run to its end, then a second killed after two checkpoints: the worker
+    /// running its rank 1 is killed, so rank 0's collective fails and the gang is requeued whole.
+    /// Returns both jobs and the killed worker's name.
+    /// </summary>
+    private async Task<(Guid Plain, Guid Killed, string KilledWorker)> RunOneThenKillRankOneOfTheNextAsync()
+    {
+        StartWorker("a");
+        StartWorker("b");
+        var plain = await EnqueueCnnAsync("uninterrupted");
+        await WaitForAsync(async () => await StateAsync(plain) == "Succeeded");
+
+        var killed = await EnqueueCnnAsync("killed");
+        await WaitForAsync(async () => await CountAsync($"SELECT count(*) FROM job_events WHERE job_id = '{killed}' AND type = 'checkpoint'") >= 2);
+        var name = await _db.Database.ScalarAsync<string>(
+            $"SELECT w.name FROM gang_ranks g JOIN workers w ON w.id = g.worker_id WHERE g.job_id = '{killed}'");
+        var rank1 = _byName[name];
+        rank1.Kill(entireProcessTree: true);
+        await rank1.WaitForExitAsync();
+        return (plain, killed, name);
     }
 
     private void StartWorker(string name) =>

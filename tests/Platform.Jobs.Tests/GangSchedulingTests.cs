@@ -161,6 +161,108 @@ public sealed class GangSchedulingTests : QueueTestBase
     }
 
     [Fact]
+    public async Task Claim_OtherWorkerMissedAHeartbeat_AssignsItNoRank()
+    {
+        var other = await Db.RegisterWorkerAsync("other");
+        // It beats every second and last beat 4 s ago: within the 30 s lease, but it missed beats (killed, frozen).
+        await ExecuteAsync($"UPDATE workers SET heartbeat_every = interval '1 second', heartbeat_at = now() - interval '4 seconds' WHERE id = '{other}'");
+        var gang = await EnqueueGangAsync(Db.TenantA);
+
+        Assert.Null(await ClaimAsync());
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM gang_ranks"));
+
+        // Beating again, it is counted again.
+        await ExecuteAsync($"UPDATE workers SET heartbeat_at = now() WHERE id = '{other}'");
+        var rank0 = await ClaimAsync();
+        Assert.Equal((gang, 0, 2), (rank0?.JobId, rank0?.Rank, rank0?.WorldSize));
+        Assert.Equal(other, await Db.Database.ScalarAsync<Guid>($"SELECT worker_id FROM gang_ranks WHERE job_id = '{gang}'"));
+    }
+
+    [Fact]
+    public async Task Claim_RankReleasedButNotYetStopped_ItsSlotIsNotGivenToTheNextStart()
+    {
+        var other = await Db.RegisterWorkerAsync("other");
+        var gang = await EnqueueGangAsync(Db.TenantA);
+        var rank0 = (await ClaimAsync())!;
+        var rank1 = (await ClaimAsAsync(other))!;
+        // Rank 0 is interrupted, which releases rank 1; rank 1's worker has not stopped it yet (it
+        // notices at its next renewal, or hangs in the rendezvous until its timeout).
+        await Db.Queue.EndRunAsync(rank0, RunEnding.Interrupted, "peer died", new DeviceStop(DateTime.UtcNow, 1));
+        await ExecuteAsync($"UPDATE job_queue SET available_at = now() WHERE job_id = '{gang}'");
+
+        Assert.Null(await ClaimAsync());
+
+        // Once rank 1 reports its device stopped, the slot is free and the gang starts again.
+        await Db.Queue.EndRunAsync(rank1, RunEnding.Interrupted, "released", new DeviceStop(DateTime.UtcNow, 1));
+        var again = await ClaimAsync();
+        Assert.Equal((gang, 0, 2), (again?.JobId, again?.Rank, again?.WorldSize));
+        Assert.Equal(other, await Db.Database.ScalarAsync<Guid>($"SELECT worker_id FROM gang_ranks WHERE job_id = '{gang}'"));
+    }
+
+    [Fact]
+    public async Task Claim_InterruptedGangPastTheReservationTimeWithFewerSlots_ResumesOnTheFreeOnes()
+    {
+        var w2 = await Db.RegisterWorkerAsync("w2");
+        var w3 = await Db.RegisterWorkerAsync("w3");
+        await Db.SetLimitAsync(Db.TenantA, 4);
+        var gang = await EnqueueGangAsync(Db.TenantA, devices: 3);
+        var first = new[] { (await ClaimAsync())!, (await ClaimAsAsync(w2))!, (await ClaimAsAsync(w3))! };
+        Assert.Equal([0, 1, 2], first.Select(c => c.Rank).Order());
+
+        // w3 dies: its rank's run ends as an interruption, which releases the gang; w3 beats no more.
+        var onW3 = first.Single(c => c.Rank == 2);
+        Assert.Equal(Platform.Domain.Jobs.JobState.Queued,
+            (await Db.Queue.EndRunAsync(onW3, RunEnding.Interrupted, "worker died", new DeviceStop(DateTime.UtcNow, 1))).State);
+        foreach (var rank in first.Where(c => c.Rank != 2))
+            await Db.Queue.EndRunAsync(rank, RunEnding.Interrupted, "released", new DeviceStop(DateTime.UtcNow, 1));
+        await ExecuteAsync($"""
+            UPDATE workers SET heartbeat_at = now() - interval '1 minute' WHERE id = '{w3}';
+            UPDATE job_queue SET available_at = now() WHERE job_id = '{gang}';
+            """);
+        Assert.Equal(0, await RunningAsync(Db.TenantA));
+
+        // Two slots are left: within the reservation time the gang waits for three.
+        Assert.Null(await ClaimAsync());
+        Assert.Equal("Queued", (await Db.JobAsync(gang)).State);
+
+        // Past it, it resumes on the two, and says so.
+        await ExecuteAsync($"UPDATE job_queue SET gang_waiting_since = now() - interval '31 seconds' WHERE job_id = '{gang}'");
+        var rank0 = await ClaimAsync();
+        var rank1 = await ClaimAsAsync(w2);
+        Assert.Equal((gang, 0, 2), (rank0?.JobId, rank0?.Rank, rank0?.WorldSize));
+        Assert.Equal((gang, 1, 2), (rank1?.JobId, rank1?.Rank, rank1?.WorldSize));
+        Assert.Null(await ClaimAsAsync(w3));
+        Assert.Equal(2, await RunningAsync(Db.TenantA));
+        Assert.Contains("Resumed on 2 of its 3 devices", await Db.Database.ScalarAsync<string>(
+            $"SELECT message FROM job_events WHERE job_id = '{gang}' AND type = 'claimed' ORDER BY id DESC LIMIT 1"));
+        var limits = await new Platform.Jobs.Limits.GetTenantJobLimitsQuery(Db.Database.DataSource).ExecuteAsync(Db.TenantA);
+        Assert.Equal(2, limits.Running);
+        // Two runs metered for this start, one per device it runs on.
+        Assert.Equal(2, await CountAsync($"SELECT count(*) FROM usage_segments WHERE job_id = '{gang}' AND segment >= {rank0!.Segment}"));
+
+        // Released again, it gives back the two it holds, not the three it asked for.
+        await Db.Queue.EndRunAsync(rank1!, RunEnding.Interrupted, "again", new DeviceStop(DateTime.UtcNow, 1));
+        Assert.Equal(0, await RunningAsync(Db.TenantA));
+    }
+
+    [Fact]
+    public async Task Claim_FreshGangPastTheReservationTimeWithOneFreeSlot_StillWaitsForAll()
+    {
+        var other = await Db.RegisterWorkerAsync("other");
+        await Db.SetLimitAsync(Db.TenantA, 4);
+        await Db.EnqueueAsync(Db.TenantB, "busy");
+        Assert.NotNull(await ClaimAsync());
+        var gang = await EnqueueGangAsync(Db.TenantA);
+        Assert.Null(await ClaimAsAsync(other));
+        await ExecuteAsync($"UPDATE job_queue SET gang_waiting_since = now() - interval '31 seconds' WHERE job_id = '{gang}'");
+
+        // Never started, it runs on the devices it was launched with: the free slot is held for it instead.
+        Assert.Null(await ClaimAsAsync(other));
+        Assert.Equal("Queued", (await Db.JobAsync(gang)).State);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM gang_ranks"));
+    }
+
+    [Fact]
     public async Task Recover_RankLostItsLease_ReleasesTheWholeGang()
     {
         var other = await Db.RegisterWorkerAsync("other");

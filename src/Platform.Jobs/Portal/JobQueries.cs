@@ -13,7 +13,8 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant curre
     private const string Columns = """
         id, name, kind, state, attempt, max_attempts, progress::text, result::text, error,
         cancel_requested_at IS NOT NULL, created_at, started_at, finished_at, payload::text,
-        interruptions, last_interruption, devices
+        interruptions, last_interruption, devices,
+        (SELECT q.world_size FROM job_queue q WHERE q.job_id = jobs.id AND q.lease_token IS NOT NULL)
         """;
 
     public async Task<IReadOnlyList<JobView>> ListAsync(string? state = null, int limit = 100, CancellationToken cancellationToken = default)
@@ -145,5 +146,6 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant curre
         r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
         r.GetBoolean(9), r.GetFieldValue<DateTimeOffset>(10),
         r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
-        r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15), r.GetInt32(16));
+        r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15), r.GetInt32(16),
+        r.IsDBNull(17) ? null : r.GetInt32(17));
 }

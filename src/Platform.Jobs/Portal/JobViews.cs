@@ -5,7 +5,9 @@ namespace Platform.Jobs.Portal;
 /// <summary>
 /// A job as lists and pages show it. Progress and Result are the worker's JSON, as stored. Error is the
 /// job's own (it used an attempt); Interruptions counts runs lost to infrastructure, which used none
-/// (decision 0019), and LastInterruption is the reason the latest of them gave.
+/// (decision 0019), and LastInterruption is the reason the latest of them gave. Devices is what the job
+/// asked for; RunningDevices what its run holds now (null when not running): fewer when a data-parallel
+/// gang resumed on the slots that were free (migration 0266).
 /// </summary>
 public sealed record JobView(
     Guid Id,
@@ -24,7 +26,8 @@ public sealed record JobView(
     string PayloadJson,
     int Interruptions = 0,
     string? LastInterruption = null,
-    int Devices = 1)
+    int Devices = 1,
+    int? RunningDevices = null)
 {
     /// <summary>The state as the domain names it (<see cref="State"/> is its name, as stored and as the pages bind it).</summary>
     public JobState Status => Enum.Parse<JobState>(State);

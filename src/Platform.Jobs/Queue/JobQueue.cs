@@ -429,11 +429,16 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
         return reader.IsDBNull(0) ? null : reader.GetString(0);
     }
 
-    /// <summary>The earliest moment a queued job in back-off becomes claimable, or null when none waits.</summary>
+    /// <summary>
+    /// The earliest moment a queued job in back-off becomes claimable, or a waiting gang reaches its
+    /// reservation time (then it may resume on fewer slots, migration 0266); null when neither waits.
+    /// </summary>
     public async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT min(available_at) FROM job_queue WHERE lease_token IS NULL AND available_at > now()
+            SELECT least((SELECT min(available_at) FROM job_queue WHERE lease_token IS NULL AND available_at > now()),
+                         (SELECT min(gang_waiting_since) + gang_reservation_time() FROM job_queue
+                          WHERE lease_token IS NULL AND gang_waiting_since > now() - gang_reservation_time()))
             """);
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime next ? new DateTimeOffset(next, TimeSpan.Zero) : null;
     }

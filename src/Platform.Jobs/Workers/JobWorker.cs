@@ -604,13 +604,15 @@ public sealed class JobWorker(
             try
             {
                 await using var command = dataSource.CreateCommand("""
-                    INSERT INTO workers (id, name, device_kind, device_name, slots) VALUES ($1, $2, $3, $4, $5)
+                    INSERT INTO workers (id, name, device_kind, device_name, slots, heartbeat_every) VALUES ($1, $2, $3, $4, $5, $6)
                     """);
                 command.Parameters.Add(new NpgsqlParameter { Value = WorkerId });
                 command.Parameters.Add(new NpgsqlParameter { Value = _options.Name });
                 command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceKind });
                 command.Parameters.Add(new NpgsqlParameter { Value = _options.DeviceName });
                 command.Parameters.Add(new NpgsqlParameter { Value = _options.Slots });
+                // The housekeeping timer beats; the queue stops assigning gang ranks here once a beat is missed.
+                command.Parameters.Add(new NpgsqlParameter { Value = _options.RecoverEvery });
                 await command.ExecuteNonQueryAsync(cancellationToken);
                 logger.LogInformation("Worker {Name} ({WorkerId}) registered: {Slots} {Device} slot(s)",
                     _options.Name, WorkerId, _options.Slots, _options.DeviceKind);

@@ -50,7 +50,10 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]
     public TimeSpan SpoolEvery { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How often the worker sweeps for expired leases of other workers.</summary>
+    /// <summary>
+    /// How often the worker sweeps for expired leases of other workers, and beats (workers.heartbeat_at):
+    /// a worker that missed a beat is shown as not responding and gets no gang ranks (migration 0265).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RecoverEvery { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -4,8 +4,12 @@ namespace Platform.Web.Jobs;
 
 public sealed record RunningJobView(Guid JobId, string Name, string TenantName, DateTimeOffset? StartedAt);
 
+/// <param name="Responding">
+/// Not stopped and no heartbeat missed (the queue's own rule, worker_responding in migration 0265): a
+/// worker that is not responding gets no gang ranks, though its rows look alive until its leases expire.
+/// </param>
 public sealed record WorkerView(Guid Id, string Name, string DeviceKind, string DeviceName, int Slots, DateTimeOffset StartedAt,
-    DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, IReadOnlyList<RunningJobView> Jobs);
+    DateTimeOffset HeartbeatAt, DateTimeOffset? StoppedAt, IReadOnlyList<RunningJobView> Jobs, bool Responding, TimeSpan HeartbeatEvery);
 
 /// <summary>
 /// Platform-wide by design (platform admins only): the workers still running and those stopped within
@@ -39,7 +43,9 @@ public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
 
         var workers = new List<WorkerView>();
         await using (var command = dataSource.CreateCommand("""
-            SELECT id, name, device_kind, device_name, slots, started_at, heartbeat_at, stopped_at FROM workers
+            SELECT id, name, device_kind, device_name, slots, started_at, heartbeat_at, stopped_at,
+                   worker_responding(heartbeat_at, heartbeat_every), heartbeat_every
+            FROM workers
             WHERE stopped_at IS NULL OR $1::interval IS NULL OR stopped_at > now() - $1::interval
             ORDER BY stopped_at IS NOT NULL, stopped_at DESC, name, started_at DESC
             LIMIT 500
@@ -52,7 +58,8 @@ public sealed class WorkerListQuery(NpgsqlDataSource dataSource)
                 var id = reader.GetGuid(0);
                 workers.Add(new WorkerView(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
                     reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
-                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), jobs.GetValueOrDefault(id) ?? []));
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), jobs.GetValueOrDefault(id) ?? [],
+                    reader.GetBoolean(8), reader.GetFieldValue<TimeSpan>(9)));
             }
         }
         return workers;

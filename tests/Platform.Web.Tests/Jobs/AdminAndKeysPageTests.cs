@@ -35,6 +35,29 @@ public sealed class AdminAndKeysPageTests(PortalFactory portal) : IClassFixture<
     }
 
     [Fact]
+    public async Task WorkersPage_WorkerMissedAHeartbeat_ShownNotRespondingWithinItsLease()
+    {
+        var beating = Guid.NewGuid();
+        var missed = Guid.NewGuid();
+        // Both beat every second; one last beat 4 s ago: well within a 30 s lease, but two beats missed.
+        await JobTestKit.ExecuteAsync(portal, $"""
+            INSERT INTO workers (id, name, device_kind, device_name, slots, heartbeat_every, heartbeat_at) VALUES
+                ('{beating}', 'beating', 'cpu', 'cpu', 1, interval '1 second', now()),
+                ('{missed}', 'missed-beats', 'cpu', 'cpu', 1, interval '1 second', now() - interval '4 seconds');
+            """);
+        var admin = await portal.CreateUserAsync(null, PlatformRoles.PlatformAdmin);
+        var client = portal.CreatePortalClient();
+        await client.SignInAsync(admin.Email!);
+
+        var page = await client.GetAsync("/admin/workers");
+
+        Assert.Equal("live", page.Document.QuerySelector($"#worker-table [data-worker='{beating}']")!.GetAttribute("data-health"));
+        var name = page.Document.QuerySelector($"#worker-table [data-worker='{missed}']")!;
+        Assert.Equal("not-responding", name.GetAttribute("data-health"));
+        Assert.Contains("Not responding", name.Closest("tr")!.TextContent);
+    }
+
+    [Fact]
     public async Task WorkersPage_StoppedLongAgo_HiddenUntilShowAll()
     {
         var recent = Guid.NewGuid();

@@ -46,7 +46,8 @@ def main():
             total += d
             count += 1
         wall = (max(ends) - min(starts)).total_seconds() if starts else 0
-        print(f"{project:32} {count:6} {wall:8.1f} {total:8.1f}")
+        if count:
+            print(f"{project:32} {count:6} {wall:8.1f} {total:8.1f}")
     print(f"\n{'class':48} {'tests':>6} {'sum s':>8}")
     for (project, cls), (d, n) in sorted(classes.items(), key=lambda kv: -kv[1][0])[:top]:
         print(f"{cls:48} {n:6} {d:8.1f}")

@@ -5,7 +5,6 @@ using Platform.Training.Training;
 
 namespace Platform.Training.Tests.Cli;
 
-[Collection(Training.TrainerCollection.Name)]
 public sealed class BaselineCliTests
 {
     [Fact]

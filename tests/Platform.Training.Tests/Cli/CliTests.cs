@@ -6,7 +6,6 @@ using Platform.Training.Tests.Common;
 
 namespace Platform.Training.Tests.Cli;
 
-[Collection(Training.TrainerCollection.Name)]
 public sealed class CliTests
 {
     [Fact]

@@ -5,7 +5,6 @@ using Platform.Training.Tests.Distributed;
 namespace Platform.Training.Tests.Cli;
 
 /// <summary>`train --rank R --world-size N --master host:port`: ranks as separate processes, as started by hand across machines.</summary>
-[Collection(Training.TrainerCollection.Name)]
 public sealed class DistributedCliTests
 {
     [Fact]

@@ -5,7 +5,6 @@ using Platform.Training.Tokenization;
 
 namespace Platform.Training.Tests.Cli;
 
-[Collection(Training.TrainerCollection.Name)]
 public sealed class PretrainCliTests
 {
     [Fact]

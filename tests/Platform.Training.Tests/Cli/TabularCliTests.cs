@@ -4,7 +4,6 @@ using Platform.Training.Tests.Common;
 
 namespace Platform.Training.Tests.Cli;
 
-[Collection(Training.TrainerCollection.Name)]
 public sealed class TabularCliTests
 {
     [Fact]

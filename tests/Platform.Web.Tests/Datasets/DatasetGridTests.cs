@@ -6,7 +6,7 @@ using Platform.Jobs.Portal;
 using Platform.Web.Components.Pages.Datasets;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Datasets;
 
@@ -26,7 +26,7 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
     }
 
     private BunitContext Circuit(AsyncServiceScope scope, Owner owner) =>
-        Create(scope, owner.UserId, typeof(DatasetGridQuery), typeof(DeleteDatasetCommand));
+        Start(scope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)]);
 
     private static string[] Names(IRenderedComponent<DatasetGrid> grid) =>
         grid.FindAll("#dataset-table tbody .dataset-name").Select(a => a.TextContent).ToArray();
@@ -79,11 +79,11 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
 
         // Keep it: nothing happens.
         var asking = await ClickAsync(grid, () => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-        await AnswerAsync(grid, asking, "Delete alpha tickets v1?", "Keep it");
+        await AnswerAsync(circuit, grid, asking, "Keep it", question: "Delete alpha tickets v1?");
         Assert.Equal(1L, await CountAsync(alpha));
 
         var deleting = await ClickAsync(grid, () => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-        await AnswerAsync(grid, deleting, "Delete alpha tickets v1?", "Delete dataset");
+        await AnswerAsync(circuit, grid, deleting, "Delete dataset", question: "Delete alpha tickets v1?");
 
         Assert.Equal(0L, await CountAsync(alpha));
         await EventuallyAsync(() => Assert.Contains("alpha tickets v1 is deleted.", grid.Markup));

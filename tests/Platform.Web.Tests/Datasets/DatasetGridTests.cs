@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Data.Datasets;
 using Platform.Domain.Datasets;
@@ -46,6 +49,38 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
         Assert.Contains("v1", row.TextContent);
         Assert.Contains("Text", row.TextContent);
         Assert.Contains("Images", grid.Find($".dataset-name[data-dataset='{images}']").Closest("tr")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Render_FirstPageKeptByThePrerender_RowsStayFromTheFirstRenderUntilTheLiveGridHasItsOwn()
+    {
+        var (owner, _, _, _) = await ThreeDatasetsAsync();
+        JsonElement kept;
+        await using (var scope = portal.Services.CreateAsyncScope())
+        await using (var prerender = Start(scope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)], out var state))
+        {
+            prerender.SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+            var prerendered = prerender.Render<DatasetGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
+            await EventuallyAsync(() => Assert.Equal(3, Names(prerendered).Length));
+            state.TriggerOnPersisting();
+            Assert.True(state.TryTake("dataset-grid-page", out kept));
+        }
+        await using var circuitScope = portal.Services.CreateAsyncScope();
+        await using var circuit = Start(circuitScope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)],
+            out var circuitState);
+        circuitState.Persist("dataset-grid-page", kept);
+        var shown = new System.Collections.Concurrent.ConcurrentQueue<int>();
+
+        var grid = circuit.Render<DatasetGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
+        grid.OnMarkupUpdated += (_, _) => shown.Enqueue(Names(grid).Length);
+
+        // The first render, before the circuit has read anything, already has the rows.
+        Assert.Equal(["pets", "beta_tickets", "alpha tickets"], Names(grid));
+        // The live grid (its pager) takes over once it has its first page; no render in between had no rows.
+        await EventuallyAsync(() => Assert.Empty(grid.FindAll("[hidden]")));
+        Assert.NotEmpty(grid.FindAll("#dataset-table .mud-table-pagination"));
+        Assert.Equal(["pets", "beta_tickets", "alpha tickets"], Names(grid));
+        Assert.DoesNotContain(0, shown);
     }
 
     [Fact]

@@ -86,6 +86,14 @@ LANGUAGE sql STABLE AS $$
     FROM live_workers(p_device_kind, p_lease_seconds) w
 $$;
 
+-- Whether a gang claim has assigned this worker a rank it has not picked up yet. Read in a statement of
+-- its own after the worker's row is locked, so it sees an assignment committed while the claim ran.
+CREATE FUNCTION worker_has_assigned_rank(p_worker uuid)
+RETURNS boolean
+LANGUAGE sql VOLATILE AS $$
+    SELECT EXISTS (SELECT 1 FROM gang_ranks g WHERE g.worker_id = p_worker AND g.picked_up_at IS NULL)
+$$;
+
 -- The workers of ranks 0..p_devices-1 (one element per rank), or null when that many free slots are
 -- not there now. The claimer's own free slots first (at least the one it claims with), then the
 -- workers with the most free slots (a gang on as few machines as can hold it). A worker's row is
@@ -105,6 +113,12 @@ BEGIN
     -- Held by another gang claim, this worker's slot may be being assigned there: it is not free here.
     PERFORM 1 FROM workers w WHERE w.id = p_worker FOR UPDATE SKIP LOCKED;
     IF FOUND THEN
+        -- Another gang claim may have assigned this worker's slot and committed after this claim looked
+        -- for assigned ranks (claim_job, step 1): the slot is taken; the claim retries and picks it up.
+        IF worker_has_assigned_rank(p_worker) THEN
+            contended := true;
+            RETURN;
+        END IF;
         v_own := greatest(coalesce(worker_free_slots(p_worker), 1), 1);
     ELSIF EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker) THEN
         contended := true;
@@ -349,7 +363,7 @@ BEGIN
         -- The worker's own row, as a gang claim takes it before it counts this worker's free slots:
         -- held there, this slot may be being assigned to a gang, which this worker then picks up.
         PERFORM 1 FROM workers w WHERE w.id = p_worker FOR UPDATE SKIP LOCKED;
-        IF NOT FOUND AND EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker) THEN
+        IF (NOT FOUND AND EXISTS (SELECT 1 FROM workers w WHERE w.id = p_worker)) OR worker_has_assigned_rank(p_worker) THEN
             v_contended := true;
             EXIT;
         END IF;

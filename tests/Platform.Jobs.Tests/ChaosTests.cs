@@ -40,7 +40,7 @@ public sealed class ChaosTests(ITestOutputHelper output) : IAsyncLifetime
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
     private const string Fresh = "interval '6 seconds'";
     // A reported segment spans the device time its worker measured (its start is its stop less that time,
-    // a trigger of migration 0221); only the microseconds of the interval arithmetic may differ.
+    // a trigger of migration 0220); only the microseconds of the interval arithmetic may differ.
     private const double Exact = 0.01;
     // Finer than the default 1 s, so the plan sees a run's steps as they happen.
     // The workers log one line an entry with its time (UTC), so a failure's excerpt can be laid beside the plan's notes.

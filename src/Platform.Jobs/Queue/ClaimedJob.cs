@@ -27,7 +27,7 @@ public sealed record ClaimedJob(
     /// time counts from this moment. Not from <see cref="RequestedAt"/>: the claim's round trip
     /// (a connection opened after an outage, on a busy machine) measured up to 2 s, and the device did
     /// nothing for the job then. The segment starts here too: the run's end reports its device time,
-    /// and the database starts the segment that long before the device's stop (migration 0221).
+    /// and the database starts the segment that long before the device's stop (migration 0220).
     /// </summary>
     public long ReceivedAt { get; init; } = Stopwatch.GetTimestamp();
 

@@ -514,7 +514,7 @@ public sealed class JobQueue(NpgsqlDataSource dataSource, RetryOptions? retry = 
 /// database is told "so many seconds ago", computed as the call is sent: the worker's clock and the
 /// database's need not agree, only tick at the same rate. The segment ends that long ago and starts
 /// <see cref="DeviceSeconds"/> before that stop, never before the claim committed (a trigger of
-/// migration 0221), so it spans exactly what the device did.
+/// migration 0220), so it spans exactly what the device did.
 /// </summary>
 public sealed record DeviceStop(DateTime StoppedAtUtc, double? DeviceSeconds)
 {

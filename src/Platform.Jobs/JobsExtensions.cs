@@ -69,6 +69,7 @@ public static class JobsExtensions
         builder.Services.AddOptions<ModelCacheOptions>().BindConfiguration("Playground").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<ModelCache>();
         builder.Services.TryAddScoped<ModelQueries>();
+        builder.Services.TryAddScoped<DeleteModelCommand>();
         builder.Services.TryAddScoped<Predictions.LaunchBatchPredictionCommand>();
         builder.Services.TryAddScoped<Predictions.BatchPredictionQueries>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobEventSignals>());

@@ -6,7 +6,9 @@ namespace Platform.EndToEnd;
 /// The admin and finance grids in a real browser against the demo seed: the tenants grid searches over
 /// the circuit, suspending a tenant asks in a dialog and reports in a snackbar, the finance usage shows
 /// its money columns, and every grid page neither scrolls sideways at 390 px nor has serious or critical
-/// accessibility violations. Screenshots at 390 and 1400 px land in bin/.../screenshots.
+/// accessibility violations. Screenshots at 390 and 1400 px land in bin/.../screenshots. The prerendered
+/// rows stay on screen until the interactive grid has its own, and popovers open with no "Missing
+/// MudPopoverProvider" in the server's log.
 /// </summary>
 public sealed class AdminFinanceGridsTests : PortalBrowserTest
 {
@@ -30,11 +32,27 @@ public sealed class AdminFinanceGridsTests : PortalBrowserTest
             await page.FillAsync("#password", "demo-password-1");
             await page.ClickAsync("button[type=submit]");
 
+            // Watches the tenants grid from the parsed prerender on: any moment with no rows is the blank between
+            // the prerendered grid and the interactive one.
+            await page.AddInitScriptAsync("""
+                window.rowsGone = false;
+                document.addEventListener('DOMContentLoaded', () => {
+                  if (!document.querySelector('#tenant-table .tenant-name')) return;
+                  new MutationObserver(() => {
+                    if (document.querySelectorAll('#tenant-table .tenant-name').length === 0) window.rowsGone = true;
+                  }).observe(document.body, { childList: true, subtree: true, attributes: true });
+                });
+                """);
             await page.GotoAsync("/admin/tenants");
             // The prerendered grid is there before the circuit. Typing before the circuit is up would edit the
             // prerendered box alone: wait for the pager, which only the interactive grid renders.
             await Assertions.Expect(page.Locator("#tenant-table .tenant-name", new() { HasText = "Demo Startup" })).ToHaveCountAsync(1);
             await Assertions.Expect(page.Locator(".mud-table-pagination")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            Assert.False(await page.EvaluateAsync<bool>("() => window.rowsGone"), "the grid's rows left the screen before the circuit's grid had its own");
+            // A filter's list is a popover: it opens on the page's one popover provider.
+            await page.Locator("#tenant-filters .tenant-filter-select .mud-select").First.ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-popover-open")).ToContainTextAsync("Suspended");
+            await page.Keyboard.PressAsync("Escape");
             await page.FillAsync("#tenant-search", "no such organisation");
             await Assertions.Expect(page.Locator("#tenant-grid-empty")).ToContainTextAsync("No tenants match these filters.");
             await page.FillAsync("#tenant-search", "demo");
@@ -60,6 +78,7 @@ public sealed class AdminFinanceGridsTests : PortalBrowserTest
             var problems = await PhoneAndDesktopAsync(page, "/admin/tenants", tenantPath, "/admin/plans", "/admin/workers", "/finance",
                 $"/finance/usage/{demo}", "/finance/invoices");
             Assert.True(problems.Count == 0, "phone width or accessibility: " + string.Join("; ", problems));
+            Assert.DoesNotContain("Missing <MudPopoverProvider", App.Output);
 
             // The demo has no usage this month, so the page shows its empty state; the export's header
             // carries the money columns (the page's column is covered by FinancePagesTests).

@@ -7,7 +7,8 @@ namespace Platform.EndToEnd;
 /// <summary>
 /// The training flow in a real browser against the real portal running one job worker in its own
 /// process (Worker__InProcess, as `./platform up` runs it): upload a CSV, launch a small job on the
-/// demo BERT, watch it on the job page, reach the model page and classify a text. Screenshots of each
+/// demo BERT, watch it on the job page, reach the model page and classify a text, and at the end delete the
+/// model from its page. Screenshots of each
 /// page land in bin/.../screenshots for a human to look at.
 /// </summary>
 public sealed class TrainAndClassifyTests : PortalBrowserTest
@@ -138,6 +139,17 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             var wideAdmin = await PhoneAndDesktopAsync(admin, "/admin/tenants", "/admin/jobs", "/admin/plans", "/admin/workers", "/admin/models",
                 "/admin/plans/new", "/finance", "/finance/invoices", "/finance/reconciliation");
             Assert.True(wideAdmin.Count == 0, "phone width or accessibility: " + string.Join("; ", wideAdmin));
+
+            // Deleting the model: its page asks in a dialog (a popover of the island's providers), then the list has no such model.
+            await page.GotoAsync(jobPath.Replace("/jobs/", "/models/"));
+            await Assertions.Expect(page.Locator("#delete-model")).ToBeEnabledAsync(new() { Timeout = 30_000 });
+            await page.ClickAsync("#delete-model");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToContainTextAsync("Its training job, metrics history and usage stay.");
+            await Screenshot(page, "model-delete-dialog");
+            await page.Locator(".mud-dialog button", new() { HasText = "Delete model" }).ClickAsync();
+            await page.WaitForURLAsync("**/models");
+            await Assertions.Expect(page.Locator("#model-grid-empty")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            Assert.DoesNotContain("Missing <MudPopoverProvider", App.Output);
         }
         catch
         {

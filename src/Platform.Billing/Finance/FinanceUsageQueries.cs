@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Domain.Billing;
 
 namespace Platform.Billing.Finance;
 
@@ -25,6 +26,12 @@ public sealed record JobUsageCursor(DateTimeOffset LastEndedAt, Guid JobId, stri
         return true;
     }
 }
+
+/// <summary>
+/// What a tenant's usage in a window comes to, per job and device (the drill-down's rows) and in all. Null charges
+/// mean the tenant has no plan.
+/// </summary>
+public sealed record JobCharges(IReadOnlyDictionary<(Guid JobId, string DeviceKind), UsageCharge> ByJob, UsageCharge Total);
 
 /// <summary>A tenant's usage in a window: seconds per device class and how many jobs ran.</summary>
 public sealed record TenantUsageTotals(long GpuSeconds, long CpuSeconds, long Jobs);
@@ -108,6 +115,44 @@ public sealed class FinanceUsageQueries(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new TenantUsageTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// <summary>
+    /// The charge of each of a tenant's jobs in a window, priced row by row as the export prices them (decision 0041):
+    /// a page of the drill-down shows a few jobs, but the period's included hours go to its earliest usage, so every
+    /// row of the window is priced, in the order the rows ended. Null when the tenant has no plan.
+    /// </summary>
+    public async Task<JobCharges?> ChargesByJobAsync(Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var byJob = new Dictionary<(Guid, string), (Dictionary<string, decimal> Amounts, long Billable)>();
+        var total = new Dictionary<string, decimal>();
+        long billable = 0;
+        var charged = false;
+        await foreach (var row in ExportRowsAsync(from, to, tenantId, cancellationToken))
+        {
+            if (row is not { Charge: { } amount, Currency: { } currency })
+                continue;
+            charged = true;
+            var key = (row.JobId, row.DeviceKind);
+            if (!byJob.TryGetValue(key, out var job))
+                job = (new Dictionary<string, decimal>(), 0);
+            job.Amounts[currency] = job.Amounts.GetValueOrDefault(currency) + amount;
+            byJob[key] = (job.Amounts, job.Billable + row.BillableSeconds);
+            total[currency] = total.GetValueOrDefault(currency) + amount;
+            billable += row.BillableSeconds;
+        }
+        if (!charged)
+            return await HasPlanAsync(tenantId, cancellationToken) ? new JobCharges(new Dictionary<(Guid, string), UsageCharge>(), UsageCharge.None) : null;
+        return new JobCharges(byJob.ToDictionary(j => j.Key, j => Charge(j.Value.Amounts, j.Value.Billable)), Charge(total, billable));
+    }
+
+    private static UsageCharge Charge(Dictionary<string, decimal> amounts, long billable) =>
+        new(amounts.Select(a => new Money(a.Value, a.Key)).ToList(), billable);
+
+    private async Task<bool> HasPlanAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await Plans.SubscriptionReader.ReadAsync(connection, null, tenantId, cancellationToken) is not null;
     }
 
     /// <summary>An organisation's name for the drill-down's heading; null when there is no such tenant.</summary>

@@ -8,6 +8,9 @@ namespace Platform.Domain.Billing;
 /// </summary>
 public readonly record struct Money
 {
+    // For JSON (a page hands its figures to its circuit as JSON): a struct otherwise deserializes through the
+    // implicit parameterless constructor, with no amount and no currency.
+    [System.Text.Json.Serialization.JsonConstructor]
     public Money(decimal amount, string currency)
     {
         if (currency is not { Length: 3 } || !currency.All(char.IsAsciiLetterUpper))

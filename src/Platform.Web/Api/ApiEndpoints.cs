@@ -75,8 +75,8 @@ internal static class ApiEndpoints
             .Produces<Page<ModelDto>>().ProducesProblem(StatusCodes.Status400BadRequest);
         models.MapGet("/{id:guid}", ModelApi.GetAsync).WithName("getModel").Produces<ModelDto>().ProducesProblem(StatusCodes.Status404NotFound);
         models.MapDelete("/{id:guid}", ModelApi.DeleteAsync).WithName("deleteModel")
-            .WithSummary("Delete the model's files; the job stays, without a model.")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Delete the model's files; the job stays, without a model. 409 while a batch prediction of the model is queued or running.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         models.MapGet("/{id:guid}/metrics", ModelApi.MetricsAsync).WithName("getModelMetrics")
             .WithSummary("Evaluation on the held-out split: accuracy, macroF1, perClass, confusionMatrix, history. "
                 + "?variant=baseline: the same for the linear baseline a text job fits on the same split.")

@@ -194,24 +194,6 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
         return await command.ExecuteScalarAsync(cancellationToken) is long step ? step : null;
     }
 
-    /// <summary>
-    /// Forgets a succeeded job's model folder (the job, its events and its metered usage stay): the
-    /// result loses its folder and records when. False when the job has no model (any more).
-    /// </summary>
-    public async Task<bool> ForgetModelAsync(Guid jobId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (current.TenantId is not { } tenantId)
-            return false;
-        await using var command = dataSource.CreateCommand("""
-            UPDATE jobs SET result = (result - 'modelDirectory' - 'modelFolder') || jsonb_build_object('modelDeletedAt', $3::timestamptz)
-            WHERE tenant_id = $1 AND id = $2 AND state = 'Succeeded' AND (result ? 'modelFolder' OR result ? 'modelDirectory')
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
-        command.Parameters.Add(new NpgsqlParameter { Value = now });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
     private static async Task<IReadOnlyList<JobRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var rows = new List<JobRow>();

@@ -34,25 +34,15 @@ internal static class ModelApi
     /// Removes the model's files; the job stays (with its events, metrics history in the log and metered
     /// usage), without a model. Predictions and downloads answer 404 from then on.
     /// </summary>
-    public static async Task<IResult> DeleteAsync(Guid id, ApiJobQuery jobs, ModelQueries models, ModelCache cache, TenantFolders folders,
-        Platform.Data.Artifacts.StoredFolders stored, Platform.Domain.Common.ICurrentTenant current, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<IResult> DeleteAsync(Guid id, DeleteModelCommand delete, CancellationToken cancellationToken)
     {
-        if (await models.GetAsync(id, cancellationToken) is not { } model)
-            return ModelNotFound();
-        if (!await jobs.ForgetModelAsync(id, clock.GetUtcNow(), cancellationToken))
-            return ModelNotFound();
-        if (model.Stored)
+        var deleted = await delete.ExecuteAsync(id, cancellationToken);
+        return deleted.Status switch
         {
-            // The stored folder's rows and the bytes no other folder or dataset shares.
-            await stored.DeleteAsync(model.TenantId, model.Folder, cancellationToken);
-        }
-        // Only a folder inside the tenant's own jobs folder is removed: the path came from the worker.
-        else if (folders.TenantJobs(current.TenantId!.Value) is { } root
-            && Path.GetFullPath(model.Folder).StartsWith(Path.GetFullPath(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            TenantFolders.DeleteIfExists(model.Folder);
-        }
-        return Results.NoContent();
+            Platform.Domain.Common.ResultStatus.Success => Results.NoContent(),
+            Platform.Domain.Common.ResultStatus.NotFound => ModelNotFound(),
+            _ => ApiProblem.From(deleted),
+        };
     }
 
     public static async Task<IResult> MetricsAsync(Guid id, string? variant, ModelQueries models, CancellationToken cancellationToken)

@@ -40,10 +40,6 @@ internal static class DatasetEndpoints
             // The browser sends the file's first 64 KB (portal.js); the header must be in there.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MultipartUpload.MaxRequestBytes(ColumnsFileBytes)));
 
-        app.MapPost("/datasets/{id:guid}/delete", DeleteAsync)
-            .RequireAuthorization(PortalPolicies.TenantMember)
-            .WithMetadata(new RequireAntiforgeryTokenAttribute());
-
         app.MapGet("/datasets/{id:guid}/images/{hash}", ImageAsync)
             .RequireAuthorization(PortalPolicies.TenantMember);
 
@@ -138,17 +134,6 @@ internal static class DatasetEndpoints
             [nameof(CsvColumnFields.TextColumn)] = text,
             [nameof(CsvColumnFields.LabelColumn)] = label,
         });
-
-    private static async Task<IResult> DeleteAsync(Guid id, DeleteDatasetCommand deleteDataset, CancellationToken cancellationToken)
-    {
-        var deleted = await deleteDataset.ExecuteAsync(id, cancellationToken);
-        return deleted.Status switch
-        {
-            ResultStatus.Success => Results.Redirect("/datasets"),
-            ResultStatus.NotFound => Results.NotFound(),
-            _ => Results.Problem(deleted.Error, statusCode: StatusFor(deleted)),
-        };
-    }
 
     private static async Task<IResult> ImageAsync(Guid id, string hash, OpenDatasetFileQuery openFile, CancellationToken cancellationToken)
     {

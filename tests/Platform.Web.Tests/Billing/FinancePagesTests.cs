@@ -63,6 +63,34 @@ public sealed class FinancePagesTests(PortalFactory portal) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task TenantUsage_TenantOnAPlan_EachJobShowsWhatItAddsToTheInvoiceAndTheCardTheTotal()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        // An hour of GPU included, $3 an hour beyond: the first job's hour (3599 s run, 3600 s billed) is all included,
+        // the second's half hour is over.
+        await BillingKit.AssignPlanAsync(portal, owner.TenantId, BillingKit.Starter() with { IncludedGpuHours = 1m, GpuOveragePerHour = 3m });
+        var first = await BillingKit.FinishedJobAsync(portal, owner.TenantId, name: "first", seconds: 3599);
+        var second = await BillingKit.FinishedJobAsync(portal, owner.TenantId, name: "second", seconds: 1800);
+        await BillingKit.TickAsync(portal);
+        using var finance = await BillingKit.FinanceClientAsync(portal);
+
+        var page = await finance.GetAsync($"/finance/usage/{owner.TenantId}?month={Month}");
+        var invoice = await BillingKit.CloseCurrentPeriodAsync(portal, owner.TenantId);
+        var lines = await portal.WithServicesAsync(sp => sp.GetRequiredService<InvoiceQueries>().GetForFinanceAsync(invoice.InvoiceId));
+
+        string Cell(Guid job, string cell) =>
+            page.Document.QuerySelector($"#job-usage-table [data-job='{job}']")!.Closest("tr")!.QuerySelector(cell)!.TextContent.Trim();
+        var overage = lines.Value.Lines.Where(l => l.DeviceKind is not null).Sum(l => l.Amount);
+        Assert.Equal(1.50m, overage);
+        Assert.Equal(BillingFormat.Money(0m, "USD"), Cell(first, ".job-charge"));
+        Assert.Equal(BillingFormat.Money(overage, "USD"), Cell(second, ".job-charge"));
+        Assert.Equal("0", page.Document.QuerySelector($"#job-usage-table [data-job='{first}']")!.Closest("tr")!
+            .QuerySelector("[data-billable-seconds]")!.GetAttribute("data-billable-seconds"));
+        Assert.Contains("Usage charge", page.Text("#job-usage-table thead"));
+        Assert.Contains(BillingFormat.Money(overage, "USD"), page.Text("#stat-charge"));
+    }
+
+    [Fact]
     public async Task TenantUsage_MoreJobsThanAPage_PagesWithEarlierLinkAndTotalsCoverTheMonth()
     {
         var owner = await JobTestKit.OwnerAsync(portal);

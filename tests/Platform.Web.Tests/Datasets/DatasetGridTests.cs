@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Data.Datasets;
 using Platform.Domain.Datasets;
@@ -6,7 +9,7 @@ using Platform.Jobs.Portal;
 using Platform.Web.Components.Pages.Datasets;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Datasets;
 
@@ -26,7 +29,7 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
     }
 
     private BunitContext Circuit(AsyncServiceScope scope, Owner owner) =>
-        Create(scope, owner.UserId, typeof(DatasetGridQuery), typeof(DeleteDatasetCommand));
+        Start(scope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)]);
 
     private static string[] Names(IRenderedComponent<DatasetGrid> grid) =>
         grid.FindAll("#dataset-table tbody .dataset-name").Select(a => a.TextContent).ToArray();
@@ -46,6 +49,38 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
         Assert.Contains("v1", row.TextContent);
         Assert.Contains("Text", row.TextContent);
         Assert.Contains("Images", grid.Find($".dataset-name[data-dataset='{images}']").Closest("tr")!.TextContent);
+    }
+
+    [Fact]
+    public async Task Render_FirstPageKeptByThePrerender_RowsStayFromTheFirstRenderUntilTheLiveGridHasItsOwn()
+    {
+        var (owner, _, _, _) = await ThreeDatasetsAsync();
+        JsonElement kept;
+        await using (var scope = portal.Services.CreateAsyncScope())
+        await using (var prerender = Start(scope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)], out var state))
+        {
+            prerender.SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+            var prerendered = prerender.Render<DatasetGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
+            await EventuallyAsync(() => Assert.Equal(3, Names(prerendered).Length));
+            state.TriggerOnPersisting();
+            Assert.True(state.TryTake("dataset-grid-page", out kept));
+        }
+        await using var circuitScope = portal.Services.CreateAsyncScope();
+        await using var circuit = Start(circuitScope.ServiceProvider, owner.UserId, [typeof(DatasetGridQuery), typeof(DeleteDatasetCommand)],
+            out var circuitState);
+        circuitState.Persist("dataset-grid-page", kept);
+        var shown = new System.Collections.Concurrent.ConcurrentQueue<int>();
+
+        var grid = circuit.Render<DatasetGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
+        grid.OnMarkupUpdated += (_, _) => shown.Enqueue(Names(grid).Length);
+
+        // The first render, before the circuit has read anything, already has the rows.
+        Assert.Equal(["pets", "beta_tickets", "alpha tickets"], Names(grid));
+        // The live grid (its pager) takes over once it has its first page; no render in between had no rows.
+        await EventuallyAsync(() => Assert.Empty(grid.FindAll("[hidden]")));
+        Assert.NotEmpty(grid.FindAll("#dataset-table .mud-table-pagination"));
+        Assert.Equal(["pets", "beta_tickets", "alpha tickets"], Names(grid));
+        Assert.DoesNotContain(0, shown);
     }
 
     [Fact]
@@ -79,11 +114,11 @@ public sealed class DatasetGridTests(PortalFactory portal) : IClassFixture<Porta
 
         // Keep it: nothing happens.
         var asking = await ClickAsync(grid, () => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-        await AnswerAsync(grid, asking, "Delete alpha tickets v1?", "Keep it");
+        await AnswerAsync(circuit, grid, asking, "Keep it", question: "Delete alpha tickets v1?");
         Assert.Equal(1L, await CountAsync(alpha));
 
         var deleting = await ClickAsync(grid, () => grid.Find($".dataset-delete[data-dataset='{alpha}']"));
-        await AnswerAsync(grid, deleting, "Delete alpha tickets v1?", "Delete dataset");
+        await AnswerAsync(circuit, grid, deleting, "Delete dataset", question: "Delete alpha tickets v1?");
 
         Assert.Equal(0L, await CountAsync(alpha));
         await EventuallyAsync(() => Assert.Contains("alpha tickets v1 is deleted.", grid.Markup));

@@ -187,32 +187,6 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
     }
 
     [Fact]
-    public async Task Delete_OwnDataset_RemovesRowAndFiles()
-    {
-        var (client, tenantId) = await OwnerAsync();
-        var detail = await client.FollowAsync(await UploadAsync(client, "a.csv", TestFiles.GoodCsv(), name: "short lived"));
-        Assert.NotEmpty(TenantFiles(tenantId));
-
-        // The page's Delete is a dialog over the circuit now (DestructiveActionTests); this posts the form
-        // endpoint behind it, with the signed-in user's antiforgery token, and checks what it removes.
-        var datasetId = new Uri(new Uri("http://localhost"), detail.Url).AbsolutePath.Split('/')[^1];
-        var tokenForm = (AngleSharp.Html.Dom.IHtmlFormElement)(await client.GetAsync("/datasets/new")).Document.QuerySelector("#upload-form")!;
-        var token = "";
-        foreach (var (key, value) in PortalClient.FormValues(tokenForm))
-        {
-            if (key == "__RequestVerificationToken")
-                token = value;
-        }
-        var deleted = await client.PostAsync($"/datasets/{datasetId}/delete",
-            new FormUrlEncodedContent([new KeyValuePair<string, string>("__RequestVerificationToken", token)]));
-
-        Assert.Equal(HttpStatusCode.Redirect, deleted.Status);
-        var list = await client.FollowAsync(deleted);
-        Assert.Equal("No datasets yet", list.Text(".empty-state h2"));
-        await AssertNothingStoredAsync(tenantId);
-    }
-
-    [Fact]
     public async Task DatasetPage_OtherTenantsDataset_IsNotFound()
     {
         var (owner, _) = await OwnerAsync();
@@ -289,12 +263,6 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
     private async Task AssertNothingStoredAsync(Guid tenantId)
     {
         Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM datasets WHERE tenant_id = '{tenantId}'"));
-        Assert.Empty(TenantFiles(tenantId));
-    }
-
-    private IEnumerable<string> TenantFiles(Guid tenantId)
-    {
-        var directory = Path.Combine(portal.StorageRoot, "tenants", tenantId.ToString("N"));
-        return Directory.Exists(directory) ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToList() : [];
+        Assert.Empty(portal.TenantFiles(tenantId));
     }
 }

@@ -1,9 +1,13 @@
 using System.Security.Claims;
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
+using Platform.Data;
 using Platform.Data.Identity;
+using Platform.Data.Tenants;
 using Platform.Web.Accounts;
 
 namespace Platform.Web.Tests.Infrastructure;
@@ -11,7 +15,8 @@ namespace Platform.Web.Tests.Infrastructure;
 /// <summary>
 /// An interactive component on a stand-in circuit (bunit) over the real portal's services: the
 /// component's dependencies come from one scope of the portal, so they share its database and its
-/// CurrentTenant; bunit's authorization stands in for the signed-in user and the policies.
+/// CurrentTenant, and it enters its tenant through the real <see cref="CircuitTenant"/>; bunit's
+/// authorization stands in for the signed-in user and the policies.
 /// </summary>
 internal static class Circuit
 {
@@ -19,7 +24,15 @@ internal static class Circuit
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
 
     /// <summary>A circuit for <paramref name="userId"/>; a platform admin passes the PlatformAdmin policy, finance the Finance one.</summary>
-    public static BunitContext Start(IServiceProvider scope, Guid userId, IEnumerable<Type> fromScope, params string[] roles)
+    public static BunitContext Start(IServiceProvider scope, Guid userId, IEnumerable<Type> fromScope, params string[] roles) =>
+        Start(scope, userId, fromScope, out _, roles);
+
+    /// <summary>
+    /// As <see cref="Start(IServiceProvider, Guid, IEnumerable{Type}, string[])"/>, with the page's persisted component state:
+    /// empty, as on a circuit whose page kept nothing; a test fills it with what a prerender kept.
+    /// </summary>
+    public static BunitContext Start(IServiceProvider scope, Guid userId, IEnumerable<Type> fromScope, out BunitPersistentComponentState kept,
+        params string[] roles)
     {
         var context = new BunitContext();
         context.Services.AddMudServices();
@@ -27,6 +40,8 @@ internal static class Circuit
         foreach (var type in fromScope)
             context.Services.AddSingleton(type, scope.GetRequiredService(type));
         context.Services.AddSingleton(TimeProvider.System);
+        context.Services.AddSingleton(sp => new CircuitTenant(sp.GetRequiredService<AuthenticationStateProvider>(),
+            scope.GetRequiredService<CurrentTenant>(), scope.GetRequiredService<ListMyTenantsQuery>()));
         var authorization = context.AddAuthorization().SetAuthorized("user");
         var policies = new List<string>();
         if (roles.Contains(PlatformRoles.PlatformAdmin))
@@ -37,6 +52,7 @@ internal static class Circuit
             authorization.SetRoles(roles).SetPolicies([.. policies]);
         // Last: bunit's SetRoles builds a new principal without the claims set before it.
         authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
+        kept = context.AddBunitPersistentComponentState();
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         return context;
     }
@@ -75,11 +91,15 @@ internal static class Circuit
 
     /// <summary>
     /// Clicks the open dialog's button labelled <paramref name="label"/> (the page may have a button of the same
-    /// name), waits for the click that opened the dialog to end, and fails with what the handler threw: the
-    /// renderer catches an event handler's exception, so the click itself would end quietly.
+    /// name), once the dialog asks <paramref name="question"/> where given, waits for the click that opened the
+    /// dialog to end, and fails with what the handler threw: the renderer catches an event handler's exception,
+    /// so the click itself would end quietly.
     /// </summary>
-    public static async Task AnswerAsync<T>(BunitContext circuit, IRenderedComponent<T> component, Task asking, string label) where T : IComponent
+    public static async Task AnswerAsync<T>(BunitContext circuit, IRenderedComponent<T> component, Task asking, string label,
+        string? question = null) where T : IComponent
     {
+        if (question is not null)
+            await EventuallyAsync(() => Assert.Contains(question, component.Markup));
         await EventuallyAsync(() => Assert.Contains(component.FindAll(".mud-dialog button"), b => b.TextContent.Trim() == label));
         await await ClickAsync(component, () => component.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == label));
         await asking;

@@ -32,6 +32,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
 
     public string StorageRoot => _storageRoot;
 
+    /// <summary>Every file the artifact store holds for <paramref name="tenantId"/>.</summary>
+    public IReadOnlyList<string> TenantFiles(Guid tenantId)
+    {
+        var directory = Path.Combine(_storageRoot, "tenants", tenantId.ToString("N"));
+        return Directory.Exists(directory) ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToList() : [];
+    }
+
     /// <summary>
     /// Where model imports download from. Nothing listens on the default (port 9, discard), so no test
     /// reaches the real Hub; catalog tests point it at a <see cref="Platform.Testing.HubStandIn"/> before

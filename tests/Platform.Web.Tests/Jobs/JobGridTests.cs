@@ -13,7 +13,7 @@ using Platform.Jobs.Queue;
 using Platform.Web.Accounts;
 using Platform.Web.Components.Pages.Jobs;
 using Platform.Web.Tests.Infrastructure;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Jobs;
 
@@ -39,24 +39,8 @@ public sealed class JobGridTests(PortalFactory portal) : IClassFixture<PortalFac
         return (owner, done, queued);
     }
 
-    private static BunitContext Circuit(AsyncServiceScope scope, Guid userId, params string[] roles)
-    {
-        var context = new BunitContext();
-        var services = scope.ServiceProvider;
-        context.Services.AddMudServices();
-        context.JSInterop.Mode = JSRuntimeMode.Loose;
-        context.Services.AddSingleton(services.GetRequiredService<JobGridQuery>());
-        context.Services.AddSingleton(services.GetRequiredService<JobQueue>());
-        context.Services.AddSingleton(TimeProvider.System);
-        context.Services.AddSingleton(sp => new CircuitTenant(sp.GetRequiredService<AuthenticationStateProvider>(),
-            services.GetRequiredService<CurrentTenant>(), services.GetRequiredService<ListMyTenantsQuery>()));
-        var authorization = context.AddAuthorization().SetAuthorized("user").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
-        // bunit's authorization stands in for the policies: a platform admin passes PortalPolicies.PlatformAdmin.
-        if (roles.Contains(PlatformRoles.PlatformAdmin))
-            authorization.SetRoles(roles).SetPolicies(PortalPolicies.PlatformAdmin);
-        context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        return context;
-    }
+    private static BunitContext Circuit(AsyncServiceScope scope, Guid userId, params string[] roles) =>
+        Start(scope.ServiceProvider, userId, [typeof(JobGridQuery), typeof(JobQueue)], roles);
 
     private static string[] Names(IRenderedComponent<JobGrid> grid) =>
         grid.FindAll("#job-table tbody .job-name").Select(a => a.TextContent).ToArray();

@@ -37,15 +37,8 @@ public sealed class JobLiveViewTests(PortalFactory portal) : IClassFixture<Porta
     /// <summary>A circuit's services: a scope of the test server with the circuit's signed-in user.</summary>
     private BunitContext Circuit(AsyncServiceScope scope, Guid userId)
     {
-        var context = new BunitContext();
-        var services = scope.ServiceProvider;
-        context.Services.AddSingleton(services.GetRequiredService<JobQueries>());
-        context.Services.AddSingleton(portal.Services.GetRequiredService<JobEventSignals>());
-        context.Services.AddSingleton(sp => new CircuitTenant(sp.GetRequiredService<AuthenticationStateProvider>(),
-            services.GetRequiredService<CurrentTenant>(), services.GetRequiredService<ListMyTenantsQuery>()));
-        context.AddAuthorization().SetAuthorized("user").SetClaims(new Claim(ClaimTypes.NameIdentifier, userId.ToString()));
-        context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        return context;
+        // JobEventSignals is the portal's singleton: the scope hands out the same one.
+        return Infrastructure.Circuit.Start(scope.ServiceProvider, userId, [typeof(JobQueries), typeof(JobEventSignals)]);
     }
 
     [Fact]

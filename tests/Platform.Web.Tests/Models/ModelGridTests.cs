@@ -5,7 +5,7 @@ using Platform.Jobs.Portal;
 using Platform.Web.Components.Pages.Models;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Models;
 
@@ -44,7 +44,7 @@ public sealed class ModelGridTests(PortalFactory portal) : IClassFixture<PortalF
     {
         var (owner, good, _, _, _) = await JobsAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.UserId, typeof(JobGridQuery));
+        await using var circuit = Start(scope.ServiceProvider, owner.UserId, [typeof(JobGridQuery), typeof(Platform.Jobs.Models.DeleteModelCommand)]);
 
         var grid = circuit.Render<ModelGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
 
@@ -63,7 +63,7 @@ public sealed class ModelGridTests(PortalFactory portal) : IClassFixture<PortalF
     {
         var (owner, _, _, _, _) = await JobsAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.UserId, typeof(JobGridQuery));
+        await using var circuit = Start(scope.ServiceProvider, owner.UserId, [typeof(JobGridQuery), typeof(Platform.Jobs.Models.DeleteModelCommand)]);
         var grid = circuit.Render<ModelGrid>(p => p.Add(g => g.TenantId, owner.TenantId));
         await EventuallyAsync(() => Assert.Equal(2, Names(grid).Length));
 

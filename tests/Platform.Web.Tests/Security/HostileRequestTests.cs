@@ -21,19 +21,6 @@ public sealed class HostileRequestTests(PortalFactory portal) : IClassFixture<Po
     private static readonly FormUrlEncodedContent NoToken = new([]);
 
     [Fact]
-    public async Task DeleteDataset_WithoutToken_Refused400AndKept()
-    {
-        var owner = await JobTestKit.OwnerAsync(portal);
-        var datasetId = await JobTestKit.UploadCsvAsync(owner.Client);
-
-        using var response = await owner.Client.Http.PostAsync($"/datasets/{datasetId}/delete", NoToken);
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("The request could not be processed", await response.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.OK, (await owner.Client.GetAsync($"/datasets/{datasetId}")).Status);
-    }
-
-    [Fact]
     public async Task CancelJob_WithoutToken_Refused400AndStillQueued()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

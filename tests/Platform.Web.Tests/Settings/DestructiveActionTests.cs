@@ -6,7 +6,7 @@ using Platform.Web.Components.Pages.Datasets;
 using Platform.Web.Components.Pages.Settings;
 using Platform.Web.Tests.Infrastructure;
 using Platform.Web.Tests.Jobs;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Settings;
 
@@ -22,16 +22,16 @@ public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture
         var owner = await JobTestKit.OwnerAsync(portal);
         var key = await JobTestKit.AsTenantAsync(portal, owner, sp => sp.GetRequiredService<CreateApiKeyCommand>().ExecuteAsync("ci"));
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.UserId, typeof(ListApiKeysQuery), typeof(RevokeApiKeyCommand));
+        await using var circuit = Start(scope.ServiceProvider, owner.UserId, [typeof(ListApiKeysQuery), typeof(RevokeApiKeyCommand)]);
         var table = circuit.Render<ApiKeyTable>(p => p.Add(t => t.TenantId, owner.TenantId).Add(t => t.IsOwner, true));
         await EventuallyAsync(() => table.Find($".key-revoke[data-key='{key.Value.Id}']"));
 
         var asking = await ClickAsync(table, () => table.Find($".key-revoke[data-key='{key.Value.Id}']"));
-        await AnswerAsync(table, asking, "Revoke “ci”?", "Keep it");
+        await AnswerAsync(circuit, table, asking, "Keep it", question: "Revoke “ci”?");
         Assert.Equal(0L, await RevokedAsync(key.Value.Id));
 
         var revoking = await ClickAsync(table, () => table.Find($".key-revoke[data-key='{key.Value.Id}']"));
-        await AnswerAsync(table, revoking, "Revoke “ci”?", "Revoke key");
+        await AnswerAsync(circuit, table, revoking, "Revoke key", question: "Revoke “ci”?");
 
         Assert.Equal(1L, await RevokedAsync(key.Value.Id));
         await EventuallyAsync(() => Assert.Contains("“ci” is revoked.", table.Markup));
@@ -47,7 +47,7 @@ public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture
         var member = await portal.CreateUserAsync();
         await portal.AddMemberAsync(owner.TenantId, member);
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, member.Id, typeof(ListApiKeysQuery), typeof(RevokeApiKeyCommand));
+        await using var circuit = Start(scope.ServiceProvider, member.Id, [typeof(ListApiKeysQuery), typeof(RevokeApiKeyCommand)]);
 
         var table = circuit.Render<ApiKeyTable>(p => p.Add(t => t.TenantId, owner.TenantId).Add(t => t.IsOwner, false));
 
@@ -56,24 +56,26 @@ public sealed class DestructiveActionTests(PortalFactory portal) : IClassFixture
     }
 
     [Fact]
-    public async Task DeleteDatasetButton_Confirmed_DeletesAndGoesToTheList()
+    public async Task DeleteDatasetButton_Confirmed_DeletesRowAndFilesAndGoesToTheList()
     {
         var owner = await JobTestKit.OwnerAsync(portal);
         var dataset = await JobTestKit.UploadCsvAsync(owner.Client, "to delete");
+        Assert.NotEmpty(portal.TenantFiles(owner.TenantId));
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.UserId, typeof(DeleteDatasetCommand));
+        await using var circuit = Start(scope.ServiceProvider, owner.UserId, [typeof(DeleteDatasetCommand)]);
         var navigation = circuit.Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
         var button = circuit.Render<DeleteDatasetButton>(p => p.Add(b => b.TenantId, owner.TenantId).Add(b => b.DatasetId, dataset)
             .Add(b => b.Title, "to delete v1"));
 
         var asking = await ClickAsync(button, () => button.Find("#delete-dataset"));
-        await AnswerAsync(button, asking, "Delete to delete v1?", "Keep it");
+        await AnswerAsync(circuit, button, asking, "Keep it", question: "Delete to delete v1?");
         Assert.Equal(1L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM datasets WHERE id = '{dataset}'"));
 
         var deleting = await ClickAsync(button, () => button.Find("#delete-dataset"));
-        await AnswerAsync(button, deleting, "Delete to delete v1?", "Delete dataset");
+        await AnswerAsync(circuit, button, deleting, "Delete dataset", question: "Delete to delete v1?");
 
         Assert.Equal(0L, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM datasets WHERE id = '{dataset}'"));
+        Assert.Empty(portal.TenantFiles(owner.TenantId));
         Assert.EndsWith("/datasets", navigation.Uri);
     }
 

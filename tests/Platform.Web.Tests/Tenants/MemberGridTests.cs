@@ -7,7 +7,7 @@ using Platform.Data.Tenants;
 using Platform.Domain.Tenants;
 using Platform.Web.Components.Pages.Members;
 using Platform.Web.Tests.Infrastructure;
-using static Platform.Web.Tests.Infrastructure.PortalCircuit;
+using static Platform.Web.Tests.Infrastructure.Circuit;
 
 namespace Platform.Web.Tests.Tenants;
 
@@ -43,7 +43,7 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
     {
         var (tenantId, owner, member) = await TeamAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, owner.Id, Commands);
 
         var grid = Render(circuit, tenantId, owner, isOwner: true);
 
@@ -63,7 +63,7 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
     {
         var (tenantId, _, member) = await TeamAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, member.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, member.Id, Commands);
 
         var grid = Render(circuit, tenantId, member, isOwner: false);
 
@@ -78,17 +78,17 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
     {
         var (tenantId, owner, member) = await TeamAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, owner.Id, Commands);
         var grid = Render(circuit, tenantId, owner, isOwner: true);
         await EventuallyAsync(() => grid.Find($".member-role-change[data-user='{member.Id}']"));
         var question = $"Make {member.Email} an owner?";
 
         var asking = await ClickAsync(grid, () => grid.Find($".member-role-change[data-user='{member.Id}']"));
-        await AnswerAsync(grid, asking, question, "Keep the role");
+        await AnswerAsync(circuit, grid, asking, "Keep the role", question: question);
         Assert.Equal("Member", await RoleAsync(tenantId, member.Id));
 
         var changing = await ClickAsync(grid, () => grid.Find($".member-role-change[data-user='{member.Id}']"));
-        await AnswerAsync(grid, changing, question, "Make owner");
+        await AnswerAsync(circuit, grid, changing, "Make owner", question: question);
 
         Assert.Equal("Owner", await RoleAsync(tenantId, member.Id));
         await EventuallyAsync(() => Assert.Contains($"{member.Email} is now an owner.", grid.Markup));
@@ -105,7 +105,7 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
         var otherOwner = await portal.CreateUserAsync();
         await portal.AddMemberAsync(tenantId, otherOwner, TenantRole.Owner);
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, owner.Id, Commands);
         var grid = Render(circuit, tenantId, owner, isOwner: true);
         await EventuallyAsync(() => Assert.False(grid.Find($".member-role-change[data-user='{owner.Id}']").HasAttribute("disabled")));
 
@@ -116,7 +116,7 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
             await command.ExecuteNonQueryAsync();
         }
         var asking = await ClickAsync(grid, () => grid.Find($".member-role-change[data-user='{owner.Id}']"));
-        await AnswerAsync(grid, asking, "Step down to member?", "Make member");
+        await AnswerAsync(circuit, grid, asking, "Make member", question: "Step down to member?");
 
         Assert.Equal("Owner", await RoleAsync(tenantId, owner.Id));
         await EventuallyAsync(() => Assert.Contains("The last owner cannot be made a member", grid.Markup));
@@ -129,16 +129,16 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
     {
         var (tenantId, owner, member) = await TeamAsync();
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, owner.Id, Commands);
         var grid = Render(circuit, tenantId, owner, isOwner: true);
         await EventuallyAsync(() => grid.Find($".member-remove[data-user='{member.Id}']"));
 
         var asking = await ClickAsync(grid, () => grid.Find($".member-remove[data-user='{member.Id}']"));
-        await AnswerAsync(grid, asking, $"Remove {member.Email}?", "Keep them");
+        await AnswerAsync(circuit, grid, asking, "Keep them", question: $"Remove {member.Email}?");
         Assert.Equal("Member", await RoleAsync(tenantId, member.Id));
 
         var removing = await ClickAsync(grid, () => grid.Find($".member-remove[data-user='{member.Id}']"));
-        await AnswerAsync(grid, removing, $"Remove {member.Email}?", "Remove member");
+        await AnswerAsync(circuit, grid, removing, "Remove member", question: $"Remove {member.Email}?");
 
         Assert.Equal("", await RoleAsync(tenantId, member.Id));
         await EventuallyAsync(() => Assert.Contains($"{member.Email} was removed.", grid.Markup));
@@ -156,12 +156,12 @@ public sealed class MemberGridTests(PortalFactory portal) : IClassFixture<Portal
             return Assert.Single(await sp.GetRequiredService<ListInvitationsQuery>().ExecuteAsync()).Id;
         });
         await using var scope = portal.Services.CreateAsyncScope();
-        await using var circuit = Create(scope, owner.Id, Commands);
+        await using var circuit = Start(scope.ServiceProvider, owner.Id, Commands);
         var grid = Render(circuit, tenantId, owner, isOwner: true);
         await EventuallyAsync(() => Assert.Contains("later@example.com", grid.Find("#pending-invitations").TextContent));
 
         var asking = await ClickAsync(grid, () => grid.Find($".invitation-revoke[data-invitation='{invited}']"));
-        await AnswerAsync(grid, asking, "Withdraw the invitation to later@example.com?", "Withdraw invitation");
+        await AnswerAsync(circuit, grid, asking, "Withdraw invitation", question: "Withdraw the invitation to later@example.com?");
 
         await EventuallyAsync(() => Assert.Contains("The invitation to later@example.com is withdrawn.", grid.Markup));
         await EventuallyAsync(() => Assert.Empty(grid.FindAll("#pending-invitations")));

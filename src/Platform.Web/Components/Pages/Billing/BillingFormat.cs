@@ -17,6 +17,11 @@ public static class BillingFormat
     /// <summary>As the PDF and Stripe write it: "105.00 USD".</summary>
     public static string Money(decimal amount, string currency) => new Money(amount, currency).ToString();
 
+    /// <summary>A usage charge (decision 0041) in each of its currencies, "—" when it comes to nothing.</summary>
+    public static string Charge(Platform.Billing.Finance.UsageCharge charge) => charge.Amounts.Count == 0
+        ? "—"
+        : string.Join(" + ", charge.Amounts.Select(a => Money(a.Amount, a.Currency)));
+
     public static string Day(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
 
     /// <summary>

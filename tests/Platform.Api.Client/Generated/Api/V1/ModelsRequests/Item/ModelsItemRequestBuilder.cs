@@ -76,12 +76,13 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item
         {
         }
         /// <summary>
-        /// Delete the model&apos;s files; the job stays, without a model.
+        /// Delete the model&apos;s files; the job stays, without a model. 409 while a batch prediction of the model is queued or running.
         /// </summary>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Platform.Api.Client.Models.ProblemDetails">When receiving a 401 status code</exception>
         /// <exception cref="global::Platform.Api.Client.Models.ProblemDetails">When receiving a 404 status code</exception>
+        /// <exception cref="global::Platform.Api.Client.Models.ProblemDetails">When receiving a 409 status code</exception>
         /// <exception cref="global::Platform.Api.Client.Models.ProblemDetails">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -97,6 +98,7 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item
             {
                 { "401", global::Platform.Api.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "404", global::Platform.Api.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "409", global::Platform.Api.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "429", global::Platform.Api.Client.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
             await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
@@ -126,7 +128,7 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item
             return await RequestAdapter.SendAsync<global::Platform.Api.Client.Models.ModelDto>(requestInfo, global::Platform.Api.Client.Models.ModelDto.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Delete the model&apos;s files; the job stays, without a model.
+        /// Delete the model&apos;s files; the job stays, without a model. 409 while a batch prediction of the model is queued or running.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>

@@ -34,6 +34,9 @@ public sealed class JobWorker(
     private readonly ConcurrentDictionary<Guid, PendingRun> _pending = new();
     private readonly WakeSignal _wake = new();
     private readonly WakeSignal _pendingAdded = new();
+    // One pass over the pending runs at a time: the dispatcher, which waits for the reporting loop's
+    // pass, then sees what is really still owed.
+    private readonly SemaphoreSlim _reportingPass = new(1, 1);
     private readonly LossCurveRecorder _lossCurve = new(dataSource);
     private DeviceSpool? _spool;
 
@@ -92,8 +95,14 @@ public sealed class JobWorker(
                 await slots.WaitAsync(stoppingToken);
                 // What this worker owes the database (runs that ended while it was away) goes before
                 // new work: a run reported first can still publish its checkpoint for the next one.
-                if (!_pending.IsEmpty)
-                    await ReportPendingOnceAsync(stoppingToken);
+                // Until it is, no claim: a run that stopped during an outage may hold the job's newest checkpoint,
+                // and a claim of that job now would resume from an older one (steps trained twice, billed twice).
+                if (!_pending.IsEmpty && !await ReportPendingOnceAsync(stoppingToken) && OwesRecentRun())
+                {
+                    slots.Release();
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                    continue;
+                }
                 ClaimedJob? claimed = null;
                 var (request, claim) = SpoolClaim();
                 // A trace starts at the claim; an empty poll is no trace at all.
@@ -432,16 +441,31 @@ public sealed class JobWorker(
     /// <summary>One pass over the pending runs, oldest first; false when the database still refuses.</summary>
     private async Task<bool> ReportPendingOnceAsync(CancellationToken cancellationToken)
     {
-        foreach (var pending in _pending.Values.OrderBy(p => p.Record.ActiveUntilUtc).ToList())
+        await _reportingPass.WaitAsync(cancellationToken);
+        try
         {
-            // Taken out first: the dispatcher and the reporting loop may pass over the list at once.
-            if (!_pending.TryRemove(pending.Record.LeaseToken, out _))
-                continue;
-            if (!(await FinishAsync(pending, null, cancellationToken)).Done)
-                return false;
+            foreach (var pending in _pending.Values.OrderBy(p => p.Record.ActiveUntilUtc).ToList())
+            {
+                // Taken out first: a run's own end (FinishAsync from its slot) may report it at the same time.
+                if (!_pending.TryRemove(pending.Record.LeaseToken, out _))
+                    continue;
+                if (!(await FinishAsync(pending, null, cancellationToken)).Done)
+                    return false;
+            }
+            return _pending.IsEmpty;
         }
-        return true;
+        finally
+        {
+            _reportingPass.Release();
+        }
     }
+
+    /// <summary>
+    /// Whether a run that stopped in the last two minutes is still unreported. Claims wait for such runs;
+    /// past that a report the database keeps refusing no longer holds the worker's slots idle.
+    /// </summary>
+    private bool OwesRecentRun() =>
+        _pending.Values.Any(p => !p.Record.IsClaim && DateTime.UtcNow - p.Record.ActiveUntilUtc < TimeSpan.FromMinutes(2));
 
     /// <summary>
     /// Renews on its own timer, never on the training thread, so a long step cannot starve the lease.

@@ -93,9 +93,9 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             var jobId = jobPath.Split('/')[^1];
             // Typing before the circuit is up would edit the prerendered box alone: wait for the pager,
             // which only the interactive grid renders.
-            await Assertions.Expect(page.Locator(".mud-table-pagination")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator(".mud-table-pagination-actions")).ToBeVisibleAsync(new() { Timeout = 30_000 });
             await page.FillAsync("#job-search", "no-such-job");
-            await Assertions.Expect(page.Locator("#job-grid-empty")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#job-grid-empty:visible")).ToBeVisibleAsync();
             await page.FillAsync("#job-search", "");
             await Assertions.Expect(page.Locator($"#job-table .job-name[data-job='{jobId}']")).ToHaveCountAsync(1);
 
@@ -148,7 +148,8 @@ public sealed class TrainAndClassifyTests : PortalBrowserTest
             await Screenshot(page, "model-delete-dialog");
             await page.Locator(".mud-dialog button", new() { HasText = "Delete model" }).ClickAsync();
             await page.WaitForURLAsync("**/models");
-            await Assertions.Expect(page.Locator("#model-grid-empty")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            // ":visible": while the live grid takes over from the prerendered one, both hold the empty state for a moment.
+            await Assertions.Expect(page.Locator("#model-grid-empty:visible")).ToBeVisibleAsync(new() { Timeout = 30_000 });
             Assert.DoesNotContain("Missing <MudPopoverProvider", App.Output);
         }
         catch

@@ -51,6 +51,11 @@ public static class JobsExtensions
         builder.Services.TryAddScoped<LaunchPretrainingCommand>();
         builder.Services.TryAddScoped<JobQueries>();
         builder.Services.TryAddScoped<JobGridQuery>();
+        builder.Services.TryAddScoped<JobSummaryQuery>();
+        builder.Services.TryAddScoped<ApiJobQuery>();
+        // Platform admins' workers page and the web host's housekeeping: the workers table is this module's too.
+        builder.Services.TryAddScoped<WorkerListQuery>();
+        builder.Services.TryAddScoped<DeleteStoppedWorkersCommand>();
         builder.Services.TryAddScoped<DatasetGridQuery>();
         builder.Services.TryAddScoped<CancelJobCommand>();
         builder.Services.TryAddScoped<GetTenantJobLimitsQuery>();

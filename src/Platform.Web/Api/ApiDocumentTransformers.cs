@@ -166,7 +166,7 @@ internal static class ApiDocumentTransformers
         if (operationId is "listJobs" or "listModels")
         {
             if (operationId == "listJobs")
-                yield return Query("state", Text(null, JobFilter.States), "Only jobs in this state.");
+                yield return Query("state", Text(null, JobFilterParser.States), "Only jobs in this state.");
             yield return Query("datasetId", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" }, "Only jobs that train on this dataset.");
             yield return Query("baseModel", Text(null), "Only jobs launched from this base model (its name).");
             yield return Query("createdAfter", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, "RFC 3339, with its offset.");

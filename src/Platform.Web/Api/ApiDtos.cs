@@ -85,7 +85,7 @@ public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto S
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobProgressDto? Progress, JobResult? Result, string? Error,
     int Interruptions, string? LastInterruption, double UsageSeconds, int? QueuePosition, DateTimeOffset? EstimatedFinishAt, int Devices)
 {
-    internal static JobDto From(JobRow row, DateTimeOffset now)
+    internal static JobDto From(ApiJobRow row, DateTimeOffset now)
     {
         var j = row.Job;
         var (datasetId, baseModel, hyper, seed) = ReadPayload(j.PayloadJson);

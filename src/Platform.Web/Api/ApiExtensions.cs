@@ -16,7 +16,6 @@ public static class ApiExtensions
             .RequireAuthenticatedUser()
             .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim));
         builder.Services.AddProblemDetails();
-        builder.Services.AddScoped<ApiJobQuery>();
         builder.Services.Configure<JsonOptions>(o =>
         {
             // A misspelt field ("epochz") is the client's 400 naming it, not a setting silently ignored.

@@ -1,3 +1,4 @@
+using Platform.Jobs.Portal;
 using Platform.Jobs.Predictions;
 using Platform.Web.Uploads;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Platform.Jobs.Models;
+using Platform.Jobs.Portal;
 using Platform.Jobs.Privacy;
 using Platform.Web.Jobs;
 
@@ -11,7 +12,7 @@ internal static class ModelApi
     public static async Task<IResult> ListAsync(HttpRequest request, ApiJobQuery jobs, CancellationToken cancellationToken)
     {
         if (!PageQuery.TryParse(request, out var page, out var problem) || !page.TryAfterGuid(out var after, out problem)
-            || !JobFilter.TryParse(request, out var filter, out problem))
+            || !JobFilterParser.TryParse(request, out var filter, out problem))
         {
             return problem!;
         }
@@ -191,7 +192,7 @@ internal static class ModelApi
     private static JsonSerializerOptions Options(HttpRequest request) =>
         request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
 
-    private static ModelDto Model(JobRow row)
+    private static ModelDto Model(ApiJobRow row)
     {
         var job = JobDto.From(row, DateTimeOffset.UtcNow);
         var kind = PayloadKind(row.Job.PayloadJson);

@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.Data.Artifacts;
 using Platform.Jobs.Privacy;
+using Platform.Jobs.Workers;
 
 namespace Platform.Web.Background;
 
@@ -13,7 +13,7 @@ namespace Platform.Web.Background;
 /// lock. Returns how much it removed (the dashboard shows it as the job's result).
 /// </summary>
 public sealed class HousekeepingJobs(
-    NpgsqlDataSource dataSource,
+    DeleteStoppedWorkersCommand deleteStoppedWorkers,
     IOptions<StorageOptions> storage,
     IOptions<HousekeepingOptions> options,
     TimeProvider clock,
@@ -57,18 +57,14 @@ public sealed class HousekeepingJobs(
     }
 
     /// <summary>
-    /// Deletes workers stopped, or silent (no heartbeat: the host died without marking itself stopped),
-    /// for longer than <see cref="HousekeepingOptions.StoppedWorkerRetention"/>. A running worker beats
-    /// every few seconds, so it is never older than that.
+    /// Deletes workers stopped, or silent, for longer than <see cref="HousekeepingOptions.StoppedWorkerRetention"/>
+    /// (the Jobs module owns the workers table: <see cref="DeleteStoppedWorkersCommand"/>).
     /// </summary>
     [DisplayName("Housekeeping: delete stopped workers")]
     [AutomaticRetry(Attempts = 2)]
     public async Task<int> DeleteStoppedWorkersAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < now() - $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = options.Value.StoppedWorkerRetention });
-        var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+        var deleted = await deleteStoppedWorkers.ExecuteAsync(options.Value.StoppedWorkerRetention, cancellationToken);
         if (deleted > 0)
             logger.LogInformation("Housekeeping: deleted {Count} stopped worker(s)", deleted);
         return deleted;

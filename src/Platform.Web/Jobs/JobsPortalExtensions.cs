@@ -17,7 +17,6 @@ public static class JobsPortalExtensions
         {
             builder.AddJobWorker();
         }
-        builder.Services.AddScoped<WorkerListQuery>();
         builder.Services.AddScoped<RunComparisonQuery>();
         return builder;
     }

@@ -1,82 +1,21 @@
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Domain.Common;
-using Platform.Jobs.Portal;
-using Platform.Domain.Jobs;
 
-namespace Platform.Web.Api;
+namespace Platform.Jobs.Portal;
 
-/// <summary>What a job list can be narrowed to; every field already validated (<see cref="JobFilter.TryParse"/>).</summary>
-internal sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
-    bool SucceededTrainingOnly = false)
-{
-    public static readonly string[] States = Enum.GetNames<JobState>();
-
-    public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem)
-    {
-        filter = new JobFilter(null, null, null, null, null);
-        problem = null;
-        var q = request.Query;
-        string? state = null;
-        if (q["state"].ToString() is { Length: > 0 } stateText)
-        {
-            state = States.FirstOrDefault(s => string.Equals(s, stateText, StringComparison.OrdinalIgnoreCase));
-            if (state is null)
-            {
-                problem = ApiProblem.Invalid("state", $"Unknown state '{stateText}': one of {string.Join(", ", States)}.");
-                return false;
-            }
-        }
-        Guid? dataset = null;
-        if (q["datasetId"].ToString() is { Length: > 0 } datasetText)
-        {
-            if (!Guid.TryParse(datasetText, out var id))
-            {
-                problem = ApiProblem.Invalid("datasetId", "datasetId is a dataset's id (a UUID).");
-                return false;
-            }
-            dataset = id;
-        }
-        var baseModel = q["baseModel"].ToString() is { Length: > 0 } model ? model : null;
-        if (baseModel is { Length: > 200 })
-        {
-            problem = ApiProblem.Invalid("baseModel", "baseModel is a base model's name (at most 200 characters).");
-            return false;
-        }
-        if (!TryTime(q["createdAfter"].ToString(), "createdAfter", out var after, ref problem)
-            || !TryTime(q["createdBefore"].ToString(), "createdBefore", out var before, ref problem))
-        {
-            return false;
-        }
-        filter = new JobFilter(state, dataset, baseModel, after, before);
-        return true;
-    }
-
-    private static bool TryTime(string text, string param, out DateTimeOffset? value, ref IResult? problem)
-    {
-        value = null;
-        if (text.Length == 0)
-            return true;
-        // RFC 3339 with an offset: a time without one would depend on the server's zone.
-        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed)
-            && (text.EndsWith('Z') || text.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(text, @"[+-]\d\d:\d\d$")))
-        {
-            value = parsed.ToUniversalTime();
-            return true;
-        }
-        problem = ApiProblem.Invalid(param, $"{param} is an RFC 3339 time with its offset, e.g. 2026-12-01T09:30:00Z.");
-        return false;
-    }
-}
+/// <summary>What a job list can be narrowed to; every field already validated (the API's JobFilterParser).</summary>
+public sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
+    bool SucceededTrainingOnly = false);
 
 /// <summary>A job row with what the API adds to it: device time used, the device kind, and the place in the queue.</summary>
-internal sealed record JobRow(JobView Job, double UsageSeconds, string? Device, int? QueuePosition);
+public sealed record ApiJobRow(JobView Job, double UsageSeconds, string? Device, int? QueuePosition);
 
 /// <summary>
-/// The current tenant's jobs for the API, newest first (created_at, then id, both descending: a stable
+/// The current tenant's jobs as the API (/api/v1/jobs, /api/v1/models) lists them, newest first (created_at, then id, both descending: a stable
 /// order for cursors). Every statement filters by the tenant from <see cref="ICurrentTenant"/>.
 /// </summary>
-internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant current)
+public sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant current)
 {
     private const string Select = """
         SELECT j.id, j.name, j.kind, j.state, j.attempt, j.max_attempts, j.progress::text, j.result::text, j.error,
@@ -95,10 +34,10 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
         """;
 
     // The catalog name the launch stored; jobs launched before it was stored fall back to a preset name (never a path).
-    internal const string BaseModelSql =
+    private const string BaseModelSql =
         "coalesce(j.payload->>'baseModelName', CASE WHEN j.payload->>'baseModel' NOT LIKE '%/%' THEN j.payload->>'baseModel' END)";
 
-    public async Task<JobRow?> GetAsync(Guid jobId, CancellationToken cancellationToken)
+    public async Task<ApiJobRow?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
         if (current.TenantId is not { } tenantId)
             return null;
@@ -110,7 +49,7 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
     }
 
     /// <summary>Null when <paramref name="after"/> names no job of the tenant (a cursor the client made up).</summary>
-    public async Task<IReadOnlyList<JobRow>?> ListAsync(JobFilter filter, Guid? after, int fetch, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ApiJobRow>?> ListAsync(JobFilter filter, Guid? after, int fetch, CancellationToken cancellationToken)
     {
         if (current.TenantId is not { } tenantId)
             return [];
@@ -194,9 +133,9 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
         return await command.ExecuteScalarAsync(cancellationToken) is long step ? step : null;
     }
 
-    private static async Task<IReadOnlyList<JobRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ApiJobRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        var rows = new List<JobRow>();
+        var rows = new List<ApiJobRow>();
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
@@ -206,7 +145,7 @@ internal sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant cu
                 r.GetBoolean(9), r.GetFieldValue<DateTimeOffset>(10),
                 r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11), r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12),
                 r.GetString(13), r.GetInt32(14), r.IsDBNull(15) ? null : r.GetString(15), r.GetInt32(19));
-            rows.Add(new JobRow(job, r.GetDouble(16), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetInt32(18)));
+            rows.Add(new ApiJobRow(job, r.GetDouble(16), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetInt32(18)));
         }
         return rows;
     }

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Platform.Web.Jobs;
+namespace Platform.Jobs.Workers;
 
 public sealed record RunningJobView(Guid JobId, string Name, string TenantName, DateTimeOffset? StartedAt);
 

@@ -64,7 +64,7 @@ public sealed class JobRecordsTests : IAsyncLifetime
             new JobProgressData(7, 70, 1, 2) { Loss = double.NaN, LearningRate = 0.01, SamplesPerSecond = 3, EtaSeconds = 9 }.ToJson(),
             new TrainingJobResult { ModelFolder = "jobs/x/model/", Accuracy = 0.5, MacroF1 = 0.4, Steps = 70, Epochs = 2, StoppedEarly = false, Resumed = false }.ToJson());
 
-        // The job grid and the API read these with SQL (JobGridQuery, ApiJobQuery, DashboardQuery).
+        // The job grid and the API read these with SQL (JobGridQuery, ApiJobQuery, JobSummaryQuery).
         Assert.Equal("7/70 true", await _database.ScalarAsync<string>(
             $"SELECT (progress->>'step') || '/' || (progress->>'totalSteps') || ' ' || (result ? 'modelFolder')::text FROM jobs WHERE id = '{written}'"));
         Assert.Equal("accuracy,assessment,baseline,epochs,macroF1,modelFolder,resumed,selectedEpoch,steps,stoppedEarly", await _database.ScalarAsync<string>(

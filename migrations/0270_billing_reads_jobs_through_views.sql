@@ -36,3 +36,8 @@ FROM usage_segments;
 CREATE VIEW job_names AS
 SELECT id, tenant_id, name
 FROM jobs;
+
+-- Usage to date looks up a segment's ledger row by the segment's identity rather than rebuilding
+-- the ledger's key in SQL: the key's format is written once, in C# (UsageSegment.IdempotencyKey).
+-- Unique because a segment is billed once whatever its key says.
+CREATE UNIQUE INDEX ux_usage_ledger_segment ON usage_ledger (job_id, attempt, segment);

@@ -72,7 +72,7 @@ public sealed class FinanceUsageQueries(NpgsqlDataSource dataSource)
     {
         // Names are looked up for the page's jobs alone (by primary key), never joined over all jobs.
         await using var command = dataSource.CreateCommand("""
-            SELECT u.job_id, (SELECT j.name FROM jobs j WHERE j.id = u.job_id), u.device_kind, u.seconds, u.segments, u.first_started, u.last_ended
+            SELECT u.job_id, (SELECT j.name FROM job_names j WHERE j.id = u.job_id), u.device_kind, u.seconds, u.segments, u.first_started, u.last_ended
             FROM (SELECT l.job_id, l.device_kind, sum(l.seconds)::bigint AS seconds, count(*) AS segments,
                          min(l.started_at) AS first_started, max(l.ended_at) AS last_ended
                   FROM usage_ledger l
@@ -183,7 +183,7 @@ public sealed class FinanceUsageQueries(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT l.idempotency_key, l.tenant_id, coalesce((SELECT t.name FROM tenants t WHERE t.id = l.tenant_id), ''), l.job_id,
-                   (SELECT j.name FROM jobs j WHERE j.id = l.job_id), l.attempt, l.segment, l.device_kind,
+                   (SELECT j.name FROM job_names j WHERE j.id = l.job_id), l.attempt, l.segment, l.device_kind,
                    l.started_at, l.ended_at, l.seconds
             FROM usage_ledger l
             WHERE l.ended_at >= $1 AND l.ended_at < $2 AND ($3::uuid IS NULL OR l.tenant_id = $3)

@@ -52,7 +52,7 @@ public sealed class PeriodReconciliationQuery(NpgsqlDataSource dataSource)
             rows AS (
                 SELECT p.*, d.device,
                     (SELECT coalesce(sum(greatest(0, floor(extract(epoch FROM u.ended_at - u.started_at))))::bigint, 0)
-                     FROM usage_segments u
+                     FROM metered_segments u
                      WHERE u.tenant_id = p.tenant_id AND u.device_kind = d.device AND u.closed
                        AND u.started_at < p.period_end AND u.ended_at >= p.period_start AND u.ended_at < p.period_end) AS metered,
                     (SELECT coalesce(sum(l.seconds), 0)::bigint

@@ -42,9 +42,9 @@ public sealed class ReconciliationQuery(NpgsqlDataSource dataSource)
                 SELECT tenant_id, device_kind, count(*) AS n,
                        sum(greatest(0, floor(extract(epoch FROM ended_at - started_at)))::bigint) AS seconds,
                        count(*) FILTER (WHERE end_source = 'renewal') AS renewal_n,
-                       coalesce(sum(greatest(0, device_seconds - extract(epoch FROM ended_at - started_at)::float8))
+                       coalesce(sum(greatest(0, measured_seconds - extract(epoch FROM ended_at - started_at)::float8))
                                 FILTER (WHERE end_source = 'worker'), 0) AS unbilled
-                FROM usage_segments WHERE closed AND ended_at >= $1 AND ended_at < $2
+                FROM metered_segments WHERE closed AND ended_at >= $1 AND ended_at < $2
                 GROUP BY tenant_id, device_kind),
             ledger AS (
                 SELECT tenant_id, device_kind, count(*) AS n, sum(seconds)::bigint AS seconds,

@@ -16,6 +16,9 @@ internal static class UsageToDate
         DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var (wholeFrom, wholeTo) = WholeHours(from, to);
+        // Segments come from the job system's metered_segments view (decision 0049). A segment's ledger
+        // row is found by (job, attempt, segment), not by rebuilding its key here: the key's format is
+        // written once, in UsageSegment.IdempotencyKey.
         await using var command = new NpgsqlCommand("""
             SELECT coalesce((SELECT sum(t.seconds) FROM usage_hourly_totals t
                              WHERE t.tenant_id = $1 AND t.device_kind = $2 AND t.hour >= $6 AND t.hour < $7), 0)
@@ -25,11 +28,11 @@ internal static class UsageToDate
                              WHERE l.tenant_id = $1 AND l.device_kind = $2 AND l.ended_at >= $7 AND l.ended_at < $4), 0)
                  + coalesce((SELECT sum(greatest(0, floor(extract(epoch FROM
                                  (CASE WHEN s.closed THEN s.ended_at ELSE greatest(s.ended_at, $5) END) - s.started_at)))::bigint)
-                             FROM usage_segments s
+                             FROM metered_segments s
                              WHERE s.tenant_id = $1 AND s.device_kind = $2
                                AND ((NOT s.closed AND $5 >= $3 AND $5 < $4) OR (s.closed AND s.ended_at >= $3 AND s.ended_at < $4))
                                AND NOT EXISTS (SELECT 1 FROM usage_ledger l
-                                   WHERE l.idempotency_key = replace(s.job_id::text, '-', '') || ':' || s.attempt || ':' || s.segment)), 0)
+                                   WHERE l.job_id = s.job_id AND l.attempt = s.attempt AND l.segment = s.segment)), 0)
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = deviceKind });

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Billing.Scheduling;
+using Platform.Billing.Usage;
 using Platform.Billing.Tests.Domain;
 using Platform.Data;
 using Platform.Jobs;
@@ -113,6 +114,31 @@ public sealed class BillingSchedulerTests : IAsyncLifetime
         Assert.Equal($"{jobId:N}:1:1", row.Key);
         Assert.Equal("cuda", row.Device);
         Assert.True(row.Seconds >= 1, $"{row.Seconds} s");
+    }
+
+    [Fact]
+    public async Task UsageToDate_SegmentBeforeAndAfterIngestion_CountsItOnce()
+    {
+        var (tenant, _) = await Seed.TenantAsync(_database);
+        await FinishedJobAsync(tenant.Id, seconds: 5);
+        var (from, to) = (DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        // Before the tick the closed segment is counted from the job system's view; after it, from the
+        // ledger, and the view's row must be recognised as ingested (by job, attempt and segment).
+        var awaiting = await UsageToDateAsync(tenant.Id, from, to);
+        var tick = await Scheduler.TickAsync();
+        var ingested = await UsageToDateAsync(tenant.Id, from, to);
+
+        Assert.Equal(1, tick.SegmentsIngested);
+        Assert.True(awaiting >= 5, $"{awaiting} s");
+        Assert.Equal(awaiting, ingested);
+        Assert.Equal(ingested, Assert.Single(await LedgerAsync()).Seconds);
+    }
+
+    private async Task<long> UsageToDateAsync(Guid tenantId, DateTimeOffset from, DateTimeOffset to)
+    {
+        await using var connection = await _database.DataSource.OpenConnectionAsync();
+        return await UsageToDate.SecondsAsync(connection, tenantId, "cuda", from, to, DateTimeOffset.UtcNow, CancellationToken.None);
     }
 
     [Fact]

@@ -107,8 +107,9 @@ public sealed class PortalTelemetryTests(PortalTelemetryTests.ScrapedPortal fixt
         while (true)
         {
             using var response = await http.GetAsync("/metrics");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.OK)
+                Assert.Fail($"the scrape answered {(int)response.StatusCode}:\n{text}");
             if (done(text))
                 return text;
             if (DateTime.UtcNow > deadline)

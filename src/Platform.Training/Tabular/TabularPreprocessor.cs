@@ -30,6 +30,9 @@ public sealed class TabularPreprocessor
     /// <summary>A categorical column keeps its most frequent categories up to this many; the rest read as unseen.</summary>
     public const int MaxCategories = 50;
 
+    /// <summary>How many standard deviations out a numeric feature may lie; beyond, it is clamped.</summary>
+    internal const double FarOut = 10_000;
+
     public const string FileName = "preprocessing.json";
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
@@ -105,7 +108,9 @@ public sealed class TabularPreprocessor
                 {
                     if (!TabularTable.TryNumber(value!, out var x))
                         throw new InvalidDataException($"column '{column.Name}' is numeric; '{Shorten(value!)}' is not a number");
-                    destination[offset] = (float)((x - column.Mean) / column.Std);
+                    // Clamped: a finite but huge value (1e308) would be an infinite float, and the scores NaN.
+                    // No real value lies 10,000 standard deviations out; past that, further is the same.
+                    destination[offset] = (float)Math.Clamp((x - column.Mean) / column.Std, -FarOut, FarOut);
                 }
             }
             else if (!TabularTable.IsMissing(value))

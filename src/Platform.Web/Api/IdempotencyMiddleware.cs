@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -18,8 +19,12 @@ namespace Platform.Web.Api;
 /// A failed first attempt (4xx, 5xx, exception) leaves no trace, so a corrected retry can reuse the key.
 /// </summary>
 internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource dataSource, IOptions<DatasetOptions> datasets,
-    ILogger<IdempotencyMiddleware> logger)
+    IDataProtectionProvider protection, ILogger<IdempotencyMiddleware> logger)
 {
+    // Kept answers hold what was shown once (a new API key, a webhook's signing secret): they are
+    // stored encrypted with the portal's key ring, never as the plain response.
+    private readonly IDataProtector _bodies = protection.CreateProtector("Platform.Web.Idempotency.ResponseBody.v1");
+
     public const string Header = "Idempotency-Key";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
 
@@ -66,7 +71,19 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
             }
             if (stored.Status is { } status)
             {
-                await ReplayAsync(context, stored with { Status = status });
+                byte[]? body;
+                try
+                {
+                    body = stored.Body is { Length: > 0 } sealedBody ? _bodies.Unprotect(sealedBody) : null;
+                }
+                catch (CryptographicException ex)
+                {
+                    logger.LogWarning(ex, "A kept idempotent answer could not be decrypted (key ring changed)");
+                    await ApiProblem.Create(StatusCodes.Status409Conflict, "idempotency_key_unreadable",
+                        "This Idempotency-Key was used, but its answer can no longer be read: use a new key.", Header).ExecuteAsync(context);
+                    return;
+                }
+                await ReplayAsync(context, stored with { Status = status, Body = body });
                 return;
             }
             if (DateTimeOffset.UtcNow > deadline)
@@ -91,7 +108,8 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
             var status = context.Response.StatusCode;
             if (status is >= 200 and < 300 && captured.Length <= MaxStoredBody)
             {
-                await CompleteAsync(tenantId, key, status, context.Response.ContentType, context.Response.Headers.Location.ToString(), captured.ToArray());
+                await CompleteAsync(tenantId, key, status, context.Response.ContentType, context.Response.Headers.Location.ToString(),
+                    _bodies.Protect(captured.ToArray()));
                 kept = true;
             }
         }

@@ -105,4 +105,17 @@ public sealed class TabularTrainingTests
             new TrainingOptions { Epochs = 1, Threads = 1, TabularColumns = new TabularColumns("label") })));
         Assert.Contains("no column 'label'", unknown.Message);
     }
+    [Fact]
+    public void Transform_HugeFiniteNumber_IsClampedNotInfinite()
+    {
+        var preprocessor = new TabularPreprocessor("y", [new TabularColumn("a", TabularColumn.Numeric, Mean: 10, Std: 2)]);
+        var features = new float[1];
+
+        preprocessor.Transform(_ => "1e308", features);
+        Assert.Equal(10_000f, features[0]);
+        preprocessor.Transform(_ => "-1e308", features);
+        Assert.Equal(-10_000f, features[0]);
+        preprocessor.Transform(_ => "14", features);
+        Assert.Equal(2f, features[0]);
+    }
 }

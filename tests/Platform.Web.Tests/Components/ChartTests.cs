@@ -87,4 +87,26 @@ public sealed class ChartTests
         Assert.Equal("0.77", document.QuerySelector("g.cell[data-true=cat][data-predicted=cat] rect")!.GetAttribute("fill-opacity"));
         Assert.Contains("zero", document.QuerySelector("g.cell[data-true=dog][data-predicted=cat]")!.ClassList);
     }
+    [Fact]
+    public async Task ConfusionMatrix_ManyClasses_DrawsTheMostMistakenOnlyAndSaysSo()
+    {
+        // 200 classes, all right except class 150 taken for 7 and class 3 for 199.
+        const int classes = 200;
+        var labels = Enumerable.Range(0, classes).Select(i => $"c{i}").ToArray();
+        var matrix = Enumerable.Range(0, classes).Select(t => Enumerable.Range(0, classes).Select(p => t == p ? 5 : 0).ToArray()).ToArray();
+        matrix[150][7] = 2;
+        matrix[3][199] = 1;
+
+        var document = await ComponentRenderer.RenderAsync<ConfusionMatrix>(new Dictionary<string, object?>
+        {
+            [nameof(ConfusionMatrix.Labels)] = labels,
+            [nameof(ConfusionMatrix.Matrix)] = matrix,
+            [nameof(ConfusionMatrix.MaxClasses)] = 4,
+        });
+
+        Assert.Equal(16, document.QuerySelectorAll("g.cell").Length);
+        Assert.Equal(["c3", "c7", "c150", "c199"], document.QuerySelectorAll("g.cell[data-predicted=c3]").Select(c => c.GetAttribute("data-true")));
+        Assert.Equal("2", document.QuerySelector("g.cell[data-true=c150][data-predicted=c7]")!.GetAttribute("data-count"));
+        Assert.Contains("4 of 200 classes", document.QuerySelector("#confusion-subset")!.TextContent);
+    }
 }

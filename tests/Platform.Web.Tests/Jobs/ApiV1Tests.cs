@@ -188,6 +188,24 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
     }
 
     [Fact]
+    public async Task IdempotencyKey_CreatedApiKey_ReplaysIt_ButTheKeptAnswerIsNotPlainText()
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        using var http = await ApiAsync(owner);
+
+        using var first = await PostAsync(http, "/api/v1/api-keys", new { name = "deploy" }, "key-1");
+        using var retry = await PostAsync(http, "/api/v1/api-keys", new { name = "deploy" }, "key-1");
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var secret = await first.Content.ReadAsStringAsync();
+        Assert.Equal(secret, await retry.Content.ReadAsStringAsync());
+        var plainKey = JsonDocument.Parse(secret).RootElement.GetProperty("key").GetString()!;
+        var kept = await portal.Database.ScalarAsync<byte[]>($"SELECT body FROM api_idempotency_keys WHERE tenant_id = '{owner.TenantId}' AND key = 'key-1'");
+        Assert.DoesNotContain(plainKey, Encoding.UTF8.GetString(kept));
+        Assert.DoesNotContain("deploy", Encoding.UTF8.GetString(kept));
+    }
+
+    [Fact]
     public async Task IdempotencyKey_SimultaneousLaunches_CreateOneJob()
     {
         await JobTestKit.EnsureCatalogAsync(portal);

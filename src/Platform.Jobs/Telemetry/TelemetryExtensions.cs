@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,6 +33,16 @@ public static class TelemetryExtensions
                     .AddHttpClientInstrumentation();
                 // Built with the provider (and kept alive by it), so its instrument is there from the first scrape.
                 meter.AddInstrumentation(sp => sp.GetRequiredService<QueueDepthGauge>());
+                // The SDK listens to meters by name across the process: where several hosts share one (the
+                // test processes), a host's scrape would take another host's instruments of the same name,
+                // and the first registered wins. A host reports its own factory's meters and the static ones.
+                ((IDeferredMeterProviderBuilder)meter).Configure((sp, provider) =>
+                {
+                    var own = sp.GetRequiredService<IMeterFactory>();
+                    provider.AddView(instrument => instrument.Meter.Scope is IMeterFactory scope && !ReferenceEquals(scope, own)
+                        ? MetricStreamConfiguration.Drop
+                        : null);
+                });
                 metrics?.Invoke(meter);
             });
         if (settings.OtlpEndpoint is { } endpoint)

@@ -58,6 +58,7 @@ public static class BillingExtensions
         // Erasing an organisation deletes its Stripe customer (EraseTenantCommand runs the cleanups after its commit).
         services.TryAddEnumerable(ServiceDescriptor.Scoped<Platform.Data.Tenants.ITenantErasureCleanup, DeleteStripeCustomerOnErasure>());
         services.TryAddScoped<CancelSubscriptionCommand>();
+        services.TryAddScoped<BackdateSubscriptionCommand>();
         services.TryAddScoped<SetQuotaOverrideCommand>();
         services.TryAddScoped<GetTenantSubscriptionQuery>();
         services.TryAddScoped<Usage.GetModelCostQuery>();

@@ -89,6 +89,7 @@ public static class DataExtensions
         services.AddScoped<AuthenticateApiKeyQuery>();
 
         services.AddScoped<ListDatasetsQuery>();
+        services.AddScoped<DatasetPageQuery>();
         services.AddScoped<GetDatasetQuery>();
         services.AddScoped<CreateDatasetCommand>();
         services.AddScoped<DeleteDatasetCommand>();

@@ -1,3 +1,5 @@
+using Platform.Domain.Common;
+
 namespace Platform.Domain.Datasets;
 
 /// <summary>
@@ -102,13 +104,5 @@ public sealed class Dataset
         };
     }
 
-    public static string? ValidateName(string name)
-    {
-        name = name.Trim();
-        if (name.Length is 0 or > NameMaxLength)
-        {
-            return $"The dataset name must be 1 to {NameMaxLength} characters.";
-        }
-        return name.Any(char.IsControl) ? "The dataset name cannot contain control characters." : null;
-    }
+    public static string? ValidateName(string name) => DisplayName.Check(name, "The dataset name", NameMaxLength);
 }

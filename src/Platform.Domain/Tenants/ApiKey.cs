@@ -45,10 +45,8 @@ public sealed class ApiKey
     public static Result<(ApiKey Key, string PlainText)> Create(Guid tenantId, string name, Guid userId, DateTimeOffset now)
     {
         name = name.Trim();
-        if (name.Length is 0 or > NameMaxLength)
-            return Result<(ApiKey, string)>.BadRequest($"The key name must be 1 to {NameMaxLength} characters.");
-        if (name.Any(char.IsControl))
-            return Result<(ApiKey, string)>.BadRequest("The key name cannot contain control characters.");
+        if (DisplayName.Check(name, "The key name", NameMaxLength) is { } invalid)
+            return Result<(ApiKey, string)>.BadRequest(invalid);
         var prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(PrefixLength / 2));
         var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var plain = $"pk_{prefix}_{secret}";

@@ -30,13 +30,9 @@ public sealed class Tenant
     public static Result<Tenant> Create(string name, string slug, DateTimeOffset now)
     {
         name = name.Trim();
-        if (name.Length == 0 || name.Length > NameMaxLength)
+        if (DisplayName.Check(name, "The organisation name", NameMaxLength) is { } invalid)
         {
-            return Result<Tenant>.BadRequest($"The organisation name must be 1 to {NameMaxLength} characters.");
-        }
-        if (name.Any(char.IsControl))
-        {
-            return Result<Tenant>.BadRequest("The organisation name cannot contain control characters.");
+            return Result<Tenant>.BadRequest(invalid);
         }
         if (!TenantSlug.IsValid(slug))
         {

@@ -154,12 +154,8 @@ public sealed class BaseModelCatalog(NpgsqlDataSource dataSource, IOptions<Model
     }
 
     /// <summary>Null when <paramref name="name"/> is acceptable as a catalog name, else why not.</summary>
-    public static string? CheckName(string name) => name.Trim().Length switch
-    {
-        0 => "Give the model a name.",
-        > 100 => "The name may be at most 100 characters.",
-        _ => name.Any(char.IsControl) ? "The name may not contain control characters." : null,
-    };
+    public static string? CheckName(string name) =>
+        name.Trim().Length == 0 ? "Give the model a name." : DisplayName.Check(name, "The name", 100);
 
     /// <summary>Why <paramref name="name"/> cannot be used in the scope of <paramref name="tenantId"/> (null: platform-wide), or null when it can.</summary>
     public async Task<string?> NameTakenAsync(Guid? tenantId, string name, CancellationToken cancellationToken = default)

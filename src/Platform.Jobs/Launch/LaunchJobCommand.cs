@@ -24,6 +24,7 @@ public sealed class LaunchJobCommand(
     TimeProvider? time = null)
 {
     public const string JobKind = TrainingJobHandler.JobKind;
+    public const int NameMaxLength = 200;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<Result<Guid>> ExecuteAsync(LaunchJobRequest request, CancellationToken cancellationToken = default)
@@ -36,6 +37,9 @@ public sealed class LaunchJobCommand(
             return Result<Guid>.BadRequest("Epochs must be 1-100, batch size 1-1024, learning rate in (0, 1], max length 8-512.");
         if (request.Devices is < 1 or > LaunchPlan.MaxDevices)
             return Result<Guid>.BadRequest($"Devices must be 1-{LaunchPlan.MaxDevices}.");
+        // A name that is too long is refused rather than cut: the job list would show another name than the one given.
+        if (!string.IsNullOrWhiteSpace(request.Name) && DisplayName.Check(request.Name, "The job name", NameMaxLength) is { } badName)
+            return Result<Guid>.BadRequest(badName);
         // Another tenant's private model is not found, exactly like a name that does not exist.
         var baseModel = await catalog.FindAsync(tenantId, request.BaseModel, cancellationToken);
         if (baseModel is null)
@@ -81,13 +85,10 @@ public sealed class LaunchJobCommand(
 
         var payload = new TrainingJobPayload(null, baseModel.TrainerBase, options,
             new DatasetReference(dataset.Id, dataset.Kind, dataset.ArtifactPath, dataset.SplitPath), baseModel.Name, baseModel.Stored);
-        if (request.Name is { } requested && requested.Any(char.IsControl))
-            return Result<Guid>.BadRequest("The job name cannot contain control characters.");
         var name = string.IsNullOrWhiteSpace(request.Name)
-            ? DefaultName(baseModel.Name, plan.Options.Preset ?? request.Preset, dataset.Name, dataset.Version, (time ?? TimeProvider.System).GetUtcNow())
+            ? DisplayName.Clean(DefaultName(baseModel.Name, plan.Options.Preset ?? request.Preset, dataset.Name, dataset.Version,
+                (time ?? TimeProvider.System).GetUtcNow()), NameMaxLength)
             : request.Name.Trim();
-        if (name.Length > 200)
-            name = name[..200];
         var id = await queue.EnqueueAsync(connection, transaction,
             new JobSubmission(tenantId, JobKind, name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId, Devices: request.Devices),
             cancellationToken);

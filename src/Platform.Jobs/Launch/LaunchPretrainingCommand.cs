@@ -83,7 +83,7 @@ public sealed class LaunchPretrainingCommand(
             $"Pre-trained on {dataset.Name} v{dataset.Version} ({dataset.TrainCount:N0} documents) from {start}.", baseModel?.Stored);
         var name = $"Pre-train {resultName} · {dataset.Name} v{dataset.Version}";
         var id = await queue.EnqueueAsync(connection, transaction,
-            new JobSubmission(tenantId, JobKind, name.Length > 200 ? name[..200] : name, JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId),
+            new JobSubmission(tenantId, JobKind, DisplayName.Clean(name, LaunchJobCommand.NameMaxLength), JsonSerializer.Serialize(payload, Json), CreatedBy: current.UserId),
             cancellationToken);
         if (warning is not null)
             await LaunchChecks.AddEventAsync(connection, transaction, tenantId, id, "quota", warning, cancellationToken);

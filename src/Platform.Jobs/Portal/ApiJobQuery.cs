@@ -111,14 +111,7 @@ public sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant curr
         command.Parameters.Add(new NpgsqlParameter { Value = afterId });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)type ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = fetch });
-        var events = new List<JobEventView>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            events.Add(new JobEventView(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2),
-                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-        return events;
+        return await JobQueries.ReadEventsAsync(command, cancellationToken);
     }
 
     /// <summary>The step of the checkpoint a next run would resume from; null when none (or removed by retention).</summary>

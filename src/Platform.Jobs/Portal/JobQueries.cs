@@ -100,7 +100,8 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, ICurrentTenant curre
         return await ReadEventsAsync(command, cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<JobEventView>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>Runs a statement that selects id, at, type, message, data::text of job_events.</summary>
+    internal static async Task<IReadOnlyList<JobEventView>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var events = new List<JobEventView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

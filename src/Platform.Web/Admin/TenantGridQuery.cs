@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Billing.Plans;
 using Platform.Jobs.Portal;
 
 namespace Platform.Web.Admin;
@@ -34,7 +35,7 @@ public sealed record TenantGridRequest(
 /// metered in the current calendar month (UTC), read from the ledger's end-time index; erased
 /// organisations are not listed.
 /// </summary>
-public sealed class TenantGridQuery(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class TenantGridQuery(NpgsqlDataSource dataSource, PlanQueries plans, TimeProvider clock)
 {
     public static readonly string[] Statuses = ["Active", "Suspended"];
 
@@ -44,7 +45,7 @@ public sealed class TenantGridQuery(NpgsqlDataSource dataSource, TimeProvider cl
         ["Name"] = "t.name",
         ["Status"] = "t.status",
         ["CreatedAt"] = "t.created_at",
-        ["PlanName"] = "p.name",
+        ["PlanName"] = "p.plan_name",
         ["UsageSeconds"] = "coalesce(u.seconds, 0)",
     };
 
@@ -56,25 +57,18 @@ public sealed class TenantGridQuery(NpgsqlDataSource dataSource, TimeProvider cl
         var page = Math.Max(0, request.Page);
         var now = clock.GetUtcNow();
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        // The plan in force now: the latest change that took effect; before the first change, the first plan.
+        // Plans and usage through Billing's functions, sizes through Data's view (migration 0271, decision 0048).
         await using var command = dataSource.CreateCommand($"""
-            WITH u AS (
-                SELECT tenant_id, sum(seconds)::bigint AS seconds FROM usage_ledger
-                WHERE ended_at >= $1 AND ended_at < $2 GROUP BY tenant_id
-            ), p AS (
-                SELECT DISTINCT ON (c.tenant_id) c.tenant_id, b.id, b.name
-                FROM subscription_plan_changes c JOIN billing_plans b ON b.id = c.plan_id
-                ORDER BY c.tenant_id, (c.effective_at <= $3) DESC, CASE WHEN c.effective_at <= $3 THEN c.effective_at END DESC, c.effective_at
-            )
-            SELECT t.id, t.name, t.slug, t.status, t.created_at, p.id, p.name, coalesce(u.seconds, 0),
-                   (SELECT count(*) FROM tenant_memberships m WHERE m.tenant_id = t.id),
-                   (SELECT count(*) FROM datasets d WHERE d.tenant_id = t.id),
-                   count(*) OVER ()
-            FROM tenants t LEFT JOIN p ON p.tenant_id = t.id LEFT JOIN u ON u.tenant_id = t.id
+            SELECT t.id, t.name, t.slug, t.status, t.created_at, p.plan_id, p.plan_name, coalesce(u.seconds, 0),
+                   s.members, s.datasets, count(*) OVER ()
+            FROM tenants t
+            JOIN tenant_sizes s ON s.tenant_id = t.id
+            LEFT JOIN billing_plan_in_force($3) p ON p.tenant_id = t.id
+            LEFT JOIN billing_metered_seconds($1, $2) u ON u.tenant_id = t.id
             WHERE t.status <> 'Erased'
               AND ($4::text IS NULL OR strpos(lower(t.name), $4) > 0 OR strpos(t.slug, $4) > 0)
               AND ($5::text IS NULL OR t.status = $5)
-              AND ($6::uuid IS NULL OR ($6 = '00000000-0000-0000-0000-000000000000' AND p.id IS NULL) OR p.id = $6)
+              AND ($6::uuid IS NULL OR ($6 = '00000000-0000-0000-0000-000000000000' AND p.plan_id IS NULL) OR p.plan_id = $6)
             ORDER BY {order} {direction}, t.id
             LIMIT $7 OFFSET $8
             """);
@@ -107,13 +101,6 @@ public sealed class TenantGridQuery(NpgsqlDataSource dataSource, TimeProvider cl
     }
 
     /// <summary>The plan filter's choices: every plan by name.</summary>
-    public async Task<IReadOnlyList<(Guid Id, string Name)>> PlansAsync(CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT id, name FROM billing_plans ORDER BY name");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var plans = new List<(Guid, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-            plans.Add((reader.GetGuid(0), reader.GetString(1)));
-        return plans;
-    }
+    public async Task<IReadOnlyList<(Guid Id, string Name)>> PlansAsync(CancellationToken cancellationToken = default) =>
+        (await plans.ListAsync(cancellationToken)).OrderBy(plan => plan.Name, StringComparer.CurrentCultureIgnoreCase).Select(plan => (plan.Id, plan.Name)).ToList();
 }

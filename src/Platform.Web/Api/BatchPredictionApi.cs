@@ -14,7 +14,9 @@ internal static class BatchPredictionApi
         TimeProvider clock, CancellationToken cancellationToken)
     {
         var (form, refusal) = await MultipartUpload.OpenAsync(context, LaunchBatchPredictionCommand.MaxUploadBytes, cancellationToken);
-        if (refusal is { Problem: UploadProblem.NoFile or UploadProblem.NotMultipart })
+        if (refusal is { Problem: UploadProblem.NotMultipart })
+            return ApiProblem.Create(refusal.Status, refusal.Code, "Send the file as multipart/form-data in a field named \"file\": a CSV for a text or tabular model, a ZIP of images for an image model.");
+        if (refusal is { Problem: UploadProblem.NoFile })
             return ApiProblem.Invalid("file", "Send the file as multipart/form-data in a field named \"file\": a CSV for a text or tabular model, a ZIP of images for an image model.");
         if (refusal is not null)
             return ApiProblem.From(refusal);

@@ -1,5 +1,3 @@
-using Npgsql;
-using NpgsqlTypes;
 using Microsoft.Extensions.Options;
 using Platform.Data;
 using Platform.Domain.Common;
@@ -13,7 +11,7 @@ namespace Platform.Web.Api;
 /// <summary>/api/v1/datasets: upload, list (newest first, by cursor), get with its profile, delete.</summary>
 internal static class DatasetApi
 {
-    public static async Task<IResult> ListAsync(HttpRequest request, NpgsqlDataSource dataSource, ICurrentTenant current,
+    public static async Task<IResult> ListAsync(HttpRequest request, DatasetPageQuery datasets, ICurrentTenant current,
         CancellationToken cancellationToken)
     {
         if (!PageQuery.TryParse(request, out var page, out var problem) || !page.TryAfterGuid(out var after, out problem))
@@ -27,38 +25,9 @@ internal static class DatasetApi
         }
         if (current.TenantId is not { } tenantId)
             return Results.Ok(page.ToPage(new List<DatasetDto>(), d => d.Id.ToString()));
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (after is { } cursor)
-        {
-            await using var exists = new NpgsqlCommand("SELECT 1 FROM datasets WHERE tenant_id = $1 AND id = $2", connection);
-            exists.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-            exists.Parameters.Add(new NpgsqlParameter { Value = cursor });
-            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-                return PageQuery.InvalidCursor();
-        }
-        // One page, only the listed columns: the JSON columns are counted in SQL, never read (samples and
-        // stats are kilobytes a row). (created_at, id) descending is ix_datasets_tenant_id_created_at_id's order.
-        await using var command = new NpgsqlCommand("""
-            SELECT d.id, d.name, d.version, d.kind, d.row_count,
-                   (SELECT count(*)::int FROM jsonb_object_keys(d.label_counts)), d.size_bytes, jsonb_array_length(d.warnings), d.created_at
-            FROM datasets d
-            WHERE d.tenant_id = $1
-              AND ($2::text IS NULL OR d.kind = $2)
-              AND ($3::uuid IS NULL OR (d.created_at, d.id) < (SELECT c.created_at, c.id FROM datasets c WHERE c.tenant_id = $1 AND c.id = $3))
-            ORDER BY d.created_at DESC, d.id DESC
-            LIMIT $4
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)kind?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = page.Fetch });
-        var rows = new List<DatasetDto>();
-        await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        while (await r.ReadAsync(cancellationToken))
-        {
-            rows.Add(DatasetDto.From(new DatasetSummary(r.GetGuid(0), r.GetString(1), r.GetInt32(2), Enum.Parse<DatasetKind>(r.GetString(3)),
-                r.GetInt32(4), r.GetInt32(5), r.GetInt64(6), r.GetInt32(7), r.GetFieldValue<DateTimeOffset>(8))));
-        }
+        if (await datasets.ExecuteAsync(tenantId, kind, after, page.Fetch, cancellationToken) is not { } found)
+            return PageQuery.InvalidCursor();
+        var rows = found.Select(DatasetDto.From).ToList();
         return Results.Ok(page.ToPage(rows, d => d.Id.ToString()));
     }
 

@@ -1,4 +1,3 @@
-using Npgsql;
 using Platform.Billing.Invoices;
 using Platform.Billing.Plans;
 using Platform.Billing.Tax;
@@ -19,39 +18,21 @@ internal static class DemoPastPeriod
 
     public static async Task EnsureAsync(IServiceProvider sp, Guid demoTenantId, CancellationToken cancellationToken)
     {
-        var dataSource = sp.GetRequiredService<NpgsqlDataSource>();
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow();
-        await using (var invoiced = dataSource.CreateCommand("SELECT 1 FROM invoices WHERE tenant_id = $1 LIMIT 1"))
-        {
-            invoiced.Parameters.Add(new NpgsqlParameter { Value = demoTenantId });
-            if (await invoiced.ExecuteScalarAsync(cancellationToken) is not null)
-                return;
-        }
         if (await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken) is not { } view
             || view.Subscription.Anchor < now.AddMonths(-1))
             return;
 
+        if ((await sp.GetRequiredService<InvoiceQueries>().ListForFinanceAsync(demoTenantId, cancellationToken)).Count > 0)
+            return;
         if (await sp.GetRequiredService<BuyerDetailsStore>().GetAsync(demoTenantId, cancellationToken) is null)
         {
             var saved = await sp.GetRequiredService<BuyerDetailsStore>().SaveAsync(demoTenantId, DemoBuyer, cancellationToken);
             if (!saved.IsSuccess)
                 throw new InvalidOperationException($"Could not save the demo buyer details: {saved.Error}");
         }
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            foreach (var sql in new[]
-                     {
-                         "UPDATE subscriptions SET anchor = anchor - interval '1 month', trial_ends_at = trial_ends_at - interval '1 month' WHERE tenant_id = $1",
-                         "UPDATE subscription_plan_changes SET effective_at = effective_at - interval '1 month' WHERE tenant_id = $1",
-                     })
-            {
-                await using var backdate = new NpgsqlCommand(sql, connection, transaction);
-                backdate.Parameters.Add(new NpgsqlParameter { Value = demoTenantId });
-                await backdate.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await transaction.CommitAsync(cancellationToken);
-        }
+        if (!await sp.GetRequiredService<BackdateSubscriptionCommand>().ExecuteAsync(demoTenantId, cancellationToken))
+            return;
         var moved = await sp.GetRequiredService<GetTenantSubscriptionQuery>().ExecuteAsync(demoTenantId, cancellationToken);
         var closed = await sp.GetRequiredService<ClosePeriodCommand>().ExecuteAsync(demoTenantId, moved!.Subscription.Anchor, finalize: true,
             cancellationToken);

@@ -17,7 +17,11 @@ internal sealed class AntiforgeryEnforcementMiddleware(RequestDelegate next, IAn
     public async Task InvokeAsync(HttpContext context)
     {
         // A status page or error page re-executed for a refused post is not the post itself.
+        // The API (bearer keys, no cookies) opts out on its route group, but a request that routing answers
+        // itself (415 for a body type no endpoint accepts, 405) reaches here on an endpoint of routing's
+        // own, without the group's metadata: it would be refused as a forgery, a bare 400.
         if (IsStateChanging(context.Request.Method)
+            && !SecurityExtensions.IsApi(context)
             && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is null
             && context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is null
             && context.GetEndpoint() is { } endpoint

@@ -59,6 +59,7 @@ internal sealed class RequestErrorsMiddleware(RequestDelegate next, ILogger<Requ
     internal static (string Code, string? Param) CodeOf(Exception ex) => ex switch
     {
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ("body_too_large", null),
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ("unsupported_media_type", null),
         BadHttpRequestException { InnerException: JsonException json } => (
             json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) ? "unknown_field" : "invalid_json",
             json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null),
@@ -69,6 +70,7 @@ internal sealed class RequestErrorsMiddleware(RequestDelegate next, ILogger<Requ
     internal static string Detail(Exception ex) => ex switch
     {
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => "The request body is larger than this endpoint accepts.",
+        BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ApiProblemResponsesMiddleware.UnsupportedMediaType(null),
         BadHttpRequestException { InnerException: JsonException json } => $"The body is not valid JSON for this request: {json.Message}",
         _ => ex.Message,
     };

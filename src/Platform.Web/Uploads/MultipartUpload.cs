@@ -169,7 +169,7 @@ internal enum UploadProblem
 /// <summary>Why an upload's body was refused: the status, the API's machine-readable code and field, and the reason in words.</summary>
 internal sealed record UploadRefusal(UploadProblem Problem, int Status, string Code, string? Param, string Message)
 {
-    public static UploadRefusal NotMultipart() => new(UploadProblem.NotMultipart, StatusCodes.Status400BadRequest, "invalid_request", null,
+    public static UploadRefusal NotMultipart() => new(UploadProblem.NotMultipart, StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", null,
         "Send the upload as multipart/form-data: the form's fields first, then the file.");
 
     public static UploadRefusal NoFile() => new(UploadProblem.NoFile, StatusCodes.Status400BadRequest, "invalid_parameter", "file",

@@ -527,6 +527,46 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
         Assert.True(schemas.GetProperty("ProblemDetails").GetProperty("properties").TryGetProperty("param", out _));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task Launch_BodyThatIsNotJson_Returns415ProblemSayingWhatToSend(string? contentType)
+    {
+        var owner = await JobTestKit.OwnerAsync(portal);
+        using var http = await ApiAsync(owner);
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("{\"baseModel\": \"bert-mini-random\"}"));
+        if (contentType is not null)
+            content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+
+        using var response = await SendAsync(http, HttpMethod.Post, "/api/v1/jobs", content, Guid.NewGuid().ToString());
+        Assert.True(response.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("unsupported_media_type", problem.GetProperty("code").GetString());
+        Assert.Contains("application/json", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData(5000, "")]
+    [InlineData(10, "\u202E")]
+    [InlineData(10, "\u001B[31m")]
+    public async Task Launch_NameTooLongOrWithHiddenCharacters_IsRefusedNotCut(int length, string hidden)
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var datasetId = await JobTestKit.UploadCsvAsync(owner.Client);
+        using var http = await ApiAsync(owner);
+        var name = "invoice" + hidden + new string('x', length);
+
+        using var response = await PostAsync(http, "/api/v1/jobs", new { datasetId, baseModel = "bert-mini-random", preset = "fast", name }, Guid.NewGuid().ToString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Contains("job name", detail);
+        Assert.Equal(0, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE tenant_id = '{owner.TenantId}'"));
+    }
+
     private static MultipartFormDataContent CsvUpload(string name) => new()
     {
         { new StringContent(name), "name" },

@@ -52,7 +52,7 @@ public sealed class HostileUploadTests : IClassFixture<PortalFactory>
         var tooLarge = await target.PostAsync(new DeclaredLengthContent(target.MaxFileBytes + 64 * 1024 + 1));
         var truncated = await target.PostAsync(Multipart(target.Fields, (target.FileName, Encoding.UTF8.GetBytes("text,label\nhello,a\nworld,b\n")), close: false));
 
-        Assert.Equal(HttpStatusCode.BadRequest, notMultipart.Status);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, notMultipart.Status);
         Assert.Equal(HttpStatusCode.BadRequest, noFile.Status);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.Status);
         Assert.Equal(HttpStatusCode.BadRequest, truncated.Status);
@@ -68,9 +68,9 @@ public sealed class HostileUploadTests : IClassFixture<PortalFactory>
         else
         {
             // The batch endpoint declares multipart in its OpenAPI metadata (Accepts), so routing turns JSON away before the
-            // reader with its own bodiless status (see the report of issue 15); the others answer through the reader.
-            if (endpoint != Endpoint.ApiBatch)
-                Assert.True(notMultipart.Code == "invalid_request", notMultipart.Body);
+            // reader; the others answer through the reader. Both say the same.
+            Assert.True(notMultipart.Code == "unsupported_media_type", notMultipart.Body);
+            Assert.Contains("multipart/form-data", notMultipart.Detail);
             Assert.Equal(("invalid_parameter", "file"), (noFile.Code, noFile.Param));
             // The batch endpoint declares its limit (the idempotency check reads the body first), so the server refuses before the reader.
             Assert.Equal(endpoint == Endpoint.ApiBatch ? "body_too_large" : "file_too_large", tooLarge.Code);

@@ -22,6 +22,8 @@ public sealed class ProductDepthTests : PortalBrowserTest
         ["Worker__Name"] = "e2e-depth-worker",
         // The sender's round every second: the delivery log fills while the test looks.
         ["Webhooks__PollInterval"] = "00:00:01",
+        // The receiver runs on loopback, which production refuses.
+        ["Webhooks__AllowPrivateTargets"] = "true",
     };
 
     protected override IReadOnlyList<string> PortalArguments => ["--seed-demo"];

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
 using Platform.Domain.Common;
 using Platform.Web.Accounts;
 
@@ -10,8 +11,14 @@ public static class NotificationsExtensions
     {
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpClient(WebhookSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("Platform-Webhooks/1.0"))
-            // A receiver's redirect is its problem to fix: following it would send the signed event somewhere not registered.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            // A receiver's redirect is its problem to fix: following it would send the signed event somewhere not registered
+            // (and past the address check). No proxy either: the connect step would check the proxy's address, not the endpoint's.
+            .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                ConnectCallback = WebhookTargets.Connect(services.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateTargets),
+            });
         builder.Services.AddScoped<WebhookSender>();
         builder.Services.AddScoped<WebhookStore>();
         builder.Services.AddScoped<WebhookSecrets>();

@@ -28,4 +28,10 @@ public sealed class WebhookOptions
     /// <summary>How long one attempt may take before it counts as failed.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Lets webhooks point at loopback and private addresses, for a receiver on a developer's machine or in
+    /// tests. Off in production: the portal would POST into its own network for a tenant (decision 0050).
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
 }

@@ -115,7 +115,10 @@ public sealed class WebhookSender(NpgsqlDataSource dataSource, IHttpClientFactor
             request.Headers.Add("Platform-Event-Id", delivery.EventId.ToString());
             request.Headers.Add("Platform-Event-Type", delivery.EventType);
             using var response = await client.SendAsync(request, timeout.Token);
-            return ((int)response.StatusCode, response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            var status = (int)response.StatusCode;
+            return (status, response.IsSuccessStatusCode ? null
+                : status is >= 300 and < 400 ? $"HTTP {status} {response.ReasonPhrase}: redirects are not followed, register the address it points to"
+                : $"HTTP {status} {response.ReasonPhrase}");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Domain.Common;
 
@@ -18,7 +19,8 @@ public sealed record WebhookDeliveryView(Guid Id, Guid WebhookId, string Url, Gu
 /// The current tenant's webhooks: owners register and remove them; members read the delivery log. A
 /// removed webhook is kept (its log stays) and gets no more deliveries.
 /// </summary>
-public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant current, TimeProvider time, WebhookSecrets secrets)
+public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant current, TimeProvider time, WebhookSecrets secrets,
+    IOptions<WebhookOptions> options)
 {
     public const int MaxPerTenant = 10;
     public const int LogLength = 50;
@@ -31,6 +33,8 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource, ICurrentTenant cur
         if (url.Length is 0 or > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")
             || !string.IsNullOrEmpty(uri.UserInfo))
             return Result<CreatedWebhook>.BadRequest("Enter the endpoint's full address, starting with https:// (or http://), without a user name or password.");
+        if (!options.Value.AllowPrivateTargets && await WebhookTargets.RefusalAsync(uri, cancellationToken) is { } refusal)
+            return Result<CreatedWebhook>.BadRequest(refusal);
         var tenantId = current.TenantId!.Value;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

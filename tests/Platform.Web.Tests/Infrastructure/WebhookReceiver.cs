@@ -21,6 +21,8 @@ public sealed class WebhookReceiver : IDisposable
         Port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        // By name too, so a sender that let "localhost" through would be heard (WebhookTargetTests).
+        _listener.Prefixes.Add($"http://localhost:{Port}/");
         _listener.Start();
         _serving = ServeAsync();
     }
@@ -29,7 +31,12 @@ public sealed class WebhookReceiver : IDisposable
 
     public string Url => $"http://127.0.0.1:{Port}/hooks/platform";
 
+    public string LocalhostUrl => $"http://localhost:{Port}/hooks/platform";
+
     public ConcurrentQueue<HttpStatusCode> Answers { get; } = new();
+
+    /// <summary>The Location header of a 3xx answer: where a sender that follows redirects would go next.</summary>
+    public string? RedirectTo { get; set; }
 
     public ConcurrentQueue<(IReadOnlyDictionary<string, string> Headers, string Body)> Requests { get; } = new();
 
@@ -51,6 +58,8 @@ public sealed class WebhookReceiver : IDisposable
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
             Requests.Enqueue((headers, body));
             context.Response.StatusCode = (int)(Answers.TryDequeue(out var status) ? status : HttpStatusCode.OK);
+            if (context.Response.StatusCode is >= 300 and < 400 && RedirectTo is not null)
+                context.Response.RedirectLocation = RedirectTo;
             context.Response.Close();
         }
     }

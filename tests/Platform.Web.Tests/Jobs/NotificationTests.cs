@@ -21,6 +21,8 @@ public sealed class NotificationTests : IClassFixture<PortalFactory>, IDisposabl
         _portal = portal;
         portal.Settings["Webhooks:Sender"] = "false";
         portal.Settings["Webhooks:FirstRetryDelay"] = "00:00:10";
+        // The receiver is on loopback, which production refuses (WebhookTargetTests).
+        portal.Settings["Webhooks:AllowPrivateTargets"] = "true";
     }
 
     public void Dispose() => _receiver.Dispose();
@@ -68,6 +70,29 @@ public sealed class NotificationTests : IClassFixture<PortalFactory>, IDisposabl
         var row = log.Document.QuerySelector("#delivery-log tr[data-delivery]")!;
         Assert.Equal("delivered", row.GetAttribute("data-state"));
         Assert.Contains("HTTP 200", row.TextContent);
+    }
+
+    [Fact]
+    public async Task Webhook_ReceiverRedirects_NotFollowedAndLoggedAsFailed()
+    {
+        await JobTestKit.EnsureCatalogAsync(_portal);
+        var owner = await JobTestKit.OwnerAsync(_portal);
+        await owner.Client.SubmitAsync(await owner.Client.GetAsync("/settings/webhooks"), "#create-webhook-form",
+            new Dictionary<string, string> { ["WebhookUrl"] = _receiver.Url });
+        _receiver.Answers.Enqueue(HttpStatusCode.TemporaryRedirect);
+        _receiver.RedirectTo = _receiver.Url + "/moved";
+        await JobTestKit.SucceedAsync(_portal, await JobTestKit.LaunchAsync(_portal, owner, await JobTestKit.UploadCsvAsync(owner.Client)));
+
+        var delivered = await SendDueAsync();
+        var log = await owner.Client.GetAsync("/settings/webhooks");
+
+        Assert.Equal(0, delivered);
+        var (_, body) = Assert.Single(_receiver.Requests);
+        Assert.Contains("job.succeeded", body);
+        var row = log.Document.QuerySelector("#delivery-log tr[data-delivery]")!;
+        Assert.Equal("retrying", row.GetAttribute("data-state"));
+        Assert.Contains("HTTP 307", row.TextContent);
+        Assert.Contains("redirects are not followed", row.TextContent);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal static class ApiEndpoints
 
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
         jobs.MapGet("", JobApi.ListAsync).WithName("listJobs")
-            .WithSummary("Jobs, newest first; filters ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.")
+            .WithSummary("Jobs, newest first; filters ?kind=train|pretrain|batch-predict, ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.")
             .Produces<Page<JobDto>>().ProducesProblem(StatusCodes.Status400BadRequest);
         jobs.MapPost("", JobApi.LaunchAsync).WithName("launchJob").WithSummary("Launch a training job; answers the job.")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)

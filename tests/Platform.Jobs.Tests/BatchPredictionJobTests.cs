@@ -16,8 +16,9 @@ using Platform.Training.Torch.Vision;
 namespace Platform.Jobs.Tests;
 
 /// <summary>
-/// Batch prediction end to end: a real worker process trains an image model, then classifies an uploaded
-/// ZIP as a job of its own (metered like training) into a downloadable CSV; a queued batch is cancellable.
+/// Batch prediction end to end: a real worker process trains an image (or tabular) model, then classifies an
+/// uploaded ZIP (or CSV) as a job of its own (metered like training) into a downloadable CSV; a queued batch
+/// is cancellable; a file the model cannot read is refused at launch, or failed at once by the worker.
 /// </summary>
 public sealed class BatchPredictionJobTests : IAsyncLifetime
 {
@@ -90,6 +91,21 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
         return buffer.ToArray();
     }
 
+    private async Task<List<string[]>> ResultRowsAsync(TestTenant tenant, Guid batch)
+    {
+        var opened = await AsAsync(tenant, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(batch));
+        Assert.True(opened.IsSuccess, opened.Error);
+        var path = Path.Combine(_root, $"result-{batch:N}.csv");
+        await using (opened.Value)
+        await using (var file = File.Create(path))
+            await opened.Value.CopyToAsync(file);
+        using var csv = Platform.Training.Data.CsvReader.Open(path);
+        var rows = new List<string[]>();
+        while (csv.ReadRecord() is { } record)
+            rows.Add(record);
+        return rows;
+    }
+
     private Task<Result<Guid>> LaunchBatchAsync(TestTenant tenant, Guid model, string fileName, byte[] content) =>
         AsAsync(tenant, sp => sp.GetRequiredService<LaunchBatchPredictionCommand>().ExecuteAsync(model, fileName, new MemoryStream(content)));
 
@@ -157,5 +173,58 @@ public sealed class BatchPredictionJobTests : IAsyncLifetime
         Assert.Equal("Cancelled", await _database.ScalarAsync<string>($"SELECT state FROM jobs WHERE id = '{queued.Value}'"));
         Assert.Equal(ResultStatus.Conflict,
             (await AsAsync(owner, sp => sp.GetRequiredService<BatchPredictionQueries>().OpenResultAsync(queued.Value))).Status);
+    }
+
+    [Fact]
+    public async Task BatchPrediction_TableWithIdAndOtherColumnsInAnotherOrder_CarriedThroughAndInputErrorsFailAtOnce()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database);
+        var csv = Path.Combine(_root, "churn.csv");
+        Platform.Training.Tests.Common.TestData.WriteChurnCsv(csv, 300);
+        Result<Dataset> dataset;
+        await using (var content = File.OpenRead(csv))
+            dataset = await AsAsync(owner, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+                new CreateDatasetRequest("Churn", DatasetKind.Tabular, content, LabelColumn: "churn", ExcludedColumns: ["customer_id"])));
+        Assert.True(dataset.IsSuccess, dataset.Error);
+        var trainingJob = await AsAsync(owner, sp => sp.GetRequiredService<LaunchJobCommand>().ExecuteAsync(
+            new LaunchJobRequest(dataset.Value.Id, "tabular-mlp", "fast", Epochs: 30)));
+        Assert.True(trainingJob.IsSuccess, trainingJob.Error);
+        _workers.Start(_database.ConnectionString, _root, "tabular-batch-worker");
+        Assert.Equal("Succeeded", await WaitAsync(trainingJob.Value));
+
+        // Refused at launch, with what to fix: a column the model reads is missing; a cell it cannot read, with its line.
+        var missing = await LaunchBatchAsync(owner, trainingJob.Value, "customers.csv", "id,monthly_charges,contract\nA,118,month-to-month\n"u8.ToArray());
+        Assert.Equal(ResultStatus.BadRequest, missing.Status);
+        Assert.StartsWith("The file cannot be classified: missing column 'tenure' (the model reads tenure, monthly_charges, contract;", missing.Error);
+        var unreadable = await LaunchBatchAsync(owner, trainingJob.Value, "customers.csv",
+            "id,tenure,monthly_charges,contract\nA,1,118,month-to-month\nB,soon,20,two-year\n"u8.ToArray());
+        Assert.Equal(ResultStatus.BadRequest, unreadable.Status);
+        Assert.Equal("The file cannot be classified: line 3: column 'tenure' is numeric; 'soon' is not a number", unreadable.Error);
+
+        // The model's columns in another order, an id and columns it never saw (the target among them): matched
+        // by name, and the others come through to the result after its own columns, so its rows join back.
+        var launched = await LaunchBatchAsync(owner, trainingJob.Value, "customers.csv", Encoding.UTF8.GetBytes(
+            "contract,note,monthly_charges,id,tenure,churn\nmonth-to-month,call back,118,C-1,1,\ntwo-year,\"loyal, since 2019\",20,C-2,70,no\n"));
+        Assert.True(launched.IsSuccess, launched.Error);
+        Assert.Equal("Succeeded", await WaitAsync(launched.Value));
+        var rows = await ResultRowsAsync(owner, launched.Value);
+        Assert.Equal(["id", "predicted_label", "score_no", "score_yes", "note", "churn"], rows[0]);
+        Assert.Equal(["C-1", "yes", "call back", ""], new[] { rows[1][0], rows[1][1], rows[1][4], rows[1][5] });
+        Assert.Equal(["C-2", "no", "loyal, since 2019", "no"], new[] { rows[2][0], rows[2][1], rows[2][4], rows[2][5] });
+        Assert.Equal(3, rows.Count);
+
+        // The same reading runs in the job: a file it cannot read there (here one replaced in the store after the
+        // launch) fails the job at once, on its first attempt, with the launch's message, and is never retried.
+        _workers.Dispose();
+        var queued = await LaunchBatchAsync(owner, trainingJob.Value, "later.csv", "id,tenure,monthly_charges,contract\nA,1,118,month-to-month\n"u8.ToArray());
+        Assert.True(queued.IsSuccess, queued.Error);
+        await _host.Services.GetRequiredService<Platform.Data.Artifacts.StoredFolders>().PutFileAsync(tenant.Id, $"jobs/{queued.Value:N}/input", "input.csv",
+            new MemoryStream("id,monthly_charges,contract\nA,118,month-to-month\n"u8.ToArray()));
+        _workers.Start(_database.ConnectionString, _root, "tabular-batch-worker-2");
+        Assert.Equal("Failed", await WaitAsync(queued.Value));
+        Assert.Equal(1, await _database.ScalarAsync<int>($"SELECT attempt FROM jobs WHERE id = '{queued.Value}'"));
+        Assert.Contains("The file cannot be classified: missing column 'tenure'",
+            await _database.ScalarAsync<string>($"SELECT error FROM jobs WHERE id = '{queued.Value}'"));
+        Assert.Equal(0, await _database.ScalarAsync<long>($"SELECT count(*) FROM job_events WHERE job_id = '{queued.Value}' AND type IN ('requeued', 'interrupted')"));
     }
 }

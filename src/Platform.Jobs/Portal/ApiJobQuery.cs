@@ -6,7 +6,7 @@ namespace Platform.Jobs.Portal;
 
 /// <summary>What a job list can be narrowed to; every field already validated (the API's JobFilterParser).</summary>
 public sealed record JobFilter(string? State, Guid? DatasetId, string? BaseModel, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore,
-    bool SucceededTrainingOnly = false);
+    bool SucceededTrainingOnly = false, string? Kind = null);
 
 /// <summary>A job row with what the API adds to it: device time used, the device kind, and the place in the queue.</summary>
 public sealed record ApiJobRow(JobView Job, double UsageSeconds, string? Device, int? QueuePosition);
@@ -72,6 +72,7 @@ public sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant curr
               AND ($6::timestamptz IS NULL OR j.created_at < $6)
               AND ($7::uuid IS NULL OR (j.created_at, j.id) < (SELECT c.created_at, c.id FROM jobs c WHERE c.tenant_id = $1 AND c.id = $7))
               AND (NOT $8 OR (j.state = 'Succeeded' AND j.kind = 'train' AND (j.result ? 'modelFolder' OR j.result ? 'modelDirectory')))
+              AND ($10::text IS NULL OR j.kind = $10)
             ORDER BY j.created_at DESC, j.id DESC
             LIMIT $9
             """, connection);
@@ -84,6 +85,7 @@ public sealed class ApiJobQuery(NpgsqlDataSource dataSource, ICurrentTenant curr
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = filter.SucceededTrainingOnly });
         command.Parameters.Add(new NpgsqlParameter { Value = fetch });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Kind ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return await ReadAsync(command, cancellationToken);
     }
 

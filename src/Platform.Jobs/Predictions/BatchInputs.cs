@@ -1,22 +1,37 @@
 using System.IO.Compression;
+using System.Text;
 using Platform.Data.Datasets.Ingestion;
 using Platform.Training.Data;
 using Platform.Training.Tabular;
 
 namespace Platform.Jobs.Predictions;
 
-/// <summary>One row of a batch: how the result file names it (the file's "id" column, the line, or the image's path) and its input.</summary>
-internal sealed record BatchItem(string Id, string? Text = null, IReadOnlyDictionary<string, string?>? Row = null, string? ImageEntry = null);
+/// <summary>
+/// One row of a batch: how the result file names it (the file's "id" column, the line, or the image's
+/// path), its input, and its values of the file's columns the model does not read (<see cref="Carried"/>,
+/// in the order of <see cref="BatchFile.CarriedColumns"/>).
+/// </summary>
+internal sealed record BatchItem(string Id, string? Text = null, IReadOnlyDictionary<string, string?>? Row = null, string? ImageEntry = null,
+    IReadOnlyList<string>? Carried = null);
+
+/// <summary>A batch file read: its rows, and the file's other columns, which the result carries through (none for images).</summary>
+internal sealed record BatchFile(IReadOnlyList<BatchItem> Items, IReadOnlyList<string> CarriedColumns);
 
 /// <summary>
 /// Reads a batch prediction's uploaded file for the model's kind: a CSV with a "text" column (text models),
 /// a CSV with the model's columns (tabular models), or a ZIP of PNG/JPEG images in any folders (image
-/// models). An "id" column, when present, names each row in the result; otherwise its line does. The
-/// same limits as uploads hold (rows, ZIP entries and sizes), checked at launch and again by the job.
+/// models). CSV columns are matched by name, in any order; an "id" column, when present, names each row in
+/// the result (otherwise its line does), and every other column the model does not read is carried through
+/// to the result, so its rows join back to the caller's data. The same limits as uploads hold (rows, ZIP
+/// entries and sizes), and the same reading runs at launch and in the job: what the job would refuse, the
+/// launch refuses first, with the same message.
 /// </summary>
 internal static class BatchInputs
 {
     public const int MaxRows = 100_000;
+
+    public const string IdColumn = "id";
+    public const string TextColumn = "text";
 
     public static readonly ZipLimits ImageZipLimits = new(MaxRows, 10L * 1024 * 1024, 2L * 1024 * 1024 * 1024, 200, "image", "batch");
 
@@ -29,34 +44,90 @@ internal static class BatchInputs
         _ => "A text or tabular model classifies a CSV file with a header row.",
     };
 
-    public static IReadOnlyList<BatchItem> Read(string modelKind, string path, IReadOnlyList<string>? tableColumns = null) => modelKind switch
+    /// <summary>
+    /// The file's rows, or an <see cref="InvalidDataException"/> (or <see cref="UnsafeZipException"/>) whose
+    /// message the uploader can act on: it names the missing column, the line and the bad value, never a path.
+    /// </summary>
+    public static BatchFile Read(string modelKind, string path, TabularPreprocessor? table = null) => modelKind switch
     {
-        "bert" => ReadTexts(path),
-        "tabular" => ReadTable(path, tableColumns ?? []),
+        "bert" => ReadCsv(path, [TextColumn], (cell, item) => item with { Text = cell(TextColumn) }),
+        "tabular" => ReadTable(path, table ?? throw new InvalidDataException("the model has no preprocessing.json, so its columns are unknown")),
         _ => ReadImageNames(path),
     };
 
-    private static IReadOnlyList<BatchItem> ReadTexts(string path)
+    private static BatchFile ReadTable(string path, TabularPreprocessor table)
     {
-        // The optional "id" column is read where a label would be: the loader then keeps it with each text.
-        var examples = TextDataset.LoadCsv(path, new TextColumns(Label: "id"), labelsOptional: true);
-        Check(examples.Count);
-        return examples.Select(e => new BatchItem(string.IsNullOrWhiteSpace(e.Label) ? $"line {e.Line}" : e.Label, Text: e.Text)).ToList();
+        var buffer = new float[table.Width];
+        return ReadCsv(path, table.Columns.Select(c => c.Name).ToList(), (cell, item) =>
+        {
+            // Only the model's columns: the classifier refuses a column it does not know.
+            var row = table.Columns.ToDictionary(c => c.Name, c => (string?)cell(c.Name), StringComparer.Ordinal);
+            // A cell the model cannot read ("abc" in a numeric column) is found here, with its line, not by the job.
+            table.Transform(name => row[name], buffer);
+            return item with { Row = row };
+        });
     }
 
-    private static IReadOnlyList<BatchItem> ReadTable(string path, IReadOnlyList<string> columns)
+    /// <summary>
+    /// Reads a CSV whose header must name <paramref name="required"/>; <paramref name="input"/> adds the model's
+    /// input to a row's item from its cells by column name (and may refuse the row). The header is trimmed, as dataset uploads trim it.
+    /// </summary>
+    private static BatchFile ReadCsv(string path, IReadOnlyList<string> required, Func<Func<string, string>, BatchItem, BatchItem> input)
     {
-        var table = TabularTable.Load(path);
-        Check(table.Rows.Count);
-        var missing = columns.Where(c => !table.Header.Contains(c)).ToList();
-        if (missing.Count > 0)
-            throw new InvalidDataException($"the file lacks the model's column{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing.Select(m => $"'{m}'"))}; its header has: {string.Join(", ", table.Header)}");
-        var id = Array.IndexOf(table.Header.ToArray(), "id");
-        return table.Rows.Select((row, i) => new BatchItem(id >= 0 && !string.IsNullOrWhiteSpace(row[id]) ? row[id] : $"line {table.Lines[i]}",
-            Row: table.Header.Select((name, c) => (name, value: row[c])).ToDictionary(x => x.name, x => (string?)x.value))).ToList();
+        using var csv = CsvReader.Open(path);
+        try
+        {
+            var header = (csv.ReadRecord() ?? throw new InvalidDataException("the file is empty; a header row with the column names is required"))
+                .Select(h => h.Trim()).ToArray();
+            if (header.Length > TabularTable.MaxColumns)
+                throw new InvalidDataException($"the header has {header.Length} columns; at most {TabularTable.MaxColumns}");
+            var blank = Array.FindIndex(header, string.IsNullOrEmpty);
+            if (blank >= 0)
+                throw new InvalidDataException($"column {blank + 1} of the header has no name");
+            if (header.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new InvalidDataException($"the header names column '{twice.Key}' twice");
+            var missing = required.Where(c => !header.Contains(c, StringComparer.Ordinal)).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"missing column{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing.Select(m => $"'{m}'"))} "
+                    + $"(the model reads {Names(required)}; the file's header has {Names(header)})");
+
+            var index = header.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+            var id = index.GetValueOrDefault(IdColumn, -1);
+            var carried = Enumerable.Range(0, header.Length).Where(i => i != id && !required.Contains(header[i], StringComparer.Ordinal)).ToArray();
+            var items = new List<BatchItem>();
+            while (csv.ReadRecord() is { } record)
+            {
+                var line = csv.RecordLine;
+                if (record.Length != header.Length)
+                    throw new InvalidDataException($"line {line} has {record.Length} fields; the header has {header.Length}");
+                if (items.Count == MaxRows)
+                    throw new InvalidDataException($"the file has more than {MaxRows:N0} rows; a batch holds at most {MaxRows:N0}");
+                var item = new BatchItem(id >= 0 && !string.IsNullOrWhiteSpace(record[id]) ? record[id].Trim() : $"line {line}",
+                    Carried: carried.Select(i => record[i]).ToArray());
+                try
+                {
+                    items.Add(input(name => record[index[name]], item));
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new InvalidDataException($"line {line}: {ex.Message}", ex);
+                }
+            }
+            if (items.Count == 0)
+                throw new InvalidDataException("the file has a header but no rows");
+            return new BatchFile(items, carried.Select(i => header[i]).ToArray());
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new InvalidDataException("the file is not UTF-8 text", ex);
+        }
     }
 
-    private static IReadOnlyList<BatchItem> ReadImageNames(string path)
+    /// <summary>Column names for a message: the first twenty, then how many more.</summary>
+    private static string Names(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(20)) + (names.Count > 20 ? $" and {names.Count - 20} more" : "");
+
+    private static BatchFile ReadImageNames(string path)
     {
         using var file = File.OpenRead(path);
         using var archive = ZipSafety.Open(file, ImageZipLimits.MaxEntries);
@@ -65,7 +136,7 @@ internal static class BatchInputs
             .Select(f => new BatchItem(string.Join('/', f.Segments), ImageEntry: f.Entry.FullName)).ToList();
         if (images.Count == 0)
             throw new InvalidDataException("the ZIP holds no PNG or JPEG image");
-        return images;
+        return new BatchFile(images, []);
     }
 
     /// <summary>An image entry's bytes, bounded by the size its entry declared (checked by <see cref="ZipSafety"/>).</summary>
@@ -76,13 +147,5 @@ internal static class BatchInputs
         var bytes = new byte[entry.Length];
         stream.ReadExactly(bytes);
         return bytes;
-    }
-
-    private static void Check(int rows)
-    {
-        if (rows == 0)
-            throw new InvalidDataException("the file has a header but no rows");
-        if (rows > MaxRows)
-            throw new InvalidDataException($"the file has {rows:N0} rows; a batch holds at most {MaxRows:N0}");
     }
 }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Platform.Data.Artifacts;
+using Platform.Data.Datasets.Ingestion;
 using Platform.Domain.Common;
 using Platform.Jobs.Workers;
 using Platform.Training.Torch;
@@ -12,7 +13,8 @@ namespace Platform.Jobs.Predictions;
 
 /// <summary>
 /// Classifies every row (or image) of an uploaded file with a trained model and stores the result as
-/// predictions.csv in the job's folder: input id, predicted label, and the score of each label. It runs
+/// predictions.csv in the job's folder: input id, predicted label, the score of each label, then the input's
+/// columns the model does not read (<see cref="BatchInputs"/>), so the rows join back to the caller's data. It runs
 /// as a job of its own, so it queues behind the tenant's limits, is metered like training (the worker
 /// meters every job's device time), and can be cancelled: cancellation is honoured between batches. A
 /// run after a lost lease starts over (predicting is cheap next to training; nothing is half-stored).
@@ -60,11 +62,24 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
     private static int Predict(JobContext context, string kind, string modelDirectory, string input, string output)
     {
         using var model = ClassifierModel.Load(modelDirectory, Device.Cpu);
-        var columns = model is TabularClassifier tabular ? tabular.Preprocessor.Columns.Select(c => c.Name).ToList() : null;
-        var items = BatchInputs.Read(kind, input, columns);
+        BatchFile file;
+        try
+        {
+            file = BatchInputs.Read(kind, input, (model as TabularClassifier)?.Preprocessor);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or UnsafeZipException)
+        {
+            // The launch reads the file the same way, so this is rare (a model changed under its jobs); it is
+            // the file's fault, worded as the launch words it, and a job of one attempt fails with it at once.
+            throw new InvalidDataException($"The file cannot be classified: {ex.Message}", ex);
+        }
+        var items = file.Items;
         using var archive = kind == "cnn" ? new ZipArchive(File.OpenRead(input), ZipArchiveMode.Read) : null;
         using var writer = new StreamWriter(output, false, new UTF8Encoding(false));
-        writer.WriteLine(string.Join(',', new[] { "id", "predicted_label" }.Concat(model.Labels.Select(l => "score_" + l)).Select(CsvCells.Cell)));
+        var header = new List<string> { "id", "predicted_label" };
+        header.AddRange(model.Labels.Select(l => "score_" + l));
+        header.AddRange(CarriedNames(file.CarriedColumns, header));
+        writer.WriteLine(string.Join(',', header.Select(CsvCells.Cell)));
         context.Post(Progress(0, items.Count), "log", $"Classifying {items.Count:N0} {(kind == "cnn" ? "images" : "rows")} with the model.");
         var lastReport = DateTime.UtcNow;
         for (var start = 0; start < items.Count; start += BatchSize)
@@ -81,7 +96,8 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             foreach (var (item, prediction) in batch.Zip(predictions))
             {
                 writer.WriteLine(string.Join(',', new[] { CsvCells.Cell(item.Id), CsvCells.Cell(prediction.Label) }
-                    .Concat(model.Labels.Select(l => prediction.Scores[l].ToString("0.######", CultureInfo.InvariantCulture)))));
+                    .Concat(model.Labels.Select(l => prediction.Scores[l].ToString("0.######", CultureInfo.InvariantCulture)))
+                    .Concat((item.Carried ?? []).Select(CsvCells.Cell))));
             }
             var done = start + batch.Count;
             if (DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(1) || done == items.Count)
@@ -91,6 +107,27 @@ internal sealed class BatchPredictionJobHandler(StoredFolders storedFolders) : I
             }
         }
         return items.Count;
+    }
+
+    /// <summary>
+    /// The carried columns' names in the result: their own, after the result's columns (which keep their
+    /// places for readers that go by position); one that would repeat a name gets "input_" in front.
+    /// </summary>
+    internal static IEnumerable<string> CarriedNames(IReadOnlyList<string> carried, IReadOnlyList<string> resultColumns)
+    {
+        var taken = new HashSet<string>(resultColumns.Concat(carried), StringComparer.Ordinal);
+        foreach (var name in carried)
+        {
+            if (!resultColumns.Contains(name, StringComparer.Ordinal))
+            {
+                yield return name;
+                continue;
+            }
+            var renamed = "input_" + name;
+            while (!taken.Add(renamed))
+                renamed = "input_" + renamed;
+            yield return renamed;
+        }
     }
 
     private static string Progress(int done, int total) => new JobProgressData(done, total, 1, 1).ToJson();

@@ -12,9 +12,9 @@ namespace Platform.Jobs.Predictions;
 
 /// <summary>
 /// Launches a batch prediction: the current tenant's trained model on an uploaded file. The file is read
-/// now, so a wrong format, a missing column or an unsafe ZIP is refused at once with the reason, and
-/// stored (encrypted, in the job's folder) before the job is committed, so a worker never claims a job
-/// whose input is missing. Same admission as every launch: confirmed email, suspension, active-job cap,
+/// now, as the job will read it, so a wrong format, a missing column, a value the model cannot read or an
+/// unsafe ZIP is refused at once with the reason, and stored (encrypted, in the job's folder) before the
+/// job is committed, so a worker never claims a job whose input is missing. Same admission as every launch: confirmed email, suspension, active-job cap,
 /// quota (a batch is estimated at <see cref="SecondsPerRow"/> a row).
 /// </summary>
 public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, JobQueue queue, ModelQueries models, StoredFolders storedFolders,
@@ -26,6 +26,13 @@ public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, Jo
     public const double SecondsPerRow = 0.05;
 
     public const long MaxUploadBytes = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// One attempt: a batch's own failure (its file, its model) comes back the same on every run, so a retry
+    /// would only repeat it, three times over with back-offs, before the job showed its error. Infrastructure
+    /// faults still retry: they never count against attempts (decision 0019).
+    /// </summary>
+    public const int MaxAttempts = 1;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -58,7 +65,7 @@ public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, Jo
             int rows;
             try
             {
-                rows = BatchInputs.Read(model.Kind, scratch, model.Table?.Columns.Select(c => c.Name).ToList()).Count;
+                rows = BatchInputs.Read(model.Kind, scratch, model.Table).Items.Count;
             }
             catch (Exception ex) when (ex is InvalidDataException or UnsafeZipException)
             {
@@ -84,7 +91,7 @@ public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, Jo
             // The job id names the input's folder: enqueue first (uncommitted, so unclaimable), store, then commit.
             var placeholder = JsonSerializer.Serialize(new { }, Json);
             var id = await queue.EnqueueAsync(connection, transaction,
-                new JobSubmission(tenantId, JobKind, Clean(name), placeholder, CreatedBy: current.UserId), cancellationToken);
+                new JobSubmission(tenantId, JobKind, Clean(name), placeholder, MaxAttempts: MaxAttempts, CreatedBy: current.UserId), cancellationToken);
             var inputFolder = $"jobs/{id:N}/input";
             await using (var stored = File.OpenRead(scratch))
                 await storedFolders.PutFileAsync(tenantId, inputFolder, inputFile, stored, cancellationToken);

@@ -58,8 +58,9 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
 
         using var datasets = await RowsAsync("SELECT * FROM datasets WHERE tenant_id = $1 ORDER BY name, version", tenantId, cancellationToken);
         await JsonAsync(zip, "datasets.json", datasets, cancellationToken);
+        var datasetFolders = new ExportNames();
         foreach (var dataset in datasets.RootElement.EnumerateArray())
-            await DatasetAsync(zip, tenantId, dataset, cancellationToken);
+            await DatasetAsync(zip, tenantId, dataset, datasetFolders, cancellationToken);
 
         using var jobs = await RowsAsync("SELECT * FROM jobs WHERE tenant_id = $1 ORDER BY created_at", tenantId, cancellationToken);
         await JsonAsync(zip, "jobs.json", jobs, cancellationToken);
@@ -81,9 +82,10 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
 
         using var baseModels = await RowsAsync("SELECT * FROM base_models WHERE tenant_id = $1 ORDER BY name", tenantId, cancellationToken);
         await JsonAsync(zip, "base-models.json", baseModels, cancellationToken);
+        var baseModelFolders = new ExportNames();
         foreach (var model in baseModels.RootElement.EnumerateArray())
         {
-            var prefix = $"base-models/{Safe(model.GetProperty("name").GetString()!)}";
+            var prefix = $"base-models/{baseModelFolders.Add(model.GetProperty("name").GetString()!, model.GetProperty("id").GetGuid().ToString("N"))}";
             if (model.GetProperty("folder").GetString() is { } stored && StoredFolders.IsValidName(stored))
                 await StoredFolderAsync(zip, prefix, tenantId, stored, cancellationToken);
             // A model of an earlier install, until the web host moved it into the store.
@@ -102,9 +104,10 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         return name;
     }
 
-    private async Task DatasetAsync(ZipArchive zip, Guid tenantId, JsonElement dataset, CancellationToken cancellationToken)
+    private async Task DatasetAsync(ZipArchive zip, Guid tenantId, JsonElement dataset, ExportNames folders, CancellationToken cancellationToken)
     {
-        var folder = $"datasets/{Safe(dataset.GetProperty("name").GetString()!)}-v{dataset.GetProperty("version").GetInt32()}";
+        var folder = "datasets/" + folders.Add(dataset.GetProperty("name").GetString()!, dataset.GetProperty("id").GetGuid().ToString("N"),
+            $"-v{dataset.GetProperty("version").GetInt32()}");
         var artifact = dataset.GetProperty("artifact_path").GetString()!;
         if (dataset.GetProperty("split_path").GetString() is { Length: > 0 } split)
             await ArtifactAsync(zip, $"{folder}/split.json", tenantId, split, cancellationToken);
@@ -116,9 +119,16 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         await ArtifactAsync(zip, $"{folder}/manifest.jsonl", tenantId, artifact, cancellationToken);
         await using var manifest = await store.OpenReadAsync(tenantId, artifact, cancellationToken);
         var record = 0;
+        // Labels "a/b" and "a_b" are two folders, each found once: a label's folder name is made on its first image.
+        var labelNames = new ExportNames();
+        var labelFolders = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var entry in ImageManifest.ReadAsync(manifest, cancellationToken))
         {
-            await ArtifactAsync(zip, $"{folder}/images/{Safe(entry.Label)}/{record:D7}-{Safe(Path.GetFileName(entry.Name))}", tenantId, entry.Hash, cancellationToken);
+            if (!labelFolders.TryGetValue(entry.Label, out var labelFolder))
+                labelFolders[entry.Label] = labelFolder = labelNames.Add(entry.Label);
+            // The record number keeps the file names apart within a folder.
+            await ArtifactAsync(zip, $"{folder}/images/{labelFolder}/{record:D7}-{ExportNames.Clean(Path.GetFileName(entry.Name))}", tenantId, entry.Hash,
+                cancellationToken);
             record++;
         }
     }
@@ -166,13 +176,6 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         await target.WriteAsync(text.AsMemory(), cancellationToken);
     }
 
-    /// <summary>One path segment: no separators, no "..".</summary>
-    private static string Safe(string name)
-    {
-        var cleaned = string.Concat(name.Select(c => c is '/' or '\\' || char.IsControl(c) ? '_' : c));
-        return cleaned is "" or "." or ".." ? "_" : cleaned;
-    }
-
     private static string Readme(string name) => $"""
         Export of the organisation "{name}".
 
@@ -182,6 +185,11 @@ public sealed class ExportTenantCommand(NpgsqlDataSource dataSource, ICurrentTen
         models/JOB_ID/                                   the model folder of each succeeded job (Hugging Face layout for text models)
         base-models.json, base-models/NAME/              the organisation's private base models
         usage.json, invoices.json                        metered usage, invoices with their lines and credit notes
+
+        A folder is named after its dataset, label or base model. A name with characters a file system refuses
+        (/ \ : * ? " < > |) has them replaced by _, and a name that had to change, or that another name already
+        took (ignoring case), ends with a short id: the last 8 characters of its "id" in datasets.json or
+        base-models.json, or for a label, of a hash of the label.
 
         """;
 }

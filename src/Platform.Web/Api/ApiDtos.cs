@@ -60,12 +60,38 @@ public enum JobStateDto
     Cancelled,
 }
 
-/// <summary>train (a classifier) or pretrain (a masked-LM encoder that joins the base models).</summary>
+/// <summary>
+/// train (a classifier), pretrain (a masked-LM encoder that joins the base models) or batch-predict (a
+/// trained model classifying an uploaded file).
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<JobKindDto>))]
 public enum JobKindDto
 {
     [JsonStringEnumMemberName("train")] Train,
     [JsonStringEnumMemberName("pretrain")] Pretrain,
+    [JsonStringEnumMemberName("batch-predict")] BatchPredict,
+}
+
+/// <summary>The API's job kinds: the same names the queue stores in jobs.kind.</summary>
+internal static class JobKinds
+{
+    public static readonly IReadOnlyList<(string Name, JobKindDto Dto)> All =
+    [
+        (Platform.Jobs.Launch.LaunchJobCommand.JobKind, JobKindDto.Train),
+        (Platform.Jobs.Launch.LaunchPretrainingCommand.JobKind, JobKindDto.Pretrain),
+        (Platform.Jobs.Predictions.LaunchBatchPredictionCommand.JobKind, JobKindDto.BatchPredict),
+    ];
+
+    /// <summary>A stored kind as the API names it; a kind the API does not list (tests' no-op jobs) reads as train, as before.</summary>
+    public static JobKindDto Of(string stored)
+    {
+        foreach (var (name, dto) in All)
+        {
+            if (name == stored)
+                return dto;
+        }
+        return JobKindDto.Train;
+    }
 }
 
 /// <summary>The settings the job trains with, resolved from the preset at launch (a resumed attempt uses exactly these).</summary>
@@ -94,7 +120,7 @@ public sealed record JobDto(Guid Id, string Name, JobKindDto Kind, JobStateDto S
             : null;
         DateTimeOffset? finish = j.Status == JobState.Running && progress?.EtaSeconds is { } eta && eta >= 0 && eta < 1e8 ? now.AddSeconds(eta) : null;
         var succeeded = j.Status == JobState.Succeeded && j.Kind == "train";
-        return new JobDto(j.Id, j.Name, j.Kind == "pretrain" ? JobKindDto.Pretrain : JobKindDto.Train, Enum.Parse<JobStateDto>(j.State),
+        return new JobDto(j.Id, j.Name, JobKinds.Of(j.Kind), Enum.Parse<JobStateDto>(j.State),
             datasetId, baseModel, hyper, seed, row.Device, succeeded ? j.Id : null, j.Attempt, j.MaxAttempts, j.CancelRequested, j.CreatedAt,
             j.StartedAt, j.FinishedAt, progress, JobResult.Parse(j.ResultJson), j.Error, j.Interruptions, j.LastInterruption,
             Math.Round(row.UsageSeconds, 3), row.QueuePosition, finish, j.Devices);

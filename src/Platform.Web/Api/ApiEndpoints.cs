@@ -39,7 +39,7 @@ internal static class ApiEndpoints
 
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
         jobs.MapGet("", JobApi.ListAsync).WithName("listJobs")
-            .WithSummary("Jobs, newest first; filters ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.")
+            .WithSummary("Jobs, newest first; filters ?kind=train|pretrain|batch-predict, ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.")
             .Produces<Page<JobDto>>().ProducesProblem(StatusCodes.Status400BadRequest);
         jobs.MapPost("", JobApi.LaunchAsync).WithName("launchJob").WithSummary("Launch a training job; answers the job.")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
@@ -109,7 +109,9 @@ internal static class ApiEndpoints
         models.MapPost("/{id:guid}/batch-predictions", BatchPredictionApi.LaunchAsync).WithName("launchBatchPrediction")
             .WithSummary("Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field \"file\", "
                 + "a CSV with a \"text\" column (text models) or the model's columns (tabular), or a ZIP of PNG/JPEG images (image models); "
-                + "an optional \"id\" column names each row. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.")
+                + "columns match by name, in any order; an optional \"id\" column names each row and other columns come through to the result. "
+                + "A file without a column the model reads is refused with a 400 naming it. "
+                + "Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.")
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<JobDto>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)

@@ -13,7 +13,7 @@ internal static partial class JobApi
     public static async Task<IResult> ListAsync(HttpRequest request, ApiJobQuery jobs, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!PageQuery.TryParse(request, out var page, out var problem) || !page.TryAfterGuid(out var after, out problem)
-            || !JobFilterParser.TryParse(request, out var filter, out problem))
+            || !JobFilterParser.TryParse(request, out var filter, out problem, kinds: true))
         {
             return problem!;
         }

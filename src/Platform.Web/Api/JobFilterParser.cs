@@ -8,7 +8,8 @@ internal static class JobFilterParser
 {
     public static readonly string[] States = Enum.GetNames<JobState>();
 
-    public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem)
+    /// <param name="kinds">Whether ?kind= names a job kind (the job list); the model list leaves it alone, as it always did.</param>
+    public static bool TryParse(HttpRequest request, out JobFilter filter, out IResult? problem, bool kinds = false)
     {
         filter = new JobFilter(null, null, null, null, null);
         problem = null;
@@ -20,6 +21,16 @@ internal static class JobFilterParser
             if (state is null)
             {
                 problem = ApiProblem.Invalid("state", $"Unknown state '{stateText}': one of {string.Join(", ", States)}.");
+                return false;
+            }
+        }
+        string? kind = null;
+        if (kinds && q["kind"].ToString() is { Length: > 0 } kindText)
+        {
+            kind = JobKinds.All.Select(k => k.Name).FirstOrDefault(k => string.Equals(k, kindText, StringComparison.OrdinalIgnoreCase));
+            if (kind is null)
+            {
+                problem = ApiProblem.Invalid("kind", $"Unknown kind '{kindText}': one of {string.Join(", ", JobKinds.All.Select(k => k.Name))}.");
                 return false;
             }
         }
@@ -44,7 +55,7 @@ internal static class JobFilterParser
         {
             return false;
         }
-        filter = new JobFilter(state, dataset, baseModel, after, before);
+        filter = new JobFilter(state, dataset, baseModel, after, before, Kind: kind);
         return true;
     }
 

@@ -337,6 +337,40 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Export_NamesThatCleanAlike_EachDatasetInItsOwnFolder()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(_database, "Alike Names");
+        var ids = new Dictionary<string, Guid>();
+        // "x/y" and "x:y" clean to "x_y", a name of its own; "X_y" differs from it only in case, which Windows and macOS ignore.
+        foreach (var name in new[] { "x/y", "x_y", "x:y", "X_y" })
+        {
+            var csv = string.Concat(Enumerable.Range(0, 10).Select(i => $"rows of {name} {i},pos\nmore of {name} {i},neg\n"));
+            var created = await AsAsync(owner, sp => sp.GetRequiredService<CreateDatasetCommand>().ExecuteAsync(
+                new CreateDatasetRequest(name, DatasetKind.Text, new MemoryStream(Encoding.UTF8.GetBytes("text,label\n" + csv)))));
+            Assert.True(created.IsSuccess, created.Error);
+            ids[name] = created.Value.Id;
+        }
+
+        var export = await AsAsync(owner, sp => sp.GetRequiredService<ExportTenantCommand>().ExecuteAsync(tenant.Id));
+
+        Assert.True(export.IsSuccess, export.Error);
+        await using var _ = export.Value;
+        using var zip = new ZipArchive(export.Value.Zip, ZipArchiveMode.Read);
+        var data = zip.Entries.Select(e => e.FullName).Where(n => n.StartsWith("datasets/", StringComparison.Ordinal) && n.EndsWith("/data.csv", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, data.Count);
+        Assert.Equal(4, data.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        // Each folder holds its own dataset; the names that had to change carry their dataset's id.
+        foreach (var (name, id) in ids)
+            Assert.Single(data, entry => Read(zip, entry).Contains($"rows of {name} 3,pos"));
+        Assert.Contains("rows of x/y 3,pos", Read(zip, $"datasets/x_y-v1-{id8(ids["x/y"])}/data.csv"));
+        Assert.Contains("rows of x:y 3,pos", Read(zip, $"datasets/x_y-v1-{id8(ids["x:y"])}/data.csv"));
+        // Of the two typed as they are, whichever came first keeps the plain folder.
+        Assert.Single(data, entry => entry is "datasets/x_y-v1/data.csv" or "datasets/X_y-v1/data.csv");
+
+        static string id8(Guid id) => id.ToString("N")[^8..];
+    }
+
+    [Fact]
     public async Task Export_Member_Forbidden()
     {
         var (tenant, _) = await Seed.TenantAsync(_database, "Members Cannot");

@@ -59,6 +59,7 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
     [InlineData("/api/v1/jobs?datasetId=42", "datasetId")]
     [InlineData("/api/v1/jobs?createdAfter=yesterday", "createdAfter")]
     [InlineData("/api/v1/jobs?createdBefore=2026-12-01T10:00:00", "createdBefore")]
+    [InlineData("/api/v1/jobs?kind=predict", "kind")]
     [InlineData("/api/v1/datasets?kind=audio", "kind")]
     [InlineData("/api/v1/base-models?kind=audio", "kind")]
     [InlineData("/api/v1/models?state=Queued", "state")]
@@ -95,6 +96,45 @@ public sealed class ApiV1Tests(PortalFactory portal) : IClassFixture<PortalFacto
         Assert.Empty(await IdsAsync(http, "/api/v1/jobs?createdAfter=2100-01-01T00:00:00Z"));
         Assert.Equal(2, (await IdsAsync(http, "/api/v1/jobs?createdBefore=2100-01-01T00:00:00%2B02:00")).Count);
         Assert.Equal([a], await IdsAsync(http, "/api/v1/models"));
+    }
+
+    [Fact]
+    public async Task ListJobs_BatchPrediction_ReportsItsOwnKindAndFiltersByKind()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var model = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.SucceedAsync(portal, model);
+        using var http = await ApiAsync(owner);
+
+        // A text model's file without a "text" column: a 400 that names it, and no job.
+        using var noText = await PostFileAsync(http, $"/api/v1/models/{model}/batch-predictions", "rows.csv", "id,body\n1,click now to win\n");
+        Assert.Equal(HttpStatusCode.BadRequest, noText.StatusCode);
+        var problem = await noText.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("file", problem.GetProperty("param").GetString());
+        Assert.StartsWith("The file cannot be classified: missing column 'text'", problem.GetProperty("detail").GetString());
+        // Columns in any order, with others beside them.
+        using var created = await PostFileAsync(http, $"/api/v1/models/{model}/batch-predictions", "rows.csv", "source,text,id\nmail,click now to win,1\n");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var batch = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var batchId = batch.GetProperty("id").GetGuid();
+
+        Assert.Equal("batch-predict", batch.GetProperty("kind").GetString());
+        Assert.Equal("batch-predict", (await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{batchId}")).GetProperty("kind").GetString());
+        Assert.Equal("train", (await http.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{model}")).GetProperty("kind").GetString());
+        Assert.Equal([batchId], await IdsAsync(http, "/api/v1/jobs?kind=batch-predict"));
+        Assert.Equal([model], await IdsAsync(http, "/api/v1/jobs?kind=Train"));
+        Assert.Empty(await IdsAsync(http, "/api/v1/jobs?kind=pretrain"));
+        Assert.Equal([batchId, model], await IdsAsync(http, "/api/v1/jobs"));
+        Assert.Equal([batchId], await IdsAsync(http, "/api/v1/jobs?kind=batch-predict&state=Queued"));
+        // A batch is no model; the model list reads ?kind= no more than it did.
+        Assert.Equal([model], await IdsAsync(http, "/api/v1/models?kind=batch-predict"));
+    }
+
+    private static async Task<HttpResponseMessage> PostFileAsync(HttpClient http, string url, string fileName, string content)
+    {
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(content)), "file", fileName } };
+        return await http.PostAsync(url, form);
     }
 
     [Fact]

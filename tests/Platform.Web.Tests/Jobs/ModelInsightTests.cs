@@ -112,6 +112,22 @@ public sealed class ModelInsightTests(PortalFactory portal) : IClassFixture<Port
         Assert.Equal(HttpStatusCode.BadRequest, noFile.StatusCode);
     }
 
+    [Fact]
+    public async Task BatchPrediction_TextFileWithoutItsTextColumn_RefusedOnTheModelPageNamingIt()
+    {
+        await JobTestKit.EnsureCatalogAsync(portal);
+        var owner = await JobTestKit.OwnerAsync(portal);
+        var jobId = await JobTestKit.LaunchAsync(portal, owner, await JobTestKit.UploadCsvAsync(owner.Client));
+        await JobTestKit.SucceedAsync(portal, jobId);
+        var page = await owner.Client.GetAsync($"/models/{jobId}");
+
+        var refused = await PostBatchAsync(owner, page, jobId, "tickets.csv", "id,message\n1,click now to win\n"u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("The file cannot be classified: missing column 'text' (the model reads text; the file's header has id, message)", refused.Text("#batch-error"));
+        Assert.Equal(0, await portal.Database.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE kind = 'batch-predict' AND payload ->> 'modelJobId' = '{jobId}'"));
+    }
+
     private static async Task<Page> PostBatchAsync(Owner owner, Page page, Guid jobId, string fileName, byte[] bytes)
     {
         var form = (AngleSharp.Html.Dom.IHtmlFormElement)page.Document.QuerySelector("#batch-form")!;

@@ -16,5 +16,9 @@ namespace Platform.Api.Client.Models
         #pragma warning disable CS1591
         Pretrain,
         #pragma warning restore CS1591
+        [EnumMember(Value = "batch-predict")]
+        #pragma warning disable CS1591
+        BatchPredict,
+        #pragma warning restore CS1591
     }
 }

@@ -53,7 +53,7 @@ namespace Platform.Api.Client.Api.V1.Jobs
         {
         }
         /// <summary>
-        /// Jobs, newest first; filters ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
+        /// Jobs, newest first; filters ?kind=train|pretrain|batch-predict, ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
         /// </summary>
         /// <returns>A <see cref="global::Platform.Api.Client.Models.PageOfJobDto"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -117,7 +117,7 @@ namespace Platform.Api.Client.Api.V1.Jobs
             return await RequestAdapter.SendAsync<global::Platform.Api.Client.Models.JobDto>(requestInfo, global::Platform.Api.Client.Models.JobDto.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Jobs, newest first; filters ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
+        /// Jobs, newest first; filters ?kind=train|pretrain|batch-predict, ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -167,7 +167,7 @@ namespace Platform.Api.Client.Api.V1.Jobs
             return new global::Platform.Api.Client.Api.V1.Jobs.JobsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// Jobs, newest first; filters ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
+        /// Jobs, newest first; filters ?kind=train|pretrain|batch-predict, ?state=, ?datasetId=, ?baseModel=, ?createdAfter=, ?createdBefore= (RFC 3339); ?limit=, ?after={lastId}.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class JobsRequestBuilderGetQueryParameters 

@@ -34,7 +34,7 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item.BatchPredictions
         {
         }
         /// <summary>
-        /// Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field &quot;file&quot;, a CSV with a &quot;text&quot; column (text models) or the model&apos;s columns (tabular), or a ZIP of PNG/JPEG images (image models); an optional &quot;id&quot; column names each row. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.
+        /// Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field &quot;file&quot;, a CSV with a &quot;text&quot; column (text models) or the model&apos;s columns (tabular), or a ZIP of PNG/JPEG images (image models); columns match by name, in any order; an optional &quot;id&quot; column names each row and other columns come through to the result. A file without a column the model reads is refused with a 400 naming it. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.
         /// </summary>
         /// <returns>A <see cref="global::Platform.Api.Client.Models.JobDto"/></returns>
         /// <param name="body">The request body</param>
@@ -67,7 +67,7 @@ namespace Platform.Api.Client.Api.V1.ModelsRequests.Item.BatchPredictions
             return await RequestAdapter.SendAsync<global::Platform.Api.Client.Models.JobDto>(requestInfo, global::Platform.Api.Client.Models.JobDto.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field &quot;file&quot;, a CSV with a &quot;text&quot; column (text models) or the model&apos;s columns (tabular), or a ZIP of PNG/JPEG images (image models); an optional &quot;id&quot; column names each row. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.
+        /// Classify a whole file as a job of its own (queued, metered like training, cancellable): multipart field &quot;file&quot;, a CSV with a &quot;text&quot; column (text models) or the model&apos;s columns (tabular), or a ZIP of PNG/JPEG images (image models); columns match by name, in any order; an optional &quot;id&quot; column names each row and other columns come through to the result. A file without a column the model reads is refused with a 400 naming it. Answers the job; GET /api/v1/jobs/{id}/predictions downloads the result once it succeeded.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>

@@ -91,7 +91,7 @@ public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, Jo
             // The job id names the input's folder: enqueue first (uncommitted, so unclaimable), store, then commit.
             var placeholder = JsonSerializer.Serialize(new { }, Json);
             var id = await queue.EnqueueAsync(connection, transaction,
-                new JobSubmission(tenantId, JobKind, Clean(name), placeholder, MaxAttempts: MaxAttempts, CreatedBy: current.UserId), cancellationToken);
+                new JobSubmission(tenantId, JobKind, DisplayName.Clean(name, LaunchJobCommand.NameMaxLength), placeholder, MaxAttempts: MaxAttempts, CreatedBy: current.UserId), cancellationToken);
             var inputFolder = $"jobs/{id:N}/input";
             await using (var stored = File.OpenRead(scratch))
                 await storedFolders.PutFileAsync(tenantId, inputFolder, inputFile, stored, cancellationToken);
@@ -114,12 +114,5 @@ public sealed class LaunchBatchPredictionCommand(NpgsqlDataSource dataSource, Jo
         {
             File.Delete(scratch);
         }
-    }
-
-    /// <summary>Job names refuse control characters (terminal escapes in exports and logs); a file's name may carry them.</summary>
-    private static string Clean(string name)
-    {
-        var cleaned = new string(name.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
-        return cleaned.Length > 200 ? cleaned[..200] : cleaned;
     }
 }

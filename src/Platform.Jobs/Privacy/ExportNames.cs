@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Platform.Domain.Common;
 
 namespace Platform.Jobs.Privacy;
 
@@ -46,7 +47,7 @@ internal sealed class ExportNames
     /// <summary>One portable path segment; never empty, "." or "..".</summary>
     public static string Clean(string name)
     {
-        var cleaned = string.Concat(name.Select(c => c is '/' or '\\' or ':' or '*' or '?' or '"' or '<' or '>' or '|' || char.IsControl(c) ? '_' : c));
+        var cleaned = string.Concat(name.Select(c => c is '/' or '\\' or ':' or '*' or '?' or '"' or '<' or '>' or '|' || char.IsControl(c) || DisplayName.IsDirectionControl(c) ? '_' : c));
         if (cleaned.Length > MaxLength)
             cleaned = cleaned[..(char.IsHighSurrogate(cleaned[MaxLength - 1]) ? MaxLength - 1 : MaxLength)];
         // Windows drops a trailing dot or space, so "a." would land on "a"; "." and ".." are no names at all.

@@ -28,11 +28,11 @@ public sealed record DatasetProfile(
             return Result<DatasetProfile>.BadRequest(
                 $"A classifier needs at least {rules.MinClasses} classes; this upload has {counts.Count} ({found}).");
         }
-        var small = counts.Where(c => c.Value < rules.MinPerClass).Select(c => $"'{c.Key}' ({c.Value})").ToList();
+        var small = counts.Where(c => c.Value < rules.MinPerClass).ToList();
         if (small.Count > 0)
         {
             return Result<DatasetProfile>.BadRequest(
-                $"Every class needs at least {rules.MinPerClass} examples; too few in {string.Join(", ", small)}.");
+                $"Every class needs at least {rules.MinPerClass} examples; too few in {WarningList.Of(small.Select(Describe), small.Count)}.");
         }
         var warnings = ingestWarnings.ToList();
         int largest = counts.Values.Max(), smallest = counts.Values.Min();
@@ -41,12 +41,21 @@ public sealed record DatasetProfile(
             var ratio = ((double)largest / smallest).ToString("0.#", CultureInfo.InvariantCulture);
             warnings.Add($"Classes are imbalanced: the largest class has {ratio}x the examples of the smallest.");
         }
-        foreach (var (label, count) in counts.Where(c => c.Value < rules.TinyClassBelow))
+        // Smallest first: the classes most in need of examples are the ones named.
+        var tiny = counts.Where(c => c.Value < rules.TinyClassBelow).OrderBy(c => c.Value).ToList();
+        if (tiny.Count == 1)
         {
-            warnings.Add($"Class '{label}' has only {count} examples; fewer than {rules.TinyClassBelow} rarely train well.");
+            warnings.Add($"Class '{WarningList.Name(tiny[0].Key)}' has only {tiny[0].Value} examples; fewer than {rules.TinyClassBelow} rarely train well.");
+        }
+        else if (tiny.Count > 1)
+        {
+            warnings.Add($"{tiny.Count:N0} classes have fewer than {rules.TinyClassBelow} examples, which rarely train well: " +
+                $"{WarningList.Of(tiny.Select(Describe), tiny.Count)}.");
         }
         return Result<DatasetProfile>.Success(new DatasetProfile(labels.Count, new Dictionary<string, int>(counts), stats, warnings));
     }
+
+    private static string Describe(KeyValuePair<string, int> count) => $"'{WarningList.Name(count.Key)}' ({count.Value})";
 
     /// <summary>Profiles an unlabelled corpus: documents and their lengths, no labels.</summary>
     public static Result<DatasetProfile> BuildCorpus(int documents, DatasetStats stats, IEnumerable<string> ingestWarnings, DatasetRules rules)

@@ -89,4 +89,21 @@ public class CreateTabularDatasetTests(DataServices services) : IClassFixture<Da
         Assert.Equal(ResultStatus.BadRequest, result.Status);
         Assert.Contains("at least 2 classes", result.Error);
     }
+
+    [Fact]
+    public async Task ExecuteAsync_ManyConstantColumns_OneWarningNamingTheFirstFew()
+    {
+        var (_, owner) = await Seed.TenantAsync(services.Database);
+        var constant = Enumerable.Range(0, 7).Select(i => $"k{i}").ToList();
+        var csv = new StringBuilder($"x,{string.Join(",", constant)},t\n");
+        for (var i = 0; i < 30; i++)
+            csv.Append(CultureInfo.InvariantCulture, $"{i},{string.Join(",", constant.Select(_ => "1"))},{(i % 2 == 0 ? "a" : "b")}\n");
+
+        var result = await CreateAsync(owner, new CreateDatasetRequest("flat", DatasetKind.Tabular, Bytes(csv.ToString()), LabelColumn: "t"));
+
+        Assert.True(result.IsSuccess, result.Error);
+        await using var db = services.Database.CreateDbContext(owner.TenantId);
+        var stored = await db.Datasets.SingleAsync(d => d.Id == result.Value.Id);
+        Assert.Equal(["7 columns hold a single value, nothing to learn from: 'k0', 'k1', 'k2', 'k3', 'k4', … (and 2 more)."], stored.Warnings);
+    }
 }

@@ -72,7 +72,7 @@ public class DatasetQueriesTests(DataServices services) : IClassFixture<DataServ
         Assert.Equal(created.LabelCounts, dataset.LabelCounts);
         Assert.Equal(created.Samples, dataset.Samples);
         Assert.Equal(created.Stats, dataset.Stats);
-        Assert.Contains(dataset.Warnings, w => w.Contains("'neg' has only 2", StringComparison.Ordinal));
+        Assert.Contains(dataset.Warnings, w => w.StartsWith("2 classes have fewer than 10 examples", StringComparison.Ordinal) && w.Contains("'neg' (2)", StringComparison.Ordinal));
     }
 
     [Fact]

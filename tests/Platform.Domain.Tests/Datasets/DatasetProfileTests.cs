@@ -55,6 +55,33 @@ public class DatasetProfileTests
     }
 
     [Fact]
+    public void Build_ThousandTinyClasses_OneWarningWithCountAndFirstNames()
+    {
+        var profile = Build([.. Enumerable.Range(0, 1000).Select(i => ($"c{i:D4}", 3))]).Value;
+
+        var warning = Assert.Single(profile.Warnings);
+        Assert.Equal("1,000 classes have fewer than 10 examples, which rarely train well: " +
+            "'c0000' (3), 'c0001' (3), 'c0002' (3), 'c0003' (3), 'c0004' (3), … (and 995 more).", warning);
+    }
+
+    [Fact]
+    public void Build_ManyClassesBelowMinimum_RefusalNamesTheFirstFew()
+    {
+        var result = Build([("big", 20), .. Enumerable.Range(0, 300).Select(i => ($"c{i:D3}", 1))]);
+
+        Assert.Equal(ResultStatus.BadRequest, result.Status);
+        Assert.EndsWith("too few in 'c000' (1), 'c001' (1), 'c002' (1), 'c003' (1), 'c004' (1), … (and 295 more).", result.Error);
+    }
+
+    [Fact]
+    public void Build_TinyClassNameWithDirectionCharacters_ShownBlanked()
+    {
+        var profile = Build(("pos", 20), ("ne\u202Eg", 3)).Value;
+
+        Assert.Contains(profile.Warnings, w => w.Contains("'ne g' has only 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Build_IngestWarnings_ComeFirst()
     {
         var profile = DatasetProfile.Build(["a", "a", "b", "b"], DatasetStats.Empty, ["2 empty rows skipped"], DatasetRules.Default).Value;

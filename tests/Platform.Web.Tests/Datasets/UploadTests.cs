@@ -26,7 +26,7 @@ public sealed class UploadTests(PortalFactory portal) : IClassFixture<PortalFact
         Assert.Equal(13, train + validation);
         Assert.InRange(validation, 3, 4);
         Assert.Contains(page.Document.QuerySelectorAll("#samples td.sample-text"), td => td.TextContent == "Line one 0\nwith a quoted newline");
-        Assert.Contains("Class 'other' has only 3 examples", page.Text("#dataset-warnings"));
+        Assert.Contains("3 classes have fewer than 10 examples, which rarely train well: 'other' (3), 'ham' (4), 'spam' (6).", page.Text("#dataset-warnings"));
     }
 
     [Fact]

@@ -112,12 +112,17 @@ internal sealed class TabularIngester(DatasetOptions options)
 
         var table = Profile(columns[target], dropped.Order().Select(i => columns[i]).ToList(), profiles, correlation, labels);
         var warnings = new[] { empty.Describe(), noTarget.Describe(), overLong.Describe() }.OfType<string>().ToList();
-        var constant = profiles.Where(p => p.Distinct <= 1).Select(p => p.Name).ToList();
-        if (constant.Count > 0)
-            warnings.Add($"Column{(constant.Count == 1 ? "" : "s")} {string.Join(", ", constant.Select(c => $"'{c}'"))} hold{(constant.Count == 1 ? "s" : "")} a single value: nothing to learn from.");
-        var identifiers = profiles.Where(p => !p.IsNumeric && labels.Count >= 20 && p.Distinct >= labels.Count * 0.9).Select(p => p.Name).ToList();
-        if (identifiers.Count > 0)
-            warnings.Add($"Column{(identifiers.Count == 1 ? "" : "s")} {string.Join(", ", identifiers.Select(c => $"'{c}'"))} look{(identifiers.Count == 1 ? "s" : "")} like an identifier (almost every value differs): exclude it.");
+        var constant = profiles.Where(p => p.Distinct <= 1).Select(p => $"'{WarningList.Name(p.Name)}'").ToList();
+        if (constant.Count == 1)
+            warnings.Add($"Column {constant[0]} holds a single value: nothing to learn from.");
+        else if (constant.Count > 1)
+            warnings.Add($"{constant.Count:N0} columns hold a single value, nothing to learn from: {WarningList.Of(constant, constant.Count)}.");
+        var identifiers = profiles.Where(p => !p.IsNumeric && labels.Count >= 20 && p.Distinct >= labels.Count * 0.9)
+            .Select(p => $"'{WarningList.Name(p.Name)}'").ToList();
+        if (identifiers.Count == 1)
+            warnings.Add($"Column {identifiers[0]} looks like an identifier (almost every value differs): exclude it.");
+        else if (identifiers.Count > 1)
+            warnings.Add($"{identifiers.Count:N0} columns look like identifiers (almost every value differs), exclude them: {WarningList.Of(identifiers, identifiers.Count)}.");
         return new TabularIngestion(columns[target], labels, DatasetStats.Empty with { Table = table }, warnings,
             SampleSelection.RoundRobin(samples.Values, options.SampleCount));
     }

@@ -160,7 +160,7 @@ public sealed class CreateDatasetCommand(
         }
         // Nothing is stored until the upload has proved usable.
         var dataHash = await batch.PutAsync(normalized, cancellationToken);
-        return await DraftAsync(request, contentHash, spool.File.Length, dataHash, text.TextColumn, text.LabelColumn, text.Labels, profile.Value, text.Samples, batch, cancellationToken);
+        return await DraftAsync(request, contentHash, spool.File.Length, dataHash, text.TextColumn, text.LabelColumn, text.Labels, profile.Value, text.Samples, batch, cancellationToken, text.CopyOf);
     }
 
     private async Task<Result<DatasetDraft>> IngestTabularAsync(
@@ -212,14 +212,15 @@ public sealed class CreateDatasetCommand(
         {
             return Result<DatasetDraft>.From(profile);
         }
-        return await DraftAsync(request, contentHash, spool.File.Length, images.ManifestHash, null, null, images.Labels, profile.Value, images.Samples, batch, cancellationToken);
+        return await DraftAsync(request, contentHash, spool.File.Length, images.ManifestHash, null, null, images.Labels, profile.Value, images.Samples, batch, cancellationToken, images.CopyOf);
     }
 
     private async Task<Result<DatasetDraft>> DraftAsync(
         CreateDatasetRequest request, string contentHash, long size, string dataHash, string? textColumn, string? labelColumn,
-        IReadOnlyList<string> labels, DatasetProfile profile, IReadOnlyList<DatasetSample> samples, ArtifactBatch batch, CancellationToken cancellationToken)
+        IReadOnlyList<string> labels, DatasetProfile profile, IReadOnlyList<DatasetSample> samples, ArtifactBatch batch, CancellationToken cancellationToken,
+        IReadOnlyDictionary<int, int>? copyOf = null)
     {
-        var split = DatasetSplit.Stratified(labels, Options.ValidationFraction, Options.SplitSeed);
+        var split = DatasetSplit.Stratified(labels, Options.ValidationFraction, Options.SplitSeed, copyOf);
         using var splitFile = SplitFile.Write(split);
         var splitHash = await batch.PutAsync(splitFile, cancellationToken);
         return Result<DatasetDraft>.Success(new DatasetDraft(

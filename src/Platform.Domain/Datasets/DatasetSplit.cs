@@ -8,7 +8,13 @@ namespace Platform.Domain.Datasets;
 /// </summary>
 public sealed record DatasetSplit(int Seed, double ValidationFraction, IReadOnlyList<int> Train, IReadOnlyList<int> Validation)
 {
-    public static DatasetSplit Stratified(IReadOnlyList<string> labels, double validationFraction, int seed)
+    /// <param name="copyOf">
+    /// Records whose content (a text, an image's bytes) an earlier record under another label has:
+    /// record index to that first record's index (never itself a copy). Each copy goes to its first
+    /// record's side, so validation never scores an example that training has seen under another label.
+    /// </param>
+    public static DatasetSplit Stratified(IReadOnlyList<string> labels, double validationFraction, int seed,
+        IReadOnlyDictionary<int, int>? copyOf = null)
     {
         if (validationFraction is <= 0 or >= 1)
         {
@@ -33,6 +39,17 @@ public sealed record DatasetSplit(int Seed, double ValidationFraction, IReadOnly
             var take = indices.Count < 2 ? 0 : Math.Clamp((int)Math.Round(indices.Count * validationFraction), 1, indices.Count - 1);
             validation.AddRange(indices.Take(take));
             train.AddRange(indices.Skip(take));
+        }
+        if (copyOf is { Count: > 0 })
+        {
+            var held = new bool[labels.Count];
+            validation.ForEach(i => held[i] = true);
+            foreach (var (copy, first) in copyOf)
+            {
+                held[copy] = held[first];
+            }
+            train = [.. Enumerable.Range(0, labels.Count).Where(i => !held[i])];
+            validation = [.. Enumerable.Range(0, labels.Count).Where(i => held[i])];
         }
         train.Sort();
         validation.Sort();

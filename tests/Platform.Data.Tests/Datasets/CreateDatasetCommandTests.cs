@@ -131,6 +131,78 @@ public class CreateDatasetCommandTests(DataServices services) : IClassFixture<Da
         Assert.Equal(["cat", "dog"], result.Value.LabelCounts.Keys.Order());
     }
 
+    private async Task<(Dataset Stored, DatasetSplit Split)> ReadBackAsync(Guid tenantId, Guid datasetId)
+    {
+        await using var db = services.Database.CreateDbContext(tenantId);
+        var stored = await db.Datasets.SingleAsync(d => d.Id == datasetId);
+        await using var splitStream = await services.Services.GetRequiredService<IArtifactStore>().OpenReadAsync(tenantId, stored.SplitPath);
+        return (stored, await SplitFile.ReadAsync(splitStream));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ZipWithIdenticalImages_SkipsCopiesInALabelKeepsCopiesAcrossLabelsOnOneSide()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(services.Database);
+        // cat-0..9 and dog-0..9 differ; extra-a and extra-b repeat cat-0 in its own folder; dog/copy-i repeats cat-i.
+        var zip = TestZip.Images(10, "cat", "dog").Add("cat/extra-a.png", TestImages.Png(8, 6, 0)).Add("cat/extra-b.png", TestImages.Png(8, 6, 0));
+        for (byte i = 0; i < 10; i++)
+        {
+            zip.Add($"dog/copy-{i}.png", TestImages.Png(8, 6, i));
+        }
+
+        var result = await CreateAsync(owner, new CreateDatasetRequest("Pets", DatasetKind.Image, new MemoryStream(zip.ToArray())));
+
+        Assert.True(result.IsSuccess, result.Error);
+        var (dataset, split) = await ReadBackAsync(tenant.Id, result.Value.Id);
+        Assert.Equal(new Dictionary<string, int> { ["cat"] = 10, ["dog"] = 20 }, dataset.LabelCounts);
+        Assert.Equal(
+            [
+                "2 duplicate images skipped (same bytes as an image kept in the same label folder): cat/extra-a.png, cat/extra-b.png.",
+                "10 images appear under more than one label (same bytes): cat/cat-0.png = dog/copy-0.png, cat/cat-1.png = dog/copy-1.png, " +
+                "cat/cat-2.png = dog/copy-2.png, cat/cat-3.png = dog/copy-3.png, cat/cat-4.png = dog/copy-4.png, … (and 5 more). " +
+                "Every copy is kept, all on the same side of the train/validation split; check which label is right.",
+            ],
+            dataset.Warnings);
+        var names = (await ReadArtifactAsync(tenant.Id, dataset.ArtifactPath)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(30, names.Count);
+        Assert.DoesNotContain("cat/extra-a.png", names);
+        Assert.All(Enumerable.Range(0, 10), i =>
+            Assert.Equal(split.Validation.Contains(names.IndexOf($"cat/cat-{i}.png")), split.Validation.Contains(names.IndexOf($"dog/copy-{i}.png"))));
+        Assert.Equal((split.Train.Count, split.Validation.Count), (dataset.TrainCount, dataset.ValidationCount));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_CsvWithTextsUnderTwoLabels_KeepsThemOnOneSideAndSaysSo()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(services.Database);
+        var csv = "text,label\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"review {i},pos\n")) +
+                  string.Concat(Enumerable.Range(0, 20).Select(i => $"review {i},neg\n"));
+
+        var result = await CreateAsync(owner, new CreateDatasetRequest("Reviews", DatasetKind.Text, Csv(csv)));
+
+        Assert.True(result.IsSuccess, result.Error);
+        var (dataset, split) = await ReadBackAsync(tenant.Id, result.Value.Id);
+        Assert.Equal(40, dataset.RowCount);
+        Assert.StartsWith("20 texts appear under more than one label: line 2 = line 22, line 3 = line 23,", Assert.Single(dataset.Warnings));
+        Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(split.Validation.Contains(i), split.Validation.Contains(20 + i)));
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_ThousandSmallClasses_StoresOneGroupedWarning()
+    {
+        var (tenant, owner) = await Seed.TenantAsync(services.Database);
+        var csv = "text,label\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"row {i},c{i % 1000:D3}\n"));
+
+        var result = await CreateAsync(owner, new CreateDatasetRequest("Many", DatasetKind.Text, Csv(csv)));
+
+        Assert.True(result.IsSuccess, result.Error);
+        var (dataset, _) = await ReadBackAsync(tenant.Id, result.Value.Id);
+        Assert.Equal(1000, dataset.LabelCounts.Count);
+        Assert.Equal(["1,000 classes have fewer than 10 examples, which rarely train well: 'c000' (3), 'c001' (3), 'c002' (3), 'c003' (3), 'c004' (3), … (and 995 more)."],
+            dataset.Warnings);
+    }
+
     public static TheoryData<string, string, DatasetKind, byte[]> BadUploads => new()
     {
         { "malformed CSV", "closing quote", DatasetKind.Text, Encoding.UTF8.GetBytes("text,label\n\"open,pos\nx,neg\n") },

@@ -21,6 +21,23 @@ public class DatasetSplitTests
     }
 
     [Fact]
+    public void Stratified_CopiesUnderAnotherLabel_FollowTheirFirstRecord()
+    {
+        // Records 50-99 ("b") have the same content as records 0-49 ("a").
+        string[] labels = [.. Enumerable.Repeat("a", 50), .. Enumerable.Repeat("b", 50)];
+        var copyOf = Enumerable.Range(50, 50).ToDictionary(i => i, i => i - 50);
+
+        var plain = DatasetSplit.Stratified(labels, 0.2, 42);
+        var split = DatasetSplit.Stratified(labels, 0.2, 42, copyOf);
+
+        // Without the copies each label is shuffled on its own, so some pairs straddle the split.
+        Assert.Contains(copyOf, c => plain.Validation.Contains(c.Key) != plain.Validation.Contains(c.Value));
+        Assert.All(copyOf, c => Assert.Equal(split.Validation.Contains(c.Value), split.Validation.Contains(c.Key)));
+        Assert.Equal(Enumerable.Range(0, 100), split.Train.Concat(split.Validation).Order());
+        Assert.Equal(plain.Validation.Where(i => i < 50), split.Validation.Where(i => i < 50));
+    }
+
+    [Fact]
     public void Stratified_DifferentSeed_DifferentValidation()
     {
         var labels = Labels(50, 30, 20);

@@ -11,7 +11,8 @@ namespace Platform.Data.Datasets.Ingestion;
 /// absolute and climbing paths (zip slip), symbolic links, the folder layout and the label counts.
 /// Only then is each image decompressed, bounded by its declared size, identified by its magic
 /// bytes, measured from its header, decoded completely (so a truncated file never reaches a job)
-/// and stored.
+/// and stored. Byte-identical images follow the text rule (<see cref="ContentCopies{TKey}"/>): a copy
+/// in the same label folder is skipped, a copy in another label folder is kept, and both are reported.
 /// </summary>
 internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verifier)
 {
@@ -83,9 +84,9 @@ internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verif
         var heights = new List<int>();
         int colour = 0, transparent = 0;
         var samples = new Dictionary<string, List<DatasetSample>>(StringComparer.Ordinal);
-        var seen = new HashSet<string>();
-        var duplicates = 0;
-        var imageHashes = new List<string>();
+        var names = new List<string>();
+        var copies = new ContentCopies<string>(record => names[record]);
+        var duplicates = new List<string>();
         foreach (var image in planned)
         {
             var bytes = await ReadBoundedAsync(image.Entry, cancellationToken);
@@ -105,13 +106,14 @@ internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verif
                 throw new IngestionException($"'{image.Entry.FullName}' cannot be decoded ({broken}): the file is truncated or corrupt.");
             }
             var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!seen.Add(hash))
+            var shownName = WarningList.Name(image.Name);
+            if (copies.Add(hash, image.Label, labels.Count, shownName) == CopyKind.Duplicate)
             {
-                duplicates++;
+                duplicates.Add(shownName);
                 continue;
             }
             await artifacts.PutAsync(new MemoryStream(bytes, writable: false), cancellationToken);
-            imageHashes.Add(hash);
+            names.Add(shownName);
             if (!samples.TryGetValue(image.Label, out var list))
             {
                 samples[image.Label] = list = [];
@@ -131,9 +133,14 @@ internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verif
         }
         var manifestHash = await artifacts.PutAsync(manifest, cancellationToken);
         var warnings = new List<string>();
-        if (duplicates > 0)
+        if (duplicates.Count > 0)
         {
-            warnings.Add($"{duplicates} duplicate image{(duplicates == 1 ? "" : "s")} skipped (identical content).");
+            warnings.Add($"{duplicates.Count:N0} duplicate image{(duplicates.Count == 1 ? "" : "s")} skipped (same bytes as an image kept in the same label folder): " +
+                $"{WarningList.Of(duplicates, duplicates.Count)}.");
+        }
+        if (copies.Describe("image", "same bytes") is { } otherLabels)
+        {
+            warnings.Add(otherLabels);
         }
         if (ignored > 0)
         {
@@ -143,7 +150,7 @@ internal sealed class ImageIngester(DatasetOptions options, IImageVerifier verif
         {
             MinHeight = heights.Min(), MaxHeight = heights.Max(), ColourCount = colour, TransparentCount = transparent,
         };
-        return new ImageIngestion(manifestHash, imageHashes, labels, stats, warnings, SampleSelection.RoundRobin(samples.Values, options.SampleCount));
+        return new ImageIngestion(manifestHash, labels, stats, warnings, SampleSelection.RoundRobin(samples.Values, options.SampleCount), copies.CopyOf);
     }
 
     /// <summary>One image in memory, never read past the size the archive declared for it (ZipSafety).</summary>

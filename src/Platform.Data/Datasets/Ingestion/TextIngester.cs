@@ -8,7 +8,8 @@ namespace Platform.Data.Datasets.Ingestion;
 /// Reads a CSV upload, keeps the mapped text and label columns of the usable rows and writes them as
 /// normalised CSV (header "text,label"), so the training side reads one simple format whatever the
 /// upload looked like. Empty, duplicate and over-long rows are skipped and reported; malformed CSV
-/// stops everything with the line at fault.
+/// stops everything with the line at fault. A text under more than one label is kept and reported
+/// (<see cref="ContentCopies{TKey}"/>: the rule image datasets follow too).
 /// </summary>
 internal sealed class TextIngester(DatasetOptions options)
 {
@@ -34,7 +35,8 @@ internal sealed class TextIngester(DatasetOptions options)
         var labels = new List<string>();
         var labelNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var lengths = new List<int>();
-        var seen = new HashSet<UInt128>();
+        var lines = new List<int>();
+        var copies = new ContentCopies<UInt128>(record => $"line {lines[record]}");
         var samples = new Dictionary<string, List<DatasetSample>>(StringComparer.Ordinal);
 
         using var writer = new CsvWriter(normalized);
@@ -70,7 +72,7 @@ internal sealed class TextIngester(DatasetOptions options)
                 overLong.Add(record.Line);
                 continue;
             }
-            if (!seen.Add(Fingerprint(text.Trim())))
+            if (copies.Add(Fingerprint(text.Trim()), label, labels.Count, $"line {record.Line}") == CopyKind.Duplicate)
             {
                 duplicates.Add(record.Line);
                 continue;
@@ -94,14 +96,15 @@ internal sealed class TextIngester(DatasetOptions options)
                 samples[interned].Add(new DatasetSample(labels.Count, interned, shown, null));
             }
             labels.Add(interned);
+            lines.Add(record.Line);
             lengths.Add(text.Length);
             writer.WriteRecord(text, interned);
         }
 
-        var warnings = new[] { empty.Describe(), duplicates.Describe(), overLong.Describe() }.OfType<string>().ToList();
+        var warnings = new[] { empty.Describe(), duplicates.Describe(), copies.Describe("text"), overLong.Describe() }.OfType<string>().ToList();
         return new TextIngestion(
             columns, columns[textIndex], columns[labelIndex], labels, DatasetStats.Of(lengths), warnings,
-            SampleSelection.RoundRobin(samples.Values, options.SampleCount), empty, duplicates, overLong);
+            SampleSelection.RoundRobin(samples.Values, options.SampleCount), empty, duplicates, overLong, copies.CopyOf);
     }
 
     /// <summary>The header's column names, for the column-mapping form.</summary>

@@ -36,7 +36,7 @@ public class TextIngesterTests
     {
         var longText = new string('x', 50);
         var (result, normalized) = Ingest(
-            $"text,label\nfirst,a\n,b\nfirst,b\n{longText},a\n  ,a\nsecond,\nthird,b\n",
+            $"text,label\nfirst,a\n,b\n first ,a\n{longText},a\n  ,a\nsecond,\nthird,b\n",
             options: new DatasetOptions { MaxTextLength = 40 });
 
         Assert.Equal(["a", "b"], result.Labels);
@@ -46,6 +46,35 @@ public class TextIngesterTests
         Assert.Contains("3 empty rows skipped (lines 3, 6, 7).", result.Warnings);
         Assert.Contains("1 duplicate text skipped (line 4).", result.Warnings);
         Assert.Equal("text,label\nfirst,a\nthird,b\n", normalized);
+    }
+
+    [Fact]
+    public void Ingest_SameTextUnderAnotherLabel_KeptAndReportedWithLines()
+    {
+        var (result, normalized) = Ingest("text,label\nfirst,a\nsecond,b\nfirst,b\nfirst,b\nfirst,c\nthird,a\n");
+
+        // Line 5 repeats line 4 under the same label: a duplicate. Lines 4 and 6 put line 2's text under b and c.
+        Assert.Equal(["a", "b", "b", "c", "a"], result.Labels);
+        Assert.Equal([5], result.Duplicates.FirstLines);
+        Assert.Equal(new Dictionary<int, int> { [2] = 0, [3] = 0 }, result.CopyOf);
+        Assert.Equal(
+            "1 text appears under more than one label: line 2 = line 4. " +
+            "Every copy is kept, all on the same side of the train/validation split; check which label is right.",
+            Assert.Single(result.Warnings, w => w.Contains("more than one label", StringComparison.Ordinal)));
+        Assert.Equal("text,label\nfirst,a\nsecond,b\nfirst,b\nfirst,c\nthird,a\n", normalized);
+    }
+
+    [Fact]
+    public void Ingest_ManyTextsUnderTwoLabels_OneWarningNamingTheFirstFew()
+    {
+        var csv = "text,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"text {i},a\ntext {i},b\n"));
+
+        var (result, _) = Ingest(csv);
+
+        Assert.Equal(40, result.CopyOf.Count);
+        var warning = Assert.Single(result.Warnings);
+        Assert.StartsWith("40 texts appear under more than one label: line 2 = line 3, line 4 = line 5, line 6 = line 7, " +
+            "line 8 = line 9, line 10 = line 11, … (and 35 more).", warning);
     }
 
     [Fact]

@@ -119,6 +119,30 @@ public sealed class PretrainingJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Execute_SmallCorpusEachPreset_FastPlansFewestEpochsAndUnknownIsRefused()
+    {
+        var (_, owner) = await Seed.TenantAsync(_database);
+        var corpus = await DatasetAsync(owner, DatasetKind.Corpus, Corpus(), lines: true);
+
+        async Task<int> EpochsAsync(string? preset)
+        {
+            var launched = await LaunchAsync(owner, new LaunchPretrainingRequest(corpus, $"bert-{preset ?? "default"}", Size: "mini", Preset: preset!));
+            Assert.True(launched.IsSuccess, launched.Error);
+            var payload = JsonDocument.Parse(await _database.ScalarAsync<string>($"SELECT payload::text FROM jobs WHERE id = '{launched.Value}'"));
+            return payload.RootElement.GetProperty("options").GetProperty("epochs").GetInt32();
+        }
+
+        // A corpus this small is one optimiser step an epoch: every preset's step budget asks for more
+        // epochs than it may take, so each preset's own ceiling is what tells them apart.
+        var (fast, balanced, best, unset) = (await EpochsAsync("fast"), await EpochsAsync("balanced"), await EpochsAsync("best"), await EpochsAsync(null));
+        var unknown = await LaunchAsync(owner, new LaunchPretrainingRequest(corpus, "bert-quick", Preset: "quick"));
+
+        Assert.Equal((30, 100, 200, balanced), (fast, balanced, best, unset));
+        Assert.Equal(ResultStatus.BadRequest, unknown.Status);
+        Assert.Equal("Unknown preset 'quick' (fast, balanced or best).", unknown.Error);
+    }
+
+    [Fact]
     public async Task Execute_NameTakenOrImageDataset_Refused()
     {
         var (_, owner) = await Seed.TenantAsync(_database);

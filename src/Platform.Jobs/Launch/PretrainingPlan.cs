@@ -8,20 +8,29 @@ namespace Platform.Jobs.Launch;
 /// The settings a pre-training launch runs with and what they cost; the form shows it and the launch
 /// command checks the quota against it and stores its options. Like a fine-tuning preset, a budget is
 /// a minimum number of optimiser steps as well as epochs: masked-LM training on a small corpus needs
-/// many passes over it, on a large one a few.
+/// many passes over it, on a large one a few. Each preset also has its own ceiling on the epochs the
+/// step budget may add: with one ceiling for all, a small corpus reached it under every preset, so
+/// "fast" trained exactly as long as "best".
 /// </summary>
 public sealed record PretrainingPlan(PretrainingOptions Options, long Parameters, long EstimatedSequences, int StepsPerEpoch)
 {
     public const int DefaultMaxSequenceLength = 128;
 
-    /// <summary>Minimum optimiser steps and epochs per preset (fast, balanced, best).</summary>
-    private static readonly Dictionary<string, (int MinSteps, int Epochs)> Budgets = new()
+    public const string DefaultPreset = "balanced";
+
+    /// <summary>
+    /// Per preset: minimum optimiser steps, minimum epochs and the most epochs the steps may add. Each
+    /// number grows from fast to best, so on any corpus fast trains for fewer epochs than balanced and
+    /// balanced for fewer than best.
+    /// </summary>
+    private static readonly Dictionary<string, (int MinSteps, int Epochs, int MaxEpochs)> Budgets = new()
     {
-        ["fast"] = (300, 3),
-        ["balanced"] = (1500, 5),
-        ["best"] = (5000, 10),
+        ["fast"] = (300, 3, 30),
+        ["balanced"] = (1500, 5, 100),
+        ["best"] = (5000, 10, MaxEpochs),
     };
 
+    /// <summary>The most epochs a plan takes, whatever the preset or the request says.</summary>
     public const int MaxEpochs = 200;
 
     public long TotalSteps => (long)Options.Epochs * StepsPerEpoch;
@@ -35,8 +44,8 @@ public sealed record PretrainingPlan(PretrainingOptions Options, long Parameters
         // About four characters a WordPiece token; documents are packed into full sequences.
         var sequences = Math.Max(1, (long)Math.Ceiling(characters / 4.0 / Math.Max(1, maxLength - 2)));
         var stepsPerEpoch = (int)Math.Max(1, (sequences + batch - 1) / batch);
-        var (minSteps, presetEpochs) = Budgets.GetValueOrDefault(request.Preset, Budgets["balanced"]);
-        var epochs = request.Epochs ?? Math.Clamp((minSteps + stepsPerEpoch - 1) / stepsPerEpoch, presetEpochs, MaxEpochs);
+        var (minSteps, presetEpochs, maxEpochs) = Budgets.GetValueOrDefault(request.Preset ?? DefaultPreset, Budgets[DefaultPreset]);
+        var epochs = request.Epochs ?? Math.Clamp((minSteps + stepsPerEpoch - 1) / stepsPerEpoch, presetEpochs, maxEpochs);
         var options = new PretrainingOptions
         {
             Epochs = epochs,
@@ -50,7 +59,8 @@ public sealed record PretrainingPlan(PretrainingOptions Options, long Parameters
         return new PretrainingPlan(options, baseModel?.Parameters ?? ParametersOf(size, options.VocabularySize), sequences, stepsPerEpoch);
     }
 
-    public static bool IsKnownPreset(string preset) => Budgets.ContainsKey(preset);
+    /// <summary>A request without a preset (an API client that sends null) gets the form's default.</summary>
+    public static bool IsKnownPreset(string? preset) => Budgets.ContainsKey(preset ?? DefaultPreset);
 
     /// <summary>The device-time estimate: about six operations per parameter per token, as for fine-tuning.</summary>
     public JobEstimate Estimate(string deviceKind) =>

@@ -154,6 +154,10 @@ internal static class ApiDocumentTransformers
         return method.ToLowerInvariant() + string.Concat(words);
     }
 
+    /// <summary>The query parameters the reference documents for an operation: the only ones it accepts (<see cref="KnownQueryParameters"/>).</summary>
+    public static IEnumerable<string> QueryParameterNames(string operationId) =>
+        QueryOf(operationId).Where(p => p.In == ParameterLocation.Query).Select(p => p.Name!);
+
     private static IEnumerable<OpenApiParameter> QueryOf(string operationId)
     {
         var paged = operationId is "listDatasets" or "listJobs" or "listModels" or "listJobEvents" or "listJobCheckpoints" or "listBaseModels" or "listApiKeys"
@@ -166,7 +170,10 @@ internal static class ApiDocumentTransformers
         if (operationId is "listJobs" or "listModels")
         {
             if (operationId == "listJobs")
+            {
                 yield return Query("state", Text(null, JobFilterParser.States), "Only jobs in this state.");
+                yield return Query("kind", Text(null, [.. JobKinds.All.Select(k => k.Name)]), "Only jobs of this kind.");
+            }
             yield return Query("datasetId", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" }, "Only jobs that train on this dataset.");
             yield return Query("baseModel", Text(null), "Only jobs launched from this base model (its name).");
             yield return Query("createdAfter", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, "RFC 3339, with its offset.");

@@ -16,6 +16,7 @@ internal static class ApiEndpoints
             .RequireCors(ApiCors.Policy)
             .RequireRateLimiting(Security.RateLimitPolicies.Api)
             .DisableAntiforgery()
+            .AddEndpointFilter(KnownQueryParameters.CheckAsync)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 

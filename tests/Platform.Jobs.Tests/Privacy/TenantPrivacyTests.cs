@@ -81,12 +81,16 @@ public sealed class TenantPrivacyTests : IAsyncLifetime
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Every table with a tenant_id column, and how many rows of the tenant it holds.</summary>
+    /// <summary>Every table with a tenant_id column, and how many rows of the tenant it holds (views hold nothing of their own).</summary>
     private async Task<Dictionary<string, long>> RowsPerTableAsync(Guid tenantId)
     {
         var tables = new List<string>();
         await using (var command = _database.DataSource.CreateCommand(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name"))
+            """
+            SELECT c.table_name FROM information_schema.columns c
+            JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+            WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' ORDER BY c.table_name
+            """))
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync())
                 tables.Add(reader.GetString(0));

@@ -41,7 +41,7 @@ namespace Platform.Api.Client.Api.V1.Jobs
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public JobsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs{?after*,baseModel*,createdAfter*,createdBefore*,datasetId*,limit*,state*}", pathParameters)
+        public JobsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs{?after*,baseModel*,createdAfter*,createdBefore*,datasetId*,kind*,limit*,state*}", pathParameters)
         {
         }
         /// <summary>
@@ -49,7 +49,7 @@ namespace Platform.Api.Client.Api.V1.Jobs
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public JobsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs{?after*,baseModel*,createdAfter*,createdBefore*,datasetId*,limit*,state*}", rawUrl)
+        public JobsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/jobs{?after*,baseModel*,createdAfter*,createdBefore*,datasetId*,kind*,limit*,state*}", rawUrl)
         {
         }
         /// <summary>
@@ -201,6 +201,9 @@ namespace Platform.Api.Client.Api.V1.Jobs
             /// <summary>Only jobs that train on this dataset.</summary>
             [QueryParameter("datasetId")]
             public Guid? DatasetId { get; set; }
+            /// <summary>Only jobs of this kind.</summary>
+            [QueryParameter("kind")]
+            public global::Platform.Api.Client.Api.V1.Jobs.GetKindQueryParameterType? Kind { get; set; }
             /// <summary>Items per page (1-100, default 20).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }

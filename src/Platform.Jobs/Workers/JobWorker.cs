@@ -97,7 +97,10 @@ public sealed class JobWorker(
                 // new work: a run reported first can still publish its checkpoint for the next one.
                 // Until it is, no claim: a run that stopped during an outage may hold the job's newest checkpoint,
                 // and a claim of that job now would resume from an older one (steps trained twice, billed twice).
-                if (!_pending.IsEmpty && !await ReportPendingOnceAsync(stoppingToken) && OwesRecentRun())
+                // A reporting pass in progress holds its run outside _pending while it writes it (the database may
+                // just be back): this pass waits for that one, or the job could be claimed before its checkpoint
+                // is published (PostgresRestartTests caught it: resumed at step 20 with step 80 on its way).
+                if ((!_pending.IsEmpty || _reportingPass.CurrentCount == 0) && !await ReportPendingOnceAsync(stoppingToken) && OwesRecentRun())
                 {
                     slots.Release();
                     await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace Platform.Web.Api;
 
@@ -12,14 +12,15 @@ namespace Platform.Web.Api;
 /// </summary>
 internal static class KnownQueryParameters
 {
-    private static readonly ConcurrentDictionary<Endpoint, IReadOnlySet<string>> Known = new();
+    // Per endpoint object, held no longer than it: a test process builds many hosts, each with its own endpoints.
+    private static readonly ConditionalWeakTable<Endpoint, IReadOnlySet<string>> Known = new();
 
     public static async ValueTask<object?> CheckAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (http.Request.Query.Count > 0 && http.GetEndpoint() is { } endpoint)
         {
-            var known = Known.GetOrAdd(endpoint, Of);
+            var known = Known.GetValue(endpoint, Of);
             if (http.Request.Query.Keys.FirstOrDefault(key => !known.Contains(key)) is { } unknown)
             {
                 var takes = known.Count == 0 ? "it takes none" : "it takes " + string.Join(", ", known.Order(StringComparer.Ordinal));

@@ -48,7 +48,9 @@ internal static class LedgerWriter
                         started_at, ended_at, seconds)
                     SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::uuid[], $4::int[], $5::int[], $6::uuid[], $7::varchar[],
                         $8::timestamptz[], $9::timestamptz[], $10::bigint[])
-                    ON CONFLICT (idempotency_key) DO NOTHING
+                    -- No conflict target: a segment is unique by its key and by (job, attempt, segment)
+                    -- (ux_usage_ledger_segment), and a concurrent ingest may hit either index first.
+                    ON CONFLICT DO NOTHING
                     RETURNING tenant_id, device_kind, ended_at, seconds),
                 totals AS (
                     INSERT INTO usage_hourly_totals (tenant_id, device_kind, hour, seconds, segments)
